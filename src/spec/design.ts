@@ -1,0 +1,41 @@
+/**
+ * A design alternative is a value: a name, a rationale citing the seed or the facts, the ioctls it offers,
+ * and the policy points where it differs. Core rules read a policy on a line marked `// design point: X`;
+ * a design file holds only what differs (STYLE §5).
+ */
+import type { HwKind, IoctlName } from '../uapi/index.js';
+
+export const DESIGN_NAMES = ['iommufd', 'rfc-v1', 'fd-per-ioasid', 'per-device-sva', 'setup-only-association'] as const;
+export type DesignName = (typeof DESIGN_NAMES)[number];
+
+export interface Policy {
+  /** Who issues page-table bind and cache invalidation: the address space's FD, or each device FD (seed M1 vs M2). */
+  readonly ownership: 'per-ioasid' | 'per-device';
+  /** One FD multiplexing many address spaces per VM, or one FD per address space (seed step 1). */
+  readonly fdModel: 'per-vm' | 'per-ioasid';
+  /** Devices may be attached at any time, or only before the FD's first map/bind (seed concern 1, reversed). */
+  readonly association: 'runtime' | 'setup-only';
+  /** Whether a guest-owned PASID table can be bound (AMD/ARM vSVA, seed concern 2). */
+  readonly guestPasidTable: 'bindable' | 'refused';
+  /** A range unmap that meets a partly covered area: kernel iommufd keeps what it removed (ENOENT), type1 refuses first. */
+  readonly unmap: 'iommufd-partial' | 'type1-atomic';
+  /** IOMMU_HWPT_INVALIDATE on a HWPT_PAGING: EINVAL since the vIOMMU rework, ENOENT before (facts §6). */
+  readonly invalidatePaging: 'EINVAL' | 'ENOENT';
+}
+
+export interface Design {
+  readonly name: DesignName;
+  readonly title: string;
+  /** One paragraph: what the design is and why someone proposed it. */
+  readonly rationale: string;
+  readonly cites: readonly string[];
+  /** The node userspace opens to get the address-space FD. */
+  readonly node: '/dev/iommu' | '/dev/ioasid';
+  readonly policy: Policy;
+  /** The ioctls this design offers; anything else is ENOTTY. */
+  readonly ioctls: readonly IoctlName[];
+  /** Hardware kinds the design can drive fully; on others some ioctls answer EOPNOTSUPP (a finding, not a bug). */
+  readonly hardware: readonly HwKind[];
+  /** Written-down rules for behaviour no source decided, one line each. */
+  readonly choices: readonly string[];
+}

@@ -1,0 +1,38 @@
+import type { Design } from '../design.js';
+
+/** iommufd as merged (Linux 6.2+, newest behaviour read in the kernel; §6 drift as the `invalidatePaging` option). */
+export const iommufd: Design = {
+  name: 'iommufd',
+  title: 'iommufd as merged (/dev/iommu)',
+  rationale:
+    'The design that shipped. One /dev/iommu FD per VM multiplexes IOAS objects (kernel-managed IOVA maps) and ' +
+    'HWPTs (the page tables: paging domains that mirror an IOAS, automatic or by IOMMU_HWPT_ALLOC, and nested ' +
+    'ones that carry a guest stage-1). Devices join through their VFIO cdev FD (bind, then attach by RID or PASID), ' +
+    'but every page-table operation is issued on the iommufd and reaches all devices on that HWPT — Jason\'s ' +
+    '"per-ioasid, not per-device" (M2), with the ioasid split into IOAS and HWPT.',
+  cites: ['facts §2 (merged uAPI)', 'facts §2.5 (lifetime rules)', 'facts §3 (errnos)', 'seed M2', 'facts §7'],
+  node: '/dev/iommu',
+  policy: {
+    ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
+    unmap: 'iommufd-partial', invalidatePaging: 'EINVAL',
+  },
+  ioctls: [
+    'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_IOAS_COPY', 'IOMMU_IOAS_IOVA_RANGES',
+    'IOMMU_IOAS_MAP', 'IOMMU_IOAS_UNMAP', 'IOMMU_HWPT_ALLOC', 'IOMMU_HWPT_INVALIDATE', 'VFIO_DEVICE_BIND_IOMMUFD',
+    'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'VFIO_DEVICE_DETACH_IOMMUFD_PT',
+  ],
+  hardware: ['host-pasid-table', 'guest-pasid-table'],
+  choices: [
+    'guest-pasid-table hardware: the vIOMMU object is folded into the nested HWPT (data ARM_SMMUV3 = guest CD table), invalidated with IOMMU_HWPT_INVALIDATE on that HWPT',
+    'guest-pasid-table hardware: a PASID attach while the RID sits on a nested HWPT with a guest CD table is EINVAL (the guest owns that table)',
+    'the modelled IOMMU has no dirty tracking (DIRTY_TRACKING: EOPNOTSUPP) and there are no FAULT objects (FAULT_ID_VALID: ENOENT)',
+    'domains have a 48-bit aperture and 4 KiB pages; manual HWPT_ALLOC does not apply device reserved regions (attach does)',
+  ],
+};
+
+/** The same design with the pre-vIOMMU HWPT_INVALIDATE lookup (facts §6): a paging HWPT gives ENOENT. */
+export const iommufdOld: Design = {
+  ...iommufd,
+  title: 'iommufd before the vIOMMU rework (HWPT_INVALIDATE on paging: ENOENT)',
+  policy: { ...iommufd.policy, invalidatePaging: 'ENOENT' },
+};

@@ -1,0 +1,26 @@
+import type { Design } from '../design.js';
+import { RFC_CHOICES, rfcV1 } from './rfc-v1.js';
+
+/** The seed's objection (M1, M3 concern 3): SVA bind/unbind/invalidate per device, as native SVA. */
+export const perDeviceSva: Design = {
+  ...rfcV1,
+  name: 'per-device-sva',
+  title: 'Objection: per-device SVA ops on the device FD',
+  rationale:
+    'Yi\'s position before Jason\'s reply (M1): the /dev/ioasid FD is per VM so GPA ioasids can be shared, but ' +
+    'the SVA operations — bind/unbind a guest page table, cache invalidation — are per device, issued on the ' +
+    'device FD with a PASID, matching native SVA where bind is per device (M3 concern 3). Jason answered that ' +
+    'page-table operations are per-ioasid (M2) and that native SVA is the one in error (M4).',
+  cites: ['seed M1 (Yi: SVA ops per-device)', 'seed M3 concern 3', 'seed M4 (Jason\'s answer)'],
+  policy: { ...rfcV1.policy, ownership: 'per-device' },
+  ioctls: [
+    'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
+    'IOASID_UNMAP_DMA', 'VFIO_BIND_IOASID_FD', 'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
+    'VFIO_DEVICE_BIND_PGTABLE', 'VFIO_DEVICE_UNBIND_PGTABLE', 'VFIO_DEVICE_BIND_PASID_TABLE', 'VFIO_DEVICE_INVALIDATE_CACHE',
+  ],
+  choices: [
+    'each device-FD bind is its own context owned by the device FD; invalidation reaches only that device\'s route',
+    'a bind needs the device\'s RID on the root ioasid its output goes through (EINVAL); one bind per route (EBUSY)',
+    ...RFC_CHOICES.filter((c) => !c.includes('nesting') && !c.includes('BIND_PGTABLE')),
+  ],
+};

@@ -1,0 +1,116 @@
+/**
+ * HWPT — iommufd's hardware page tables. HWPT_PAGING is a domain mirroring one IOAS (automatic when a device
+ * attaches to the IOAS, manual by IOMMU_HWPT_ALLOC); HWPT_NESTED is a guest stage-1 on a NEST_PARENT paging HWPT.
+ * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
+ * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
+ * Abstracted: dirty tracking (the modelled IOMMU has none: EOPNOTSUPP), FAULT objects (none exist, so
+ * FAULT_ID_VALID finds no fault: ENOENT), vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
+ * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
+ * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
+ * @see drivers/iommu/iommufd/hw_pagetable.c
+ */
+import type { Draft } from 'immer';
+import {
+  IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType,
+} from '../uapi/index.js';
+import { APERTURE_LAST, aligned } from './iova.js';
+import { pinCheck } from './pins.js';
+import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
+import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
+import { hasDomain } from './pins.js';
+
+/** The stage-1 data format this hardware's nested domains take. */
+export const nativeDataType = (s: State): HwptDataType => (hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3');
+
+/**
+ * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture (48 bits) and its 4 KiB
+ * page size must fit every existing area (EADDRINUSE), then pinning the pages (EFAULT, ENOMEM) is checked on
+ * the resulting state by the caller.
+ */
+export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): Rejection | null {
+  if (hasDomain(s, ioas)) return null;
+  for (const a of ioas.areas) {
+    if (a.last > APERTURE_LAST) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
+    const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % 4096n : 0n;
+    if (!aligned(a.start, 4096n) || !aligned(a.last + 1n, 4096n) || off !== 0n) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.alignment`);
+  }
+  return null;
+}
+
+/** Add a HWPT_PAGING on `ioas` (auto or manual) inside a draft; returns its id. */
+export function newPaging(d: Draft<State>, s: State, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean }): number {
+  const id = allocId(d as State, f.key);
+  d.objects[objKey(f.key, id)] = { kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), ...p };
+  return id;
+}
+
+/** IOMMU_HWPT_ALLOC. @see hw_pagetable.c iommufd_hwpt_alloc, iommufd_hwpt_paging_alloc, iommufd_hwpt_nested_alloc */
+export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
+  if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.reserved');
+  if ((c.data_type === 'IOMMU_HWPT_DATA_NONE') !== (c.data === null)) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len');
+  const dev = lookup(s, f.key, c.dev_id, 'device');
+  if (!dev) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.dev');
+  const pt = s.objects[objKey(f.key, c.pt_id)];
+  if (!pt) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_id');
+  const devPasid = physDevice(s, dev.dev).pasid;
+  if (pt.kind === 'ioas') {
+    if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
+    if (c.data !== null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
+    if (c.flags & DIRTY) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking');
+    if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
+    const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
+    if (conflict) return conflict;
+    if (c.flags & FAULT_ID_VALID) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+    const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
+      out_hwpt_id: newPaging(d, s, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0 }),
+    }));
+    return guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));
+  }
+  if (pt.kind === 'hwpt_paging') {
+    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || c.data === null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
+    if (pt.auto || !pt.nestParent) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.not_nest_parent');
+    if (c.data_type !== nativeDataType(s)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.data_type');
+    if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
+    if (c.flags & FAULT_ID_VALID) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+    const s1: S1 = c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? { kind: 'pgtable', root: c.data.pgtbl_addr } : { kind: 'pasid-table', root: c.data.pgtbl_addr };
+    return commit(s, 'HWPT_ALLOC.ok.nested', (d) => {
+      const id = allocId(s, f.key);
+      d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: keyOf(pt), s1, pasid: (c.flags & ALLOC_PASID) !== 0 };
+      return { out_hwpt_id: id };
+    });
+  }
+  return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_kind');
+}
+
+/** Whether an invalidation entry covers a cached guest-table entry. */
+export function covers(e: StaleEntry, scope: { all: true } | { all: false; first: bigint; last: bigint }): boolean {
+  if (scope.all) return true;
+  return e.kind === 'pte' && e.index >= scope.first && e.index <= scope.last;
+}
+
+/** Drop cached entries of `ctx` that `scope` covers (what reaches the IOTLB / PASID cache). */
+export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof covers>[1]) {
+  d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope));
+}
+
+/** IOMMU_HWPT_INVALIDATE on a nested HWPT: reaches every device attached to it. @see hw_pagetable.c iommufd_hwpt_invalidate */
+export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outcome {
+  if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.reserved');
+  const o = s.objects[objKey(f.key, c.hwpt_id)];
+  if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id');
+  if (o.kind !== 'hwpt_nested') {
+    // design point: invalidatePaging (facts §6: ENOENT before the vIOMMU rework, EINVAL after)
+    const errno = s.design.policy.invalidatePaging;
+    return reject(errno, `HWPT_INVALIDATE.${errno}.not_nested`);
+  }
+  const native = hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+  if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type');
+  if (c.entries.length === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
+  return commit(s, 'HWPT_INVALIDATE.ok', (d) => {
+    for (const e of c.entries) {
+      flush(d, keyOf(o), e.scope === 'all' ? { all: true } : { all: false, first: e.addr >> 12n, last: (e.addr >> 12n) + (e.npages === 0n ? 0n : e.npages - 1n) });
+    }
+    return { entry_num: c.entries.length };
+  });
+}

@@ -1,0 +1,8 @@
+/** The executable specification: pure step(state, cmd), observe(state), designs, invariants. */
+export { step, IOCTLS, type StepResult } from './step.js';
+export { initialState, type State } from './state.js';
+export { observe } from './observe.js';
+export { checkInvariants, noLeak, INVARIANTS, type Invariant, type Violation } from './invariants.js';
+export { DESIGNS, designByName, iommufdOld } from './designs/index.js';
+export { DESIGN_NAMES, type Design, type DesignName, type Policy } from './design.js';
+export type { RuleId } from './rule.js';

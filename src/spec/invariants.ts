@@ -1,0 +1,113 @@
+/**
+ * Invariants of the spec's own state, as named predicates: each returns null when it holds, or a sentence that
+ * names the objects and values that break it (STYLE §6). `wellFormed` first, then the state properties of
+ * ../shared/domain/properties.md that a spec state can break. P-NOLEAK is an end-of-trace obligation.
+ */
+import { hasDomain, lockedPages, pinnedPages } from './pins.js';
+import { reservedOf, rootSpace } from './iova.js';
+import { coveredBy, hex, overlaps } from './ranges.js';
+import { keyOf, type Area, type State } from './state.js';
+
+export type Violation = string | null;
+export type Invariant = (s: State) => Violation;
+
+const first = (xs: Iterable<string | null | undefined>): Violation => {
+  for (const x of xs) if (x) return x;
+  return null;
+};
+
+function* wellFormedChecks(s: State): Generator<string | null> {
+  for (const [fd, key] of Object.entries(s.fds)) if (!s.files[key]) yield `fd ${fd} names file ${key}, which does not exist`;
+  for (const f of Object.values(s.files)) {
+    if (f.kind === 'device' && f.bound !== null && !s.files[f.bound]) yield `${f.dev} is bound to file ${f.bound}, which does not exist`;
+  }
+  for (const o of Object.values(s.objects)) {
+    if (!s.files[o.file]) yield `${o.kind} ${keyOf(o)} lives in file ${o.file}, which does not exist`;
+    if (o.kind === 'hwpt_paging' && s.objects[o.ioas]?.kind !== 'ioas') yield `hwpt_paging ${keyOf(o)} mirrors ${o.ioas}, which is not an IOAS`;
+    if ('parent' in o && !s.objects[o.parent]) yield `${o.kind} ${keyOf(o)} has parent ${o.parent}, which does not exist`;
+    if (o.kind === 'hwpt_paging' && o.auto && !s.attachments.some((a) => a.ctx === keyOf(o))) yield `auto hwpt_paging ${keyOf(o)} outlived its last device`;
+    if ('areas' in o) yield areasWellFormed(s, keyOf(o), o.areas);
+  }
+  for (const a of s.attachments) if (!s.objects[a.ctx]) yield `${a.dev} is attached to ${a.ctx}, which does not exist`;
+  for (const e of s.stale) if (!s.objects[e.ctx]) yield `a cached entry names context ${e.ctx}, which does not exist`;
+}
+
+function areasWellFormed(s: State, where: string, areas: readonly Area[]): Violation {
+  for (let i = 0; i < areas.length; i++) {
+    const a = areas[i]!; // i < length
+    if (a.start > a.last) return `area ${hex(a.start)}..${hex(a.last)} of ${where} is empty`;
+    const next = areas[i + 1];
+    if (next && next.start <= a.last) return `areas of ${where} overlap or are unsorted at ${hex(next.start)}`;
+    if (a.target.kind === 'pages' && !s.pages[a.target.pages]) return `area ${hex(a.start)} of ${where} uses pages ${a.target.pages}, which do not exist`;
+  }
+  return null;
+}
+
+/** Every reference points at something that exists; areas are sorted and disjoint; auto domains have a device. */
+export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
+
+/** P-PINCOUNT (state part): only mapped user memory is pinned, and the charge stays within RLIMIT_MEMLOCK. */
+export const pinsAccounted: Invariant = (s) => {
+  for (const id of pinnedPages(s).keys()) {
+    const pg = s.pages[id];
+    if (pg && !coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, s.userMem)) return `pages ${id} at uva ${hex(pg.uva)} are pinned but not mapped user memory`;
+  }
+  const n = lockedPages(s);
+  return n > s.world.memlockPages ? `${n} pages charged, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
+};
+
+/** P-IOVA-ALLOC (state part): no area meets a reserved range of its space; domain-backed areas are page aligned. */
+export const iovaRespected: Invariant = (s) => {
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'ioas') continue;
+    const reserved = reservedOf(s, o);
+    for (const a of o.areas) {
+      const r = reserved.find((x) => overlaps(x, a));
+      if (r) return `area ${hex(a.start)}..${hex(a.last)} of ioas ${keyOf(o)} meets reserved ${hex(r.start)}..${hex(r.last)}`;
+      if (hasDomain(s, o) && (a.start % 4096n !== 0n || (a.last + 1n) % 4096n !== 0n)) return `area ${hex(a.start)} of ioas ${keyOf(o)} is not page aligned under a domain`;
+    }
+  }
+  return null;
+};
+
+/** P-OWNER: a device reaches only address spaces of the FD it is bound to, and stacks never cross FDs (per-VM designs). */
+export const ownerRespected: Invariant = (s) => {
+  for (const a of s.attachments) {
+    const ctx = s.objects[a.ctx];
+    const devFile = Object.values(s.files).find((f) => f.kind === 'device' && f.dev === a.dev);
+    if (!ctx || !devFile || devFile.kind !== 'device') return `${a.dev} is attached to ${a.ctx} without an open device FD`;
+    if (devFile.bound !== null && ctx.file !== devFile.bound) return `${a.dev} is bound to file ${devFile.bound} but reaches ${a.ctx} of file ${ctx.file}`;
+    const root = rootSpace(s, ctx);
+    if (s.design.policy.fdModel === 'per-vm' && root && root.file !== ctx.file) return `${a.ctx} stacks on ${keyOf(root)} of another FD`;
+  }
+  return null;
+};
+
+export const INVARIANTS: Readonly<Record<string, Invariant>> = {
+  wellFormed,
+  'P-PINCOUNT': pinsAccounted,
+  'P-IOVA-ALLOC': iovaRespected,
+  'P-OWNER': ownerRespected,
+};
+
+/** The first invariant that fails, as "name: message", or null. */
+export function checkInvariants(s: State): Violation {
+  for (const [name, inv] of Object.entries(INVARIANTS)) {
+    const v = inv(s);
+    if (v) return `${name}: ${v}`;
+  }
+  return null;
+}
+
+/** P-NOLEAK, an end-of-trace obligation: once no fd is open, nothing is left — no file, object, pin or cache entry. */
+export function noLeak(s: State): Violation {
+  if (Object.keys(s.fds).length > 0) return null;
+  const left = [
+    ...Object.values(s.files).map((f) => `file ${f.key} (${f.kind})`),
+    ...Object.values(s.objects).map((o) => `${o.kind} ${keyOf(o)}`),
+    ...Object.keys(s.pages).map((p) => `pages ${p}`),
+    ...s.attachments.map((a) => `${a.dev} attachment`),
+    ...s.stale.map((e) => `cached entry of ${e.ctx}`),
+  ];
+  return left.length ? `after every fd is closed, still alive: ${left.join(', ')}` : null;
+}

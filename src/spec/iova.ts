@@ -1,0 +1,92 @@
+/**
+ * IOVA space of a kernel-managed address space: alignment, reserved ranges, automatic allocation.
+ * Reserved ranges are derived from who is attached (device reserved regions) and whether a domain exists
+ * (its aperture), never stored: detaching a device widens the space again (facts §2.5 "Reserved vs allowed").
+ * @see drivers/iommu/iommufd/io_pagetable.c iopt_alloc_iova, iopt_check_iova, iopt_reserve_iova
+ */
+import { PAGE_SIZE, ULONG_MAX, type IovaRange } from '../uapi/index.js';
+import { hasDomain } from './pins.js';
+import { holes, overlaps } from './ranges.js';
+import { keyOf, physDevice, type Obj, type ObjKey, type ObjOf, type State } from './state.js';
+
+/** The modelled IOMMU's input address width: domains cover [0, 2^48 - 1] (VT-d 4-level / SMMUv3 48-bit). */
+export const APERTURE_LAST = (1n << 48n) - 1n;
+
+/** The kernel-managed address space at the root of a translation context (P-OWNER: reserved ranges apply there). */
+export function rootSpace(s: State, ctx: Obj): ObjOf<'ioas'> | undefined {
+  switch (ctx.kind) {
+    case 'ioas':
+      return ctx;
+    case 'hwpt_paging':
+    case 'hwpt_nested':
+    case 'ioasid_child':
+    case 'sva_bind': {
+      const next = s.objects[ctx.kind === 'hwpt_paging' ? ctx.ioas : ctx.parent];
+      return next ? rootSpace(s, next) : undefined;
+    }
+    case 'device':
+      return undefined;
+  }
+}
+
+/** Devices whose DMA ends in `space` (attached to it, or to anything stacked on it). */
+export function devicesOn(s: State, space: ObjKey) {
+  const names = new Set(s.attachments.filter((a) => {
+    const ctx = s.objects[a.ctx];
+    return ctx !== undefined && rootSpace(s, ctx) !== undefined && keyOf(rootSpace(s, ctx)!) === space; // rootSpace checked just before
+  }).map((a) => a.dev));
+  return [...names];
+}
+
+/** Reserved ranges of an address space: device reserved regions and, once a domain exists, its aperture. */
+export function reservedOf(s: State, space: ObjOf<'ioas'>): IovaRange[] {
+  const out: IovaRange[] = [];
+  for (const dev of devicesOn(s, keyOf(space))) out.push(...physDevice(s, dev).reserved);
+  if (hasDomain(s, space)) out.push({ start: APERTURE_LAST + 1n, last: ULONG_MAX });
+  return out;
+}
+
+/** iopt->iova_alignment: 1 on a fresh IOAS, PAGE_SIZE once a domain with 4 KiB pages exists. */
+export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => (hasDomain(s, space) ? PAGE_SIZE : 1n);
+
+export const aligned = (x: bigint, align: bigint): boolean => x % align === 0n;
+
+function roundupPow2(x: bigint): bigint {
+  let p = 1n;
+  while (p < x) p <<= 1n;
+  return p;
+}
+const lowestSetBit = (x: bigint): bigint => x & -x;
+
+/**
+ * iopt_alloc_iova: first fit inside the allowed ranges (or [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] when none; IOVA 0
+ * is never returned), outside reserved ranges and areas, aligned to min(roundup_pow_of_two(length), lowest set
+ * bit of user_va) capped at PAGE_SIZE (no THP in the model), OR-ed with user_va's offset in its page.
+ * Returns the IOVA, or the errno.
+ */
+export function allocIova(s: State, space: ObjOf<'ioas'>, length: bigint, uva: bigint): bigint | 'EOVERFLOW' | 'EINVAL' | 'ENOSPC' {
+  if (length === 0n || length >= ULONG_MAX / 2n) return 'EOVERFLOW';
+  let align = uva === 0n ? roundupPow2(length) : roundupPow2(length) < lowestSetBit(uva) ? roundupPow2(length) : lowestSetBit(uva);
+  if (align > PAGE_SIZE) align = PAGE_SIZE;
+  if (align < alignmentOf(s, space)) return 'EINVAL';
+  const pageOffset = uva % PAGE_SIZE;
+  const used = [...reservedOf(s, space), ...space.areas];
+  const windows = space.allowed.length > 0 ? space.allowed : [{ start: PAGE_SIZE, last: ULONG_MAX - PAGE_SIZE }];
+  const sorted = [...windows].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  for (const w of sorted) {
+    const lo = w.start < PAGE_SIZE ? PAGE_SIZE : w.start;
+    if (lo > w.last) continue;
+    for (const h of holes(lo, w.last, used)) {
+      // __alloc_iova_check_range: ALIGN_UP(start) | page_offset, then room for length before the hole's last
+      const up = h.start + align - 1n;
+      if (up > ULONG_MAX) continue;
+      const start = (up & ~(align - 1n)) | pageOffset;
+      if (start >= h.last || h.last - start < length - 1n) continue;
+      return start;
+    }
+  }
+  return 'ENOSPC';
+}
+
+/** Whether [start, last] hits a reserved range of the space. */
+export const hitsReserved = (s: State, space: ObjOf<'ioas'>, r: IovaRange): boolean => reservedOf(s, space).some((x) => overlaps(x, r));

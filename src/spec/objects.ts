@@ -1,0 +1,59 @@
+/**
+ * The object-kind table (STYLE §1, the kernel's iommufd_object_ops): who holds each kind of object, and how it
+ * is destroyed. `users` is never stored: an object's holders are derived from the relations that point at it,
+ * so the kernel's "refcount_dec_if_one(users)" of IOMMU_DESTROY is `holders(o).length === 0` here.
+ */
+import type { Draft } from 'immer';
+import { keyOf, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
+
+/** Why `o` cannot be destroyed now: one line per holder, for error traces ("hwpt_paging 2", "dev1 attached"). */
+export function holders(s: State, o: Obj): string[] {
+  const key = keyOf(o);
+  const out: string[] = [];
+  for (const x of Object.values(s.objects)) {
+    if (x.kind === 'hwpt_paging' && x.ioas === key) out.push(`hwpt_paging ${x.id}`);
+    if ('parent' in x && x.parent === key) out.push(`${x.kind} ${x.id}`);
+  }
+  for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
+  // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6)
+  if (o.kind === 'device' || o.kind === 'sva_bind') out.push(o.kind === 'device' ? `${o.dev} bound` : `${o.dev} device FD`);
+  return out;
+}
+
+/** Forget guest-table entries cached for a context that no longer exists. */
+function dropStale(d: Draft<State>, key: ObjKey) {
+  d.stale = d.stale.filter((e) => e.ctx !== key);
+}
+
+/** Drop `pages` objects no area uses any more (iopt_pages refcount reaching zero). */
+export function gcPages(d: Draft<State>) {
+  const used = new Set<number>();
+  for (const o of Object.values(d.objects)) {
+    if (o.kind === 'ioas' || o.kind === 'ioasid_child') for (const a of o.areas) if (a.target.kind === 'pages') used.add(a.target.pages);
+  }
+  for (const id of Object.keys(d.pages)) if (!used.has(Number(id))) delete d.pages[Number(id)];
+}
+
+interface ObjectOps<K extends ObjKind> {
+  /** Release what the object holds. Runs only when nothing holds the object (the caller checked). */
+  readonly destroy: (d: Draft<State>, o: ObjOf<K>) => void;
+}
+
+const remove = (d: Draft<State>, o: Obj) => {
+  delete d.objects[keyOf(o)];
+  dropStale(d, keyOf(o));
+};
+
+export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
+  // iommufd_ioas_destroy: unmaps everything (mappings alone never block destroy, facts §2.5)
+  ioas: { destroy: (d, o) => { remove(d, o); gcPages(d); } },
+  hwpt_paging: { destroy: remove },
+  hwpt_nested: { destroy: remove },
+  device: { destroy: remove },
+  ioasid_child: { destroy: (d, o) => { remove(d, o); gcPages(d); } },
+  sva_bind: { destroy: remove },
+};
+
+export function destroyObject(d: Draft<State>, o: Obj) {
+  (OBJECT_OPS[o.kind].destroy as (d: Draft<State>, o: Obj) => void)(d, o);
+}

@@ -1,0 +1,91 @@
+/**
+ * Pinned pages and RLIMIT_MEMLOCK accounting, derived (never stored). A `pages` object is pinned while any
+ * area using it lives in an address space that has a page table (iommufd: a HWPT_PAGING on the IOAS; RFC
+ * designs: the ioasid's own page table, created at first attach). Without one, MAP only records the range
+ * (facts §2.5 "lazy pinning"). A page is pinned once per pinned `pages` object and once per registration,
+ * and charged once per holder, except that RFC v1 registered memory is charged once for every map inside it
+ * (facts §1.3 IOASID_REGISTER_MEMORY).
+ */
+import type { IovaRange } from '../uapi/index.js';
+import { coveredBy, pagesSpanned } from './ranges.js';
+import { reject, type Rejection, type RuleId } from './rule.js';
+import { keyOf, type FileKey, type Obj, type ObjKey, type State } from './state.js';
+
+/** Whether an address space has a page table that must hold its pages pinned. */
+export function hasDomain(s: State, space: Obj): boolean {
+  if (space.kind !== 'ioas') return false;
+  if (space.domain) return true;
+  const key = keyOf(space);
+  return Object.values(s.objects).some((o) => o.kind === 'hwpt_paging' && o.ioas === key);
+}
+
+/** The pinned pages objects, with the file whose address spaces hold them. */
+export function pinnedPages(s: State): Map<number, FileKey> {
+  const out = new Map<number, FileKey>();
+  const pinning = new Map<ObjKey, boolean>();
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'ioas') continue;
+    let p = pinning.get(keyOf(o));
+    if (p === undefined) pinning.set(keyOf(o), (p = hasDomain(s, o)));
+    if (!p) continue;
+    for (const a of o.areas) if (a.target.kind === 'pages') out.set(a.target.pages, o.file);
+  }
+  return out;
+}
+
+function registrationsOf(s: State, file: FileKey): readonly IovaRange[] {
+  const f = s.files[file];
+  return f?.kind === 'ioasid' ? f.registrations : [];
+}
+
+/** P-PINCOUNT's right-hand side: page -> number of holders. */
+export function pinHolders(s: State): Map<bigint, number> {
+  const out = new Map<bigint, number>();
+  const add = (r: IovaRange) => {
+    const span = pagesSpanned(r.start, r.last - r.start + 1n);
+    for (let p = span.start; p <= span.last; p++) out.set(p, (out.get(p) ?? 0) + 1);
+  };
+  for (const id of pinnedPages(s).keys()) {
+    const pg = s.pages[id];
+    if (pg) add({ start: pg.uva, last: pg.uva + pg.length - 1n });
+  }
+  for (const f of Object.values(s.files)) if (f.kind === 'ioasid') f.registrations.forEach(add);
+  return out;
+}
+
+/** Pages charged to RLIMIT_MEMLOCK. */
+export function lockedPages(s: State): number {
+  let n = 0n;
+  for (const f of Object.values(s.files)) {
+    if (f.kind !== 'ioasid') continue;
+    for (const r of f.registrations) { const sp = pagesSpanned(r.start, r.last - r.start + 1n); n += sp.last - sp.start + 1n; }
+  }
+  for (const [id, file] of pinnedPages(s)) {
+    const pg = s.pages[id];
+    if (!pg) continue;
+    const span = pagesSpanned(pg.uva, pg.length);
+    const regs = registrationsOf(s, file);
+    for (let p = span.start; p <= span.last; p++) {
+      if (!coveredBy({ start: p << 12n, last: (p << 12n) + 0xfffn }, regs)) n++;
+    }
+  }
+  return Number(n);
+}
+
+/**
+ * The checks pinning makes after an effect: every newly pinned page must be mapped user memory (EFAULT, as
+ * pin_user_pages), and the charge must stay within RLIMIT_MEMLOCK when it grew (ENOMEM). EFAULT first: pages
+ * are charged after they are pinned (pages.c).
+ */
+export function pinCheck(prev: State, prefix: string): (next: State) => Rejection | null {
+  return (next) => {
+    for (const id of pinnedPages(next).keys()) {
+      const pg = next.pages[id];
+      if (pg && !coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+    }
+    const before = lockedPages(prev);
+    const after = lockedPages(next);
+    if (after > before && after > next.world.memlockPages) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+    return null;
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * How a rule reads: ordered guards (the kernel returns the first failing check, so order is semantics), then one
+ * effect applied with immer. Every outcome carries a stable rule id (`IOAS_MAP.EEXIST.overlap`).
+ * "A failed call changes nothing" is guaranteed here once: `reject` carries no state. The one exception the
+ * merged kernel has (a range unmap that removed some areas, then failed) is the named `partial` outcome.
+ */
+import { produce, type Draft } from 'immer';
+import type { Errno } from '../uapi/index.js';
+import type { State } from './state.js';
+
+/** `IOCTL.OUTCOME.detail`, e.g. `IOAS_MAP.EEXIST.overlap`, `IOAS_MAP.ok.auto_iova`. */
+export type RuleId = string;
+
+export type Outcome<Out = unknown> =
+  | { readonly kind: 'ok'; readonly state: State; readonly out: Out; readonly rule: RuleId }
+  /** `out`: what the kernel still writes back on this error (EMSGSIZE's needed count). */
+  | { readonly kind: 'fail'; readonly errno: Errno; readonly rule: RuleId; readonly out?: unknown }
+  /** The call failed but kept part of its effect: only for documented kernel behaviour (P-ATOMIC exception). */
+  | { readonly kind: 'partial'; readonly state: State; readonly errno: Errno; readonly rule: RuleId };
+
+export type Rejection = Extract<Outcome, { kind: 'fail' }>;
+
+export const reject = (errno: Errno, rule: RuleId, out?: unknown): Rejection =>
+  out === undefined ? { kind: 'fail', errno, rule } : { kind: 'fail', errno, rule, out };
+
+/** Apply `effect` to a draft of `s`; its return value is the ioctl's output. */
+export function commit<Out>(s: State, rule: RuleId, effect: (d: Draft<State>) => Out): Outcome<Out> {
+  let out: Out | undefined;
+  const state = produce(s, (d) => {
+    out = effect(d);
+  });
+  return { kind: 'ok', state, out: out as Out, rule };
+}
+
+/** Succeed with `out` and no state change (queries). */
+export const answer = <Out>(s: State, rule: RuleId, out: Out): Outcome<Out> => ({ kind: 'ok', state: s, out, rule });
+
+/** Continue with a follow-up check on an ok outcome (used for pinning limits computed on the new state). */
+export function guardAfter<Out>(o: Outcome<Out>, check: (next: State) => Rejection | null): Outcome<Out> {
+  if (o.kind !== 'ok') return o;
+  return check(o.state) ?? o;
+}
+
+export const NONE: Record<string, never> = {};

@@ -1,0 +1,180 @@
+/**
+ * The spec's state: files (open file descriptions) and the fd numbers that name them, objects in per-file
+ * tables, attachments as relations (device, pasid|null, object), shared page storage, user and guest memory.
+ * Everything else — reference counts, "busy", pins, what a DMA reaches — is derived by functions
+ * (STYLE §4: a second copy of a fact is a place for the two copies to disagree).
+ * Abstracted away: locks and concurrency (a call is one atomic step), byte-level argument structs, the IOMMU
+ * driver's page-table layout (the spec maps ranges; src/impl walks real tables).
+ */
+import type { DevName, Fd, Gpa, HwKind, IovaRange, Pasid, Prot, World } from '../uapi/index.js';
+import type { Design } from './design.js';
+
+/** A file is named by the serial number of the OPEN that created it (1, 2, ...), stable across fd reuse. */
+export type FileKey = number;
+/** An object is named by its file and its id in that file's table: "3:1". */
+export type ObjKey = `${number}:${number}`;
+export const objKey = (file: FileKey, id: number): ObjKey => `${file}:${id}`;
+
+export type File =
+  /** /dev/iommu: one object table multiplexing IOASes, HWPTs and devices (merged iommufd). */
+  | { readonly kind: 'iommufd'; readonly key: FileKey }
+  /**
+   * /dev/ioasid, per-VM: one table multiplexing ioasids (RFC v1 and its variants).
+   * `registrations`: IOASID_REGISTER_MEMORY ranges. `sealed`: setup-only-association's "first map/bind done".
+   */
+  | { readonly kind: 'ioasid'; readonly key: FileKey; readonly registrations: readonly IovaRange[]; readonly sealed: boolean }
+  /** fd-per-ioasid: the file is one ioasid (object id 1 in its own table). */
+  | { readonly kind: 'ioasid-single'; readonly key: FileKey }
+  /** A VFIO device cdev; `bound` is the iommufd / ioasid file it is bound to. */
+  | { readonly kind: 'device'; readonly key: FileKey; readonly dev: DevName; readonly bound: FileKey | null };
+
+export type FileKind = File['kind'];
+
+/** Where an area's bytes come from: shared pinned storage (user memory), or a GPA of the parent (software nesting). */
+export type AreaTarget =
+  | { readonly kind: 'pages'; readonly pages: number; readonly offset: bigint }
+  | { readonly kind: 'gpa'; readonly gpa: Gpa };
+
+/** One mapping made by one MAP (or COPY): [start, last] inclusive, never split (unmap takes whole areas). */
+export interface Area {
+  readonly start: bigint;
+  readonly last: bigint;
+  readonly target: AreaTarget;
+  readonly prot: Prot;
+}
+
+/** Shared page storage (`struct iopt_pages`): a user VA range, pinned once however many areas use it. */
+export interface Pages {
+  readonly uva: bigint;
+  readonly length: bigint;
+  /** pinned for write (the MAP had WRITEABLE); a writeable COPY of read-only pages is EPERM */
+  readonly writable: boolean;
+}
+
+/** Stage-1 translation a nested context consumes: one guest page table, or a guest-owned PASID table. */
+export type S1 = { readonly kind: 'pgtable'; readonly root: Gpa } | { readonly kind: 'pasid-table'; readonly root: Gpa };
+
+interface ObjBase {
+  readonly file: FileKey;
+  readonly id: number;
+}
+export type Obj =
+  /**
+   * A kernel-managed address space: iommufd IOAS, or an RFC root ioasid (which is also its own page table:
+   * `domain` says whether that page table exists yet, i.e. a device was ever attached).
+   */
+  | (ObjBase & { readonly kind: 'ioas'; readonly areas: readonly Area[]; readonly allowed: readonly IovaRange[]; readonly domain: boolean })
+  /** iommufd HWPT_PAGING: a domain mirroring `ioas`. */
+  | (ObjBase & { readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean })
+  /** iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT; `pasid`: allocated with ALLOC_PASID. */
+  | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean })
+  /** iommufd DEVICE: created by VFIO bind, held by the binding driver. */
+  | (ObjBase & { readonly kind: 'device'; readonly dev: DevName })
+  /**
+   * An RFC child ioasid (IOASID_CREATE_NESTING): output goes through `parent`. Either software nesting
+   * (its own `areas`, iova -> parent GPA) or hardware nesting (`s1` bound), never both (rule in ioasid.ts).
+   */
+  | (ObjBase & { readonly kind: 'ioasid_child'; readonly parent: ObjKey; readonly areas: readonly Area[]; readonly s1: S1 | null; readonly domain: boolean })
+  /** per-device-sva: a stage-1 bound through one device FD for one (device, pasid), over `parent`. */
+  | (ObjBase & { readonly kind: 'sva_bind'; readonly parent: ObjKey; readonly s1: S1; readonly dev: DevName; readonly pasid: Pasid | null });
+
+export type ObjKind = Obj['kind'];
+export type ObjOf<K extends ObjKind> = Extract<Obj, { kind: K }>;
+
+/** (device, pasid | null) routed through `ctx`. `pasid: null` is the RID. */
+export interface Attachment {
+  readonly dev: DevName;
+  readonly pasid: Pasid | null;
+  readonly ctx: ObjKey;
+}
+
+/** A guest table entry that the IOTLB of `ctx` may still hold: the value it had before the guest changed it. */
+export interface StaleEntry {
+  readonly ctx: ObjKey;
+  readonly table: Gpa;
+  readonly kind: 'pte' | 'pasid';
+  /** iova page number (pte) or pasid */
+  readonly index: bigint;
+  readonly value: bigint | null;
+}
+
+export interface State {
+  readonly world: World;
+  readonly design: Design;
+  /** OPENs so far: the next file is `opens + 1`. */
+  readonly opens: number;
+  readonly fds: Readonly<Record<number, FileKey>>;
+  readonly files: Readonly<Record<FileKey, File>>;
+  readonly objects: Readonly<Record<ObjKey, Obj>>;
+  readonly attachments: readonly Attachment[];
+  readonly pages: Readonly<Record<number, Pages>>;
+  readonly nextPages: number;
+  /** mmapped user memory */
+  readonly userMem: readonly IovaRange[];
+  /** guest stage-1 page tables: table root -> iova page -> gpa page base */
+  readonly guestPgtables: Readonly<Record<string, Readonly<Record<string, Gpa>>>>;
+  /** guest-owned PASID tables: table root -> pasid -> stage-1 table root */
+  readonly guestPasidTables: Readonly<Record<string, Readonly<Record<number, Gpa>>>>;
+  readonly stale: readonly StaleEntry[];
+}
+
+export function initialState(world: World, design: Design): State {
+  return {
+    world, design, opens: 0, fds: {}, files: {}, objects: {}, attachments: [], pages: {}, nextPages: 1,
+    userMem: [], guestPgtables: {}, guestPasidTables: {}, stale: [],
+  };
+}
+
+export const hw = (s: State): HwKind => s.world.hw;
+
+// ---- lookups -------------------------------------------------------------------------------------------
+
+export function fileOfFd(s: State, fd: Fd): File | undefined {
+  const key = s.fds[fd];
+  return key === undefined ? undefined : s.files[key];
+}
+
+/** iommufd_get_object: by id and kind; a wrong kind is ENOENT like an absent id (facts §2.1). */
+export function lookup<K extends ObjKind>(s: State, file: FileKey, id: number, ...kinds: K[]): ObjOf<K> | undefined {
+  const o = s.objects[objKey(file, id)];
+  return o && (kinds as ObjKind[]).includes(o.kind) ? (o as ObjOf<K>) : undefined;
+}
+
+export const keyOf = (o: Obj): ObjKey => objKey(o.file, o.id);
+
+export function objectsOf(s: State, file: FileKey): Obj[] {
+  return Object.values(s.objects).filter((o) => o.file === file);
+}
+
+/** xa_alloc with XA_FLAGS_ALLOC1: the lowest free id from 1 (facts §2.1). */
+export function allocId(s: State, file: FileKey): number {
+  let id = 1;
+  while (s.objects[objKey(file, id)]) id++;
+  return id;
+}
+
+/** The lowest free fd number from 3 (0-2 are stdio), as POSIX open() does. */
+export function allocFd(s: State): Fd {
+  let n = 3;
+  while (s.fds[n] !== undefined) n++;
+  return n as Fd;
+}
+
+export function physDevice(s: State, dev: DevName) {
+  const d = s.world.devices.find((x) => x.name === dev);
+  if (!d) throw new Error(`world has no ${dev}`); // a bug in the trace generator, not user input
+  return d;
+}
+
+export function deviceFileOf(s: State, dev: DevName): (File & { kind: 'device' }) | undefined {
+  return Object.values(s.files).find((f): f is File & { kind: 'device' } => f.kind === 'device' && f.dev === dev && f.bound !== null);
+}
+
+/** The iommufd DEVICE object of a bound device. */
+export function deviceObj(s: State, dev: DevName): ObjOf<'device'> | undefined {
+  return Object.values(s.objects).find((o): o is ObjOf<'device'> => o.kind === 'device' && o.dev === dev);
+}
+
+export const attachmentsOf = (s: State, ctx: ObjKey): Attachment[] => s.attachments.filter((a) => a.ctx === ctx);
+export const attachmentOf = (s: State, dev: DevName, pasid: Pasid | null): Attachment[] =>
+  s.attachments.filter((a) => a.dev === dev && a.pasid === pasid);

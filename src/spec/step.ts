@@ -1,0 +1,107 @@
+/**
+ * The one dispatcher. Generic checks run here once, never in handlers (STYLE §1): the design offers the ioctl
+ * (else ENOTTY), the fd is open (EBADF), and the ioctl belongs to that kind of file (ENOTTY, as an ioctl a
+ * driver does not know). A rejected call returns the old state object: "a failed call changes nothing" is
+ * guaranteed here, except for the named partial outcomes (rule.ts).
+ */
+import { match, P } from 'ts-pattern';
+import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
+import { attachPt, bindIommufd, detachPt } from './device.js';
+import { dma, guestWritePasidTable, guestWritePgtable, mmap } from './env.js';
+import { close, open } from './fd.js';
+import { hwptAlloc, hwptInvalidate } from './hwpt.js';
+import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
+import * as ioasid from './ioasid.js';
+import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
+import { objectDestroy } from './objects-ioctl.js';
+import { reject, type Outcome, type RuleId } from './rule.js';
+import { fileOfFd, type File, type FileKind, type State } from './state.js';
+import { deviceBindPasidTable, deviceBindPgtable, deviceInvalidateCache, deviceUnbindPgtable } from './sva.js';
+
+type Handler<N extends IoctlName> = (s: State, f: never, c: Extract<Ioctl, { ioctl: N }>) => Outcome;
+interface IoctlRow<N extends IoctlName> {
+  /** the kinds of file the ioctl is issued on */
+  readonly on: readonly FileKind[];
+  readonly handler: Handler<N>;
+}
+
+const CTX = ['ioasid', 'ioasid-single'] as const;
+
+/** One row per ioctl: which file it is issued on and its handler (the kernel's iommufd_ioctl_ops[]). */
+export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
+  IOMMU_DESTROY: { on: ['iommufd'], handler: objectDestroy },
+  IOMMU_IOAS_ALLOC: { on: ['iommufd'], handler: ioasAlloc },
+  IOMMU_IOAS_ALLOW_IOVAS: { on: ['iommufd'], handler: ioasAllowIovas },
+  IOMMU_IOAS_COPY: { on: ['iommufd'], handler: ioasCopy },
+  IOMMU_IOAS_IOVA_RANGES: { on: ['iommufd'], handler: ioasIovaRanges },
+  IOMMU_IOAS_MAP: { on: ['iommufd'], handler: ioasMap },
+  IOMMU_IOAS_UNMAP: { on: ['iommufd'], handler: ioasUnmap },
+  IOMMU_HWPT_ALLOC: { on: ['iommufd'], handler: hwptAlloc },
+  IOMMU_HWPT_INVALIDATE: { on: ['iommufd'], handler: hwptInvalidate },
+  VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { on: ['device'], handler: attachPt },
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { on: ['device'], handler: detachPt },
+  IOASID_ALLOC: { on: ['ioasid'], handler: ioasid.ioasidAlloc },
+  IOASID_FREE: { on: ['ioasid'], handler: ioasid.ioasidFree },
+  IOASID_REGISTER_MEMORY: { on: ['ioasid'], handler: ioasid.registerMemory },
+  IOASID_UNREGISTER_MEMORY: { on: ['ioasid'], handler: ioasid.unregisterMemory },
+  IOASID_MAP_DMA: { on: CTX, handler: ioasid.mapDma },
+  IOASID_UNMAP_DMA: { on: CTX, handler: ioasid.unmapDma },
+  IOASID_CREATE_NESTING: { on: CTX, handler: ioasid.createNesting },
+  IOASID_BIND_PGTABLE: { on: CTX, handler: ioasid.bindPgtable },
+  IOASID_UNBIND_PGTABLE: { on: CTX, handler: ioasid.unbindPgtable },
+  IOASID_BIND_PASID_TABLE: { on: CTX, handler: ioasid.bindPasidTable },
+  IOASID_UNBIND_PASID_TABLE: { on: CTX, handler: ioasid.unbindPasidTable },
+  IOASID_INVALIDATE_CACHE: { on: CTX, handler: ioasid.invalidateCache },
+  VFIO_BIND_IOASID_FD: { on: ['device'], handler: bindIoasidFd },
+  VFIO_UNBIND_IOASID_FD: { on: ['device'], handler: unbindIoasidFd },
+  VFIO_ATTACH_IOASID: { on: ['device'], handler: attachIoasid },
+  VFIO_DETACH_IOASID: { on: ['device'], handler: detachIoasid },
+  VFIO_DEVICE_BIND_PGTABLE: { on: ['device'], handler: deviceBindPgtable },
+  VFIO_DEVICE_UNBIND_PGTABLE: { on: ['device'], handler: deviceUnbindPgtable },
+  VFIO_DEVICE_BIND_PASID_TABLE: { on: ['device'], handler: deviceBindPasidTable },
+  VFIO_DEVICE_INVALIDATE_CACHE: { on: ['device'], handler: deviceInvalidateCache },
+};
+
+export interface StepResult {
+  readonly state: State;
+  readonly result: Result<unknown>;
+  readonly rule: RuleId;
+  /** the call failed but kept part of its effect (a documented kernel exception to P-ATOMIC) */
+  readonly partial: boolean;
+}
+
+function ioctlOutcome(s: State, c: Ioctl): Outcome {
+  if (!s.design.ioctls.includes(c.ioctl)) return reject('ENOTTY', `${c.ioctl}.ENOTTY.not_in_design`);
+  const f: File | undefined = fileOfFd(s, c.fd);
+  if (!f) return reject('EBADF', `${c.ioctl}.EBADF.fd`);
+  const row = IOCTLS[c.ioctl] as IoctlRow<IoctlName>;
+  if (!row.on.includes(f.kind)) return reject('ENOTTY', `${c.ioctl}.ENOTTY.wrong_file`);
+  return (row.handler as (s: State, f: File, c: Ioctl) => Outcome)(s, f, c);
+}
+
+const envOutcome = (s: State, c: EnvAction): Outcome =>
+  match(c)
+    .with({ env: 'OPEN' }, (x) => open(s, x))
+    .with({ env: 'CLOSE' }, (x) => close(s, x))
+    .with({ env: 'MMAP' }, (x) => mmap(s, x))
+    .with({ env: 'DMA' }, (x) => dma(s, x))
+    .with({ env: 'GUEST_WRITE_PGTABLE' }, (x) => guestWritePgtable(s, x))
+    .with({ env: 'GUEST_WRITE_PASID_TABLE' }, (x) => guestWritePasidTable(s, x))
+    .exhaustive();
+
+/** step(state, cmd) -> { state, result, rule }. Pure; never throws for user input. */
+export function step(s: State, c: Cmd): StepResult {
+  const o = match(c)
+    .with({ env: P.string }, (x) => envOutcome(s, x as EnvAction))
+    .with({ ioctl: P.string }, (x) => ioctlOutcome(s, x as Ioctl))
+    .exhaustive();
+  switch (o.kind) {
+    case 'ok':
+      return { state: o.state, result: { ok: true, out: o.out }, rule: o.rule, partial: false };
+    case 'fail':
+      return { state: s, result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: false };
+    case 'partial':
+      return { state: o.state, result: { ok: false, errno: o.errno }, rule: o.rule, partial: true };
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * What a DMA does: the translation function of observe(). Routing picks the context a (device, pasid|null)
+ * request goes through; the walk follows stage-1 (guest tables in guest memory) and then the kernel-managed
+ * map down to a user page. Guest table entries the guest changed since the last invalidation that reached the
+ * context may still be cached: the walk returns the current answer and the stale ones the IOTLB may give.
+ * Abstracted away: the IOTLB itself and page-table layout (src/impl has both); here a cached entry is a
+ * StaleEntry until invalidated.
+ */
+import type { Access, DevName, Gpa, Pasid, Xlate } from '../uapi/index.js';
+import { within } from './ranges.js';
+import { hw, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
+
+export interface Translation {
+  readonly xlate: Xlate;
+  readonly stale: readonly Xlate[];
+}
+
+const fault = (reason: Extract<Xlate, { kind: 'fault' }>['reason']): Xlate => ({ kind: 'fault', reason });
+
+/** The attached context of a route: with RFC nesting a device may sit on a parent and a child; the child wins. */
+export function routeCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | undefined {
+  const ctxs = s.attachments.filter((a) => a.dev === dev && a.pasid === pasid).map((a) => s.objects[a.ctx]).filter((o): o is Obj => o !== undefined);
+  const parents = new Set<ObjKey>(ctxs.flatMap((o) => ('parent' in o ? [o.parent] : [])));
+  return ctxs.find((o) => !parents.has(`${o.file}:${o.id}`));
+}
+
+/** The guest-owned PASID table a context consumes, if any (it may sit on a software-nested parent chain). */
+export function guestPasidTable(ctx: Obj | undefined): S1 | null {
+  if (!ctx || !('s1' in ctx) || ctx.s1 === null) return null;
+  return ctx.s1.kind === 'pasid-table' ? ctx.s1 : null;
+}
+
+/**
+ * Routing. A route with no attachment is blocked (an unbound or detached device DMAs into the blocking domain).
+ * host-pasid-table: the host's PASID table holds one entry per attached (device, pasid).
+ * guest-pasid-table: once the RID's context carries a guest PASID table, every request of the device is
+ * looked up in it (RID = entry 0); host (device, pasid) attachments are then bookkeeping only — the hardware
+ * never consults them (the seed's AMD/ARM concern, made explicit).
+ */
+export function translate(s: State, dev: DevName, pasid: Pasid | null, iova: bigint, access: Access): Translation {
+  const rid = routeCtx(s, dev, null);
+  let results: Xlate[];
+  if (hw(s) === 'guest-pasid-table' && guestPasidTable(rid)) {
+    results = walk(s, rid!, pasid ?? 0, iova, access); // guestPasidTable(rid) is non-null only for a defined rid
+  } else {
+    const ctx = pasid === null ? rid : routeCtx(s, dev, pasid);
+    results = ctx ? walk(s, ctx, pasid ?? 0, iova, access) : [fault(pasid === null ? 'blocked' : 'no-pasid-entry')];
+  }
+  const [xlate, ...rest] = dedupe(results);
+  return { xlate: xlate ?? fault('no-translation'), stale: rest };
+}
+
+function dedupe(xs: Xlate[]): Xlate[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = x.kind === 'hit' ? `h${x.hpa}` : `f${x.reason}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Every answer the walk may give; the first is the current one. `index` is the PASID-table index. */
+function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): Xlate[] {
+  switch (ctx.kind) {
+    case 'ioas':
+      return [areaWalk(s, ctx.areas, ctx, addr, access)];
+    case 'hwpt_paging': {
+      const ioas = s.objects[ctx.ioas];
+      return ioas ? walk(s, ioas, index, addr, access) : [fault('no-translation')];
+    }
+    case 'hwpt_nested':
+    case 'sva_bind':
+    case 'ioasid_child': {
+      const parent = s.objects[ctx.parent];
+      if (!parent) return [fault('no-translation')];
+      if (ctx.kind === 'ioasid_child' && ctx.s1 === null) return [areaWalk(s, ctx.areas, ctx, addr, access)];
+      // ctx.s1 is non-null here: hwpt_nested and sva_bind always carry one, the child case returned above
+      return stage1(s, ctx, ctx.s1!, parent, index, addr, access);
+    }
+    case 'device':
+      return [fault('blocked')];
+  }
+}
+
+/** Look up `table[index]` in guest memory: the current value first, then values the IOTLB of `ctx` may still hold. */
+function candidates(s: State, ctx: Obj, kind: 'pte' | 'pasid', table: Gpa, index: bigint): (bigint | null)[] {
+  const now = kind === 'pte' ? s.guestPgtables[table.toString()]?.[index.toString()] : s.guestPasidTables[table.toString()]?.[Number(index)];
+  const key = `${ctx.file}:${ctx.id}`;
+  const old = s.stale.filter((e) => e.ctx === key && e.kind === kind && e.table === table && e.index === index).map((e) => e.value);
+  return [now ?? null, ...old];
+}
+
+/** A stage-1 walk reads guest memory through the parent: a table the parent does not map cannot be walked. */
+function readable(s: State, parent: Obj, gpa: Gpa): boolean {
+  const r = walk(s, parent, 0, gpa, 'read')[0];
+  return r !== undefined && r.kind === 'hit';
+}
+
+function stage1(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bigint, access: Access): Xlate[] {
+  const roots = s1.kind === 'pgtable' ? [s1.root] : readable(s, parent, s1.root) ? candidates(s, ctx, 'pasid', s1.root, BigInt(index)) : null;
+  if (roots === null) return [fault('stage1-table-unreachable')];
+  return roots.flatMap((root) => {
+    if (root === null) return [fault('no-pasid-entry')];
+    if (!readable(s, parent, root)) return [fault('stage1-table-unreachable')];
+    return candidates(s, ctx, 'pte', root, addr >> 12n).flatMap((pte) =>
+      pte === null ? [fault('stage1-not-present')] : walk(s, parent, 0, pte + (addr & 0xfffn), access));
+  });
+}
+
+function areaWalk(s: State, areas: readonly Area[], ctx: Obj, addr: bigint, access: Access): Xlate {
+  const area = areas.find((a) => within(addr, a));
+  if (!area) return fault('no-translation');
+  if (access === 'write' ? !area.prot.write : !area.prot.read) return fault('permission');
+  const t = area.target;
+  if (t.kind === 'pages') {
+    const pg = s.pages[t.pages];
+    return pg ? { kind: 'hit', hpa: pg.uva + t.offset + (addr - area.start) } : fault('no-translation');
+  }
+  const parent = 'parent' in ctx ? s.objects[ctx.parent] : undefined;
+  return parent ? (walk(s, parent, 0, t.gpa + (addr - area.start), access)[0] ?? fault('no-translation')) : fault('no-translation');
+}

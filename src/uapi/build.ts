@@ -1,0 +1,79 @@
+/**
+ * Short constructors for commands, with the fields a caller rarely varies filled in (reserved fields 0, RW maps).
+ * Used by tests, examples and the CLI; they build plain records, so a trace is the same with or without them.
+ */
+import type { EnvAction } from './env.js';
+import type { IoasidCmd, IoasidFormat, Granularity } from './ioasid.js';
+import {
+  IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE,
+  type HwptDataType, type IommufdCmd, type InvalidateEntry,
+} from './iommufd.js';
+import type { Access, DevId, Fd, Gpa, HwptId, IoasId, Ioasid, ObjId, Pasid, PtId } from './types.js';
+import type { DevName } from './world.js';
+
+const RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+type Only<N> = Extract<IommufdCmd | IoasidCmd, { ioctl: N }>;
+
+export const iommu = {
+  destroy: (fd: Fd, id: number): Only<'IOMMU_DESTROY'> => ({ ioctl: 'IOMMU_DESTROY', fd, id: id as ObjId }),
+  ioasAlloc: (fd: Fd, flags = 0): Only<'IOMMU_IOAS_ALLOC'> => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd, flags }),
+  /** A fixed-IOVA RW map unless `flags` says otherwise; `iova: null` asks the kernel to choose. */
+  map: (fd: Fd, ioas: number, iova: bigint | null, length: bigint, user_va: bigint, flags = RW): Only<'IOMMU_IOAS_MAP'> => ({
+    ioctl: 'IOMMU_IOAS_MAP', fd, ioas_id: ioas as IoasId, __reserved: 0, user_va, length,
+    iova: iova ?? 0n, flags: iova === null ? flags : flags | IOMMU_IOAS_MAP_FIXED_IOVA,
+  }),
+  unmap: (fd: Fd, ioas: number, iova: bigint, length: bigint): Only<'IOMMU_IOAS_UNMAP'> => ({ ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: ioas as IoasId, iova, length }),
+  copy: (fd: Fd, dst: number, dst_iova: bigint | null, src: number, src_iova: bigint, length: bigint, flags = RW): Only<'IOMMU_IOAS_COPY'> => ({
+    ioctl: 'IOMMU_IOAS_COPY', fd, dst_ioas_id: dst as IoasId, src_ioas_id: src as IoasId, length, src_iova,
+    dst_iova: dst_iova ?? 0n, flags: dst_iova === null ? flags : flags | IOMMU_IOAS_MAP_FIXED_IOVA,
+  }),
+  iovaRanges: (fd: Fd, ioas: number, num_iovas = 16): Only<'IOMMU_IOAS_IOVA_RANGES'> => ({ ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: ioas as IoasId, num_iovas, __reserved: 0 }),
+  allowIovas: (fd: Fd, ioas: number, ranges: { start: bigint; last: bigint }[]): Only<'IOMMU_IOAS_ALLOW_IOVAS'> => ({ ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: ioas as IoasId, __reserved: 0, allowed_iovas: ranges }),
+  hwptAlloc: (fd: Fd, dev: number, pt: number, flags = 0, data: { type: HwptDataType; pgtbl_addr: Gpa } | null = null, fault_id = 0): Only<'IOMMU_HWPT_ALLOC'> => ({
+    ioctl: 'IOMMU_HWPT_ALLOC', fd, flags, dev_id: dev as DevId, pt_id: pt as PtId, __reserved: 0,
+    data_type: data?.type ?? 'IOMMU_HWPT_DATA_NONE', data: data ? { pgtbl_addr: data.pgtbl_addr } : null, fault_id: fault_id as ObjId,
+  }),
+  invalidate: (fd: Fd, hwpt: number, entries: InvalidateEntry[] = [{ scope: 'all' }], data_type: Only<'IOMMU_HWPT_INVALIDATE'>['data_type'] = 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1'): Only<'IOMMU_HWPT_INVALIDATE'> => ({
+    ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: hwpt as HwptId, data_type, entries, __reserved: 0,
+  }),
+};
+
+export const vfio = {
+  bindIommufd: (fd: Fd, iommufd: Fd, flags = 0): Only<'VFIO_DEVICE_BIND_IOMMUFD'> => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd, flags, iommufd }),
+  attach: (fd: Fd, pt: number, pasid: Pasid | null = null): Only<'VFIO_DEVICE_ATTACH_IOMMUFD_PT'> => ({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pt_id: pt as PtId, pasid: pasid ?? 0 }),
+  detach: (fd: Fd, pasid: Pasid | null = null): Only<'VFIO_DEVICE_DETACH_IOMMUFD_PT'> => ({ ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0 }),
+  bindIoasidFd: (fd: Fd, ioasid_fd: Fd): Only<'VFIO_BIND_IOASID_FD'> => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd, ioasid_fd }),
+  unbindIoasidFd: (fd: Fd): Only<'VFIO_UNBIND_IOASID_FD'> => ({ ioctl: 'VFIO_UNBIND_IOASID_FD', fd }),
+  attachIoasid: (fd: Fd, ioasid: number, pasid: Pasid | null = null): Only<'VFIO_ATTACH_IOASID'> => ({ ioctl: 'VFIO_ATTACH_IOASID', fd, ioasid: ioasid as Ioasid, flags: pasid === null ? 0 : 1, user_pasid: pasid ?? 0 }),
+  detachIoasid: (fd: Fd, ioasid: number, pasid: Pasid | null = null): Only<'VFIO_DETACH_IOASID'> => ({ ioctl: 'VFIO_DETACH_IOASID', fd, ioasid: ioasid as Ioasid, flags: pasid === null ? 0 : 1, user_pasid: pasid ?? 0 }),
+  bindPgtable: (fd: Fd, ioasid: number, pgtbl_addr: Gpa, pasid: Pasid | null = null, format: IoasidFormat = 'IOASID_FORMAT_VTD'): Only<'VFIO_DEVICE_BIND_PGTABLE'> => ({
+    ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd, ioasid: ioasid as Ioasid, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0, format, pgtbl_addr,
+  }),
+  unbindPgtable: (fd: Fd, pasid: Pasid | null = null): Only<'VFIO_DEVICE_UNBIND_PGTABLE'> => ({ ioctl: 'VFIO_DEVICE_UNBIND_PGTABLE', fd, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0 }),
+  bindPasidTable: (fd: Fd, ioasid: number, pasid_table_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_SMMUV3'): Only<'VFIO_DEVICE_BIND_PASID_TABLE'> => ({ ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: ioasid as Ioasid, format, pasid_table_addr }),
+  invalidate: (fd: Fd, pasid: Pasid | null = null, granularity: Granularity = { kind: 'all' }): Only<'VFIO_DEVICE_INVALIDATE_CACHE'> => ({ ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0, granularity }),
+};
+
+export const ioasid = {
+  alloc: (fd: Fd): Only<'IOASID_ALLOC'> => ({ ioctl: 'IOASID_ALLOC', fd }),
+  free: (fd: Fd, id: number): Only<'IOASID_FREE'> => ({ ioctl: 'IOASID_FREE', fd, ioasid: id as Ioasid }),
+  register: (fd: Fd, vaddr: bigint, size: bigint): Only<'IOASID_REGISTER_MEMORY'> => ({ ioctl: 'IOASID_REGISTER_MEMORY', fd, vaddr, size }),
+  unregister: (fd: Fd, vaddr: bigint, size: bigint): Only<'IOASID_UNREGISTER_MEMORY'> => ({ ioctl: 'IOASID_UNREGISTER_MEMORY', fd, vaddr, size }),
+  map: (fd: Fd, id: number, iova: bigint, size: bigint, vaddr: bigint, flags = 3): Only<'IOASID_MAP_DMA'> => ({ ioctl: 'IOASID_MAP_DMA', fd, ioasid: id as Ioasid, flags, vaddr, iova, size }),
+  unmap: (fd: Fd, id: number, iova: bigint, size: bigint): Only<'IOASID_UNMAP_DMA'> => ({ ioctl: 'IOASID_UNMAP_DMA', fd, ioasid: id as Ioasid, iova, size }),
+  nest: (fd: Fd, parent: number): Only<'IOASID_CREATE_NESTING'> => ({ ioctl: 'IOASID_CREATE_NESTING', fd, parent_ioasid: parent as Ioasid }),
+  bindPgtable: (fd: Fd, id: number, pgtbl_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_VTD'): Only<'IOASID_BIND_PGTABLE'> => ({ ioctl: 'IOASID_BIND_PGTABLE', fd, ioasid: id as Ioasid, format, pgtbl_addr }),
+  unbindPgtable: (fd: Fd, id: number): Only<'IOASID_UNBIND_PGTABLE'> => ({ ioctl: 'IOASID_UNBIND_PGTABLE', fd, ioasid: id as Ioasid }),
+  bindPasidTable: (fd: Fd, id: number, pasid_table_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_SMMUV3'): Only<'IOASID_BIND_PASID_TABLE'> => ({ ioctl: 'IOASID_BIND_PASID_TABLE', fd, ioasid: id as Ioasid, format, pasid_table_addr }),
+  unbindPasidTable: (fd: Fd, id: number): Only<'IOASID_UNBIND_PASID_TABLE'> => ({ ioctl: 'IOASID_UNBIND_PASID_TABLE', fd, ioasid: id as Ioasid }),
+  invalidate: (fd: Fd, id: number, granularity: Granularity = { kind: 'all' }): Only<'IOASID_INVALIDATE_CACHE'> => ({ ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: id as Ioasid, granularity }),
+};
+
+export const env = {
+  open: (path: string): Extract<EnvAction, { env: 'OPEN' }> => ({ env: 'OPEN', path }),
+  close: (fd: Fd): Extract<EnvAction, { env: 'CLOSE' }> => ({ env: 'CLOSE', fd }),
+  mmap: (uva: bigint, length: bigint): Extract<EnvAction, { env: 'MMAP' }> => ({ env: 'MMAP', uva, length }),
+  dma: (dev: DevName, pasid: Pasid | null, iova: bigint, access: Access = 'read'): Extract<EnvAction, { env: 'DMA' }> => ({ env: 'DMA', dev, pasid, iova, access }),
+  writePte: (table: Gpa, iova: bigint, gpa: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PGTABLE' }> => ({ env: 'GUEST_WRITE_PGTABLE', table, iova, gpa }),
+  writePasidEntry: (table: Gpa, pasid: Pasid, pgtable: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PASID_TABLE' }> => ({ env: 'GUEST_WRITE_PASID_TABLE', table, pasid, pgtable }),
+};

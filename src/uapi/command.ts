@@ -1,0 +1,37 @@
+import type { EnvAction, EnvOut } from './env.js';
+import type { IoasidCmd, IoasidOut } from './ioasid.js';
+import type { IommufdCmd, IommufdOut } from './iommufd.js';
+import type { Result } from './result.js';
+
+/** Every ioctl of every design, tagged by its real (or proposed) name. */
+export type Ioctl = IommufdCmd | IoasidCmd;
+export type IoctlName = Ioctl['ioctl'];
+/** One step of a trace: an ioctl or an environment action. */
+export type Cmd = Ioctl | EnvAction;
+
+export type OutOf<C extends Cmd> = C extends { ioctl: infer N extends keyof (IommufdOut & IoasidOut) }
+  ? (IommufdOut & IoasidOut)[N]
+  : C extends { env: infer E extends keyof EnvOut }
+    ? EnvOut[E]
+    : never;
+
+export type CmdResult = Result<unknown>;
+
+export function cmdName(c: Cmd): string {
+  return 'ioctl' in c ? c.ioctl : c.env;
+}
+
+export const IOCTL_NAMES = [
+  'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_IOAS_COPY', 'IOMMU_IOAS_IOVA_RANGES',
+  'IOMMU_IOAS_MAP', 'IOMMU_IOAS_UNMAP', 'IOMMU_HWPT_ALLOC', 'IOMMU_HWPT_INVALIDATE', 'VFIO_DEVICE_BIND_IOMMUFD',
+  'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'VFIO_DEVICE_DETACH_IOMMUFD_PT',
+  'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
+  'IOASID_UNMAP_DMA', 'IOASID_CREATE_NESTING', 'IOASID_BIND_PGTABLE', 'IOASID_UNBIND_PGTABLE',
+  'IOASID_BIND_PASID_TABLE', 'IOASID_UNBIND_PASID_TABLE', 'IOASID_INVALIDATE_CACHE', 'VFIO_BIND_IOASID_FD',
+  'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID', 'VFIO_DEVICE_BIND_PGTABLE',
+  'VFIO_DEVICE_UNBIND_PGTABLE', 'VFIO_DEVICE_BIND_PASID_TABLE', 'VFIO_DEVICE_INVALIDATE_CACHE',
+] as const satisfies readonly IoctlName[];
+
+// Every IoctlName is listed above: a missing one fails to compile here.
+type Missing = Exclude<IoctlName, (typeof IOCTL_NAMES)[number]>;
+export const ALL_IOCTLS_LISTED: Missing extends never ? true : Missing = true;

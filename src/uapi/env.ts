@@ -1,0 +1,44 @@
+import type { Access, Fd, Gpa, Iova, Pasid, Uva } from './types.js';
+import type { DevName } from './world.js';
+
+/**
+ * Environment actions: what happens around the ioctls. A process opens and closes files and maps user
+ * memory; a device issues DMA; a guest writes its own stage-1 page tables and PASID table in guest memory.
+ * They are design-neutral: the same action means the same thing under every design.
+ */
+export interface EnvOpen { readonly env: 'OPEN'; /** /dev/iommu, /dev/ioasid or a VFIO cdev node */ readonly path: string }
+export interface EnvClose { readonly env: 'CLOSE'; readonly fd: Fd }
+/** mmap of anonymous memory: user pages [uva, uva+length) exist from now on (host page = uva page). */
+export interface EnvMmap { readonly env: 'MMAP'; readonly uva: Uva; readonly length: bigint }
+/** A device issues one DMA; `pasid: null` is a request without PASID (routed by RID). */
+export interface EnvDma { readonly env: 'DMA'; readonly dev: DevName; readonly pasid: Pasid | null; readonly iova: Iova; readonly access: Access }
+/** The guest writes one entry of a stage-1 page table rooted at `table` (GPA): iova page -> gpa page, or clears it. */
+export interface EnvGuestWritePgtable { readonly env: 'GUEST_WRITE_PGTABLE'; readonly table: Gpa; readonly iova: Iova; readonly gpa: Gpa | null }
+/** The guest writes one entry of the PASID table it owns (guest-pasid-table hardware): pasid -> stage-1 root, or clears it. */
+export interface EnvGuestWritePasidTable { readonly env: 'GUEST_WRITE_PASID_TABLE'; readonly table: Gpa; readonly pasid: Pasid; readonly pgtable: Gpa | null }
+
+export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable;
+export type EnvName = EnvAction['env'];
+
+/** What one DMA does now: reach a host physical address, or fault (with the level that refused it). */
+export type Xlate =
+  | { readonly kind: 'hit'; readonly hpa: bigint }
+  | { readonly kind: 'fault'; readonly reason: FaultReason };
+
+export type FaultReason =
+  | 'blocked' // device not bound/attached: DMA is blocked
+  | 'no-translation' // stage-2 / kernel-managed map has nothing at that address
+  | 'permission' // the mapping does not allow this access
+  | 'no-pasid-entry' // no context for that PASID
+  | 'stage1-not-present' // the guest's stage-1 table has no entry
+  | 'stage1-table-unreachable'; // the guest table itself is not mapped in stage-2
+
+export interface EnvOut {
+  OPEN: { readonly fd: Fd };
+  CLOSE: Record<string, never>;
+  MMAP: Record<string, never>;
+  /** `stale`: other answers the IOTLB may still legally give because the guest changed a table it has not invalidated yet. */
+  DMA: { readonly xlate: Xlate; readonly stale: readonly Xlate[] };
+  GUEST_WRITE_PGTABLE: Record<string, never>;
+  GUEST_WRITE_PASID_TABLE: Record<string, never>;
+}

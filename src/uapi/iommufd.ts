@@ -1,0 +1,129 @@
+import type { Fd, Gpa, HwptId, IoasId, Iova, IovaRange, ObjId, Pasid, PtId, Uva, DevId } from './types.js';
+
+/**
+ * The merged iommufd uAPI (include/uapi/linux/iommufd.h) and the VFIO cdev ioctls that bind devices to it
+ * (include/uapi/linux/vfio.h). Field names follow the headers; `size`/`argsz` are implied (the record is
+ * always complete), user pointers are replaced by the data they point at.
+ */
+
+/** IOMMU_IOAS_MAP / IOMMU_IOAS_COPY flags. */
+export const IOMMU_IOAS_MAP_FIXED_IOVA = 1;
+export const IOMMU_IOAS_MAP_WRITEABLE = 2;
+export const IOMMU_IOAS_MAP_READABLE = 4;
+/** IOMMU_HWPT_ALLOC flags. */
+export const IOMMU_HWPT_ALLOC_NEST_PARENT = 1;
+export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 2;
+export const IOMMU_HWPT_FAULT_ID_VALID = 4;
+export const IOMMU_HWPT_ALLOC_PASID = 8;
+/** VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH flags. */
+export const VFIO_DEVICE_ATTACH_PASID = 1;
+export const VFIO_DEVICE_DETACH_PASID = 1;
+
+/** enum iommu_hwpt_data_type: the stage-1 format handed to IOMMU_HWPT_ALLOC. */
+export type HwptDataType = 'IOMMU_HWPT_DATA_NONE' | 'IOMMU_HWPT_DATA_VTD_S1' | 'IOMMU_HWPT_DATA_ARM_SMMUV3';
+
+/**
+ * The stage-1 data a nested HWPT carries. VTD_S1: the guest's first-stage page table root (one address space).
+ * ARM_SMMUV3: the guest's stream table entry, i.e. a pointer to the guest-owned CD (PASID) table.
+ */
+export interface HwptData {
+  readonly pgtbl_addr: Gpa;
+}
+
+/** One invalidation entry (struct iommu_hwpt_vtd_s1_invalidate / an SMMUv3 TLBI command, abstracted). */
+export type InvalidateEntry =
+  | { readonly scope: 'all' }
+  | { readonly scope: 'range'; readonly addr: Iova; readonly npages: bigint };
+
+export interface IommuDestroy { readonly ioctl: 'IOMMU_DESTROY'; readonly fd: Fd; /** any object id */ readonly id: ObjId }
+export interface IommuIoasAlloc { readonly ioctl: 'IOMMU_IOAS_ALLOC'; readonly fd: Fd; /** must be 0 */ readonly flags: number }
+export interface IommuIoasAllowIovas {
+  readonly ioctl: 'IOMMU_IOAS_ALLOW_IOVAS'; readonly fd: Fd;
+  readonly ioas_id: IoasId;
+  /** must be 0 */ readonly __reserved: number;
+  /** replaces the whole allowed list; empty means "no restriction" */
+  readonly allowed_iovas: readonly IovaRange[];
+}
+export interface IommuIoasCopy {
+  readonly ioctl: 'IOMMU_IOAS_COPY'; readonly fd: Fd;
+  /** FIXED_IOVA | WRITEABLE | READABLE */ readonly flags: number;
+  readonly dst_ioas_id: IoasId; readonly src_ioas_id: IoasId;
+  readonly length: bigint;
+  /** input with FIXED_IOVA, otherwise chosen by the kernel and returned */ readonly dst_iova: Iova;
+  readonly src_iova: Iova;
+}
+export interface IommuIoasIovaRanges {
+  readonly ioctl: 'IOMMU_IOAS_IOVA_RANGES'; readonly fd: Fd;
+  readonly ioas_id: IoasId;
+  /** capacity of the user's array; EMSGSIZE (with the needed count) when too small */ readonly num_iovas: number;
+  /** must be 0 */ readonly __reserved: number;
+}
+export interface IommuIoasMap {
+  readonly ioctl: 'IOMMU_IOAS_MAP'; readonly fd: Fd;
+  /** FIXED_IOVA | WRITEABLE | READABLE */ readonly flags: number;
+  readonly ioas_id: IoasId;
+  /** must be 0 */ readonly __reserved: number;
+  readonly user_va: Uva; readonly length: bigint;
+  /** input with FIXED_IOVA, otherwise chosen by the kernel and returned */ readonly iova: Iova;
+}
+export interface IommuIoasUnmap {
+  readonly ioctl: 'IOMMU_IOAS_UNMAP'; readonly fd: Fd;
+  readonly ioas_id: IoasId;
+  /** iova 0 with length U64_MAX unmaps everything */ readonly iova: Iova; readonly length: bigint;
+}
+export interface IommuHwptAlloc {
+  readonly ioctl: 'IOMMU_HWPT_ALLOC'; readonly fd: Fd;
+  /** NEST_PARENT | DIRTY_TRACKING | FAULT_ID_VALID | ALLOC_PASID */ readonly flags: number;
+  readonly dev_id: DevId;
+  /** an IOAS (paging HWPT) or a NEST_PARENT HWPT_PAGING (nested HWPT) */ readonly pt_id: PtId;
+  /** must be 0 */ readonly __reserved: number;
+  readonly data_type: HwptDataType;
+  /** present iff data_type is not NONE (data_len != 0) */ readonly data: HwptData | null;
+  readonly fault_id: ObjId;
+}
+export interface IommuHwptInvalidate {
+  readonly ioctl: 'IOMMU_HWPT_INVALIDATE'; readonly fd: Fd;
+  readonly hwpt_id: HwptId;
+  readonly data_type: 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' | 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+  /** entry_num = entries.length; 0 only probes data_type */ readonly entries: readonly InvalidateEntry[];
+  /** must be 0 */ readonly __reserved: number;
+}
+export interface VfioDeviceBindIommufd {
+  readonly ioctl: 'VFIO_DEVICE_BIND_IOMMUFD';
+  /** the VFIO cdev fd */ readonly fd: Fd;
+  /** 0 (VFIO_DEVICE_BIND_FLAG_TOKEN is not modelled) */ readonly flags: number;
+  readonly iommufd: Fd;
+}
+export interface VfioDeviceAttachIommufdPt {
+  readonly ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT';
+  /** the VFIO cdev fd */ readonly fd: Fd;
+  /** VFIO_DEVICE_ATTACH_PASID */ readonly flags: number;
+  readonly pt_id: PtId;
+  readonly pasid: Pasid;
+}
+export interface VfioDeviceDetachIommufdPt {
+  readonly ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT';
+  /** the VFIO cdev fd */ readonly fd: Fd;
+  /** VFIO_DEVICE_DETACH_PASID */ readonly flags: number;
+  readonly pasid: Pasid;
+}
+
+export type IommufdCmd =
+  | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
+  | IommuIoasUnmap | IommuHwptAlloc | IommuHwptInvalidate
+  | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
+
+export interface IommufdOut {
+  IOMMU_DESTROY: Record<string, never>;
+  IOMMU_IOAS_ALLOC: { readonly out_ioas_id: IoasId };
+  IOMMU_IOAS_ALLOW_IOVAS: Record<string, never>;
+  IOMMU_IOAS_COPY: { readonly dst_iova: Iova };
+  IOMMU_IOAS_IOVA_RANGES: { readonly num_iovas: number; readonly allowed_iovas: readonly IovaRange[]; readonly out_iova_alignment: bigint };
+  IOMMU_IOAS_MAP: { readonly iova: Iova };
+  IOMMU_IOAS_UNMAP: { readonly length: bigint };
+  IOMMU_HWPT_ALLOC: { readonly out_hwpt_id: HwptId };
+  IOMMU_HWPT_INVALIDATE: { readonly entry_num: number };
+  VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { readonly pt_id: HwptId };
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: Record<string, never>;
+}

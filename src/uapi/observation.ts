@@ -1,0 +1,48 @@
+import type { Access, Pasid } from './types.js';
+import type { Xlate } from './env.js';
+import type { DevName } from './world.js';
+
+/**
+ * The design-neutral view every design maps to (DESIGN.md "the one idea"): what DMA does, what is pinned and
+ * by whom, and which objects are alive and who owns them. The spec and the simulated kernel each compute one;
+ * requirements and properties only ever look at this.
+ */
+
+/**
+ * A file is named by the serial number of the OPEN that created it (1, 2, ...): unlike an fd number it is never
+ * reused, and it stays meaningful after close while something still holds the file (deferred release).
+ */
+export type FileName = number;
+
+export interface ObjectView {
+  readonly file: FileName;
+  readonly id: number;
+  /** design vocabulary: ioas, hwpt_paging, hwpt_nested, device, ioasid, ioasid_child, sva_bind */
+  readonly kind: string;
+}
+
+export interface AttachmentView {
+  readonly dev: DevName;
+  readonly pasid: Pasid | null;
+  readonly file: FileName;
+  /** the object DMA goes through */
+  readonly id: number;
+}
+
+export interface PinView {
+  /** user page number (uva >> 12); host memory is the user page itself */
+  readonly page: bigint;
+  /** how many holders pin it: each pinning storage object and each registration counts once */
+  readonly holders: number;
+}
+
+export interface Observation {
+  readonly files: readonly { readonly file: FileName; readonly kind: string; readonly fds: readonly number[] }[];
+  readonly objects: readonly ObjectView[];
+  readonly attachments: readonly AttachmentView[];
+  readonly pins: readonly PinView[];
+  /** pages charged to RLIMIT_MEMLOCK */
+  readonly lockedPages: number;
+  /** what a DMA would do now; `stale` lists other answers a not-yet-invalidated IOTLB may give */
+  readonly translate: (dev: DevName, pasid: Pasid | null, iova: bigint, access: Access) => { readonly xlate: Xlate; readonly stale: readonly Xlate[] };
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['properties/**/*.test.ts', 'properties/**/*.prop.ts', 'src/**/*.test.ts'],
+    pool: 'threads',
+    testTimeout: 60_000,
+  },
+});
