@@ -9,7 +9,11 @@ export const DESIGN_NAMES = ['iommufd', 'rfc-v1', 'fd-per-ioasid', 'per-device-s
 export type DesignName = (typeof DESIGN_NAMES)[number];
 
 export interface Policy {
-  /** Who issues page-table bind and cache invalidation: the address space's FD, or each device FD (seed M1 vs M2). */
+  /**
+   * Who issues page-table bind and cache invalidation: the address space's FD, or each device FD (seed M1 vs M2).
+   * Expressed by the vocabulary (per-device designs offer VFIO_DEVICE_BIND_PGTABLE & co. instead of
+   * IOASID_BIND_PGTABLE); a test holds every design's vocabulary to its ownership.
+   */
   readonly ownership: 'per-ioasid' | 'per-device';
   /** One FD multiplexing many address spaces per VM, or one FD per address space (seed step 1). */
   readonly fdModel: 'per-vm' | 'per-ioasid';
@@ -38,4 +42,6 @@ export interface Design {
   readonly hardware: readonly HwKind[];
   /** Written-down rules for behaviour no source decided, one line each. */
   readonly choices: readonly string[];
+  /** The object graph: who holds whom (ASCII, one edge per line, "A -> B" = A holds a reference on B). */
+  readonly graph: readonly string[];
 }

@@ -178,6 +178,8 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
   const stop = hit.findIndex((a) => a.start < c.iova || a.last > last);
   const removed = stop === -1 ? hit : hit.slice(0, stop);
   if (removed.length === 0) return reject('ENOENT', stop === -1 ? 'IOAS_UNMAP.ENOENT.nothing_mapped' : 'IOAS_UNMAP.ENOENT.split');
+  // design point: unmap — a design that promises atomic unmap refuses before removing anything
+  if (stop !== -1 && s.design.policy.unmap === 'type1-atomic') return reject('ENOENT', 'IOAS_UNMAP.ENOENT.split');
   const effect = (d: Draft<State>) => {
     const gone = new Set(removed.map((a) => a.start));
     const o = d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>;

@@ -165,16 +165,21 @@ export function unmapDma(s: State, f: CtxFile, c: IoasidUnmapDma): Outcome {
   const o = ready(s, f, c.ioasid, P);
   if (isRejection(o)) return o;
   const hit = o.areas.filter((a) => overlaps(a, { start: c.iova, last }));
+  const stop = hit.findIndex((a) => a.start < c.iova || a.last > last);
+  const removed = stop === -1 ? hit : hit.slice(0, stop);
   // design point: unmap — type1 checks both ends first, so a failure changes nothing (unlike iommufd)
-  if (hit.some((a) => a.start < c.iova || a.last > last)) return reject('EINVAL', `${P}.EINVAL.split`);
-  const size = hit.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
+  if (stop !== -1 && (removed.length === 0 || s.design.policy.unmap === 'type1-atomic')) return reject('EINVAL', `${P}.EINVAL.split`);
   if (hit.length === 0) return commit(s, `${P}.ok.nothing_mapped`, () => ({ size: 0n }));
-  return commit(s, `${P}.ok`, (d) => {
+  const effect = (d: Draft<State>) => {
+    const gone = new Set(removed.map((a) => a.start));
     const x = d.objects[keyOf(o)] as Draft<Space>;
-    x.areas = x.areas.filter((a) => a.last < c.iova || a.start > last);
+    x.areas = x.areas.filter((a) => !gone.has(a.start));
     gcPages(d);
-    return { size };
-  });
+    return { size: removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n) };
+  };
+  if (stop === -1) return commit(s, `${P}.ok`, effect);
+  const kept = commit(s, `${P}.EINVAL.split_after_removing`, effect);
+  return { kind: 'partial', state: (kept as Extract<typeof kept, { kind: 'ok' }>).state, errno: 'EINVAL', rule: kept.rule };
 }
 
 /** IOASID_CREATE_NESTING: a child whose output goes through `parent` (a root ioasid). */

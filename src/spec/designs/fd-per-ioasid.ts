@@ -18,6 +18,11 @@ export const fdPerIoasid: Design = {
     'IOASID_INVALIDATE_CACHE', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
   ],
   hardware: ['host-pasid-table'],
+  graph: [
+    'ioasid FD = one ioasid (opening /dev/ioasid allocates it) -> its kernel-managed map',
+    'child ioasid FD (CREATE_NESTING on the parent FD) -> parent ioasid FD; -> guest page table (BIND_PGTABLE)',
+    'device (RID | RID+PASID) -> ioasid FD (VFIO_ATTACH_IOASID with the FD number; holds the FD open)',
+  ],
   choices: [
     'the FD is the ioasid: its `ioasid` argument must be 0 (EINVAL); CREATE_NESTING returns a new FD for the child',
     'VFIO_ATTACH_IOASID carries the ioasid FD number in `ioasid`; no bind step; the association holds the FD open',

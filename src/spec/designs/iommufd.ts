@@ -22,6 +22,14 @@ export const iommufd: Design = {
     'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'VFIO_DEVICE_DETACH_IOMMUFD_PT',
   ],
   hardware: ['host-pasid-table', 'guest-pasid-table'],
+  graph: [
+    'iommufd FD -> IOAS, HWPT_PAGING, HWPT_NESTED, DEVICE (object table, ids from 1)',
+    'HWPT_PAGING -> IOAS (mirrors its areas; auto HWPTs die with their last device)',
+    'HWPT_NESTED -> HWPT_PAGING (NEST_PARENT, never auto)',
+    'device (RID | RID+PASID) -> HWPT_PAGING | HWPT_NESTED (attachment)',
+    'VFIO device FD -> DEVICE (driver reference until unbind) -> iommufd FD (file reference)',
+    'IOAS area -> pages (shared by IOAS_COPY, pinned once while a HWPT_PAGING exists)',
+  ],
   choices: [
     'guest-pasid-table hardware: the vIOMMU object is folded into the nested HWPT (data ARM_SMMUV3 = guest CD table), invalidated with IOMMU_HWPT_INVALIDATE on that HWPT',
     'guest-pasid-table hardware: a PASID attach while the RID sits on a nested HWPT with a guest CD table is EINVAL (the guest owns that table)',

@@ -18,6 +18,11 @@ export const perDeviceSva: Design = {
     'IOASID_UNMAP_DMA', 'VFIO_BIND_IOASID_FD', 'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
     'VFIO_DEVICE_BIND_PGTABLE', 'VFIO_DEVICE_UNBIND_PGTABLE', 'VFIO_DEVICE_BIND_PASID_TABLE', 'VFIO_DEVICE_INVALIDATE_CACHE',
   ],
+  graph: [
+    '/dev/ioasid FD -> ioasid (kernel-managed GPA page table)',
+    'VFIO device FD -> /dev/ioasid FD (bind); device RID -> ioasid (attach)',
+    'VFIO device FD -> sva_bind (one per device route) -> guest page table | guest PASID table, over the ioasid',
+  ],
   choices: [
     'each device-FD bind is its own context owned by the device FD; invalidation reaches only that device\'s route',
     'a bind needs the device\'s RID on the root ioasid its output goes through (EINVAL); one bind per route (EBUSY)',

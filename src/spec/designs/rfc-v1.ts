@@ -35,5 +35,12 @@ export const rfcV1: Design = {
   },
   ioctls: RFC_IOCTLS,
   hardware: ['host-pasid-table', 'guest-pasid-table'],
+  graph: [
+    '/dev/ioasid FD -> ioasid (root: kernel-managed page table) -> child ioasid (CREATE_NESTING)',
+    'child ioasid -> guest page table | guest PASID table (BIND_*), or its own GPA maps (software nesting)',
+    'VFIO device FD -> /dev/ioasid FD (VFIO_BIND_IOASID_FD: one FD per device)',
+    'device (RID | RID+user PASID) -> ioasid (VFIO_ATTACH_IOASID; a child needs the RID on its parent)',
+    '/dev/ioasid FD -> registered memory (REGISTER_MEMORY, charged once)',
+  ],
   choices: RFC_CHOICES,
 };
