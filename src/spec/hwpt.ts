@@ -89,9 +89,9 @@ export function covers(e: StaleEntry, scope: { all: true } | { all: false; first
   return e.kind === 'pte' && e.index >= scope.first && e.index <= scope.last;
 }
 
-/** Drop cached entries of `ctx` that `scope` covers (what reaches the IOTLB / PASID cache). */
-export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof covers>[1]) {
-  d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope));
+/** Drop cached entries of `ctx` that `scope` covers (what reaches the IOTLB / PASID cache); `table`: only that table's. */
+export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof covers>[1], table?: bigint) {
+  d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope) || (table !== undefined && e.table !== table));
 }
 
 /** IOMMU_HWPT_INVALIDATE on a nested HWPT: reaches every device attached to it. @see hw_pagetable.c iommufd_hwpt_invalidate */

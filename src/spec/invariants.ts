@@ -76,8 +76,11 @@ export const ownerRespected: Invariant = (s) => {
     const ctx = s.objects[a.ctx];
     const devFile = Object.values(s.files).find((f) => f.kind === 'device' && f.dev === a.dev);
     if (!ctx || !devFile || devFile.kind !== 'device') return `${a.dev} is attached to ${a.ctx} without an open device FD`;
-    if (devFile.bound !== null && ctx.file !== devFile.bound) return `${a.dev} is bound to file ${devFile.bound} but reaches ${a.ctx} of file ${ctx.file}`;
     const root = rootSpace(s, ctx);
+    // a per-device bind lives in the device FD; what it reaches is its root address space
+    const owner = ctx.kind === 'sva_bind' ? root?.file : ctx.file;
+    if (devFile.bound !== null && owner !== devFile.bound) return `${a.dev} is bound to file ${devFile.bound} but reaches ${a.ctx} of file ${owner}`;
+    if (ctx.kind === 'sva_bind') continue;
     if (s.design.policy.fdModel === 'per-vm' && root && root.file !== ctx.file) return `${a.ctx} stacks on ${keyOf(root)} of another FD`;
   }
   return null;

@@ -261,7 +261,12 @@ export function scopeOf(g: Granularity): Parameters<typeof flush>[2] | null {
   return last === null ? null : { all: false, first: g.iova >> 12n, last: last >> 12n };
 }
 
-/** IOASID_INVALIDATE_CACHE: per ioasid — reaches the IOTLB entries of every device attached to it (seed M2). */
+/**
+ * IOASID_INVALIDATE_CACHE: per ioasid — reaches the IOTLB entries of every device attached to it (seed M2).
+ * On guest-pasid-table hardware a child whose page table is only tracked (RFC v1 §5.7) has its translations
+ * cached under the RID context that walks the guest PASID table: its invalidation reaches those entries of its
+ * table there ("driver maps it to domain/PASID/range semantics", RFC v1 §2).
+ */
 export function invalidateCache(s: State, f: CtxFile, c: IoasidInvalidateCache): Outcome {
   const P = 'IOASID_INVALIDATE_CACHE';
   const scope = scopeOf(c.granularity);
@@ -269,8 +274,13 @@ export function invalidateCache(s: State, f: CtxFile, c: IoasidInvalidateCache):
   const o = findIoasid(s, f, c.ioasid, P);
   if (isRejection(o)) return o;
   if (o.kind !== 'ioasid_child' || o.s1 === null) return reject('EINVAL', `${P}.EINVAL.not_bound`);
+  const table = o.s1.kind === 'pgtable' ? o.s1.root : undefined;
+  const walkers = hw(s) === 'guest-pasid-table' && table !== undefined
+    ? s.attachments.filter((a) => a.ctx === keyOf(o)).map((a) => routeCtx(s, a.dev, null)).filter((x): x is Obj => x !== undefined && guestPasidTable(x) !== null)
+    : [];
   return commit(s, `${P}.ok`, (d) => {
     flush(d, keyOf(o), scope);
+    for (const w of walkers) flush(d, keyOf(w), scope, table);
     return {};
   });
 }

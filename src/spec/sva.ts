@@ -44,9 +44,10 @@ function bind(s: State, f: DeviceFile, pasid: Pasid | null, ioasid: number, s1: 
   if (format !== nativeFormat(s)) return reject('EINVAL', `${P}.EINVAL.format`);
   if (bindOf(s, f, pasid)) return reject('EBUSY', `${P}.EBUSY.bound`);
   return commit(s, `${P}.ok`, (d) => {
-    const id = allocId(s, parent.file);
-    d.objects[objKey(parent.file, id)] = { kind: 'sva_bind', file: parent.file, id, parent: keyOf(parent), s1, dev: f.dev, pasid };
-    d.attachments.push({ dev: f.dev, pasid, ctx: objKey(parent.file, id) });
+    // the bind belongs to the device FD (its own small table), not to the /dev/ioasid FD's ioasid numbers
+    const id = allocId(s, f.key);
+    d.objects[objKey(f.key, id)] = { kind: 'sva_bind', file: f.key, id, parent: keyOf(parent), s1, dev: f.dev, pasid };
+    d.attachments.push({ dev: f.dev, pasid, ctx: objKey(f.key, id) });
     return {};
   });
 }
