@@ -116,11 +116,11 @@ export function attachPt(s: State, f: DeviceFile, c: VfioDeviceAttachIommufdPt):
   if (f.bound === null) return reject('EINVAL', 'ATTACH_PT.EINVAL.unbound');
   if ((c.flags & ~VFIO_DEVICE_ATTACH_PASID) !== 0) return reject('EINVAL', 'ATTACH_PT.EINVAL.flags');
   const usesPasid = (c.flags & VFIO_DEVICE_ATTACH_PASID) !== 0;
-  if (usesPasid && !physDevice(s, f.dev).pasid) return reject('EOPNOTSUPP', 'ATTACH_PT.EOPNOTSUPP.no_pasid');
-  if (usesPasid && (c.pasid < 0 || c.pasid > PASID_MAX)) return reject('EINVAL', 'ATTACH_PT.EINVAL.pasid_range');
   const pasid = usesPasid ? c.pasid : null;
   const pt = s.objects[objKey(f.bound, c.pt_id)];
   if (!pt) return reject('ENOENT', 'ATTACH_PT.ENOENT.pt_id');
+  // vfio-pci always has PASID ops (no EOPNOTSUPP from VFIO); the IOMMU refuses a PASID the device cannot issue
+  if (usesPasid && (!physDevice(s, f.dev).pasid || c.pasid < 0 || c.pasid > PASID_MAX)) return reject('EINVAL', 'ATTACH_PT.EINVAL.no_pasid');
   const old = s.attachments.find((a) => a.dev === f.dev && a.pasid === pasid);
   if (pt.kind === 'ioas') return attachIoas(s, f, pt, pasid, old);
   if (pt.kind !== 'hwpt_paging' && pt.kind !== 'hwpt_nested') return reject('EINVAL', 'ATTACH_PT.EINVAL.pt_kind');
@@ -169,7 +169,6 @@ export function detachPt(s: State, f: DeviceFile, c: VfioDeviceDetachIommufdPt):
   if (f.bound === null) return reject('EINVAL', 'DETACH_PT.EINVAL.unbound');
   if ((c.flags & ~VFIO_DEVICE_DETACH_PASID) !== 0) return reject('EINVAL', 'DETACH_PT.EINVAL.flags');
   const usesPasid = (c.flags & VFIO_DEVICE_DETACH_PASID) !== 0;
-  if (usesPasid && !physDevice(s, f.dev).pasid) return reject('EOPNOTSUPP', 'DETACH_PT.EOPNOTSUPP.no_pasid');
   const pasid = usesPasid ? c.pasid : null;
   if (!s.attachments.some((a) => a.dev === f.dev && a.pasid === pasid)) return commit(s, 'DETACH_PT.ok.not_attached', () => ({}));
   return commit(s, 'DETACH_PT.ok', (d) => {

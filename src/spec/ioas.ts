@@ -3,7 +3,7 @@
  * Owner: the iommufd FD's object table in every per-VM design; the FD itself under fd-per-ioasid.
  * An IOAS is a set of whole areas (one per MAP/COPY piece) over shared, lazily pinned `pages`; HWPT_PAGINGs
  * mirror it, so a mapping change reaches every domain at once and the kernel invalidates their IOTLBs itself.
- * Abstracted: the interval trees (plain sorted arrays here), huge pages (alignment never above PAGE_SIZE),
+ * Abstracted: the interval trees (plain sorted arrays here), huge-page mappings (domains map 4 KiB pages),
  * MAP_FILE and access objects (not modelled).
  * @see drivers/iommu/iommufd/ioas.c, io_pagetable.c
  */
@@ -80,7 +80,7 @@ export function ioasMap(s: State, f: File, c: IommuIoasMap): Outcome {
   const ioas = lookup(s, f.key, c.ioas_id, 'ioas');
   if (!ioas) return reject('ENOENT', 'IOAS_MAP.ENOENT.ioas');
   // iopt_alloc_user_pages: check_add_overflow(uptr, length), then iopt_alloc_pages: length 0
-  if (c.user_va + c.length > U64_MAX + 1n) return reject('EOVERFLOW', 'IOAS_MAP.EOVERFLOW.user_va');
+  if (c.user_va + c.length > U64_MAX) return reject('EOVERFLOW', 'IOAS_MAP.EOVERFLOW.user_va');
   if (c.length === 0n) return reject('EINVAL', 'IOAS_MAP.EINVAL.length');
   const fixed = (c.flags & FIXED) !== 0;
   const iova = placeArea(s, ioas, { fixed, iova: c.iova, length: c.length, uva: c.user_va }, 'IOAS_MAP');

@@ -46,6 +46,9 @@ export function reservedOf(s: State, space: ObjOf<'ioas'>): IovaRange[] {
   return out;
 }
 
+/** Transparent huge page size on x86 (2 MiB): the largest alignment an automatic IOVA keeps. */
+export const HPAGE_SIZE = 1n << 21n;
+
 /** iopt->iova_alignment: 1 on a fresh IOAS, PAGE_SIZE once a domain with 4 KiB pages exists. */
 export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => (hasDomain(s, space) ? PAGE_SIZE : 1n);
 
@@ -59,15 +62,16 @@ function roundupPow2(x: bigint): bigint {
 const lowestSetBit = (x: bigint): bigint => x & -x;
 
 /**
- * iopt_alloc_iova: first fit inside the allowed ranges (or [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] when none; IOVA 0
- * is never returned), outside reserved ranges and areas, aligned to min(roundup_pow_of_two(length), lowest set
- * bit of user_va) capped at PAGE_SIZE (no THP in the model), OR-ed with user_va's offset in its page.
+ * iopt_alloc_iova: first fit inside the allowed ranges clipped to [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] (the whole of
+ * it when none are set; IOVA 0 is never returned), outside reserved ranges and areas, aligned to
+ * min(roundup_pow_of_two(length), lowest set bit of user_va) capped at HPAGE_SIZE (the modelled kernel has
+ * CONFIG_TRANSPARENT_HUGEPAGE, as x86 distributions do), OR-ed with user_va's offset in its page.
  * Returns the IOVA, or the errno.
  */
 export function allocIova(s: State, space: ObjOf<'ioas'>, length: bigint, uva: bigint): bigint | 'EOVERFLOW' | 'EINVAL' | 'ENOSPC' {
   if (length === 0n || length >= ULONG_MAX / 2n) return 'EOVERFLOW';
   let align = uva === 0n ? roundupPow2(length) : roundupPow2(length) < lowestSetBit(uva) ? roundupPow2(length) : lowestSetBit(uva);
-  if (align > PAGE_SIZE) align = PAGE_SIZE;
+  if (align > HPAGE_SIZE) align = HPAGE_SIZE;
   if (align < alignmentOf(s, space)) return 'EINVAL';
   const pageOffset = uva % PAGE_SIZE;
   const used = [...reservedOf(s, space), ...space.areas];
@@ -75,8 +79,9 @@ export function allocIova(s: State, space: ObjOf<'ioas'>, length: bigint, uva: b
   const sorted = [...windows].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   for (const w of sorted) {
     const lo = w.start < PAGE_SIZE ? PAGE_SIZE : w.start;
-    if (lo > w.last) continue;
-    for (const h of holes(lo, w.last, used)) {
+    const hi = w.last > ULONG_MAX - PAGE_SIZE ? ULONG_MAX - PAGE_SIZE : w.last;
+    if (lo > hi) continue;
+    for (const h of holes(lo, hi, used)) {
       // __alloc_iova_check_range: ALIGN_UP(start) | page_offset, then room for length before the hole's last
       const up = h.start + align - 1n;
       if (up > ULONG_MAX) continue;

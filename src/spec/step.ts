@@ -1,7 +1,8 @@
 /**
- * The one dispatcher. Generic checks run here once, never in handlers (STYLE §1): the design offers the ioctl
- * (else ENOTTY), the fd is open (EBADF), and the ioctl belongs to that kind of file (ENOTTY, as an ioctl a
- * driver does not know). A rejected call returns the old state object: "a failed call changes nothing" is
+ * The one dispatcher. Generic checks run here once, never in handlers (STYLE §1), in the kernel's order: the fd
+ * is open (EBADF); a VFIO device FD not yet bound accepts only its bind (EINVAL, vfio_device_fops_unl_ioctl);
+ * the design offers the ioctl (ENOTTY); it belongs to that kind of file (ENOTTY, as an ioctl a driver does not
+ * know). A rejected call returns the old state object: "a failed call changes nothing" is
  * guaranteed here, except for the named partial outcomes (rule.ts).
  */
 import { match, P } from 'ts-pattern';
@@ -71,10 +72,16 @@ export interface StepResult {
   readonly partial: boolean;
 }
 
+/** The ioctl that grants access to a device FD in each design (vfio_device_fops_unl_ioctl: nothing else before it). */
+const BIND_IOCTLS: readonly IoctlName[] = ['VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_BIND_IOASID_FD'];
+
 function ioctlOutcome(s: State, c: Ioctl): Outcome {
-  if (!s.design.ioctls.includes(c.ioctl)) return reject('ENOTTY', `${c.ioctl}.ENOTTY.not_in_design`);
+  // sys_ioctl resolves the fd first; then the driver behind it decides what it knows
   const f: File | undefined = fileOfFd(s, c.fd);
   if (!f) return reject('EBADF', `${c.ioctl}.EBADF.fd`);
+  const bind = s.design.ioctls.find((i) => BIND_IOCTLS.includes(i));
+  if (f.kind === 'device' && f.bound === null && bind !== undefined && c.ioctl !== bind) return reject('EINVAL', `${c.ioctl}.EINVAL.device_not_bound`);
+  if (!s.design.ioctls.includes(c.ioctl)) return reject('ENOTTY', `${c.ioctl}.ENOTTY.not_in_design`);
   const row = IOCTLS[c.ioctl] as IoctlRow<IoctlName>;
   if (!row.on.includes(f.kind)) return reject('ENOTTY', `${c.ioctl}.ENOTTY.wrong_file`);
   return (row.handler as (s: State, f: File, c: Ioctl) => Outcome)(s, f, c);

@@ -8,7 +8,7 @@
  */
 import type { Access, DevName, Gpa, Pasid, Xlate } from '../uapi/index.js';
 import { within } from './ranges.js';
-import { hw, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
+import { hw, physDevice, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
 
 export interface Translation {
   readonly xlate: Xlate;
@@ -17,9 +17,16 @@ export interface Translation {
 
 const fault = (reason: Extract<Xlate, { kind: 'fault' }>['reason']): Xlate => ({ kind: 'fault', reason });
 
-/** The attached context of a route: with RFC nesting a device may sit on a parent and a child; the child wins. */
+/**
+ * The attached context of a route: with RFC nesting a device may sit on a parent and a child; the child wins.
+ * The RID translation belongs to the iommu group, not the device: once one device of a group is attached, the
+ * whole group uses that domain (__iommu_group_set_domain), so a sibling that never attached DMAs through it.
+ */
 export function routeCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | undefined {
-  const ctxs = s.attachments.filter((a) => a.dev === dev && a.pasid === pasid).map((a) => s.objects[a.ctx]).filter((o): o is Obj => o !== undefined);
+  const own = s.attachments.filter((a) => a.dev === dev && a.pasid === pasid);
+  const group = pasid === null && own.length === 0 ? physDevice(s, dev).group : undefined;
+  const via = group === undefined ? own : s.attachments.filter((a) => a.pasid === null && physDevice(s, a.dev).group === group);
+  const ctxs = via.map((a) => s.objects[a.ctx]).filter((o): o is Obj => o !== undefined);
   const parents = new Set<ObjKey>(ctxs.flatMap((o) => ('parent' in o ? [o.parent] : [])));
   return ctxs.find((o) => !parents.has(`${o.file}:${o.id}`));
 }
