@@ -143,7 +143,8 @@ function attachHwpt(s: State, dev: DevName, pasid: Pasid | null, hwpt: Obj, old:
 /** iommufd_device_auto_get_domain: reuse an auto HWPT of the IOAS that accepts the device, else make one. */
 function attachIoas(s: State, f: DeviceFile, ioas: ObjOf<'ioas'>, pasid: Pasid | null, old: Attachment | undefined): Outcome {
   const autos = Object.values(s.objects).filter((o): o is ObjOf<'hwpt_paging'> => o.kind === 'hwpt_paging' && o.auto && o.ioas === keyOf(ioas));
-  if (old && autos.some((h) => keyOf(h) === old.ctx)) return commit(s, 'ATTACH_PT.ok.replace_same', () => ({ pt_id: s.objects[old.ctx]!.id }));
+  const current = old && autos.find((h) => keyOf(h) === old.ctx);
+  if (current) return commit(s, 'ATTACH_PT.ok.replace_same', () => ({ pt_id: current.id }));
   for (const h of autos) {
     const r = attachHwpt(s, f.dev, pasid, h, old);
     // an EINVAL from one auto domain means "incompatible, try the next"; anything else is final
