@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['properties/**/*.test.ts', 'properties/**/*.prop.ts', 'src/**/*.test.ts'],
     pool: 'threads',
     testTimeout: 60_000,
+    reporters: ['default', './properties/support/summary-reporter.ts'],
   },
 });
