@@ -1,3 +1,2 @@
-/** The vocabulary tests use: uAPI types and builders, and the design names (values only, no spec code). */
+/** The vocabulary tests use: uAPI types, builders and design names — nothing of the spec or the simulated kernel. */
 export * from '../../src/uapi/index.js';
-export type { DesignName } from '../../src/spec/design.js';

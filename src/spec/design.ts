@@ -3,10 +3,9 @@
  * and the policy points where it differs. Core rules read a policy on a line marked `// design point: X`;
  * a design file holds only what differs (STYLE §5).
  */
-import type { HwKind, IoctlName } from '../uapi/index.js';
+import type { DesignName, HwKind, IoctlName } from '../uapi/index.js';
 
-export const DESIGN_NAMES = ['iommufd', 'rfc-v1', 'fd-per-ioasid', 'per-device-sva', 'setup-only-association'] as const;
-export type DesignName = (typeof DESIGN_NAMES)[number];
+export { DESIGN_NAMES, type DesignName } from '../uapi/index.js';
 
 export interface Policy {
   /**

@@ -13,6 +13,10 @@ import type { IovaRange } from './types.js';
 export const HW_KINDS = ['host-pasid-table', 'guest-pasid-table'] as const;
 export type HwKind = (typeof HW_KINDS)[number];
 
+/** The design alternatives, by name: shared vocabulary so the spec and the simulated kernel name them alike. */
+export const DESIGN_NAMES = ['iommufd', 'rfc-v1', 'fd-per-ioasid', 'per-device-sva', 'setup-only-association'] as const;
+export type DesignName = (typeof DESIGN_NAMES)[number];
+
 export const DEVICE_NAMES = ['dev1', 'dev2', 'dev3', 'dev4'] as const;
 export type DevName = (typeof DEVICE_NAMES)[number];
 

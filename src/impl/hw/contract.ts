@@ -1,0 +1,85 @@
+/**
+ * The contract between the simulated kernel's object layer (src/impl/*.ts) and its hardware (src/impl/hw/).
+ * The object layer programs the IOMMU the way a kernel driver does — domain page tables, device context
+ * entries, PASID entries, IOTLB invalidation — and the hardware answers DMA by walking what was programmed,
+ * through its IOTLB. Nothing here knows about ioctls, ids of the uAPI, or the spec.
+ */
+import type { Access, DevName, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
+
+/** What an allocation is for: every page-table page, object, area, pin goes through the allocator (fail_nth). */
+export type AllocKind = 'object' | 'area' | 'pages' | 'pin' | 'pgtable-page' | 'domain';
+
+/** The allocation hook: `alloc` returns false when this allocation fails (the caller unwinds and answers ENOMEM). */
+export interface Allocator {
+  alloc(kind: AllocKind): boolean;
+  /** give one back (a freed page-table page, an unpinned page...) so leak counts balance */
+  free(kind: AllocKind): void;
+}
+
+/** A domain's id as the IOMMU tags its IOTLB entries (VT-d DID / SMMU ASID+VMID). */
+export type DomainId = number;
+
+/** A kernel-managed (stage-2 or single-stage) domain: a page table and its tag. */
+export interface PagingDomain {
+  readonly id: DomainId;
+  readonly pt: IoPageTableApi;
+}
+
+/** A device routing entry: RID context entry, or one entry of the host-owned PASID table. */
+export type Context =
+  | { readonly kind: 'blocked' }
+  | { readonly kind: 'paging'; readonly domain: PagingDomain }
+  /** one guest stage-1 page table (at GPA `s1Root`) over `parent` */
+  | { readonly kind: 'nested'; readonly id: DomainId; readonly s1Root: Gpa; readonly parent: PagingDomain }
+  /** RID only, guest-pasid-table hardware: the guest's PASID table at GPA `table`, walked for every request */
+  | { readonly kind: 'guest-pasid-table'; readonly id: DomainId; readonly table: Gpa; readonly parent: PagingDomain };
+
+/** A 4 KiB-page I/O page table (multi-level radix tree, 48-bit input address). */
+export interface IoPageTableApi {
+  /** map one 4 KiB page iova -> hpa (both page aligned); false if a table page could not be allocated (nothing changed) */
+  map(iova: bigint, hpa: bigint, prot: Prot): boolean;
+  /** unmap one page; returns whether it was mapped; frees table pages left empty */
+  unmap(iova: bigint): boolean;
+  /** the leaf entry for the page holding `iova`, or null */
+  walk(iova: bigint): { readonly hpa: bigint; readonly prot: Prot } | null;
+  /** how many leaf entries are present */
+  readonly mapped: number;
+  /** how many table pages are allocated (the root included) */
+  readonly tablePages: number;
+  /** free every table page (domain destroy); the table must not be used afterwards */
+  destroy(): void;
+}
+
+/** The guest's own memory, as far as the IOMMU reads it: stage-1 page tables and PASID tables, keyed by GPA. */
+export interface GuestMemoryApi {
+  writePte(table: Gpa, vpn: bigint, gpa: Gpa | null): void;
+  readPte(table: Gpa, vpn: bigint): Gpa | null;
+  writePasidEntry(table: Gpa, pasid: number, pgtable: Gpa | null): void;
+  readPasidEntry(table: Gpa, pasid: number): Gpa | null;
+}
+
+/** One IOMMU instance serving every device of the machine. */
+export interface IommuApi {
+  readonly hw: HwKind;
+  /** program a device's RID context (pasid null) or its host PASID-table entry */
+  setContext(dev: DevName, pasid: number | null, ctx: Context): void;
+  context(dev: DevName, pasid: number | null): Context;
+  /** what one DMA does now: IOTLB first, else a walk whose result is cached */
+  translate(dev: DevName, pasid: number | null, iova: bigint, access: Access): Xlate;
+  /**
+   * Invalidate every IOTLB and PASID-cache entry tagged with `id` — and, when `id` is a paging domain used as a
+   * parent, every entry of the nested contexts over it (a stage-2 change invalidates their stage-1 caches too,
+   * as the VT-d driver flushes nested domains when their parent changes).
+   */
+  flushDomain(id: DomainId): void;
+  /**
+   * Page-selective: invalidate `id`'s IOTLB entries for input pages [firstVpn, lastVpn] (its PASID cache stays).
+   * When `id` is a parent, every entry of the nested contexts over it and their PASID-cache entries go too
+   * (their input addresses are unrelated to the stage-2 range).
+   */
+  flushRange(id: DomainId, firstVpn: bigint, lastVpn: bigint): void;
+  /** invalidate what one device route cached (on attach / detach / replace of that route) */
+  flushRoute(dev: DevName, pasid: number | null): void;
+  /** number of cached entries (IOTLB + PASID cache), for leak checks */
+  readonly cached: number;
+}
