@@ -24,12 +24,14 @@ import { hasDomain } from './pins.js';
 export const nativeDataType = (s: State): HwptDataType => (hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3');
 
 /**
- * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture (48 bits) and its 4 KiB
- * page size must fit every existing area (EADDRINUSE), then pinning the pages (EFAULT, ENOMEM) is checked on
- * the resulting state by the caller.
+ * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture (48 bits) must hold every
+ * allowed range and area, and its 4 KiB page size must fit every area (EADDRINUSE); pinning the pages (EFAULT,
+ * ENOMEM) is checked on the resulting state by the caller.
  */
 export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): Rejection | null {
   if (hasDomain(s, ioas)) return null;
+  // iopt_reserve_iova of the space above the aperture: no area and no allowed range may sit there
+  if (ioas.allowed.some((r) => r.last > APERTURE_LAST)) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
   for (const a of ioas.areas) {
     if (a.last > APERTURE_LAST) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
     const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % 4096n : 0n;
@@ -61,11 +63,13 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
-    if (c.flags & FAULT_ID_VALID) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
     const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
       out_hwpt_id: newPaging(d, s, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0 }),
     }));
-    return guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));
+    // the FAULT object is looked up after the HWPT is built (and aborted on failure): pin errors come first
+    const pinned = guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));
+    if (pinned.kind === 'ok' && (c.flags & FAULT_ID_VALID) !== 0) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+    return pinned;
   }
   if (pt.kind === 'hwpt_paging') {
     if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || c.data === null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');

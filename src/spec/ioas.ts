@@ -62,8 +62,6 @@ export function placeArea(
     if (hitsReserved(s, space, { start: iova, last })) return reject('EINVAL', `${prefix}.EINVAL.reserved`);
     if (space.areas.some((a) => overlaps(a, { start: iova, last }))) return reject('EEXIST', `${prefix}.EEXIST.overlap`);
   }
-  // iopt_insert_area: the user address's offset in its page must keep the IOAS alignment
-  if (!aligned(p.uva % 4096n, align)) return reject('EINVAL', `${prefix}.EINVAL.page_offset`);
   return iova;
 }
 
@@ -85,6 +83,8 @@ export function ioasMap(s: State, f: File, c: IommuIoasMap): Outcome {
   const fixed = (c.flags & FIXED) !== 0;
   const iova = placeArea(s, ioas, { fixed, iova: c.iova, length: c.length, uva: c.user_va }, 'IOAS_MAP');
   if (typeof iova !== 'bigint') return iova;
+  // iopt_insert_area: the user address's offset in its page must keep the IOAS alignment
+  if (!aligned(c.user_va % 4096n, alignmentOf(s, ioas))) return reject('EINVAL', 'IOAS_MAP.EINVAL.page_offset');
   const done = commit(s, fixed ? 'IOAS_MAP.ok.fixed' : 'IOAS_MAP.ok.auto_iova', (d) => {
     const pages = d.nextPages++;
     d.pages[pages] = { uva: c.user_va, length: c.length, writable: (c.flags & WRITE) !== 0 };
@@ -133,7 +133,7 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
   const fixed = (c.flags & FIXED) !== 0;
   const iova = placeArea(s, dst, { fixed, iova: c.dst_iova, length: c.length, uva: uvaOf(first) }, 'IOAS_COPY');
   if (typeof iova !== 'bigint') return iova;
-  // iopt_insert_area per piece: page offsets must keep the alignment; WRITEABLE needs writable pages
+  // iopt_insert_area per piece: WRITEABLE needs writable pages, then page offsets must keep the alignment
   const align = alignmentOf(s, dst);
   for (const p of pieces) {
     const t = p.area.target;

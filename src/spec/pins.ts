@@ -72,20 +72,45 @@ export function lockedPages(s: State): number {
   return Number(n);
 }
 
+/** The iova of the first area that uses each pages object (fill order is area order, iopt_fill_domain). */
+function firstIova(s: State): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'ioas') continue;
+    for (const a of o.areas) {
+      if (a.target.kind !== 'pages') continue;
+      const seen = out.get(a.target.pages);
+      if (seen === undefined || a.start < seen) out.set(a.target.pages, a.start);
+    }
+  }
+  return out;
+}
+
 /**
- * The checks pinning makes after an effect: every newly pinned page must be mapped user memory (EFAULT, as
- * pin_user_pages), and the charge must stay within RLIMIT_MEMLOCK when it grew (ENOMEM). EFAULT first: pages
- * are charged after they are pinned (pages.c).
+ * The checks pinning makes after an effect, pages object by pages object in area (IOVA) order as the kernel fills
+ * a domain: each must be mapped user memory (EFAULT, as pin_user_pages), and the running charge must stay within
+ * RLIMIT_MEMLOCK (ENOMEM); within one object EFAULT comes first (pages are charged after they are pinned). A
+ * registration (RFC v1) is charged as a whole.
  */
 export function pinCheck(prev: State, prefix: string): (next: State) => Rejection | null {
   return (next) => {
-    for (const id of pinnedPages(next).keys()) {
+    const before = pinnedPages(prev);
+    const order = firstIova(next);
+    const newly = [...pinnedPages(next)].filter(([id]) => !before.has(id))
+      .sort(([a], [b]) => { const x = order.get(a) ?? 0n, y = order.get(b) ?? 0n; return x < y ? -1 : x > y ? 1 : a - b; });
+    let charge = lockedPages(prev);
+    const limit = next.world.memlockPages;
+    for (const [id, file] of newly) {
       const pg = next.pages[id];
-      if (pg && !coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      if (!pg) continue;
+      if (!coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      const span = pagesSpanned(pg.uva, pg.length);
+      const regs = registrationsOf(next, file);
+      for (let p = span.start; p <= span.last; p++) if (!coveredBy({ start: p << 12n, last: (p << 12n) + 0xfffn }, regs)) charge++;
+      if (charge > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     }
-    const before = lockedPages(prev);
     const after = lockedPages(next);
-    if (after > before && after > next.world.memlockPages) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+    if (after > lockedPages(prev) && after > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     return null;
   };
 }

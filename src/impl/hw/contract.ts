@@ -66,6 +66,8 @@ export interface IommuApi {
   context(dev: DevName, pasid: number | null): Context;
   /** what one DMA does now: IOTLB first, else a walk whose result is cached */
   translate(dev: DevName, pasid: number | null, iova: bigint, access: Access): Xlate;
+  /** the same answer, filling no cache (for observe()) */
+  probe(dev: DevName, pasid: number | null, iova: bigint, access: Access): Xlate;
   /**
    * Invalidate every IOTLB and PASID-cache entry tagged with `id` — and, when `id` is a paging domain used as a
    * parent, every entry of the nested contexts over it (a stage-2 change invalidates their stage-1 caches too,

@@ -1,0 +1,36 @@
+/** iommufd as merged: the ioctl table of /dev/iommu and the VFIO cdev (the kernel's iommufd_ioctl_ops[]). */
+import type { IoctlName } from '../../uapi/index.js';
+import { attachPt, bindIommufd, detachPt, unbindIommufd } from '../device.js';
+import { hwptAlloc, hwptInvalidate } from '../hwpt.js';
+import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from '../ioas.js';
+import { IommufdFile } from '../iommufd-file.js';
+import type { FrontEnd, Handler, IoctlRow } from '../kernel.js';
+
+const on = (kind: 'iommufd' | 'device', handler: unknown): IoctlRow => ({ on: [kind], handler: handler as Handler });
+
+export const IOMMUFD_IOCTLS = {
+  IOMMU_DESTROY: on('iommufd', (_k: unknown, f: IommufdFile, c: { id: number }) => {
+    const bad = f.table.destroyById(c.id);
+    return bad ? { ok: false, errno: bad } : { ok: true, out: {} };
+  }),
+  IOMMU_IOAS_ALLOC: on('iommufd', ioasAlloc),
+  IOMMU_IOAS_ALLOW_IOVAS: on('iommufd', ioasAllowIovas),
+  IOMMU_IOAS_COPY: on('iommufd', ioasCopy),
+  IOMMU_IOAS_IOVA_RANGES: on('iommufd', ioasIovaRanges),
+  IOMMU_IOAS_MAP: on('iommufd', ioasMap),
+  IOMMU_IOAS_UNMAP: on('iommufd', ioasUnmap),
+  IOMMU_HWPT_ALLOC: on('iommufd', hwptAlloc),
+  IOMMU_HWPT_INVALIDATE: on('iommufd', hwptInvalidate),
+  VFIO_DEVICE_BIND_IOMMUFD: on('device', bindIommufd),
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: on('device', attachPt),
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: on('device', detachPt),
+} satisfies Partial<Record<IoctlName, IoctlRow>>;
+
+export const iommufdFrontEnd: FrontEnd = {
+  name: 'iommufd',
+  node: '/dev/iommu',
+  bindIoctl: 'VFIO_DEVICE_BIND_IOMMUFD',
+  ioctls: IOMMUFD_IOCTLS,
+  openNode: (k, serial) => new IommufdFile(serial, k.alloc),
+  unbind: unbindIommufd,
+};

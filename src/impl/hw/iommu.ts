@@ -1,0 +1,156 @@
+/**
+ * One IOMMU serving every device: per-device RID context entries (VT-d context / SMMU STE), per-device
+ * host-owned PASID tables (VT-d scalable-mode PASID table), the translation caches, and the walk a DMA request
+ * triggers on an IOTLB miss: routing, optional guest PASID table, guest stage-1, kernel-managed stage-2.
+ * Routing and fault precedence follow the spec's translate (src/spec/translate.ts), re-implemented as hardware
+ * walks structures. Simplified: one IOMMU for all devices, faults are returned (no fault queue / PRI), the guest
+ * stage-1 grants every access (only stage-2 permissions are checked), and a PASID entry programmed 'blocked'
+ * reads as not present ('no-pasid-entry'), as the spec answers for a PASID route with no attachment.
+ */
+import type { Access, DevName, FaultReason, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
+import type { Context, DomainId, GuestMemoryApi, IommuApi, PagingDomain } from './contract.js';
+import { Iotlb, iotlbKey, pasidKey, routeKey } from './iotlb.js';
+
+type Fault = Extract<Xlate, { kind: 'fault' }>;
+const fault = (reason: FaultReason): Fault => Object.freeze({ kind: 'fault', reason });
+/** one shared object per fault: the hot path allocates nothing to refuse a DMA */
+const FAULT = {
+  blocked: fault('blocked'),
+  'no-translation': fault('no-translation'),
+  permission: fault('permission'),
+  'no-pasid-entry': fault('no-pasid-entry'),
+  'stage1-not-present': fault('stage1-not-present'),
+  'stage1-table-unreachable': fault('stage1-table-unreachable'),
+} as const satisfies Record<FaultReason, Fault>;
+
+const BLOCKED: Context = Object.freeze({ kind: 'blocked' });
+const PAGE_OFFSET = 0xfffn;
+
+const allows = (prot: Prot, access: Access): boolean => (access === 'write' ? prot.write : prot.read);
+
+/** A stage-1 walk reads guest memory through the parent: a table the parent cannot read cannot be walked. */
+const readable = (parent: PagingDomain, gpa: Gpa): boolean => parent.pt.walk(gpa)?.prot.read ?? false;
+
+export class Iommu implements IommuApi {
+  private readonly rid = new Map<DevName, Context>();
+  private readonly pasidTables = new Map<DevName, Map<number, Context>>();
+  private readonly iotlb = new Iotlb();
+  /** set while probing: walks fill no cache */
+  private probing = false;
+
+  constructor(
+    readonly hw: HwKind,
+    private readonly guest: GuestMemoryApi,
+  ) {}
+
+  get cached(): number {
+    return this.iotlb.size;
+  }
+
+  /** Program an entry; no implicit invalidation — the driver calls flushRoute, as after a context-entry write. */
+  setContext(dev: DevName, pasid: number | null, ctx: Context): void {
+    if (pasid === null) {
+      this.rid.set(dev, ctx);
+      return;
+    }
+    const table = this.pasidTables.get(dev);
+    if (table) table.set(pasid, ctx);
+    else this.pasidTables.set(dev, new Map([[pasid, ctx]]));
+  }
+
+  context(dev: DevName, pasid: number | null): Context {
+    return (pasid === null ? this.rid.get(dev) : this.pasidTables.get(dev)?.get(pasid)) ?? BLOCKED;
+  }
+
+  /**
+   * Routing: with guest-pasid-table hardware and a guest PASID table on the RID, every request is looked up in
+   * it (RID = entry 0) and host PASID entries are never consulted; otherwise RID -> RID context, PASID -> host
+   * PASID-table entry. The route that served the request tags what gets cached (flushRoute).
+   */
+  translate(dev: DevName, pasid: number | null, iova: bigint, access: Access): Xlate {
+    const rid = this.rid.get(dev);
+    if (this.hw === 'guest-pasid-table' && rid?.kind === 'guest-pasid-table') return this.through(rid, dev, pasid, null, iova, access);
+    if (pasid === null) return !rid || rid.kind === 'blocked' ? FAULT.blocked : this.through(rid, dev, null, null, iova, access);
+    const entry = this.pasidTables.get(dev)?.get(pasid);
+    return !entry || entry.kind === 'blocked' ? FAULT['no-pasid-entry'] : this.through(entry, dev, pasid, pasid, iova, access);
+  }
+
+  /** What `translate` would answer now, without filling any cache (observe() must not change later DMA). */
+  probe(dev: DevName, pasid: number | null, iova: bigint, access: Access): Xlate {
+    this.probing = true;
+    try {
+      return this.translate(dev, pasid, iova, access);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  flushDomain(id: DomainId): void {
+    this.iotlb.flushDomain(id);
+  }
+
+  flushRange(id: DomainId, firstVpn: bigint, lastVpn: bigint): void {
+    this.iotlb.flushRange(id, firstVpn, lastVpn);
+  }
+
+  flushRoute(dev: DevName, pasid: number | null): void {
+    this.iotlb.flushRoute(dev, pasid);
+  }
+
+  /** IOTLB first; on a miss, walk `ctx` (reached through route `served`) and cache a successful translation. */
+  private through(ctx: Exclude<Context, { kind: 'blocked' }>, dev: DevName, pasid: number | null, served: number | null, iova: bigint, access: Access): Xlate {
+    const ctxId = ctx.kind === 'paging' ? ctx.domain.id : ctx.id;
+    const vpn = iova >> 12n;
+    const key = iotlbKey(ctxId, dev, pasid, vpn);
+    const hit = this.iotlb.lookup(key);
+    if (hit) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & PAGE_OFFSET) } : FAULT.permission;
+
+    let s2: PagingDomain;
+    let gpa: bigint; // the stage-2 input
+    switch (ctx.kind) {
+      case 'paging':
+        s2 = ctx.domain;
+        gpa = iova;
+        break;
+      case 'nested': {
+        s2 = ctx.parent;
+        const pte = this.stage1(s2, ctx.s1Root, vpn);
+        if (typeof pte !== 'bigint') return pte;
+        gpa = pte + (iova & PAGE_OFFSET);
+        break;
+      }
+      case 'guest-pasid-table': {
+        s2 = ctx.parent;
+        if (!readable(s2, ctx.table)) return FAULT['stage1-table-unreachable'];
+        const root = this.pasidEntry(ctx.id, ctx.table, s2.id, dev, served, pasid ?? 0);
+        if (root === null) return FAULT['no-pasid-entry'];
+        const pte = this.stage1(s2, root, vpn);
+        if (typeof pte !== 'bigint') return pte;
+        gpa = pte + (iova & PAGE_OFFSET);
+        break;
+      }
+    }
+    const leaf = s2.pt.walk(gpa);
+    if (!leaf) return FAULT['no-translation'];
+    if (!allows(leaf.prot, access)) return FAULT.permission;
+    // the guest PTE is a page base, so the page offset of iova is the page offset of gpa
+    if (!this.probing) this.iotlb.fill({ key, ctx: ctxId, s2: s2.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
+    return { kind: 'hit', hpa: leaf.hpa + (iova & PAGE_OFFSET) };
+  }
+
+  /** The guest stage-1 PTE for `vpn` under `root` (a GPA page base), or the stage-1 fault. */
+  private stage1(parent: PagingDomain, root: Gpa, vpn: bigint): Gpa | Fault {
+    if (!readable(parent, root)) return FAULT['stage1-table-unreachable'];
+    return this.guest.readPte(root, vpn) ?? FAULT['stage1-not-present'];
+  }
+
+  /** PASID-table entry `index` of a guest table: PASID cache first, else guest memory (cached only when present). */
+  private pasidEntry(ctx: DomainId, table: Gpa, s2: DomainId, dev: DevName, served: number | null, index: number): Gpa | null {
+    const key = pasidKey(ctx, dev, index);
+    const cachedEntry = this.iotlb.lookupPasid(key);
+    if (cachedEntry) return cachedEntry.root;
+    const root = this.guest.readPasidEntry(table, index);
+    if (root !== null && !this.probing) this.iotlb.fillPasid({ key, ctx, s2, route: routeKey(dev, served), root });
+    return root;
+  }
+}

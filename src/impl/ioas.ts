@@ -1,0 +1,116 @@
+/**
+ * IOAS ioctl handlers (iommufd): validate the arguments in the kernel's order, look up, call the io_pagetable
+ * engine, respond. @see drivers/iommu/iommufd/ioas.c
+ */
+import {
+  IOMMU_IOAS_MAP_FIXED_IOVA as FIXED, IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE,
+  U64_MAX, ULONG_MAX, fail, ok,
+  type IommuIoasAlloc, type IommuIoasAllowIovas, type IommuIoasCopy, type IommuIoasIovaRanges, type IommuIoasMap,
+  type IommuIoasUnmap, type IovaRange, type Prot, type Result,
+} from '../uapi/index.js';
+import { IommufdFile } from './iommufd-file.js';
+import { IoPagetable } from './iopt.js';
+import type { Kernel } from './kernel.js';
+import { IoasObj } from './objects.js';
+import { IoptPages, type Accounting } from './pages.js';
+
+const MAP_FLAGS = FIXED | WRITE | READ;
+const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
+
+/** iommufd accounts every pin to the user (no registration). */
+export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, alreadyCharged: () => 0 });
+
+export function ioasAlloc(k: Kernel, f: IommufdFile, c: IommuIoasAlloc): Result<unknown> {
+  if (c.flags !== 0) return fail('EOPNOTSUPP');
+  const id = f.table.insert(new IoasObj(new IoPagetable(k.iommu, k.alloc)));
+  return id === null ? fail('ENOMEM') : ok({ out_ioas_id: id });
+}
+
+/** Map new user pages into an io_pagetable: shared by IOAS_MAP and the RFC designs' MAP_DMA. */
+export function mapUser(k: Kernel, iopt: IoPagetable, acct: Accounting, p: { uva: bigint; length: bigint; prot: Prot; fixed: boolean; iova: bigint }): Result<{ iova: bigint }> {
+  if (!k.alloc.alloc('pages')) return fail('ENOMEM');
+  const pages = new IoptPages(k.pagesSerial(), p.uva, p.length, p.prot.write, acct, k.alloc);
+  const iova = iopt.map([{ pages, offset: 0n, length: p.length }], { fixed: p.fixed, iova: p.iova, prot: p.prot });
+  if (typeof iova === 'string') {
+    k.alloc.free('pages');
+    return fail(iova);
+  }
+  return ok({ iova });
+}
+
+export function ioasMap(k: Kernel, f: IommufdFile, c: IommuIoasMap): Result<unknown> {
+  if ((c.flags & ~MAP_FLAGS) !== 0 || c.__reserved !== 0) return fail('EOPNOTSUPP');
+  if (c.iova >= ULONG_MAX || c.length >= ULONG_MAX) return fail('EOVERFLOW');
+  if ((c.flags & (READ | WRITE)) === 0) return fail('EINVAL');
+  const ioas = f.table.getKind(c.ioas_id, IoasObj);
+  if (!ioas) return fail('ENOENT');
+  if (c.user_va + c.length > U64_MAX) return fail('EOVERFLOW');
+  if (c.length === 0n) return fail('EINVAL');
+  return mapUser(k, ioas.iopt, userAccounting(k), { uva: c.user_va, length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova });
+}
+
+export function ioasCopy(_k: Kernel, f: IommufdFile, c: IommuIoasCopy): Result<unknown> {
+  if ((c.flags & ~MAP_FLAGS) !== 0) return fail('EOPNOTSUPP');
+  if (c.length >= ULONG_MAX || c.src_iova >= ULONG_MAX || c.dst_iova >= ULONG_MAX) return fail('EOVERFLOW');
+  if ((c.flags & (READ | WRITE)) === 0) return fail('EINVAL');
+  const src = f.table.getKind(c.src_ioas_id, IoasObj);
+  if (!src) return fail('ENOENT');
+  if (c.length === 0n) return fail('EINVAL');
+  const last = c.src_iova + c.length - 1n;
+  if (last > U64_MAX) return fail('EOVERFLOW');
+  const pieces = src.iopt.contiguous(c.src_iova, last);
+  if (!pieces) return fail('ENOENT');
+  const dst = f.table.getKind(c.dst_ioas_id, IoasObj);
+  if (!dst) return fail('ENOENT');
+  const iova = dst.iopt.map(pieces, { fixed: (c.flags & FIXED) !== 0, iova: c.dst_iova, prot: protOf(c.flags) });
+  return typeof iova === 'string' ? fail(iova) : ok({ dst_iova: iova });
+}
+
+/** Range unmap keeps what it removed before an area that sticks out (ENOENT): no length is written back then. */
+export function ioasUnmap(_k: Kernel, f: IommufdFile, c: IommuIoasUnmap): Result<unknown> {
+  const ioas = f.table.getKind(c.ioas_id, IoasObj);
+  if (!ioas) return fail('ENOENT');
+  if (c.iova === 0n && c.length === U64_MAX) return ok({ length: ioas.iopt.unmapAll() });
+  if (c.iova >= ULONG_MAX || c.length >= ULONG_MAX) return fail('EOVERFLOW');
+  if (c.length === 0n) return fail('EINVAL');
+  const last = c.iova + c.length - 1n;
+  if (last > U64_MAX) return fail('EOVERFLOW');
+  const r = ioas.iopt.unmapRange(c.iova, last, false);
+  if (r.stuck || r.removed === 0) return fail('ENOENT');
+  return ok({ length: r.bytes });
+}
+
+/** The holes of the reserved ranges in [0, ULONG_MAX]. */
+function holesOf(reserved: readonly IovaRange[]): IovaRange[] {
+  const sorted = [...reserved].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const out: IovaRange[] = [];
+  let next = 0n;
+  for (const r of sorted) {
+    if (r.last < next) continue;
+    if (r.start > next) out.push({ start: next, last: r.start - 1n });
+    if (r.last >= ULONG_MAX) return out;
+    next = r.last + 1n;
+  }
+  out.push({ start: next, last: ULONG_MAX });
+  return out;
+}
+
+export function ioasIovaRanges(_k: Kernel, f: IommufdFile, c: IommuIoasIovaRanges): Result<unknown> {
+  if (c.__reserved !== 0) return fail('EOPNOTSUPP');
+  const ioas = f.table.getKind(c.ioas_id, IoasObj);
+  if (!ioas) return fail('ENOENT');
+  const ranges = holesOf(ioas.iopt.reservedRanges());
+  if (c.num_iovas < ranges.length) return { ok: false, errno: 'EMSGSIZE', out: { num_iovas: ranges.length } };
+  return ok({ num_iovas: ranges.length, allowed_iovas: ranges, out_iova_alignment: ioas.iopt.alignment });
+}
+
+export function ioasAllowIovas(_k: Kernel, f: IommufdFile, c: IommuIoasAllowIovas): Result<unknown> {
+  if (c.__reserved !== 0) return fail('EOPNOTSUPP');
+  const ioas = f.table.getKind(c.ioas_id, IoasObj);
+  if (!ioas) return fail('ENOENT');
+  const rs = c.allowed_iovas;
+  if (rs.some((r) => r.start >= r.last)) return fail('EINVAL');
+  for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) if (rs[i]!.start <= rs[j]!.last && rs[j]!.start <= rs[i]!.last) return fail('EINVAL'); // i, j < length
+  const bad = ioas.iopt.setAllowed(rs.map((r) => ({ start: r.start, last: r.last })));
+  return bad ? fail(bad) : ok({});
+}

@@ -1,0 +1,27 @@
+/**
+ * An open /dev/iommu: one object table (struct iommufd_ctx). Its release destroys the objects leaf first
+ * (iommufd_fops_release); by then no device holds the file, so nothing outside the table refers to them.
+ */
+import type { Allocator } from './hw/contract.js';
+import { KFile } from './kernel.js';
+import { ObjectTable, type IommufdObject } from './object.js';
+import { IoasObj } from './objects.js';
+import type { IoptPages } from './pages.js';
+
+export class IommufdFile extends KFile {
+  readonly kind = 'iommufd';
+  readonly table: ObjectTable;
+  constructor(serial: number, alloc: Allocator) {
+    super(serial);
+    this.table = new ObjectTable(serial, alloc);
+  }
+  release() {
+    this.table.releaseAll();
+  }
+  override objects(): readonly IommufdObject[] {
+    return this.table.values();
+  }
+  override pinned(into: Set<IoptPages>) {
+    for (const o of this.table.values()) if (o instanceof IoasObj && o.iopt.domains.length > 0) for (const a of o.iopt.areas) into.add(a.pages);
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * struct io_pagetable: the engine under an IOAS (and under an RFC ioasid). Areas in IOVA order over shared
+ * IoptPages; the domains that mirror them (each area's pages are mapped into every domain's page table, and
+ * pinned while at least one domain exists); reserved ranges with their owner (a device's regions, a domain's
+ * aperture); the allowed ranges. It never sees object ids or argument records.
+ * Simplified: a sorted array stands in for the interval trees; domains map 4 KiB pages one by one.
+ * @see drivers/iommu/iommufd/io_pagetable.c
+ */
+import { PAGE_SIZE, ULONG_MAX, type Errno, type IovaRange, type Prot } from '../uapi/index.js';
+import type { Allocator, IommuApi, PagingDomain } from './hw/contract.js';
+import type { IoptPages } from './pages.js';
+
+/** Input addresses a domain translates: [0, 2^48 - 1]. */
+export const APERTURE_LAST = (1n << 48n) - 1n;
+/** x86 transparent huge page size: the most alignment an automatic IOVA keeps. */
+const HPAGE_SIZE = 1n << 21n;
+
+export interface Area {
+  readonly start: bigint;
+  readonly last: bigint;
+  readonly pages: IoptPages;
+  /** byte offset of `start` inside `pages` */
+  readonly offset: bigint;
+  readonly prot: Prot;
+}
+
+/** One piece of a new mapping: `length` bytes of `pages` from byte `offset`. */
+export interface Piece {
+  readonly pages: IoptPages;
+  readonly offset: bigint;
+  readonly length: bigint;
+}
+
+interface Reservation extends IovaRange {
+  readonly owner: string;
+}
+
+const overlaps = (a: IovaRange, b: IovaRange) => a.start <= b.last && b.start <= a.last;
+const uvaOf = (p: Piece) => p.pages.uva + p.offset;
+
+export class IoPagetable {
+  readonly areas: Area[] = [];
+  readonly domains: PagingDomain[] = [];
+  allowed: readonly IovaRange[] = [];
+  private readonly reserved: Reservation[] = [];
+
+  constructor(private readonly iommu: IommuApi, private readonly alloc: Allocator) {}
+
+  /** iopt->iova_alignment: 1 without a domain, the domains' 4 KiB page size with one. */
+  get alignment(): bigint {
+    return this.domains.length > 0 ? PAGE_SIZE : 1n;
+  }
+
+  reservedRanges(): readonly IovaRange[] {
+    return this.reserved;
+  }
+
+  /** iopt_check_iova for a fixed IOVA. */
+  private checkIova(iova: bigint, length: bigint): Errno | null {
+    if (iova % this.alignment !== 0n) return 'EINVAL';
+    const last = iova + length - 1n;
+    if (last > ULONG_MAX) return 'EOVERFLOW';
+    if (this.reserved.some((r) => overlaps(r, { start: iova, last }))) return 'EINVAL';
+    if (this.areas.some((a) => overlaps(a, { start: iova, last }))) return 'EEXIST';
+    return null;
+  }
+
+  /** iopt_alloc_iova: first fit in the allowed ranges clipped to [PAGE_SIZE, ULONG_MAX - PAGE_SIZE]. */
+  private allocIova(length: bigint, uva: bigint): bigint | Errno {
+    if (length === 0n || length >= ULONG_MAX / 2n) return 'EOVERFLOW';
+    let roundup = 1n;
+    while (roundup < length) roundup <<= 1n;
+    const lowBit = uva & -uva;
+    let align = uva !== 0n && lowBit < roundup ? lowBit : roundup;
+    if (align > HPAGE_SIZE) align = HPAGE_SIZE;
+    if (align < this.alignment) return 'EINVAL';
+    const pageOffset = uva % PAGE_SIZE;
+    const used = [...this.reserved, ...this.areas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const windows = this.allowed.length > 0 ? [...this.allowed].sort((a, b) => (a.start < b.start ? -1 : 1)) : [{ start: 0n, last: ULONG_MAX }];
+    for (const w of windows) {
+      const lo = w.start < PAGE_SIZE ? PAGE_SIZE : w.start;
+      const hi = w.last > ULONG_MAX - PAGE_SIZE ? ULONG_MAX - PAGE_SIZE : w.last;
+      let holeStart = lo;
+      for (const u of [...used, { start: hi + 1n, last: hi + 1n }]) {
+        if (u.last < holeStart) continue;
+        const holeLast = u.start - 1n < hi ? u.start - 1n : hi;
+        if (holeStart <= holeLast) {
+          const up = holeStart + align - 1n;
+          if (up <= ULONG_MAX) {
+            const start = (up & ~(align - 1n)) | pageOffset;
+            if (start < holeLast && holeLast - start >= length - 1n) return start;
+          }
+        }
+        if (u.start > hi) break;
+        holeStart = u.last + 1n;
+      }
+    }
+    return 'ENOSPC';
+  }
+
+  /**
+   * iopt_map_pages: place `pieces` end to end at a fixed or automatic IOVA, pin them if a domain exists, fill
+   * every domain, insert the areas. All checks come before any effect; a failure after allocation unwinds.
+   */
+  map(pieces: readonly Piece[], p: { fixed: boolean; iova: bigint; prot: Prot }): bigint | Errno {
+    const first = pieces[0];
+    if (!first) return 'EINVAL';
+    const length = pieces.reduce((n, x) => n + x.length, 0n);
+    if (length === 0n || length % this.alignment !== 0n) return 'EINVAL';
+    const iova = p.fixed ? p.iova : this.allocIova(length, uvaOf(first));
+    if (typeof iova === 'string') return iova;
+    if (p.fixed) {
+      const bad = this.checkIova(iova, length);
+      if (bad) return bad;
+    }
+    for (const x of pieces) {
+      if (p.prot.write && !x.pages.writable) return 'EPERM';
+      if ((uvaOf(x) % PAGE_SIZE) % this.alignment !== 0n) return 'EINVAL';
+    }
+    const made: Area[] = [];
+    let at = iova;
+    for (const x of pieces) {
+      if (!this.alloc.alloc('area')) return this.unwindNew(made, 0, 'ENOMEM');
+      made.push({ start: at, last: at + x.length - 1n, pages: x.pages, offset: x.offset, prot: p.prot });
+      at += x.length;
+    }
+    if (this.domains.length > 0) {
+      for (let i = 0; i < made.length; i++) {
+        const bad = made[i]!.pages.pin(); // i < made.length
+        if (bad) return this.unwindNew(made, i, bad);
+      }
+      for (let d = 0; d < this.domains.length; d++) {
+        for (let i = 0; i < made.length; i++) {
+          if (!this.fillArea(this.domains[d]!, made[i]!)) { // d, i in range
+            for (let j = 0; j < i; j++) this.unfillArea(this.domains[d]!, made[j]!); // d in range
+            for (let e = 0; e < d; e++) for (const a of made) this.unfillArea(this.domains[e]!, a); // e < d
+            return this.unwindNew(made, made.length, 'ENOMEM');
+          }
+        }
+      }
+    }
+    for (const a of made) {
+      a.pages.users++;
+      this.insert(a);
+    }
+    return iova;
+  }
+
+  /** Undo a map that failed: unpin the first `pinned` areas, free every new area. */
+  private unwindNew(made: readonly Area[], pinned: number, errno: Errno): Errno {
+    for (let i = 0; i < pinned; i++) made[i]!.pages.unpin(); // i < pinned <= made.length
+    for (let i = 0; i < made.length; i++) this.alloc.free('area');
+    return errno;
+  }
+
+  private insert(a: Area) {
+    let i = this.areas.length;
+    while (i > 0 && this.areas[i - 1]!.start > a.start) i--; // i - 1 in range
+    this.areas.splice(i, 0, a);
+  }
+
+  /** Map an area's pages into one domain's page table; false (nothing left mapped) if a table page is missing. */
+  private fillArea(d: PagingDomain, a: Area): boolean {
+    for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) {
+      const hpa = a.pages.uva + a.offset + (iova - a.start);
+      if (!d.pt.map(iova, hpa, a.prot)) {
+        for (let back = a.start; back < iova; back += PAGE_SIZE) d.pt.unmap(back);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Unmap an area from one domain and invalidate that domain's IOTLB for it (iommu_unmap + iotlb_sync). */
+  private unfillArea(d: PagingDomain, a: Area) {
+    for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) d.pt.unmap(iova);
+    this.iommu.flushRange(d.id, a.start >> 12n, a.last >> 12n);
+  }
+
+  /** Remove one area from every domain, drop its pin and its pages reference. */
+  private removeArea(a: Area) {
+    for (const d of this.domains) this.unfillArea(d, a);
+    if (this.domains.length > 0) a.pages.unpin();
+    if (--a.pages.users === 0) this.alloc.free('pages'); // the last area let go of the iopt_pages
+    this.areas.splice(this.areas.indexOf(a), 1);
+    this.alloc.free('area');
+  }
+
+  /**
+   * iopt_unmap_iova_range: whole areas only, lowest IOVA first. An area sticking out of [start, last] stops the
+   * walk (ENOENT); with `atomic` nothing is removed then, otherwise the areas below it stay removed.
+   */
+  unmapRange(start: bigint, last: bigint, atomic: boolean): { bytes: bigint; stuck: boolean; removed: number } {
+    const hit = this.areas.filter((a) => overlaps(a, { start, last }));
+    const stop = hit.findIndex((a) => a.start < start || a.last > last);
+    if (stop !== -1 && (atomic || stop === 0)) return { bytes: 0n, stuck: true, removed: 0 };
+    const gone = stop === -1 ? hit : hit.slice(0, stop);
+    let bytes = 0n;
+    for (const a of gone) {
+      bytes += a.last - a.start + 1n;
+      this.removeArea(a);
+    }
+    return { bytes, stuck: stop !== -1, removed: gone.length };
+  }
+
+  unmapAll(): bigint {
+    let bytes = 0n;
+    for (const a of [...this.areas]) {
+      bytes += a.last - a.start + 1n;
+      this.removeArea(a);
+    }
+    return bytes;
+  }
+
+  /**
+   * iopt_table_add_domain: reserve what lies outside the aperture (EADDRINUSE if an area or allowed range is
+   * there), raise the alignment (EADDRINUSE if an area does not fit 4 KiB pages), pin and fill. Unwinds on failure.
+   */
+  addDomain(d: PagingDomain): Errno | null {
+    const firstDomain = this.domains.length === 0;
+    if (firstDomain) {
+      const above = { start: APERTURE_LAST + 1n, last: ULONG_MAX };
+      if (this.areas.some((a) => overlaps(a, above)) || this.allowed.some((r) => overlaps(r, above))) return 'EADDRINUSE';
+      for (const a of this.areas) {
+        if (a.start % PAGE_SIZE !== 0n || (a.last + 1n) % PAGE_SIZE !== 0n || (a.pages.uva + a.offset) % PAGE_SIZE !== 0n) return 'EADDRINUSE';
+      }
+      for (let i = 0; i < this.areas.length; i++) {
+        const bad = this.areas[i]!.pages.pin(); // i in range
+        if (bad) {
+          for (let j = 0; j < i; j++) this.areas[j]!.pages.unpin(); // j < i
+          return bad;
+        }
+      }
+    }
+    for (let i = 0; i < this.areas.length; i++) {
+      if (!this.fillArea(d, this.areas[i]!)) { // i in range
+        for (let j = 0; j < i; j++) this.unfillArea(d, this.areas[j]!); // j < i
+        if (firstDomain) for (const a of this.areas) a.pages.unpin();
+        return 'ENOMEM';
+      }
+    }
+    if (firstDomain) this.reserved.push({ start: APERTURE_LAST + 1n, last: ULONG_MAX, owner: 'aperture' });
+    this.domains.push(d);
+    return null;
+  }
+
+  /** iopt_table_remove_domain: unmap everything from it; the last domain's removal unpins every area. */
+  removeDomain(d: PagingDomain) {
+    const i = this.domains.indexOf(d);
+    if (i < 0) throw new Error(`domain ${d.id} is not on this io_pagetable`); // WARN_ON
+    for (const a of this.areas) this.unfillArea(d, a);
+    this.domains.splice(i, 1);
+    this.iommu.flushDomain(d.id);
+    if (this.domains.length > 0) return;
+    for (const a of this.areas) a.pages.unpin();
+    this.unreserve('aperture');
+  }
+
+  /** iopt_reserve_iova for `owner`: EADDRINUSE if an area or an allowed range is in the way. */
+  reserve(owner: string, ranges: readonly IovaRange[]): Errno | null {
+    for (const r of ranges) if (this.areas.some((a) => overlaps(a, r)) || this.allowed.some((x) => overlaps(x, r))) return 'EADDRINUSE';
+    for (const r of ranges) this.reserved.push({ start: r.start, last: r.last, owner });
+    return null;
+  }
+
+  unreserve(owner: string) {
+    for (let i = this.reserved.length - 1; i >= 0; i--) if (this.reserved[i]!.owner === owner) this.reserved.splice(i, 1); // i in range
+  }
+
+  hasReservation(owner: string): boolean {
+    return this.reserved.some((r) => r.owner === owner);
+  }
+
+  /** iopt_set_allow_iova: EADDRINUSE if a reserved range is inside the new list. */
+  setAllowed(ranges: readonly IovaRange[]): Errno | null {
+    if (ranges.some((r) => this.reserved.some((x) => overlaps(x, r)))) return 'EADDRINUSE';
+    this.allowed = [...ranges].sort((a, b) => (a.start < b.start ? -1 : 1));
+    return null;
+  }
+
+  /** The areas of [start, last] end to end, cut to it (iopt_get_pages), or null if there is a gap. */
+  contiguous(start: bigint, last: bigint): Piece[] | null {
+    const out: Piece[] = [];
+    let next = start;
+    for (const a of this.areas) {
+      if (a.last < next || a.start > last) continue;
+      if (a.start > next) return null;
+      const to = a.last < last ? a.last : last;
+      out.push({ pages: a.pages, offset: a.offset + (next - a.start), length: to - next + 1n });
+      if (to === last) return out;
+      next = to + 1n;
+    }
+    return null;
+  }
+}

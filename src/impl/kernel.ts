@@ -1,0 +1,222 @@
+/**
+ * The simulated kernel, one process's view: open(path) -> fd, ioctl(cmd) -> result, close(fd), plus the
+ * environment (mmap, device DMA, the guest writing its tables) reaching the hardware directly. Files are
+ * reference counted (fget/fput): an fd holds its file, a bound device holds its iommufd; a file is released
+ * when the last reference goes. One design front-end (src/impl/designs/) decides which ioctls exist and what
+ * opening the node creates; the objects, the io_pagetable engine and the hardware are shared by all designs.
+ */
+import {
+  ok, fail, type Cmd, type DesignName, type DevName, type Errno, type Ioctl, type IoctlName, type PhysDevice,
+  type Result, type World,
+} from '../uapi/index.js';
+import type { Allocator, PagingDomain } from './hw/contract.js';
+import { GuestMemory } from './hw/guest-memory.js';
+import { Iommu } from './hw/iommu.js';
+import { IoPageTable } from './hw/pagetable.js';
+import { Mm } from './mm.js';
+import type { IommufdObject } from './object.js';
+import type { IoptPages } from './pages.js';
+
+export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
+
+export abstract class KFile {
+  /** references: the fds naming it, plus holders (a bound device, an association) */
+  refs = 0;
+  abstract readonly kind: FileKind;
+  constructor(readonly serial: number) {}
+  /** the last reference went: release everything the file owns */
+  abstract release(): void;
+  /** the objects of its table, for observe() */
+  objects(): readonly IommufdObject[] {
+    return [];
+  }
+  /** every pages object its address spaces use, and its registrations, for observe() */
+  pinned(_into: Set<IoptPages>, _regs: { start: bigint; last: bigint }[]) {}
+}
+
+/** What a device is attached to on one route (RID when pasid is null). */
+export interface Route {
+  readonly pasid: number | null;
+  readonly target: IommufdObject;
+}
+
+/** A physical device as VFIO and the IOMMU core see it. */
+export class VfioDevice {
+  /** the device FD that bound it (one at a time) */
+  df: KFile | null = null;
+  /** the address-space file it is bound to */
+  ctx: KFile | null = null;
+  /** its DEVICE object (iommufd only) */
+  idev: IommufdObject | null = null;
+  routes: Route[] = [];
+  constructor(readonly phys: PhysDevice) {}
+  get name(): DevName {
+    return this.phys.name;
+  }
+}
+
+export class DeviceFile extends KFile {
+  readonly kind = 'device';
+  constructor(serial: number, readonly vdev: VfioDevice, private readonly onRelease: (f: DeviceFile) => void) {
+    super(serial);
+  }
+  release() {
+    this.onRelease(this);
+  }
+}
+
+export type Handler = (k: Kernel, f: KFile, c: Ioctl) => Result<unknown>;
+export interface IoctlRow {
+  /** the kinds of file it is issued on */
+  readonly on: readonly FileKind[];
+  readonly handler: Handler;
+}
+
+/** A design's front-end: its ioctl table and what its node creates. */
+export interface FrontEnd {
+  readonly name: DesignName;
+  readonly node: string;
+  /** the ioctl that grants access to a device FD (others are EINVAL before it), if the design has one */
+  readonly bindIoctl: IoctlName | null;
+  readonly ioctls: Partial<Record<IoctlName, IoctlRow>>;
+  /** opening the node: a new address-space file (or ENOMEM) */
+  openNode(k: Kernel, serial: number): KFile | Errno;
+  /** release of the device FD that bound `vdev`: detach everything, unbind */
+  unbind(k: Kernel, vdev: VfioDevice): void;
+}
+
+/** An allocator that never fails. */
+export const PLENTY: Allocator = { alloc: () => true, free: () => {} };
+
+export class Kernel {
+  readonly mm: Mm;
+  readonly guest = new GuestMemory();
+  readonly iommu: Iommu;
+  readonly devices = new Map<DevName, VfioDevice>();
+  readonly fds = new Map<number, KFile>();
+  private readonly live = new Set<KFile>();
+  /** successful opens so far: a new file's serial is opens + 1 */
+  opens = 0;
+  private nextDomainId = 1;
+  private nextPages = 1;
+
+  constructor(readonly fe: FrontEnd, readonly world: World, readonly alloc: Allocator = PLENTY) {
+    this.mm = new Mm(world.memlockPages);
+    this.iommu = new Iommu(world.hw, this.guest);
+    for (const d of world.devices) this.devices.set(d.name, new VfioDevice(d));
+  }
+
+  // ---- files ------------------------------------------------------------------------------------------------
+
+  fget(f: KFile) {
+    f.refs++;
+  }
+
+  fput(f: KFile) {
+    if (f.refs <= 0) throw new Error(`fput of file ${f.serial} with no references`); // WARN_ON
+    if (--f.refs > 0) return;
+    this.live.delete(f);
+    f.release();
+  }
+
+  /** Install a new file at the lowest free fd from 3. */
+  installFd(f: KFile): number {
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    this.fds.set(fd, f);
+    this.live.add(f);
+    this.fget(f);
+    return fd;
+  }
+
+  open(path: string): Result<{ fd: number }> {
+    const vdev = [...this.devices.values()].find((d) => d.phys.path === path);
+    if (!vdev && path !== this.fe.node) return fail('ENOENT');
+    const serial = this.opens + 1;
+    const f = vdev ? new DeviceFile(serial, vdev, (df) => this.releaseDeviceFile(df)) : this.fe.openNode(this, serial);
+    if (typeof f === 'string') return fail(f);
+    this.opens = serial;
+    return ok({ fd: this.installFd(f) });
+  }
+
+  private releaseDeviceFile(df: DeviceFile) {
+    if (df.vdev.df === df) this.fe.unbind(this, df.vdev);
+  }
+
+  close(fd: number): Result<Record<string, never>> {
+    const f = this.fds.get(fd);
+    if (!f) return fail('EBADF');
+    this.fds.delete(fd);
+    this.fput(f);
+    return ok({});
+  }
+
+  // ---- ioctl dispatch -------------------------------------------------------------------------------------
+
+  ioctl(c: Ioctl): Result<unknown> {
+    const f = this.fds.get(c.fd);
+    if (!f) return fail('EBADF');
+    // vfio_device_fops_unl_ioctl: an unbound device FD takes nothing but its bind
+    if (f instanceof DeviceFile && f.vdev.df !== f && this.fe.bindIoctl !== null && c.ioctl !== this.fe.bindIoctl) return fail('EINVAL');
+    const row = this.fe.ioctls[c.ioctl];
+    if (!row || !row.on.includes(f.kind)) return fail('ENOTTY');
+    return row.handler(this, f, c);
+  }
+
+  /** One trace step: an ioctl or an environment action. */
+  run(c: Cmd): Result<unknown> {
+    if ('ioctl' in c) return this.ioctl(c);
+    switch (c.env) {
+      case 'OPEN':
+        return this.open(c.path);
+      case 'CLOSE':
+        return this.close(c.fd);
+      case 'MMAP': {
+        const last = c.uva + c.length - 1n;
+        if (c.length === 0n || last >= 1n << 64n || c.uva % 4096n !== 0n || c.length % 4096n !== 0n) return fail('EINVAL');
+        this.mm.mmap(c.uva, last);
+        return ok({});
+      }
+      case 'DMA':
+        return ok({ xlate: this.iommu.translate(c.dev, c.pasid, c.iova, c.access), stale: [] });
+      case 'GUEST_WRITE_PGTABLE':
+        this.guest.writePte(c.table, c.iova >> 12n, c.gpa);
+        return ok({});
+      case 'GUEST_WRITE_PASID_TABLE':
+        this.guest.writePasidEntry(c.table, c.pasid, c.pgtable);
+        return ok({});
+    }
+  }
+
+  // ---- shared services --------------------------------------------------------------------------------------
+
+  /** A new paging domain with an empty page table, or null (ENOMEM). */
+  newDomain(): PagingDomain | null {
+    if (!this.alloc.alloc('domain')) return null;
+    const pt = IoPageTable.create(this.alloc);
+    if (!pt) {
+      this.alloc.free('domain');
+      return null;
+    }
+    return { id: this.nextDomainId++, pt };
+  }
+
+  /** A tag for a context that is not a paging domain (nested, per-device bind). */
+  newContextId(): number {
+    return this.nextDomainId++;
+  }
+
+  pagesSerial(): number {
+    return this.nextPages++;
+  }
+
+  /** Devices of `dev`'s iommu group, itself included. */
+  groupOf(dev: VfioDevice): VfioDevice[] {
+    return [...this.devices.values()].filter((d) => d.phys.group === dev.phys.group);
+  }
+
+  /** Every file not yet released, in open order. */
+  files(): KFile[] {
+    return [...this.live].sort((a, b) => a.serial - b.serial);
+  }
+}

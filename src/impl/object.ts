@@ -1,0 +1,79 @@
+/**
+ * struct iommufd_object and the per-FD object table (ictx->objects, an xarray with XA_FLAGS_ALLOC1): ids are the
+ * lowest free from 1 and are reused after destroy. `users` starts at 1 for the table's own reference and grows
+ * by one for every object, attachment or driver that depends on this one; IOMMU_DESTROY succeeds only from 1.
+ * @see drivers/iommu/iommufd/main.c
+ */
+import type { Allocator } from './hw/contract.js';
+
+export abstract class IommufdObject {
+  id = 0;
+  /** the serial of the file whose table holds it */
+  file = 0;
+  /** the table's reference plus one per dependent */
+  users = 1;
+  abstract readonly kind: string;
+  /** Release what the object holds (refcounts on others, domains, reservations). Called once, with users == 1. */
+  abstract destroy(): void;
+}
+
+export class ObjectTable {
+  private readonly xa = new Map<number, IommufdObject>();
+
+  constructor(readonly file: number, private readonly alloc: Allocator) {}
+
+  /** xa_alloc: the lowest free id; null (ENOMEM) if the allocation fails. */
+  insert(o: IommufdObject): number | null {
+    if (!this.alloc.alloc('object')) return null;
+    let id = 1;
+    while (this.xa.has(id)) id++;
+    o.id = id;
+    o.file = this.file;
+    this.xa.set(id, o);
+    return id;
+  }
+
+  get(id: number): IommufdObject | undefined {
+    return this.xa.get(id);
+  }
+
+  /** iommufd_get_object with a type: a wrong kind is ENOENT like a missing id, so callers get undefined. */
+  getKind<T extends IommufdObject>(id: number, ...ctors: (abstract new (...a: never[]) => T)[]): T | undefined {
+    const o = this.xa.get(id);
+    return o && ctors.some((c) => o instanceof c) ? (o as T) : undefined;
+  }
+
+  /** Remove and destroy; the caller checked users == 1. */
+  remove(o: IommufdObject) {
+    if (this.xa.get(o.id) !== o) throw new Error(`object ${o.kind} ${o.id} is not in this table`); // WARN_ON
+    this.xa.delete(o.id);
+    this.alloc.free('object');
+    o.destroy();
+  }
+
+  /** iommufd_object_remove for IOMMU_DESTROY: EBUSY unless only the table holds it. */
+  destroyById(id: number): 'ENOENT' | 'EBUSY' | null {
+    const o = this.xa.get(id);
+    if (!o) return 'ENOENT';
+    if (o.users !== 1) return 'EBUSY';
+    this.remove(o);
+    return null;
+  }
+
+  values(): IommufdObject[] {
+    return [...this.xa.values()];
+  }
+
+  get size(): number {
+    return this.xa.size;
+  }
+
+  /** iommufd_fops_release: destroy every object whose only user is the table, until none is left. */
+  releaseAll() {
+    while (this.xa.size > 0) {
+      const leaves = [...this.xa.values()].filter((o) => o.users === 1);
+      if (leaves.length === 0) throw new Error(`release: ${this.xa.size} objects still referenced`); // the kernel WARNs: a refcount bug
+      for (const o of leaves) if (this.xa.get(o.id) === o && o.users === 1) this.remove(o);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The iommufd object kinds of the simulated kernel, each holding what it depends on by reference and counting
+ * its own `users` by hand, as the kernel does: HWPT -> IOAS (+1), nested -> parent (+1), attached device ->
+ * HWPT (+1), the binding driver -> DEVICE (+1). `destroy` releases exactly what the constructor took.
+ * @see drivers/iommu/iommufd/ioas.c, hw_pagetable.c, device.c
+ */
+import type { DevName, Gpa } from '../uapi/index.js';
+import type { Allocator, Context, PagingDomain } from './hw/contract.js';
+import type { IoPagetable } from './iopt.js';
+import { IommufdObject } from './object.js';
+
+export class IoasObj extends IommufdObject {
+  readonly kind = 'ioas';
+  constructor(readonly iopt: IoPagetable) {
+    super();
+  }
+  destroy() {
+    this.iopt.unmapAll();
+  }
+}
+
+/** HWPT_PAGING: a domain mirroring `ioas`. */
+export class HwptPaging extends IommufdObject {
+  readonly kind = 'hwpt_paging';
+  constructor(
+    readonly ioas: IoasObj,
+    readonly domain: PagingDomain,
+    readonly auto: boolean,
+    readonly nestParent: boolean,
+    readonly pasidCompat: boolean,
+    private readonly alloc: Allocator,
+  ) {
+    super();
+    ioas.users++; // the IOAS is held until this HWPT is destroyed
+  }
+  get context(): Context {
+    return { kind: 'paging', domain: this.domain };
+  }
+  destroy() {
+    this.ioas.iopt.removeDomain(this.domain);
+    this.domain.pt.destroy();
+    this.alloc.free('domain');
+    this.ioas.users--;
+  }
+}
+
+/** HWPT_NESTED: a guest stage-1 (one page table, or on guest-pasid-table hardware the guest's PASID table) over `parent`. */
+export class HwptNested extends IommufdObject {
+  readonly kind = 'hwpt_nested';
+  constructor(
+    readonly parent: HwptPaging,
+    readonly domainId: number,
+    readonly s1: { readonly kind: 'pgtable' | 'pasid-table'; readonly root: Gpa },
+    readonly pasidCompat: boolean,
+  ) {
+    super();
+    parent.users++;
+  }
+  get context(): Context {
+    return this.s1.kind === 'pgtable'
+      ? { kind: 'nested', id: this.domainId, s1Root: this.s1.root, parent: this.parent.domain }
+      : { kind: 'guest-pasid-table', id: this.domainId, table: this.s1.root, parent: this.parent.domain };
+  }
+  destroy() {
+    this.parent.users--;
+  }
+}
+
+export type Hwpt = HwptPaging | HwptNested;
+
+/** DEVICE: created by VFIO bind; the driver holds one user until unbind. */
+export class DeviceObj extends IommufdObject {
+  readonly kind = 'device';
+  constructor(readonly dev: DevName) {
+    super();
+    this.users++; // the binding driver's reference (iommufd_device_bind)
+  }
+  destroy() {}
+}
