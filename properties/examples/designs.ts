@@ -848,6 +848,64 @@ const iommufdContrast: Example[] = [
 export const DESIGNS_REGRESSIONS: { example: Example; why: string }[] = [
   {
     example: {
+      name: 'rfc-v1: a read-only software-nested child map over a GPA its parent does not map faults with no-translation, for writes too',
+      design: 'rfc-v1',
+      steps: [
+        ...vm(),
+        st(vfio.attachIoasid(D1, 1)),
+        st(ioasid.map(CTX, 1, 0n, 0x4000n, UVA)),
+        st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
+        st(vfio.attachIoasid(D1, 2)),
+        // child iova 0x20_0000 -> GPA 0x8000 (the parent maps only GPA 0..0x3fff), read-only
+        st(ioasid.map(CTX, 2, 0x20_0000n, 0x1000n, 0x8000n, 1)),
+        st(env.dma('dev1', null, 0x20_0010n, 'write'), { fault: 'no-translation' }),
+        st(env.dma('dev1', null, 0x20_0010n), { fault: 'no-translation' }),
+        // once the parent maps that GPA, the child's own permission decides
+        st(ioasid.map(CTX, 1, 0x8000n, 0x1000n, UVA + 0x8000n)),
+        st(env.dma('dev1', null, 0x20_0010n), { hit: UVA + 0x8010n }),
+        st(env.dma('dev1', null, 0x20_0010n, 'write'), { fault: 'permission' }),
+      ],
+    },
+    why:
+      'Software nesting merges child and parent into one shadow page table (RFC v1 §1, "kernel merges both levels"): ' +
+      'where the parent has no entry there is no shadow entry at all, so every access faults as not translated; the ' +
+      'spec once answered `permission` for the access the child forbids.',
+  },
+  {
+    example: {
+      name: 'rfc-v1: IOASID_REGISTER_MEMORY of memory that is not mmapped fails with EFAULT and charges nothing',
+      design: 'rfc-v1',
+      memlockPages: 512,
+      steps: [
+        ...vm(),
+        st(ioasid.register(CTX, 0x7000_0000n, 0x1000n), 'EFAULT'),
+        st(ioasid.register(CTX, UVA, RAM)),
+        st(ioasid.register(CTX, UVA + RAM, 0x1000n), 'EFAULT'),
+      ],
+    },
+    why: 'Registering pins the range and does the locked-memory accounting (RFC v1 §2): pin_user_pages of unmapped memory is EFAULT. The spec once charged the range without pinning it.',
+  },
+  {
+    example: {
+      name: 'fd-per-ioasid: the first association claims the device for its FD; another FD of the device is refused, and closing it keeps the association',
+      design: 'fd-per-ioasid',
+      steps: [
+        ...single(),
+        st(env.open(DEV1), { out: { fd: 5 } }),
+        st(vfio.attachIoasid(fd(5), 3, 7), 'EBUSY'),
+        st(env.close(fd(5))),
+        st(env.dma('dev1', null, 0x1010n), { hit: UVA + 0x1010n }),
+        st(env.close(D1)),
+        st(env.dma('dev1', null, 0x1010n), { fault: 'blocked' }),
+      ],
+    },
+    why:
+      'With no bind step, the FD that associates a device first opens it for DMA (as vfio_df_open does for a bind); a ' +
+      'second FD of the same device must not add or drop associations behind the first one\'s back. The spec once ' +
+      'let any FD of the device detach everything when it closed.',
+  },
+  {
+    example: {
       name: 'rfc-v1 on guest-pasid-table hardware: IOASID_INVALIDATE_CACHE on the gva ioasid bound for a PASID (RFC v1 §5.7) clears that PASID\'s old translation',
       design: 'rfc-v1',
       hw: 'guest-pasid-table',

@@ -14,7 +14,7 @@ import { GuestMemory } from './hw/guest-memory.js';
 import { Iommu } from './hw/iommu.js';
 import { IoPageTable } from './hw/pagetable.js';
 import { Mm } from './mm.js';
-import type { IommufdObject } from './object.js';
+import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
 
 export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
@@ -57,11 +57,17 @@ export class VfioDevice {
 
 export class DeviceFile extends KFile {
   readonly kind = 'device';
-  constructor(serial: number, readonly vdev: VfioDevice, private readonly onRelease: (f: DeviceFile) => void) {
+  /** objects the device FD owns itself (per-device-sva binds); empty in every other design */
+  readonly table: ObjectTable;
+  constructor(serial: number, readonly vdev: VfioDevice, alloc: Allocator, private readonly onRelease: (f: DeviceFile) => void) {
     super(serial);
+    this.table = new ObjectTable(serial, alloc);
   }
   release() {
     this.onRelease(this);
+  }
+  override objects(): readonly IommufdObject[] {
+    return this.table.values();
   }
 }
 
@@ -133,7 +139,7 @@ export class Kernel {
     const vdev = [...this.devices.values()].find((d) => d.phys.path === path);
     if (!vdev && path !== this.fe.node) return fail('ENOENT');
     const serial = this.opens + 1;
-    const f = vdev ? new DeviceFile(serial, vdev, (df) => this.releaseDeviceFile(df)) : this.fe.openNode(this, serial);
+    const f = vdev ? new DeviceFile(serial, vdev, this.alloc, (df) => this.releaseDeviceFile(df)) : this.fe.openNode(this, serial);
     if (typeof f === 'string') return fail(f);
     this.opens = serial;
     return ok({ fd: this.installFd(f) });

@@ -69,7 +69,8 @@ export function releaseUnheld(d: Draft<State>) {
 
 function release(d: Draft<State>, f: File) {
   if (f.kind === 'device') {
-    unbindDevice(d, f);
+    // only the FD that bound (or, under fd-per-ioasid, claimed) the device holds its associations
+    if (f.bound !== null) unbindDevice(d, f);
   } else {
     // iommufd_fops_release: destroy leaves first until the table is empty; nothing outside holds them any more
     for (const o of Object.values(d.objects)) if (o.file === f.key && o.kind !== 'ioas') destroyObject(d, o);

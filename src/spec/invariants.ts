@@ -52,6 +52,9 @@ export const pinsAccounted: Invariant = (s) => {
     const pg = s.pages[id];
     if (pg && !coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, s.userMem)) return `pages ${id} at uva ${hex(pg.uva)} are pinned but not mapped user memory`;
   }
+  for (const f of Object.values(s.files)) {
+    if (f.kind === 'ioasid') for (const r of f.registrations) if (!coveredBy(r, s.userMem)) return `registered memory at ${hex(r.start)} is pinned but not mapped user memory`;
+  }
   const n = lockedPages(s);
   return n > s.world.memlockPages ? `${n} pages charged, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
 };
@@ -74,12 +77,12 @@ export const iovaRespected: Invariant = (s) => {
 export const ownerRespected: Invariant = (s) => {
   for (const a of s.attachments) {
     const ctx = s.objects[a.ctx];
-    const devFile = Object.values(s.files).find((f) => f.kind === 'device' && f.dev === a.dev);
+    const devFile = Object.values(s.files).find((f) => f.kind === 'device' && f.dev === a.dev && f.bound !== null);
     if (!ctx || !devFile || devFile.kind !== 'device') return `${a.dev} is attached to ${a.ctx} without an open device FD`;
     const root = rootSpace(s, ctx);
     // a per-device bind lives in the device FD; what it reaches is its root address space
     const owner = ctx.kind === 'sva_bind' ? root?.file : ctx.file;
-    if (devFile.bound !== null && owner !== devFile.bound) return `${a.dev} is bound to file ${devFile.bound} but reaches ${a.ctx} of file ${owner}`;
+    if (devFile.bound !== null && devFile.bound !== devFile.key && owner !== devFile.bound) return `${a.dev} is bound to file ${devFile.bound} but reaches ${a.ctx} of file ${owner}`;
     if (ctx.kind === 'sva_bind') continue;
     if (s.design.policy.fdModel === 'per-vm' && root && root.file !== ctx.file) return `${a.ctx} stacks on ${keyOf(root)} of another FD`;
   }

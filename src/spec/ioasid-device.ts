@@ -10,7 +10,9 @@
  *  - device reserved regions meeting existing maps fail like type1 (vfio_iommu_resv_conflict): EINVAL;
  *  - setup-only-association: once the FD has seen a map or bind, attach is EBUSY (the seed's concern reversed);
  *  - detach of a parent the device still reaches a child through: EBUSY; detach of nothing: ENOENT;
- *  - unbind while attached: EBUSY (closing the device FD detaches everything and unbinds).
+ *  - unbind while attached: EBUSY (closing the device FD detaches everything and unbinds);
+ *  - fd-per-ioasid: the first association claims the device for its FD (`bound` = that FD); another FD of the
+ *    same device is EBUSY; closing the claiming FD detaches everything.
  */
 import type { Draft } from 'immer';
 import {
@@ -71,6 +73,10 @@ export function attachIoasid(s: State, f: DeviceFile, c: VfioAttachIoasid): Outc
   const pasid: Pasid | null = usesPasid ? c.user_pasid : null;
   const o = target(s, f, c.ioasid, P);
   if (isRejection(o)) return o;
+  // design point: fdModel — with no bind, the first association claims the device for its FD (vfio_df_open)
+  if (s.design.policy.fdModel === 'per-ioasid' && Object.values(s.files).some((x) => x.kind === 'device' && x.dev === f.dev && x.key !== f.key && x.bound !== null)) {
+    return reject('EBUSY', `${P}.EBUSY.device_claimed_by_another_fd`);
+  }
   const ctxFile = s.files[o.file];
   // design point: association — setup-only refuses new associations once the FD has mapped or bound anything
   if (ctxFile?.kind === 'ioasid' && ctxFile.sealed) return reject('EBUSY', `${P}.EBUSY.setup_over`);
@@ -87,6 +93,8 @@ export function attachIoasid(s: State, f: DeviceFile, c: VfioAttachIoasid): Outc
   }
   const done = commit(s, pasid === null ? `${P}.ok` : `${P}.ok.pasid`, (d) => {
     d.attachments.push({ dev: f.dev, pasid, ctx: keyOf(o) });
+    // fd-per-ioasid: `bound` names the claiming device FD itself (there is no address-space FD to bind to)
+    if (s.design.policy.fdModel === 'per-ioasid') (d.files[f.key] as Draft<DeviceFile>).bound = f.key;
     (d.objects[keyOf(o)] as Draft<Space>).domain = true;
     const root = rootSpace(s, o);
     if (root) (d.objects[keyOf(root)] as Draft<ObjOf<'ioas'>>).domain = true;

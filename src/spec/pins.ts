@@ -109,6 +109,12 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
       for (let p = span.start; p <= span.last; p++) if (!coveredBy({ start: p << 12n, last: (p << 12n) + 0xfffn }, regs)) charge++;
       if (charge > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     }
+    // a new registration pins its whole range at once (RFC v1 REGISTER_MEMORY)
+    const known = new Set(Object.values(prev.files).flatMap((f) => (f.kind === 'ioasid' ? f.registrations.map((r) => `${f.key}:${r.start}`) : [])));
+    for (const f of Object.values(next.files)) {
+      if (f.kind !== 'ioasid') continue;
+      for (const r of f.registrations) if (!known.has(`${f.key}:${r.start}`) && !coveredBy(r, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+    }
     const after = lockedPages(next);
     if (after > lockedPages(prev) && after > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     return null;

@@ -115,15 +115,24 @@ function stage1(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bi
   });
 }
 
+/**
+ * A kernel-managed map. A software-nested child's map (iova -> parent GPA) is what the kernel merges into one
+ * shadow page table: an address the parent does not map has no entry at all (no-translation), whatever the
+ * child's permissions; where both map it, the entry carries both permissions.
+ */
 function areaWalk(s: State, areas: readonly Area[], ctx: Obj, addr: bigint, access: Access): Xlate {
   const area = areas.find((a) => within(addr, a));
   if (!area) return fault('no-translation');
-  if (access === 'write' ? !area.prot.write : !area.prot.read) return fault('permission');
+  const denied = access === 'write' ? !area.prot.write : !area.prot.read;
   const t = area.target;
   if (t.kind === 'pages') {
+    if (denied) return fault('permission');
     const pg = s.pages[t.pages];
     return pg ? { kind: 'hit', hpa: pg.uva + t.offset + (addr - area.start) } : fault('no-translation');
   }
   const parent = 'parent' in ctx ? s.objects[ctx.parent] : undefined;
-  return parent ? (walk(s, parent, 0, t.gpa + (addr - area.start), access)[0] ?? fault('no-translation')) : fault('no-translation');
+  if (!parent) return fault('no-translation');
+  const below = walk(s, parent, 0, t.gpa + (addr - area.start), access)[0] ?? fault('no-translation');
+  if (below.kind === 'fault' && below.reason !== 'permission') return below;
+  return denied ? fault('permission') : below;
 }

@@ -1,0 +1,25 @@
+/**
+ * per-device-sva (seed M1, M3 concern 3): the per-VM /dev/ioasid FD keeps its ioasids, registrations and maps,
+ * and devices bind and attach as in RFC v1; but there is no nesting on the address-space FD. A guest stage-1 is
+ * bound, unbound and invalidated through each device FD (src/impl/sva.ts), owned by that FD, so two devices
+ * sharing a guest table need one bind and one invalidation each — the property seed M2 says this design loses.
+ */
+import type { IoctlName } from '../../uapi/index.js';
+import type { FrontEnd, IoctlRow } from '../kernel.js';
+import { deviceBindPasidTable, deviceBindPgtable, deviceInvalidateCache, deviceUnbindPgtable } from '../sva.js';
+import { perVmRows, rfcV1FrontEnd, row } from './rfc-v1.js';
+
+export const PER_DEVICE_SVA_IOCTLS = {
+  ...perVmRows,
+  // design point: ownership — per-device (seed M1)
+  VFIO_DEVICE_BIND_PGTABLE: row(['device'], deviceBindPgtable),
+  VFIO_DEVICE_UNBIND_PGTABLE: row(['device'], deviceUnbindPgtable),
+  VFIO_DEVICE_BIND_PASID_TABLE: row(['device'], deviceBindPasidTable),
+  VFIO_DEVICE_INVALIDATE_CACHE: row(['device'], deviceInvalidateCache),
+} satisfies Partial<Record<IoctlName, IoctlRow>>;
+
+export const perDeviceSvaFrontEnd: FrontEnd = {
+  ...rfcV1FrontEnd,
+  name: 'per-device-sva',
+  ioctls: PER_DEVICE_SVA_IOCTLS,
+};
