@@ -4,8 +4,8 @@
  * once to RLIMIT_MEMLOCK, so pins inside them charge nothing more) and, for setup-only-association, `sealed`
  * after the first map or bind. Under fd-per-ioasid a file *is* one ioasid (object id 1 of its own table); a child
  * file made by IOASID_CREATE_NESTING holds its parent's file open. Release destroys the table leaf first.
- * Simplified: a registration is charged, not pinned page by page (pages are pinned by the maps that use them);
- * like the spec, registering does not fault the range in (no EFAULT for unmapped memory).
+ * Simplified: a registration checks the range is mapped (EFAULT) and is charged as a whole; the pages themselves
+ * are pinned by the maps that use them.
  */
 import { PAGE_SIZE, type IovaRange } from '../uapi/index.js';
 import { IoPagetable } from './iopt.js';
