@@ -1,0 +1,156 @@
+/**
+ * The differential step: one trace step on the spec and on the simulated kernel, then every check that applies,
+ * first failure wins. Checks, in order: the spec's own invariants (wellFormed, P-PINCOUNT, P-IOVA-ALLOC,
+ * P-OWNER); P-OVERFLOW (a wrapping range never succeeds); the results (same errno, same returned values; a DMA
+ * may give any answer the spec allows); P-ATOMIC (a call the spec rejects changes nothing in the kernel);
+ * observe() (files, objects, attachments, pins, charge); P-XLATE in the kernel; translation probes (P-INVAL:
+ * the kernel's DMA answer must be one the spec allows, so a missing invalidation shows as a stale hit).
+ * At the end of a trace: close every fd on both sides and require P-NOLEAK.
+ */
+import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
+import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
+import { defaultWorld, U64_MAX, type Access, type Cmd, type DesignName, type HwKind, type Observation, type Result, type World, type Xlate } from '../uapi/index.js';
+import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
+import { Bindings, encode, type TraceStep } from './trace.js';
+
+export interface Violation {
+  readonly property: string;
+  /** 1-based step, 0 for the end-of-trace obligations */
+  readonly step: number;
+  readonly message: string;
+}
+
+/** Builds the kernel under test (tests pass one with an injected bug). */
+export type KernelFactory = (design: DesignName, world: World, alloc: Allocator) => Kernel;
+
+class Balance implements Allocator {
+  readonly outstanding = new Map<AllocKind, number>();
+  alloc(kind: AllocKind) {
+    this.outstanding.set(kind, (this.outstanding.get(kind) ?? 0) + 1);
+    return true;
+  }
+  free(kind: AllocKind) {
+    this.outstanding.set(kind, (this.outstanding.get(kind) ?? 0) - 1);
+  }
+}
+
+export interface Sides {
+  spec: State;
+  readonly kernel: Kernel;
+  readonly balance: Balance;
+  readonly specSyms: Bindings;
+  readonly implSyms: Bindings;
+}
+
+export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel): Sides {
+  const world = defaultWorld(hw, memlockPages);
+  const balance = new Balance();
+  return { spec: initialState(world, DESIGNS[design]), kernel: factory(design, world, balance), balance, specSyms: new Bindings(), implSyms: new Bindings() };
+}
+
+const show = (x: unknown) => JSON.stringify(x, encode);
+const xkey = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
+const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
+const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.errno);
+
+/** A u64 range in the command that wraps: P-OVERFLOW says such a call never succeeds. */
+function wraps(c: Cmd): boolean {
+  if (!('ioctl' in c)) return false;
+  const pairs: [unknown, unknown][] = [];
+  const x = c as unknown as Record<string, unknown>;
+  if ('length' in x) pairs.push([x.iova ?? x.src_iova, x.length]);
+  if ('size' in x && 'iova' in x) pairs.push([x.iova, x.size]);
+  if (c.ioctl === 'IOMMU_IOAS_UNMAP' && x.iova === 0n && x.length === U64_MAX) return false;
+  return pairs.some(([a, n]) => typeof a === 'bigint' && typeof n === 'bigint' && n > 0n && a + n - 1n > U64_MAX);
+}
+
+/**
+ * Addresses worth probing: around every area of the spec now and before the step (an address just unmapped is
+ * where a missing invalidation shows), guest stage-1 entries, and a few fixed ones.
+ */
+function probes(s: State, before: State): { dev: string; pasid: number | null; iova: bigint }[] {
+  const iovas = new Set<bigint>([0n, 0x1000n]);
+  for (const st of [s, before]) {
+    for (const o of Object.values(st.objects)) {
+      if (!('areas' in o)) continue;
+      for (const a of o.areas) for (const v of [a.start, a.last, a.last + 1n]) if (v <= U64_MAX) iovas.add(v);
+    }
+  }
+  for (const t of Object.values(s.guestPgtables)) for (const vpn of Object.keys(t)) iovas.add(BigInt(vpn) << 12n);
+  const routes = new Set<string>(s.world.devices.map((d) => `${d.name}|`));
+  for (const a of s.attachments) if (a.pasid !== null) routes.add(`${a.dev}|${a.pasid}`);
+  const out: { dev: string; pasid: number | null; iova: bigint }[] = [];
+  for (const r of routes) {
+    const [dev, p] = r.split('|') as [string, string];
+    for (const iova of iovas) out.push({ dev, pasid: p === '' ? null : Number(p), iova });
+  }
+  return out;
+}
+
+/** Compare one result pair; null when they agree. */
+function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string | null {
+  if ('env' in c && c.env === 'DMA' && spec.ok && impl.ok) {
+    const s = spec.out as { xlate: Xlate; stale: readonly Xlate[] };
+    const got = xkey((impl.out as { xlate: Xlate }).xlate);
+    const allowed = [s.xlate, ...s.stale].map(xkey);
+    return allowed.includes(got) ? null : `DMA: the kernel gave ${got}, the spec allows ${allowed.join(' | ')}`;
+  }
+  const a = resultText(spec);
+  const b = resultText(impl);
+  return a === b ? null : `the spec answers ${a}, the kernel ${b}`;
+}
+
+export interface StepRecord {
+  readonly cmd: Cmd;
+  readonly spec: StepResult;
+  readonly impl: Result<unknown>;
+  readonly violation: Violation | null;
+}
+
+/** Run one step on both sides (resolving its symbols separately on each) and check everything that applies. */
+export function diffStep(sides: Sides, st: TraceStep, index: number, probe = true): StepRecord {
+  const specCmd = sides.specSyms.resolve(st.cmd);
+  const implCmd = sides.implSyms.resolve(st.cmd);
+  const before = sides.spec;
+  const beforeImpl = comparable(observeKernel(sides.kernel));
+  const r = step(before, specCmd);
+  const ir = sides.kernel.run(implCmd);
+  sides.spec = r.state;
+  sides.specSyms.bind(st, r.result);
+  sides.implSyms.bind(st, ir);
+  const at = (property: string, message: string): StepRecord => ({ cmd: specCmd, spec: r, impl: ir, violation: { property, step: index, message } });
+  const inv = checkInvariants(r.state);
+  if (inv) return at(inv.split(':')[0] ?? 'wellFormed', inv);
+  if (wraps(specCmd) && (r.result.ok || ir.ok)) return at('P-OVERFLOW', `a wrapping range succeeded (${r.result.ok ? 'spec' : 'kernel'})`);
+  const bad = compareResults(specCmd, r.result, ir);
+  if (bad) return at('differential', bad);
+  const obsImpl = observeKernel(sides.kernel);
+  if (!r.result.ok && !r.partial && comparable(obsImpl) !== beforeImpl) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's state changed`);
+  const os = observeSpec(r.state);
+  const a = comparable(os);
+  const b = comparable(obsImpl);
+  if (a !== b) return at('differential', `observe() differs: spec ${a} kernel ${b}`);
+  const x = xlateConsistent(sides.kernel);
+  if (x) return at('P-XLATE', x);
+  if (probe) {
+    for (const p of probes(r.state, before)) {
+      for (const access of ['read', 'write'] as Access[]) {
+        const want = os.translate(p.dev as never, p.pasid, p.iova, access);
+        const got = xkey(obsImpl.translate(p.dev as never, p.pasid, p.iova, access).xlate);
+        const allowed = [want.xlate, ...want.stale].map(xkey);
+        if (!allowed.includes(got)) {
+          return at('P-INVAL', `${p.dev}${p.pasid === null ? '' : ` pasid ${p.pasid}`} ${access} at 0x${p.iova.toString(16)}: the kernel gives ${got}, the spec allows ${allowed.join(' | ')}`);
+        }
+      }
+    }
+  }
+  return { cmd: specCmd, spec: r, impl: ir, violation: null };
+}
+
+/** End-of-trace obligations: close every fd on both sides, then nothing may be left (P-NOLEAK). */
+export function endOfTrace(sides: Sides): Violation | null {
+  for (const fd of Object.keys(sides.spec.fds)) sides.spec = step(sides.spec, { env: 'CLOSE', fd: Number(fd) as never }).state;
+  for (const fd of [...sides.kernel.fds.keys()]) sides.kernel.close(fd);
+  const leak = noLeak(sides.spec) ?? kernelLeaks(sides.kernel, sides.balance.outstanding);
+  return leak ? { property: 'P-NOLEAK', step: 0, message: leak } : null;
+}

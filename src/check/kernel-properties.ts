@@ -1,0 +1,43 @@
+/**
+ * Properties read off the simulated kernel's own structures, where observe() cannot see: P-XLATE (every domain
+ * of an address space maps exactly its areas) and the P-NOLEAK obligations after every fd is closed (no file,
+ * no IOTLB entry, no locked page, every allocation given back).
+ */
+import type { Kernel } from '../impl/index.js';
+import { IoPagetable } from '../impl/iopt.js';
+
+/** Every io_pagetable reachable from the kernel's files. */
+function iopts(k: Kernel): IoPagetable[] {
+  const out = new Set<IoPagetable>();
+  for (const f of k.files()) for (const o of f.objects()) if ('iopt' in o && o.iopt instanceof IoPagetable) out.add(o.iopt);
+  return [...out];
+}
+
+/** P-XLATE: each domain's page table holds exactly the pages of the areas, at the pages' host addresses. */
+export function xlateConsistent(k: Kernel): string | null {
+  for (const iopt of iopts(k)) {
+    let pages = 0;
+    for (const a of iopt.areas) pages += Number((a.last - a.start + 1n) >> 12n);
+    for (const d of iopt.domains) {
+      if (d.pt.mapped !== pages) return `domain ${d.id} maps ${d.pt.mapped} pages, its IOAS has ${pages}`;
+      for (const a of iopt.areas) {
+        for (let iova = a.start; iova <= a.last; iova += 4096n) {
+          const e = d.pt.walk(iova);
+          const want = a.pages.uva + a.offset + (iova - a.start);
+          if (!e || e.hpa !== want) return `domain ${d.id} maps iova 0x${iova.toString(16)} to ${e ? `0x${e.hpa.toString(16)}` : 'nothing'}, the IOAS to 0x${want.toString(16)}`;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** P-NOLEAK for a kernel whose fds are all closed; `outstanding` is the allocator's balance per kind. */
+export function kernelLeaks(k: Kernel, outstanding: ReadonlyMap<string, number>): string | null {
+  const left: string[] = [];
+  if (k.files().length > 0) left.push(`${k.files().length} files`);
+  if (k.iommu.cached > 0) left.push(`${k.iommu.cached} IOTLB entries`);
+  if (k.mm.lockedVm > 0) left.push(`${k.mm.lockedVm} locked pages`);
+  for (const [kind, n] of outstanding) if (n !== 0) left.push(`${n} ${kind} allocations`);
+  return left.length ? `after every fd is closed the kernel still holds ${left.join(', ')}` : null;
+}

@@ -1,0 +1,48 @@
+/**
+ * Replay: run a trace on the spec and the simulated kernel with every differential check, and compare each step
+ * with what the trace itself expects (`expect` on hand-written steps). Used by check (to re-run and shrink),
+ * by `ioasid-lab replay`, and by the test suite for every file under counterexamples/.
+ */
+import type { Result } from '../uapi/index.js';
+import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type StepRecord, type Violation } from './differential.js';
+import { encode, stepName, type StepExpect, type Trace, type TraceStep } from './trace.js';
+
+export interface ReplayOutcome {
+  readonly records: readonly StepRecord[];
+  /** the first broken property, or null */
+  readonly violation: Violation | null;
+  /** steps whose spec or kernel result differs from the step's own `expect` */
+  readonly unexpected: readonly { readonly step: number; readonly side: 'spec' | 'kernel'; readonly message: string }[];
+}
+
+const show = (x: unknown) => JSON.stringify(x, encode);
+
+/** Whether a result meets a step's expectation; a reason when it does not. */
+export function meets(r: Result<unknown>, e: StepExpect): string | null {
+  if (e === 'ok') return r.ok ? null : `expected ok, got ${r.errno}`;
+  if (typeof e === 'string') return !r.ok && r.errno === e ? null : `expected ${e}, got ${r.ok ? 'ok' : r.errno}`;
+  if (!r.ok) return `expected ${show(e)}, got ${r.errno}`;
+  const out = r.out as Record<string, unknown>;
+  for (const [k, v] of Object.entries(e)) if (show(out[k]) !== show(v)) return `expected ${k}=${show(v)}, got ${show(out[k])}`;
+  return null;
+}
+
+export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages'>, steps: readonly TraceStep[], factory?: KernelFactory, probe = true): ReplayOutcome {
+  const sides: Sides = startSides(t.design, t.hardware, t.memlockPages, factory);
+  const records: StepRecord[] = [];
+  const unexpected: { step: number; side: 'spec' | 'kernel'; message: string }[] = [];
+  for (const [i, st] of steps.entries()) {
+    const rec = diffStep(sides, st, i + 1, probe);
+    records.push(rec);
+    if (st.expect !== undefined) {
+      const a = meets(rec.spec.result, st.expect);
+      if (a) unexpected.push({ step: i + 1, side: 'spec', message: `${stepName(st.cmd)}: ${a}` });
+      const b = meets(rec.impl, st.expect);
+      if (b) unexpected.push({ step: i + 1, side: 'kernel', message: `${stepName(st.cmd)}: ${b}` });
+    }
+    if (rec.violation) return { records, violation: rec.violation, unexpected };
+  }
+  return { records, violation: endOfTrace(sides), unexpected };
+}
+
+export const replay = (t: Trace, factory?: KernelFactory): ReplayOutcome => replaySteps(t, t.steps, factory);
