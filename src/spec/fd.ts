@@ -6,7 +6,7 @@
  * owns (iommufd_fops_release). POSIX frees the fd number at close at once, so numbers are reused at once.
  * @see drivers/iommu/iommufd/main.c iommufd_fops_release, drivers/vfio/device_cdev.c
  */
-import type { Draft } from 'immer';
+import { produce, type Draft } from 'immer';
 import { IOMMUFD_PATH, type EnvClose, type EnvOpen } from '../uapi/index.js';
 import { unbindDevice } from './device.js';
 import { destroyObject } from './objects.js';
@@ -44,8 +44,16 @@ export function close(s: State, c: EnvClose): Outcome {
   });
 }
 
+/**
+ * After any call: release the files it left unheld (an unbind, a detach or an unbind of a per-device table can
+ * drop the last holder of an FD already closed). Returns the same state object when there is nothing to do.
+ */
+export function reap(s: State): State {
+  return Object.values(s.files).some((f) => !held(s, f.key)) ? produce(s, (d) => releaseUnheld(d)) : s;
+}
+
 /** Whether anything still holds file `key` open. */
-function held(d: Draft<State>, key: FileKey): boolean {
+function held(d: Draft<State> | State, key: FileKey): boolean {
   if (Object.values(d.fds).includes(key)) return true;
   const f = d.files[key];
   if (!f || f.kind === 'device') return false;

@@ -9,7 +9,7 @@ import { match, P } from 'ts-pattern';
 import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
 import { attachPt, bindIommufd, detachPt } from './device.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap } from './env.js';
-import { close, open } from './fd.js';
+import { close, open, reap } from './fd.js';
 import { hwptAlloc, hwptInvalidate } from './hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
 import * as ioasid from './ioasid.js';
@@ -105,10 +105,10 @@ export function step(s: State, c: Cmd): StepResult {
     .exhaustive();
   switch (o.kind) {
     case 'ok':
-      return { state: o.state, result: { ok: true, out: o.out }, rule: o.rule, partial: false };
+      return { state: reap(o.state), result: { ok: true, out: o.out }, rule: o.rule, partial: false };
     case 'fail':
       return { state: s, result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: false };
     case 'partial':
-      return { state: o.state, result: { ok: false, errno: o.errno }, rule: o.rule, partial: true };
+      return { state: reap(o.state), result: { ok: false, errno: o.errno }, rule: o.rule, partial: true };
   }
 }
