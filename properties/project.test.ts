@@ -3,7 +3,8 @@
  * docs/spec.md is generated from the design values and current, every policy point is honoured by the
  * design's vocabulary, the ioctl table is exhaustive, and the CLI answers bad input with one line and exit 2.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -71,26 +72,45 @@ describe('cli', () => {
     const code = main(argv, (s) => out.push(s), (s) => err.push(s));
     return { code, out: out.join('\n'), err };
   };
-  it('prints the catalogue of every design by default', () => {
-    const r = run();
+  it('catalogue prints every design and the ioctl x design matrix', () => {
+    const r = run('catalogue');
     expect(r.code).toBe(0);
     for (const n of DESIGN_NAMES) expect(r.out).toContain(n);
     expect(r.out).toMatch(/IOASID_BIND_PASID_TABLE\s+\.\s+x\s+\.\s+\.\s+x/);
   });
-  it('--json prints the same catalogue as JSON', () => {
-    const r = run('--design', 'per-device-sva', '--json');
+  it('catalogue --json prints the same catalogue as JSON', () => {
+    const r = run('catalogue', '--design', 'per-device-sva', '--json');
     const c = JSON.parse(r.out) as { designs: { name: string; policy: { ownership: string } }[] };
     expect(c.designs.map((d) => [d.name, d.policy.ownership])).toEqual([['per-device-sva', 'per-device']]);
   });
-  it('an unknown design, flag or command is one line on stderr and exit 2', () => {
-    for (const argv of [['--design', 'nope'], ['--frobnicate'], ['launch'], ['--design']]) {
+  it('check runs one design and prints a summary table; --json prints the same as JSON', () => {
+    const r = run('check', '--design', 'iommufd', '--hardware', 'host-pasid-table', '--runs', '5', '--out', mkdtempSync(join(tmpdir(), 'cx-')));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+\d+\s+ok$/m);
+    const j = JSON.parse(run('check', '--design', 'rfc-v1', '--hardware', 'guest-pasid-table', '--runs', '3', '--json').out) as { cells: { design: string; ok: boolean; runs: number }[] };
+    expect(j.cells.map((c) => [c.design, c.ok, c.runs])).toEqual([['rfc-v1', true, 3]]);
+  });
+  it('an unknown design, flag, command or a bad number is one line on stderr and exit 2', () => {
+    for (const argv of [['check', '--design', 'nope'], ['--frobnicate'], ['launch'], ['check', '--design'], ['check', '--runs', 'many'], ['replay']]) {
       const r = run(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err.length).toBe(1);
       expect(r.err[0]).toMatch(/^ioasid-lab: /);
     }
   });
-  it('--help lists the flags', () => {
-    expect(run('--help').out).toMatch(/--design VALUE/);
+  it('replay of a malformed trace file is one line naming the file, and exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tr-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"schema": "ioasid-lab/trace@1", "design": "nope"');
+    const r = run('replay', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toContain(`${bad}: not JSON`);
+    expect(run('replay', join(dir, 'missing.json')).err[0]).toContain('cannot read');
+  });
+  it('--help lists the commands and flags', () => {
+    const h = run('--help').out;
+    expect(h).toMatch(/replay FILE/);
+    expect(h).toMatch(/--time-limit VALUE/);
   });
 });

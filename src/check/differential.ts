@@ -40,6 +40,8 @@ export interface Sides {
   readonly balance: Balance;
   readonly specSyms: Bindings;
   readonly implSyms: Bindings;
+  /** the kernel's comparable observation after the last step (null before the first, or after a failed check) */
+  lastImpl?: string;
 }
 
 export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel): Sides {
@@ -112,7 +114,8 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const specCmd = sides.specSyms.resolve(st.cmd);
   const implCmd = sides.implSyms.resolve(st.cmd);
   const before = sides.spec;
-  const beforeImpl = comparable(observeKernel(sides.kernel));
+  // the kernel's observation after the previous step is its observation before this one
+  const beforeImpl = sides.lastImpl ?? comparable(observeKernel(sides.kernel));
   const r = step(before, specCmd);
   const ir = sides.kernel.run(implCmd);
   sides.spec = r.state;
@@ -129,6 +132,7 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const os = observeSpec(r.state);
   const a = comparable(os);
   const b = comparable(obsImpl);
+  sides.lastImpl = b;
   if (a !== b) return at('differential', `observe() differs: spec ${a} kernel ${b}`);
   const x = xlateConsistent(sides.kernel);
   if (x) return at('P-XLATE', x);

@@ -10,6 +10,7 @@ import type { DesignName, HwKind } from '../uapi/index.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
 import { DEFAULT_GEN, prologue, recipesFor, type GenConfig, type Recipe } from './generate.js';
 import { GenModel } from './model.js';
+import { replaySteps } from './replay.js';
 import { minimize } from './shrink.js';
 import { BINDERS, TRACE_SCHEMA, type Sym, type SymCmd, type Trace, type TraceStep } from './trace.js';
 
@@ -163,14 +164,22 @@ export function check(opts: CheckOptions): CheckOutcome {
   const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(opts.memlockPages === undefined ? {} : { memlockPages: opts.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
   const s0 = Date.now();
   const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), opts.factory);
+  // replay the shrunk trace once more: its own failing step and message, and each step's answers for the file
+  const final = replaySteps(base, shrunk.steps, opts.factory);
+  const v = final.violation ?? violation;
+  const steps = shrunk.steps.map((st, i) => {
+    const rec = final.records[i];
+    return rec ? { ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, impl: { result: rec.impl } } : st;
+  });
   return {
     ok: false,
     stats: stats(),
-    violation,
+    violation: v,
     trace: {
       ...base,
       origin: { kind: 'check', seed: opts.seed, path: out.counterexamplePath ?? '', runs: out.numRuns, shrinks: out.numShrinks, minimality: shrunk.minimal ? '1-minimal' : 'none' },
-      steps: shrunk.steps,
+      verdict: { ...v, status: 'open' },
+      steps,
     },
     shrink: { ms: Date.now() - s0, tries: shrunk.tries, minimal: shrunk.minimal, fromSteps: rerun.steps.length },
   };

@@ -50,6 +50,9 @@ function addrA(g: GenConfig): fc.Arbitrary<Addr> {
     { weight: edgeW, arbitrary: fc.constantFrom(0n, 0x1001n, 0xfee00000n, 1n << 48n, U64_MAX - 0xfffn, U64_MAX).map((at) => ({ at })) },
   );
 }
+/** Keep a computed address a u64 (an edge value plus an offset would leave the range). */
+const u64 = (v: bigint): bigint => (v > U64_MAX ? U64_MAX : v);
+
 const addrOf = (m: GenModel, a: Addr): bigint => {
   if ('at' in a) return a.at;
   const starts = m.areaStarts();
@@ -107,7 +110,7 @@ export const RECIPES: RecipeArbs = {
     // mostly a device that is attached somewhere: that is whose DMA fills the IOTLB
     const on = [...new Set(m.state.attachments.map((a) => a.dev))];
     const dev = x.attached > 0 && on.length > 0 ? on[x.attached % on.length]! : x.dev; // length > 0
-    return { env: 'DMA', dev, pasid: x.p === 0 || ps.length === 0 ? null : ps[x.p % ps.length]!, iova: addrOf(m, x.a) + x.off, access: x.w ? 'write' : 'read' }; // length > 0
+    return { env: 'DMA', dev, pasid: x.p === 0 || ps.length === 0 ? null : ps[x.p % ps.length]!, iova: u64(addrOf(m, x.a) + x.off), access: x.w ? 'write' : 'read' }; // length > 0
   }),
   GUEST_WRITE_PGTABLE: () => recipe('GUEST_WRITE_PGTABLE', fc.record({ t: tableA, v: fc.integer({ min: 0, max: 3 }), g: fc.option(gpaA, { nil: null }) }), (x) => ({ env: 'GUEST_WRITE_PGTABLE', table: x.t, iova: 0x200000n + BigInt(x.v) * PAGE, gpa: x.g })),
   GUEST_WRITE_PASID_TABLE: () => recipe('GUEST_WRITE_PASID_TABLE', fc.record({ t: tableA, p: fc.constantFrom(0, 1, 2), r: fc.option(tableA, { nil: null }) }), (x) => ({ env: 'GUEST_WRITE_PASID_TABLE', table: 0x4000n, pasid: x.p, pgtable: x.r ?? null })),
@@ -126,7 +129,7 @@ export const RECIPES: RecipeArbs = {
     const fd = m.fd('ctx', x.f);
     const file = ctxOfFd(m, fd, res);
     const fixed = x.dst === null ? 0 : 1;
-    return { ioctl: 'IOMMU_IOAS_COPY', fd, flags: (x.flags & ~1) | fixed, dst_ioas_id: m.obj('ioas', file, x.d), src_ioas_id: m.obj('ioas', file, x.s), length: x.n, dst_iova: x.dst === null ? 0n : addrOf(m, x.dst) + 0x100000n, src_iova: addrOf(m, x.src) };
+    return { ioctl: 'IOMMU_IOAS_COPY', fd, flags: (x.flags & ~1) | fixed, dst_ioas_id: m.obj('ioas', file, x.d), src_ioas_id: m.obj('ioas', file, x.s), length: x.n, dst_iova: x.dst === null ? 0n : u64(addrOf(m, x.dst) + 0x100000n), src_iova: addrOf(m, x.src) };
   }),
   IOMMU_IOAS_IOVA_RANGES: (g) => recipe('IOMMU_IOAS_IOVA_RANGES', fc.record({ f: refA(g), o: refA(g), n: fc.constantFrom(0, 1, 4, 8) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
@@ -134,7 +137,7 @@ export const RECIPES: RecipeArbs = {
   }),
   IOMMU_IOAS_MAP: (g) => recipe('IOMMU_IOAS_MAP', fc.record({ f: refA(g), o: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 4 }), n: lenA(g), u: uvaA(g), flags: mapFlagsA }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    const iova = x.iova === null ? 0n : addrOf(m, x.iova) + 0x10000n;
+    const iova = x.iova === null ? 0n : u64(addrOf(m, x.iova) + 0x10000n);
     return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va: x.u, length: x.n, iova };
   }),
   IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), a: addrA(g), n: fc.oneof(lenA(g), fc.constant(U64_MAX)) }), (x, m, res) => {
@@ -174,7 +177,7 @@ export const RECIPES: RecipeArbs = {
     const fd = m.fd('ctx', x.f);
     const single = m.state.design.policy.fdModel === 'per-ioasid';
     const id = single ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', ctxOfFd(m, fd, res), x.o);
-    return { ioctl: 'IOASID_MAP_DMA', fd, ioasid: id, flags: x.flags, vaddr: x.child ? x.gpa : x.u, iova: addrOf(m, x.a) + 0x10000n, size: x.n };
+    return { ioctl: 'IOASID_MAP_DMA', fd, ioasid: id, flags: x.flags, vaddr: x.child ? x.gpa : x.u, iova: u64(addrOf(m, x.a) + 0x10000n), size: x.n };
   }),
   IOASID_UNMAP_DMA: (g) => recipe('IOASID_UNMAP_DMA', fc.record({ f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), n: lenA(g) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);

@@ -12,6 +12,8 @@ export interface FlagSpec {
 export interface Parsed {
   readonly command: string | undefined;
   readonly flags: ReadonlyMap<string, string | true>;
+  /** arguments after the command (file names for replay) */
+  readonly rest: readonly string[];
 }
 
 export class UsageError extends Error {}
@@ -19,11 +21,12 @@ export class UsageError extends Error {}
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): Parsed {
   const flags = new Map<string, string | true>();
   let command: string | undefined;
+  const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!; // i < length
     if (!a.startsWith('--')) {
-      if (command !== undefined) throw new UsageError(`unexpected argument '${a}'`);
-      command = a;
+      if (command === undefined) command = a;
+      else rest.push(a);
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
@@ -38,5 +41,5 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
     flags.set(name, v);
   }
-  return { command, flags };
+  return { command, flags, rest };
 }

@@ -1,42 +1,72 @@
 /**
- * ioasid-lab command line. Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input.
+ * ioasid-lab command line: parse arguments, run a command, print its outcome. Exit codes: 0 success, 1 a check
+ * or replay failed, 2 bad usage or bad input (one line on stderr).
  */
 import { DESIGN_NAMES, DESIGNS, designByName } from '../spec/index.js';
+import { HW_KINDS } from '../uapi/index.js';
+import { TraceError } from '../check/schema.js';
 import { parseArgs, UsageError, type FlagSpec } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
+import { checkArgs, runCheck } from './check-cmd.js';
+import { replayFile } from './replay-cmd.js';
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: 'design', value: true, help: `only this design (${DESIGN_NAMES.join(', ')})` },
+  { name: 'design', value: true, help: `one design (${DESIGN_NAMES.join(', ')}); default: all` },
+  { name: 'hardware', value: true, help: `one hardware kind (${HW_KINDS.join(', ')}); default: all` },
+  { name: 'runs', value: true, help: 'check: random traces per design and hardware kind (default 100)' },
+  { name: 'seed', value: true, help: 'check: fast-check seed (default 1)' },
+  { name: 'max-commands', value: true, help: 'check: commands per trace after the set-up (default 30)' },
+  { name: 'time-limit', value: true, help: 'check: seconds per design and hardware kind (default 60)' },
+  { name: 'out', value: true, help: 'check: where counterexamples go (default counterexamples/)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
 
-const HELP = `usage: ioasid-lab [catalogue] [--design NAME] [--json]
+const HELP = `usage: ioasid-lab [command] [flags]
 
 Commands:
-  catalogue   the design alternatives, their policy points, and the ioctls each offers (default)
+  check         random traces on the spec and the simulated kernel, every property checked;
+                counterexamples shrunk to 1-minimal and written to counterexamples/ (default command)
+  replay FILE…  replay trace files; a recorded failure must still fail that way, others must pass
+  catalogue     the design alternatives, their policy points, and the ioctls each offers
 
 Flags:
-${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(22) + f.help).join('\n')}
+${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
+
+Exit codes: 0 success, 1 a property broke or a replay was not as recorded, 2 bad usage or bad input.
 `;
 
 export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
-    const { command, flags } = parseArgs(argv, FLAGS);
+    const { command, flags, rest } = parseArgs(argv, FLAGS);
     if (flags.has('help')) {
       out(HELP);
       return 0;
     }
-    const cmd = command ?? 'catalogue';
-    if (cmd !== 'catalogue') throw new UsageError(`unknown command '${cmd}' (try --help)`);
-    const name = flags.get('design');
-    const chosen = typeof name === 'string' ? designByName(name) : undefined;
-    if (typeof name === 'string' && !chosen) throw new UsageError(`unknown design '${name}' (known: ${DESIGN_NAMES.join(', ')})`);
-    const c = catalogue(chosen ? [chosen] : DESIGN_NAMES.map((n) => DESIGNS[n]));
-    out(flags.has('json') ? JSON.stringify(c, null, 2) : formatCatalogue(c));
-    return 0;
+    const cmd = command ?? 'check';
+    if (cmd === 'catalogue') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      const name = flags.get('design');
+      const chosen = typeof name === 'string' ? designByName(name) : undefined;
+      if (typeof name === 'string' && !chosen) throw new UsageError(`unknown design '${name}' (known: ${DESIGN_NAMES.join(', ')})`);
+      const c = catalogue(chosen ? [chosen] : DESIGN_NAMES.map((n) => DESIGNS[n]));
+      out(flags.has('json') ? JSON.stringify(c, null, 2) : formatCatalogue(c));
+      return 0;
+    }
+    if (cmd === 'check') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      return runCheck(checkArgs(flags), out);
+    }
+    if (cmd === 'replay') {
+      if (rest.length === 0) throw new UsageError('replay needs at least one trace file');
+      const js = rest.map(replayFile);
+      if (flags.has('json')) out(JSON.stringify(js.map((j) => ({ file: j.file, ok: j.ok, summary: j.summary, violation: j.outcome.violation })), null, 2));
+      else for (const j of js) out(`${j.ok ? 'ok  ' : 'FAIL'} ${j.file}: ${j.summary}`);
+      return js.every((j) => j.ok) ? 0 : 1;
+    }
+    throw new UsageError(`unknown command '${cmd}' (try --help)`);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof TraceError) {
       err(`ioasid-lab: ${e.message}`);
       return 2;
     }

@@ -115,21 +115,42 @@ export class IoasidChild extends IommufdObject {
     return { hpa: leaf.hpa, prot: { read: leaf.prot.read && a.prot.read, write: leaf.prot.write && a.prot.write } };
   }
 
+  /** iova pages the shadow maps now (so a sync touches only pages that are or were backed, never a whole range) */
+  private readonly shadowed = new Set<bigint>();
+
+  /** The child iova pages the parent backs now: each child map cut to the parent's maps of its GPA range. */
+  private backedPages(): Map<bigint, ChildArea> {
+    const out = new Map<bigint, ChildArea>();
+    for (const a of this.areas) {
+      const gpaLast = a.gpa + (a.last - a.start);
+      for (const p of this.parent.iopt.areas) {
+        const from = p.start > a.gpa ? p.start : a.gpa;
+        const to = p.last < gpaLast ? p.last : gpaLast;
+        for (let gpa = from - (from % PAGE_SIZE); gpa <= to; gpa += PAGE_SIZE) out.set(a.start + (gpa - a.gpa), a);
+      }
+    }
+    return out;
+  }
+
   /** Rewrite every shadow entry that differs from what the two stages give now; each rewritten page is flushed. */
   syncShadow(): boolean {
     const shadow = this.shadow;
     if (!shadow) return true;
-    for (const a of this.areas) {
-      for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) {
-        const want = this.want(a, iova);
-        const have = shadow.pt.walk(iova);
-        if (have && want && have.hpa === want.hpa && sameProt(have.prot, want.prot)) continue;
-        if (!have && !want) continue;
-        if (have) {
-          shadow.pt.unmap(iova);
-          this.iommu.flushRange(shadow.id, iova >> 12n, iova >> 12n);
-        }
-        if (want && !shadow.pt.map(iova, want.hpa, want.prot)) return false;
+    const backed = this.backedPages();
+    for (const iova of new Set([...backed.keys(), ...this.shadowed])) {
+      const a = backed.get(iova);
+      const want = a ? this.want(a, iova) : null;
+      const have = shadow.pt.walk(iova);
+      if (have && want && have.hpa === want.hpa && sameProt(have.prot, want.prot)) continue;
+      if (!have && !want) continue;
+      if (have) {
+        shadow.pt.unmap(iova);
+        this.shadowed.delete(iova);
+        this.iommu.flushRange(shadow.id, iova >> 12n, iova >> 12n);
+      }
+      if (want) {
+        if (!shadow.pt.map(iova, want.hpa, want.prot)) return false;
+        this.shadowed.add(iova);
       }
     }
     return true;
@@ -149,7 +170,11 @@ export class IoasidChild extends IommufdObject {
   /** Drop a's pages from the shadow and its IOTLB entries. */
   private clear(a: ChildArea) {
     if (!this.shadow) return;
-    for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) this.shadow.pt.unmap(iova);
+    for (const iova of this.shadowed) {
+      if (iova < a.start || iova > a.last) continue;
+      this.shadow.pt.unmap(iova);
+      this.shadowed.delete(iova);
+    }
     this.iommu.flushRange(this.shadow.id, a.start >> 12n, a.last >> 12n);
   }
 
@@ -173,6 +198,7 @@ export class IoasidChild extends IommufdObject {
       this.iommu.flushDomain(this.shadow.id);
       this.alloc.free('domain');
       this.shadow = null;
+      this.shadowed.clear();
     }
     this.iommu.flushDomain(this.nestId);
     this.parent.children.delete(this);

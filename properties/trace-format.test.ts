@@ -1,0 +1,187 @@
+/**
+ * The trace file format (docs/trace-format.md, src/check/schema.ts): what `traceToJson` writes, `loadTrace` reads
+ * back unchanged, for traces the checker generates on every design; every kind of bad file is rejected with its
+ * own one-line message naming the file, the step and the field; the documented example is a valid trace that
+ * replays as it says; the schema, the symbol resolver and the doc agree on the fields.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { check } from '../src/check/engine.js';
+import { replay } from '../src/check/replay.js';
+import { ENV_FIELDS, ENV_NAMES, FIELD_KINDS, IOCTL_FIELDS, loadTrace, TraceError } from '../src/check/schema.js';
+import { FD_FIELDS, ID_FIELDS, TRACE_SCHEMA, traceToJson, type Trace, type TraceStep } from '../src/check/trace.js';
+import { DESIGN_NAMES, HW_KINDS, IOCTL_NAMES } from '../src/uapi/index.js';
+
+const FILE = 'counterexamples/x.json';
+const DOC = readFileSync('docs/trace-format.md', 'utf8');
+/** The first ```json block of the doc. */
+const docExample = (): string => {
+  const m = /```json\n([\s\S]*?)```/.exec(DOC);
+  if (!m?.[1]) throw new Error('docs/trace-format.md has no ```json block');
+  return m[1];
+};
+
+/** The message `loadTrace` rejects `text` with (a TraceError, one line), or a test failure if it loads. */
+function rejection(text: string): string {
+  try {
+    loadTrace(text, FILE);
+  } catch (e) {
+    if (!(e instanceof TraceError)) throw e;
+    expect(e.message).not.toContain('\n');
+    return e.message;
+  }
+  throw new Error('the trace loaded');
+}
+
+// A small valid hand-written trace, as plain JSON values, for the bad-input cases to spoil one field at a time.
+const OPEN = { cmd: { env: 'OPEN', path: '/dev/iommu' }, bind: { fd: '$fd1' }, expect: 'ok' };
+const ALLOC = { cmd: { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }, bind: { out_ioas_id: '$ioas1' } };
+const MAP = { ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: '0x100000', length: '0x1000', iova: '0x10000' };
+const MMAP = { cmd: { env: 'MMAP', uva: '0x100000', length: '0x4000' } };
+const traceText = (steps: readonly unknown[], top: Readonly<Record<string, unknown>> = {}): string =>
+  JSON.stringify({ schema: TRACE_SCHEMA, design: 'iommufd', hardware: 'host-pasid-table', origin: { kind: 'hand' }, steps, ...top });
+const without = (o: Readonly<Record<string, unknown>>, field: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== field));
+
+describe('trace format: round trip', () => {
+  // Every step the checker generates (edge values, bad references, recorded results) must survive the file.
+  for (const design of DESIGN_NAMES) {
+    for (const hardware of HW_KINDS) {
+      it(`traceToJson then loadTrace gives the same trace: generated steps of ${design} on ${hardware} (seed 11)`, () => {
+        const steps: TraceStep[] = [];
+        check({ design, hardware, runs: 4, seed: 11, maxCommands: 25, timeLimitMs: 20_000, probe: false, onStep: (st) => void steps.push(st) });
+        expect(steps.length).toBeGreaterThan(10);
+        const t: Trace = {
+          schema: TRACE_SCHEMA, design, hardware, memlockPages: 12,
+          origin: { kind: 'check', seed: 11, path: '3:0:1', runs: 4, shrinks: 2, minimality: '1-minimal' },
+          verdict: { property: 'differential', step: steps.length, message: 'the spec answers EBUSY, the kernel ok {}', status: 'open' },
+          steps,
+        };
+        expect(loadTrace(traceToJson(t), 'generated.json')).toEqual(t);
+      });
+    }
+  }
+
+  it('u64 values come back as bigint, including values past U64_MAX; references stay numbers or symbols', () => {
+    const t: Trace = {
+      schema: TRACE_SCHEMA, design: 'iommufd', hardware: 'guest-pasid-table', origin: { kind: 'hand' },
+      steps: [
+        { cmd: { ioctl: 'IOMMU_IOAS_UNMAP', fd: '$fd1', ioas_id: 0, iova: 0n, length: (1n << 64n) - 1n }, expect: { length: 0n } },
+        { cmd: { env: 'DMA', dev: 'dev1', pasid: null, iova: 1n << 64n, access: 'write' }, expect: 'EINVAL' },
+        { cmd: { env: 'GUEST_WRITE_PGTABLE', table: 0x2000n, iova: 0x200000n, gpa: null } },
+        { cmd: { ioctl: 'IOMMU_HWPT_ALLOC', fd: -1, flags: 0, dev_id: '$dev1', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 } },
+      ],
+    };
+    const back = loadTrace(traceToJson(t), 'hand.json');
+    expect(back).toEqual(t);
+    expect(back.steps[1]?.cmd.iova).toBe(1n << 64n);
+  });
+});
+
+describe('trace format: a bad file is one line naming the file, the step and the field', () => {
+  it('not JSON', () => {
+    const text = '{"schema": "ioasid-lab/trace@1",}';
+    let parseError = '';
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      parseError = (e as Error).message;
+    }
+    expect(rejection(text)).toBe(`${FILE}: not JSON: ${parseError}`);
+  });
+
+  it('a wrong schema string', () => {
+    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@2' }))).toBe(`${FILE}: schema must be "ioasid-lab/trace@1", not "ioasid-lab/trace@2"`);
+  });
+
+  it('an unknown design', () => {
+    expect(rejection(traceText([OPEN], { design: 'vfio-type1' }))).toBe(`${FILE}: design must be one of iommufd, rfc-v1, fd-per-ioasid, per-device-sva, setup-only-association, not "vfio-type1"`);
+  });
+
+  it('an unknown ioctl name', () => {
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, ioctl: 'IOMMU_IOAS_MAPP' } }]))).toBe(`${FILE}: step 3: cmd.ioctl must be an ioctl name (IOCTL_NAMES in src/uapi/command.ts), not "IOMMU_IOAS_MAPP"`);
+  });
+
+  it('a u64 given as a number', () => {
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, iova: 65536 } }]))).toBe(`${FILE}: step 3: cmd.iova must be a 0x... hex string, not 65536`);
+  });
+
+  it('a bad symbol in bind', () => {
+    expect(rejection(traceText([OPEN, { ...ALLOC, bind: { out_ioas_id: 'ioas1' } }]))).toBe(`${FILE}: step 2: bind.out_ioas_id must be a symbol like $ioas1 ($, a lowercase kind, a number), not "ioas1"`);
+  });
+
+  it('IOMMU_IOAS_MAP without length', () => {
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: without(MAP, 'length') }]))).toBe(`${FILE}: step 3: cmd.length is missing (IOMMU_IOAS_MAP takes fd, flags, ioas_id, __reserved, user_va, length, iova)`);
+  });
+
+  it('a bad errno in expect', () => {
+    expect(rejection(traceText([{ ...OPEN, expect: 'EWOULDBLOCK' }]))).toBe(
+      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE) or an object of returned values, not "EWOULDBLOCK"`,
+    );
+  });
+
+  it('a misspelt field of a command', () => {
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, lenght: '0x1000' } }]))).toBe(`${FILE}: step 3: cmd.lenght is not a known field (IOMMU_IOAS_MAP takes fd, flags, ioas_id, __reserved, user_va, length, iova)`);
+  });
+
+  it('a command that names neither an ioctl nor an env action', () => {
+    expect(rejection(traceText([{ cmd: { path: '/dev/iommu' } }]))).toBe(`${FILE}: step 1: cmd.ioctl is missing (a command names an "ioctl" or an "env" action)`);
+  });
+
+  it('an fd reference that is neither a number nor a symbol', () => {
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, fd: 'fd1' } }]))).toBe(`${FILE}: step 3: cmd.fd must be an fd number or a symbol like $fd1, not "fd1"`);
+  });
+
+  it('a nested u64 given as a number', () => {
+    const allow = { ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd: '$fd1', ioas_id: '$ioas1', __reserved: 0, allowed_iovas: [{ start: '0x0', last: 4095 }] };
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: allow }]))).toBe(`${FILE}: step 3: cmd.allowed_iovas[0].last must be a 0x... hex string, not 4095`);
+  });
+
+  it('a verdict past the last step', () => {
+    expect(rejection(traceText([OPEN], { verdict: { property: 'P-NOLEAK', step: 2, message: 'm', status: 'open' } }))).toBe(`${FILE}: verdict.step must be at most 1 (the number of steps), not 2`);
+  });
+
+  it('null is accepted exactly where the uAPI has it (DMA without PASID, a cleared PTE, no HWPT data)', () => {
+    expect(loadTrace(traceText([OPEN, MMAP, { cmd: { env: 'DMA', dev: 'dev2', pasid: null, iova: '0x0', access: 'read' } }, { cmd: { env: 'GUEST_WRITE_PGTABLE', table: '0x2000', iova: '0x0', gpa: null } }]), FILE).steps).toHaveLength(4);
+    expect(rejection(traceText([OPEN, { cmd: { ...MAP, iova: null } }]))).toBe(`${FILE}: step 2: cmd.iova must be a 0x... hex string, not null`);
+  });
+});
+
+describe('trace format: the documented example', () => {
+  it('the first ```json block of docs/trace-format.md is a valid trace', () => {
+    const t = loadTrace(docExample(), 'docs/trace-format.md');
+    expect(t.design).toBe('iommufd');
+    expect(t.steps.length).toBeGreaterThanOrEqual(4);
+    expect(t.steps.length).toBeLessThanOrEqual(6);
+  });
+
+  it('it replays as it says: every expectation met on both sides, no property broken', () => {
+    const o = replay(loadTrace(docExample(), 'docs/trace-format.md'));
+    expect(o.unexpected).toEqual([]);
+    expect(o.violation).toBeNull();
+  });
+});
+
+describe('trace format: the schema, the resolver and the doc agree', () => {
+  const all = [...Object.values(IOCTL_FIELDS), ...Object.values(ENV_FIELDS)].map((f): Readonly<Record<string, unknown>> => f);
+  const fieldsOfKind = (kind: unknown) => new Set(all.flatMap((f) => Object.entries(f).filter(([, v]) => v === kind).map(([k]) => k)));
+
+  it('one row per ioctl and per environment action', () => {
+    expect(Object.keys(IOCTL_FIELDS).sort()).toEqual([...IOCTL_NAMES].sort());
+    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE']);
+  });
+
+  it('a field may hold a symbol exactly when replay resolves it (FD_FIELDS, ID_FIELDS)', () => {
+    expect([...fieldsOfKind(FIELD_KINDS.fdRef)].sort()).toEqual([...FD_FIELDS].sort());
+    expect([...fieldsOfKind(FIELD_KINDS.idRef)].sort()).toEqual([...ID_FIELDS].sort());
+  });
+
+  it('the doc lists every command with its fields, in order', () => {
+    const rows: [string, Readonly<Record<string, unknown>>][] = [...Object.entries(IOCTL_FIELDS), ...Object.entries(ENV_FIELDS)];
+    for (const [name, fields] of rows) {
+      const row = DOC.split('\n').find((l) => l.includes(`| \`${name}\` |`));
+      expect(row, name).toBeDefined();
+      const listed = [...(row ?? '').split(/(?<!\\)\|/)[3]!.matchAll(/(?:^ |, )`(\w+)`/g)].map((m) => m[1]); // 3: the fields column
+      expect(listed, name).toEqual(Object.keys(fields));
+    }
+  });
+});

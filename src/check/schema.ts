@@ -1,0 +1,274 @@
+/**
+ * The trace file format as a JSON Schema (draft-07), and the one loader every tool reads traces with. The schema
+ * describes exactly what `traceToJson` writes (docs/trace-format.md): u64 values as "0x..." strings, references
+ * as numbers or symbols. Command fields come from two tables typed against the uAPI interfaces, so a field added
+ * to, missing from, or of another kind than `src/uapi/` fails to compile here. A bad file is a value the user
+ * caused: `loadTrace` rejects it with one line naming the file, the step and the field, never an ajv dump.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import {
+  DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES,
+  type Brand, type EnvAction, type EnvName, type Fd, type Ioctl, type IoctlName,
+} from '../uapi/index.js';
+import { decode, TRACE_SCHEMA, type Trace } from './trace.js';
+
+/** A schema node: plain JSON, read by ajv. */
+export type SchemaNode = { readonly [keyword: string]: unknown };
+
+// ---- field kinds ------------------------------------------------------------------------------------------------
+// `description` is what a value must be ("cmd.iova must be <description>"); `title` lists an object's fields.
+
+const HEX = '^0x[0-9a-fA-F]+$';
+const SYM = '^\\$[a-z]+[0-9]+$';
+const U32_MAX = 0xffff_ffff;
+
+const u64 = { type: 'string', pattern: HEX, description: 'a 0x... hex string' } as const;
+const u64OrNull = { type: ['string', 'null'], pattern: HEX, description: 'a 0x... hex string or null' } as const;
+const u32 = { type: 'integer', minimum: 0, maximum: U32_MAX, description: 'an integer from 0 to 0xffffffff' } as const;
+const u32OrNull = { type: ['integer', 'null'], minimum: 0, maximum: U32_MAX, description: 'an integer from 0 to 0xffffffff or null' } as const;
+/** Any integer is allowed: a deliberately bad fd (-1, never opened) is part of what traces test. */
+const fdRef = { type: ['integer', 'string'], pattern: SYM, description: 'an fd number or a symbol like $fd1' } as const;
+const idRef = { type: ['integer', 'string'], pattern: SYM, description: 'an id number or a symbol like $ioas1' } as const;
+const text = { type: 'string' } as const;
+/** The field kinds, by name (tests check which fields may hold a symbol against what replay resolves). */
+export const FIELD_KINDS = { u64, u64OrNull, u32, u32OrNull, fdRef, idRef, text } as const;
+
+type EnumNode<T extends string> = { readonly type: 'string'; readonly enum: readonly T[] };
+const enumOf = <T extends string>(values: readonly T[]): EnumNode<T> => ({ type: 'string', enum: values });
+
+/** The schema kind a uAPI field type must use (branded fd before other branded ids). */
+type FieldSchema<T> = [T] extends [Fd] ? typeof fdRef
+  : [T] extends [Brand<number, string>] ? typeof idRef
+    : [T] extends [number] ? typeof u32
+      : [T] extends [number | null] ? typeof u32OrNull
+        : [T] extends [bigint] ? typeof u64
+          : [T] extends [bigint | null] ? typeof u64OrNull
+            : [T] extends [string] ? (string extends T ? typeof text : EnumNode<T>)
+              : SchemaNode;
+
+/** Every field of a command but its tag, each required. */
+type Fields<C> = { readonly [K in Exclude<keyof C, 'ioctl' | 'env'>]-?: FieldSchema<C[K]> };
+
+const closed = (title: string, required: readonly string[], properties: Record<string, unknown>): SchemaNode =>
+  ({ type: 'object', title, required, additionalProperties: false, properties });
+
+const rangeList = { type: 'array', items: closed('a range has start and last', ['start', 'last'], { start: u64, last: u64 }) };
+const hwptData = { ...closed('data has pgtbl_addr', ['pgtbl_addr'], { pgtbl_addr: u64 }), type: ['object', 'null'] };
+
+/** A tagged union of two shapes: `{tag: a}` or `{tag: b, ...fields}`. */
+function tagged(tag: string, bare: string, full: string, fields: Record<string, unknown>): SchemaNode {
+  const title = `${tag} "${bare}" takes nothing else; ${tag} "${full}" takes ${Object.keys(fields).join(', ')}`;
+  return {
+    type: 'object', title, required: [tag], properties: { [tag]: enumOf([bare, full]) },
+    if: { properties: { [tag]: { const: full } } },
+    then: closed(title, [tag, ...Object.keys(fields)], { [tag]: true, ...fields }),
+    else: closed(title, [tag], { [tag]: true }),
+  };
+}
+const granularity = tagged('kind', 'all', 'range', { iova: u64, size: u64 });
+const invalidateEntries = { type: 'array', items: tagged('scope', 'all', 'range', { addr: u64, npages: u64 }) };
+const ioasidFormat = enumOf(['IOASID_FORMAT_VTD', 'IOASID_FORMAT_SMMUV3'] as const);
+
+// ---- the command tables (one row per ioctl, one per environment action) -----------------------------------------
+
+export const IOCTL_FIELDS = {
+  IOMMU_DESTROY: { fd: fdRef, id: idRef },
+  IOMMU_IOAS_ALLOC: { fd: fdRef, flags: u32 },
+  IOMMU_IOAS_ALLOW_IOVAS: { fd: fdRef, ioas_id: idRef, __reserved: u32, allowed_iovas: rangeList },
+  IOMMU_IOAS_COPY: { fd: fdRef, flags: u32, dst_ioas_id: idRef, src_ioas_id: idRef, length: u64, dst_iova: u64, src_iova: u64 },
+  IOMMU_IOAS_IOVA_RANGES: { fd: fdRef, ioas_id: idRef, num_iovas: u32, __reserved: u32 },
+  IOMMU_IOAS_MAP: { fd: fdRef, flags: u32, ioas_id: idRef, __reserved: u32, user_va: u64, length: u64, iova: u64 },
+  IOMMU_IOAS_UNMAP: { fd: fdRef, ioas_id: idRef, iova: u64, length: u64 },
+  IOMMU_HWPT_ALLOC: {
+    fd: fdRef, flags: u32, dev_id: idRef, pt_id: idRef, __reserved: u32,
+    data_type: enumOf(['IOMMU_HWPT_DATA_NONE', 'IOMMU_HWPT_DATA_VTD_S1', 'IOMMU_HWPT_DATA_ARM_SMMUV3'] as const), data: hwptData, fault_id: idRef,
+  },
+  IOMMU_HWPT_INVALIDATE: {
+    fd: fdRef, hwpt_id: idRef, data_type: enumOf(['IOMMU_HWPT_INVALIDATE_DATA_VTD_S1', 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3'] as const),
+    entries: invalidateEntries, __reserved: u32,
+  },
+  VFIO_DEVICE_BIND_IOMMUFD: { fd: fdRef, flags: u32, iommufd: fdRef },
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pt_id: idRef, pasid: u32 },
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pasid: u32 },
+  IOASID_ALLOC: { fd: fdRef },
+  IOASID_FREE: { fd: fdRef, ioasid: idRef },
+  IOASID_REGISTER_MEMORY: { fd: fdRef, vaddr: u64, size: u64 },
+  IOASID_UNREGISTER_MEMORY: { fd: fdRef, vaddr: u64, size: u64 },
+  IOASID_MAP_DMA: { fd: fdRef, ioasid: idRef, flags: u32, vaddr: u64, iova: u64, size: u64 },
+  IOASID_UNMAP_DMA: { fd: fdRef, ioasid: idRef, iova: u64, size: u64 },
+  IOASID_CREATE_NESTING: { fd: fdRef, parent_ioasid: idRef },
+  IOASID_BIND_PGTABLE: { fd: fdRef, ioasid: idRef, format: ioasidFormat, pgtbl_addr: u64 },
+  IOASID_UNBIND_PGTABLE: { fd: fdRef, ioasid: idRef },
+  IOASID_BIND_PASID_TABLE: { fd: fdRef, ioasid: idRef, format: ioasidFormat, pasid_table_addr: u64 },
+  IOASID_UNBIND_PASID_TABLE: { fd: fdRef, ioasid: idRef },
+  IOASID_INVALIDATE_CACHE: { fd: fdRef, ioasid: idRef, granularity },
+  VFIO_BIND_IOASID_FD: { fd: fdRef, ioasid_fd: fdRef },
+  VFIO_UNBIND_IOASID_FD: { fd: fdRef },
+  VFIO_ATTACH_IOASID: { fd: fdRef, ioasid: idRef, flags: u32, user_pasid: u32 },
+  VFIO_DETACH_IOASID: { fd: fdRef, ioasid: idRef, flags: u32, user_pasid: u32 },
+  VFIO_DEVICE_BIND_PGTABLE: { fd: fdRef, ioasid: idRef, flags: u32, pasid: u32, format: ioasidFormat, pgtbl_addr: u64 },
+  VFIO_DEVICE_UNBIND_PGTABLE: { fd: fdRef, flags: u32, pasid: u32 },
+  VFIO_DEVICE_BIND_PASID_TABLE: { fd: fdRef, ioasid: idRef, format: ioasidFormat, pasid_table_addr: u64 },
+  VFIO_DEVICE_INVALIDATE_CACHE: { fd: fdRef, flags: u32, pasid: u32, granularity },
+} satisfies { readonly [N in IoctlName]: Fields<Extract<Ioctl, { ioctl: N }>> };
+
+export const ENV_FIELDS = {
+  OPEN: { path: text },
+  CLOSE: { fd: fdRef },
+  MMAP: { uva: u64, length: u64 },
+  DMA: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, iova: u64, access: enumOf(['read', 'write'] as const) },
+  GUEST_WRITE_PGTABLE: { table: u64, iova: u64, gpa: u64OrNull },
+  GUEST_WRITE_PASID_TABLE: { table: u64, pasid: u32, pgtable: u64OrNull },
+} satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
+
+export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
+
+/** `{tag: one of the names}` and, per name, that command's own closed record. */
+function commands(tag: 'ioctl' | 'env', names: readonly string[], table: Readonly<Record<string, Readonly<Record<string, unknown>>>>, what: string): SchemaNode {
+  return {
+    type: 'object', required: [tag],
+    properties: { [tag]: { type: 'string', enum: names, description: what } },
+    allOf: names.map((name) => {
+      const fields = table[name] ?? {};
+      const title = `${name} takes ${Object.keys(fields).join(', ') || 'nothing else'}`;
+      return { if: { properties: { [tag]: { const: name } } }, then: closed(title, [tag, ...Object.keys(fields)], { [tag]: true, ...fields }) };
+    }),
+  };
+}
+
+const result = {
+  type: 'object', title: 'a result has ok', required: ['ok'], properties: { ok: { type: 'boolean' } },
+  if: { properties: { ok: { const: true } } },
+  then: closed('a success has ok: true and out', ['ok', 'out'], { ok: true, out: { type: 'object' } }),
+  else: closed('a failure has ok: false, errno and maybe out', ['ok', 'errno'], { ok: true, errno: enumOf(ERRNOS), out: { type: 'object' } }),
+};
+
+const EXPECT = `"ok", an errno (${ERRNOS.join(', ')}) or an object of returned values`;
+
+const step = closed('a step has cmd and maybe bind, expect, spec, impl', ['cmd'], {
+  cmd: {
+    type: 'object', description: 'an object naming an "ioctl" or an "env" action',
+    if: { required: ['ioctl'] },
+    then: commands('ioctl', IOCTL_NAMES, IOCTL_FIELDS, 'an ioctl name (IOCTL_NAMES in src/uapi/command.ts)'),
+    else: {
+      if: { required: ['env'] },
+      then: commands('env', ENV_NAMES, ENV_FIELDS, `an environment action (${ENV_NAMES.join(', ')})`),
+      else: { title: 'a command names an "ioctl" or an "env" action', required: ['ioctl'] },
+    },
+  },
+  bind: { type: 'object', additionalProperties: { type: 'string', pattern: SYM, description: 'a symbol like $ioas1 ($, a lowercase kind, a number)' } },
+  expect: { type: ['string', 'object'], description: EXPECT, if: { type: 'string' }, then: { enum: ['ok', ...ERRNOS], description: EXPECT } },
+  spec: closed('spec has result and rule', ['result', 'rule'], { result, rule: text }),
+  impl: closed('impl has result', ['result'], { result }),
+});
+
+const count = { type: 'integer', minimum: 0, description: 'an integer >= 0' } as const;
+
+/** The JSON Schema of a trace file, version `ioasid-lab/trace@1`. */
+export const TRACE_JSON_SCHEMA: SchemaNode = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  ...closed('a trace has schema, design, hardware, origin, steps and maybe memlockPages, verdict', ['schema', 'design', 'hardware', 'origin', 'steps'], {
+    schema: { const: TRACE_SCHEMA },
+    design: enumOf(DESIGN_NAMES),
+    hardware: enumOf(HW_KINDS),
+    memlockPages: count,
+    origin: closed('origin has kind and maybe seed, path, runs, shrinks, minimality', ['kind'], {
+      kind: enumOf(['check', 'explore', 'hand'] as const),
+      seed: { type: 'integer' },
+      path: text,
+      runs: count,
+      shrinks: count,
+      minimality: enumOf(['1-minimal', 'shortest', 'none'] as const),
+    }),
+    verdict: closed('verdict has property, step, message, status', ['property', 'step', 'message', 'status'], {
+      property: text,
+      step: count,
+      message: text,
+      status: enumOf(['open', 'fixed'] as const),
+    }),
+    steps: { type: 'array', items: step },
+  }),
+  $comment: TRACE_SCHEMA,
+};
+
+// ---- loading -----------------------------------------------------------------------------------------------------
+
+/** A trace file that is not a valid `ioasid-lab/trace@1` record: one line, "<file>: step N: <field> <problem>". */
+export class TraceError extends Error {
+  override readonly name = 'TraceError';
+}
+
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction =>
+  (compiled ??= new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false }).compile(TRACE_JSON_SCHEMA));
+
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+};
+const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null;
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'an object', array: 'an array', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', null: 'null' };
+
+/** "/steps/2/cmd/allowed_iovas/0/start" -> "step 3: " and "cmd.allowed_iovas[0].start" (arrays told apart by the data). */
+function locate(pointer: string, data: unknown): { where: string; field: string } {
+  const keys = pointer === '' ? [] : pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let where = '';
+  let field = '';
+  let at: unknown = data;
+  for (const [i, k] of keys.entries()) {
+    if (i === 1 && keys[0] === 'steps' && Array.isArray(at)) where = `step ${Number(k) + 1}: `;
+    else if (Array.isArray(at)) field += `[${k}]`;
+    else if (i > 0 || keys[0] !== 'steps' || keys.length === 1) field += `${field === '' ? '' : '.'}${/^[\w$]+$/.test(k) ? k : JSON.stringify(k)}`;
+    at = isObject(at) ? at[k] : undefined;
+  }
+  return { where, field };
+}
+
+/** One human line for ajv's first error. */
+function explain(e: ErrorObject, data: unknown): string {
+  const { where, field } = locate(e.instancePath, data);
+  const parent = e.parentSchema ?? {};
+  const desc = typeof parent.description === 'string' ? parent.description : undefined;
+  const title = typeof parent.title === 'string' ? ` (${parent.title})` : '';
+  const sub = (name: unknown) => (field === '' ? String(name) : `${field}.${String(name)}`);
+  const subject = field === '' ? 'the trace' : field;
+  switch (e.keyword) {
+    case 'required':
+      return `${where}${sub(e.params.missingProperty)} is missing${title}`;
+    case 'additionalProperties':
+      return `${where}${sub(e.params.additionalProperty)} is not a known field${title}`;
+    case 'const':
+      return `${where}${subject} must be ${show(e.params.allowedValue)}, not ${show(e.data)}`;
+  }
+  if (desc) return `${where}${subject} must be ${desc}, not ${show(e.data)}`;
+  if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) return `${where}${subject} must be one of ${e.params.allowedValues.join(', ')}, not ${show(e.data)}`;
+  if (e.keyword === 'type') {
+    const types = String(e.params.type).split(',').map((t) => TYPE_WORDS[t] ?? t);
+    return `${where}${subject} must be ${types.join(' or ')}, not ${show(e.data)}`;
+  }
+  return `${where}${subject} ${e.message ?? `fails ${e.keyword}`}`;
+}
+
+/**
+ * Parse and validate a trace file's text; `source` names it in errors. Only a valid record is decoded
+ * ("0x..." -> bigint), so a u64 written as a JSON number is an error, never a silently rounded value.
+ */
+export function loadTrace(text: string, source: string): Trace {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new TraceError(`${source}: not JSON: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+  }
+  const validate = validator();
+  if (!validate(raw)) {
+    const first = validate.errors?.[0];
+    throw new TraceError(`${source}: ${first ? oneLine(explain(first, raw)) : 'not a valid trace'}`);
+  }
+  const t = JSON.parse(text, decode) as Trace;
+  if (t.verdict && t.verdict.step > t.steps.length) {
+    throw new TraceError(`${source}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
+  }
+  return t;
+}
