@@ -148,7 +148,8 @@ export const RECIPES: RecipeArbs = {
   IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({ f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4), data: fc.option(fc.record({ t: fc.constantFrom('IOMMU_HWPT_DATA_VTD_S1' as const, 'IOMMU_HWPT_DATA_ARM_SMMUV3' as const), root: tableA }), { nil: null }) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const file = ctxOfFd(m, fd, res);
-    const data = x.onHwpt ? (x.data ?? { t: (m.state.world.hw === 'host-pasid-table' ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3') as typeof x.data extends null ? never : 'IOMMU_HWPT_DATA_VTD_S1' | 'IOMMU_HWPT_DATA_ARM_SMMUV3', root: 0x2000n }) : null;
+    const native = m.state.world.hw === 'host-pasid-table' ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const);
+    const data = x.onHwpt ? (x.data ?? { t: native, root: 0x2000n }) : null;
     return {
       ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: x.onHwpt ? x.flags & 12 : x.flags, dev_id: m.obj('device', file, x.d), pt_id: m.obj(x.onHwpt ? 'hwpt_paging' : 'ioas', file, x.p),
       __reserved: 0, data_type: data ? data.t : 'IOMMU_HWPT_DATA_NONE', data: data ? { pgtbl_addr: data.root } : null, fault_id: 0,
