@@ -7,7 +7,8 @@
 import { expect } from 'vitest';
 import { createKernel, observe as observeImpl, type Allocator, type AllocKind } from '../../src/impl/index.js';
 import { DESIGNS, initialState, observe as observeSpec, step } from '../../src/spec/index.js';
-import { defaultWorld, fd as asFd, type Observation, type Result, type Xlate } from '../../src/uapi/index.js';
+import { defaultWorld, fd as asFd, type Result, type Xlate } from '../../src/uapi/index.js';
+import { comparable } from '../../src/check/differential.js';
 import type { Example, Expect } from './example.js';
 import { mismatch } from './run-spec.js';
 
@@ -24,8 +25,6 @@ function implMismatch(r: Result<unknown>, e: Expect): string | null {
   return allowed.includes(key(got)) ? null : `DMA gave ${key(got)}, allowed: ${allowed.join(' | ')}`;
 }
 
-/** What two observations must agree on (translation is compared through DMA steps). */
-const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
 
 /** An allocator that counts what is outstanding, per kind. */
 export function countingAllocator(): Allocator & { outstanding: Map<AllocKind, number> } {

@@ -52,7 +52,8 @@ export function startSides(design: DesignName, hw: HwKind, memlockPages: number 
 
 const show = (x: unknown) => JSON.stringify(x, encode);
 const xkey = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
-const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
+/** What two observations must agree on step by step (translation is compared through probes and DMA). */
+export const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
 const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.errno);
 
 /** A u64 range in the command that wraps: P-OVERFLOW says such a call never succeeds. */

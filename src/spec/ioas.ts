@@ -18,7 +18,7 @@ import { gcPages } from './objects.js';
 import { pinCheck } from './pins.js';
 import { holes, lastOf, overlaps } from './ranges.js';
 import { answer, commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
-import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type ObjOf, type State } from './state.js';
+import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type ObjKey, type ObjOf, type State } from './state.js';
 
 const MAP_FLAGS = FIXED | WRITE | READ;
 const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
@@ -154,6 +154,17 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
 }
 
 /**
+ * The whole-area walk of a range unmap, lowest IOVA first: the areas it removes before the first one that sticks
+ * out of [start, last] (`stop` is that area's index among those hit, -1 when none does). Shared by every design;
+ * what a sticking-out area means (partial ENOENT, atomic refusal) is each rule's.
+ */
+export function scanUnmap(areas: readonly Area[], start: bigint, last: bigint): { hit: Area[]; stop: number; removed: Area[] } {
+  const hit = areas.filter((a) => overlaps(a, { start, last }));
+  const stop = hit.findIndex((a) => a.start < start || a.last > last);
+  return { hit, stop, removed: stop === -1 ? hit : hit.slice(0, stop) };
+}
+
+/**
  * IOMMU_IOAS_UNMAP. Whole areas only; "0..U64_MAX" unmaps all. Areas go lowest IOVA first: one that sticks out of
  * the range stops the walk with ENOENT and the areas already removed stay removed — the kernel's documented
  * exception to atomic failure (facts §3), the named `partial` outcome. No length is written back on that error.
@@ -174,22 +185,23 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
   if (c.length === 0n) return reject('EINVAL', 'IOAS_UNMAP.EINVAL.length');
   const last = lastOf(c.iova, c.length);
   if (last === null) return reject('EOVERFLOW', 'IOAS_UNMAP.EOVERFLOW.wrap');
-  const hit = ioas.areas.filter((a) => overlaps(a, { start: c.iova, last }));
-  const stop = hit.findIndex((a) => a.start < c.iova || a.last > last);
-  const removed = stop === -1 ? hit : hit.slice(0, stop);
+  const { stop, removed } = scanUnmap(ioas.areas, c.iova, last);
   if (removed.length === 0) return reject('ENOENT', stop === -1 ? 'IOAS_UNMAP.ENOENT.nothing_mapped' : 'IOAS_UNMAP.ENOENT.split');
   // design point: unmap — a design that promises atomic unmap refuses before removing anything
   if (stop !== -1 && s.design.policy.unmap === 'type1-atomic') return reject('ENOENT', 'IOAS_UNMAP.ENOENT.split');
-  const effect = (d: Draft<State>) => {
-    const gone = new Set(removed.map((a) => a.start));
-    const o = d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>;
-    o.areas = o.areas.filter((a) => !gone.has(a.start));
-    gcPages(d);
-    return { length: removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n) };
-  };
+  const effect = (d: Draft<State>) => ({ length: removeAreas(d, keyOf(ioas), removed) });
   if (stop === -1) return commit(s, 'IOAS_UNMAP.ok.range', effect);
   const kept = commit(s, 'IOAS_UNMAP.ENOENT.split_after_removing', effect);
   return { kind: 'partial', state: (kept as Extract<typeof kept, { kind: 'ok' }>).state, errno: 'ENOENT', rule: kept.rule };
+}
+
+/** Remove `removed` from the areas of `space` and drop pages nobody uses; returns the bytes removed. */
+export function removeAreas(d: Draft<State>, space: ObjKey, removed: readonly Area[]): bigint {
+  const gone = new Set(removed.map((a) => a.start));
+  const o = d.objects[space] as Draft<ObjOf<'ioas'> | ObjOf<'ioasid_child'>>;
+  o.areas = o.areas.filter((a) => !gone.has(a.start));
+  gcPages(d);
+  return removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
 }
 
 /** IOMMU_IOAS_IOVA_RANGES: the holes of the reserved ranges. @see ioas.c iommufd_ioas_iova_ranges */

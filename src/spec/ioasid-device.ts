@@ -20,11 +20,10 @@ import {
   type Pasid, type VfioAttachIoasid, type VfioBindIoasidFd, type VfioDetachIoasid, type VfioUnbindIoasidFd,
 } from '../uapi/index.js';
 import { bindCommon } from './device.js';
-import { isRejection } from './ioasid.js';
 import { rootSpace } from './iova.js';
 import { pinCheck } from './pins.js';
 import { overlaps } from './ranges.js';
-import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
+import { commit, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { fileOfFd, keyOf, lookup, physDevice, type Attachment, type File, type Obj, type ObjOf, type State } from './state.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;

@@ -19,12 +19,13 @@ import {
   type IoasidUnbindPasidTable, type IoasidUnbindPgtable, type IoasidUnmapDma, type IoasidUnregisterMemory, type IovaRange,
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
+import { removeAreas, scanUnmap } from './ioas.js';
 import { APERTURE_LAST, reservedOf, rootSpace } from './iova.js';
 import { destroyObject, gcPages, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { coveredBy, lastOf, overlaps } from './ranges.js';
-import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
-import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type Obj, type ObjOf, type S1, type State } from './state.js';
+import { commit, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
+import { allocFd, allocId, hw, keyOf, lookup, objKey, physDevice, type File, type Obj, type ObjOf, type S1, type State } from './state.js';
 import { guestPasidTable, routeCtx } from './translate.js';
 
 type Space = ObjOf<'ioas'> | ObjOf<'ioasid_child'>;
@@ -40,7 +41,6 @@ export function findIoasid(s: State, f: CtxFile, ioasid: number, prefix: string)
   return lookup(s, f.key, ioasid, 'ioas', 'ioasid_child') ?? reject('ENOENT', `${prefix}.ENOENT.ioasid`);
 }
 
-const isRejection = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && (x as Rejection).kind === 'fail';
 
 /** Devices whose RID (or PASID) is attached directly to `space`. */
 const attachedDevs = (s: State, space: Obj) => s.attachments.filter((a) => a.ctx === keyOf(space)).map((a) => a.dev);
@@ -164,19 +164,11 @@ export function unmapDma(s: State, f: CtxFile, c: IoasidUnmapDma): Outcome {
   if (last === null) return reject('EINVAL', `${P}.EINVAL.wrap`);
   const o = ready(s, f, c.ioasid, P);
   if (isRejection(o)) return o;
-  const hit = o.areas.filter((a) => overlaps(a, { start: c.iova, last }));
-  const stop = hit.findIndex((a) => a.start < c.iova || a.last > last);
-  const removed = stop === -1 ? hit : hit.slice(0, stop);
+  const { hit, stop, removed } = scanUnmap(o.areas, c.iova, last);
   // design point: unmap — type1 checks both ends first, so a failure changes nothing (unlike iommufd)
   if (stop !== -1 && (removed.length === 0 || s.design.policy.unmap === 'type1-atomic')) return reject('EINVAL', `${P}.EINVAL.split`);
   if (hit.length === 0) return commit(s, `${P}.ok.nothing_mapped`, () => ({ size: 0n }));
-  const effect = (d: Draft<State>) => {
-    const gone = new Set(removed.map((a) => a.start));
-    const x = d.objects[keyOf(o)] as Draft<Space>;
-    x.areas = x.areas.filter((a) => !gone.has(a.start));
-    gcPages(d);
-    return { size: removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n) };
-  };
+  const effect = (d: Draft<State>) => ({ size: removeAreas(d, keyOf(o), removed) });
   if (stop === -1) return commit(s, `${P}.ok`, effect);
   const kept = commit(s, `${P}.EINVAL.split_after_removing`, effect);
   return { kind: 'partial', state: (kept as Extract<typeof kept, { kind: 'ok' }>).state, errno: 'EINVAL', rule: kept.rule };
@@ -192,8 +184,7 @@ export function createNesting(s: State, f: CtxFile, c: IoasidCreateNesting): Out
     // design point: fdModel — per-ioasid: the child is a new FD (its number is the child's handle)
     if (f.kind === 'ioasid-single') {
       const key = (d.opens += 1);
-      let fd = 3;
-      while (d.fds[fd] !== undefined) fd++;
+      const fd = allocFd(s);
       d.fds[fd] = key;
       d.files[key] = { kind: 'ioasid-single', key };
       d.objects[objKey(key, 1)] = { kind: 'ioasid_child', file: key, id: 1, parent: keyOf(parent), areas: [], s1: null, domain: false };
@@ -285,4 +276,3 @@ export function invalidateCache(s: State, f: CtxFile, c: IoasidInvalidateCache):
   });
 }
 
-export { isRejection };

@@ -20,6 +20,8 @@ export type Outcome<Out = unknown> =
 
 export type Rejection = Extract<Outcome, { kind: 'fail' }>;
 
+export const isRejection = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && (x as Rejection).kind === 'fail';
+
 export const reject = (errno: Errno, rule: RuleId, out?: unknown): Rejection =>
   out === undefined ? { kind: 'fail', errno, rule } : { kind: 'fail', errno, rule, out };
 

@@ -16,7 +16,7 @@ import {
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
 import { nativeFormat, scopeOf } from './ioasid.js';
-import { commit, reject, type Outcome, type Rejection } from './rule.js';
+import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State } from './state.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
@@ -29,7 +29,6 @@ function route(s: State, f: DeviceFile, flags: number, pasid: Pasid, P: string):
   if (pasid < 0 || pasid > PASID_MAX) return reject('EINVAL', `${P}.EINVAL.pasid_range`);
   return pasid;
 }
-const isRejection = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && (x as Rejection).kind === 'fail';
 
 const bindOf = (s: State, f: DeviceFile, pasid: Pasid | null): ObjOf<'sva_bind'> | undefined =>
   Object.values(s.objects).find((o): o is ObjOf<'sva_bind'> => o.kind === 'sva_bind' && o.dev === f.dev && o.pasid === pasid);
