@@ -86,12 +86,12 @@ describe('cli', () => {
   it('check runs one design and prints a summary table; --json prints the same as JSON', () => {
     const r = run('check', '--design', 'iommufd', '--hardware', 'host-pasid-table', '--runs', '5', '--out', mkdtempSync(join(tmpdir(), 'cx-')));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+\d+\s+ok$/m);
+    expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+100%\s+\d+\s+ok$/m);
     const j = JSON.parse(run('check', '--design', 'rfc-v1', '--hardware', 'guest-pasid-table', '--runs', '3', '--json').out) as { cells: { design: string; ok: boolean; runs: number }[] };
     expect(j.cells.map((c) => [c.design, c.ok, c.runs])).toEqual([['rfc-v1', true, 3]]);
   });
   it('an unknown design, flag, command or a bad number is one line on stderr and exit 2', () => {
-    for (const argv of [['check', '--design', 'nope'], ['--frobnicate'], ['launch'], ['check', '--design'], ['check', '--runs', 'many'], ['replay']]) {
+    for (const argv of [['check', '--design', 'nope'], ['--frobnicate'], ['launch'], ['check', '--design'], ['check', '--runs', 'many'], ['check', '--bad-share', '2'], ['replay']]) {
       const r = run(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err.length).toBe(1);

@@ -90,6 +90,17 @@ function probes(s: State, before: State): { dev: string; pasid: number | null; i
   return out;
 }
 
+/**
+ * The property a result disagreement breaks: destroy/free answers are P-DESTROY's, a kernel-chosen IOVA is
+ * P-IOVA-ALLOC's; anything else is a plain differential failure.
+ */
+function resultProperty(c: Cmd): string {
+  if (!('ioctl' in c)) return 'differential';
+  if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
+  if ((c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0) return 'P-IOVA-ALLOC';
+  return 'differential';
+}
+
 /** Compare one result pair; null when they agree. */
 function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string | null {
   if ('env' in c && c.env === 'DMA' && spec.ok && impl.ok) {
@@ -127,7 +138,7 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   if (inv) return at(inv.split(':')[0] ?? 'wellFormed', inv);
   if (wraps(specCmd) && (r.result.ok || ir.ok)) return at('P-OVERFLOW', `a wrapping range succeeded (${r.result.ok ? 'spec' : 'kernel'})`);
   const bad = compareResults(specCmd, r.result, ir);
-  if (bad) return at('differential', bad);
+  if (bad) return at(resultProperty(specCmd), bad);
   const obsImpl = observeKernel(sides.kernel);
   if (!r.result.ok && !r.partial && comparable(obsImpl) !== beforeImpl) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's state changed`);
   const os = observeSpec(r.state);

@@ -6,6 +6,7 @@
 import { check, type CheckOutcome } from '../check/engine.js';
 import { writeCounterexample } from '../check/counterexample.js';
 import { replay } from '../check/replay.js';
+import { DEFAULT_GEN, type GenConfig } from '../check/generate.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { UsageError } from './args.js';
 import { progress } from './progress.js';
@@ -19,7 +20,16 @@ export interface CheckArgs {
   readonly timeLimitS: number;
   readonly out: string;
   readonly json: boolean;
+  /** shares of deliberately bad references and of edge values among generated arguments */
+  readonly gen: GenConfig;
 }
+
+const share = (v: string | true | undefined, name: string, dflt: number): number => {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (typeof v !== 'string' || !(n >= 0 && n <= 1)) throw new UsageError(`--${name} takes a share from 0 to 1, not '${String(v)}'`);
+  return n;
+};
 
 const num = (v: string | true | undefined, name: string, dflt: number, min: number): number => {
   if (v === undefined) return dflt;
@@ -42,6 +52,7 @@ export function checkArgs(flags: ReadonlyMap<string, string | true>): CheckArgs 
     timeLimitS: num(flags.get('time-limit'), 'time-limit', 60, 1),
     out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : 'counterexamples',
     json: flags.has('json'),
+    gen: { badShare: share(flags.get('bad-share'), 'bad-share', DEFAULT_GEN.badShare), edgeShare: share(flags.get('edge-share'), 'edge-share', DEFAULT_GEN.edgeShare) },
   };
 }
 
@@ -62,7 +73,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     for (const hardware of a.hardware) {
       const label = `${design} on ${hardware}`;
       const outcome = check({
-        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000,
+        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen,
         onRun: (n) => p.update(label, n, a.runs),
       });
       let files: Cell['files'];
@@ -85,12 +96,14 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     }, null, 2));
   } else {
     out('');
-    out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('rules', 7)}result`);
+    out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('run', 6)}${pad('rules', 7)}result`);
     for (const c of cells) {
       const s = c.outcome.stats;
+      const run = `${Math.round((s.executed / Math.max(s.generated, 1)) * 100)}%`;
       const result = c.outcome.ok ? 'ok' : `FAIL ${c.outcome.violation?.property} (${c.outcome.trace?.steps.length ?? '?'} steps, ${c.outcome.trace?.origin.minimality ?? 'none'})`;
-      out(`${pad(c.design, 24)}${pad(c.hardware, 20)}${pad(String(s.runs), 7)}${pad(String(s.steps), 8)}${pad(String(s.coverage.size), 7)}${result}`);
+      out(`${pad(c.design, 24)}${pad(c.hardware, 20)}${pad(String(s.runs), 7)}${pad(String(s.steps), 8)}${pad(run, 6)}${pad(String(s.coverage.size), 7)}${result}`);
     }
+    out('run: the share of generated commands that were run; rules: spec rule ids (ioctl x outcome) reached');
     for (const c of failed) out(`counterexample: ${c.files?.json ?? '(not written)'}  (${c.outcome.violation?.message ?? ''})`);
     out(`seed ${a.seed}; ${failed.length === 0 ? 'no property broken' : `${failed.length} of ${cells.length} failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }

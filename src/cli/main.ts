@@ -18,6 +18,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'max-commands', value: true, help: 'check: commands per trace after the set-up (default 30)' },
   { name: 'time-limit', value: true, help: 'check: seconds per design and hardware kind (default 60)' },
   { name: 'out', value: true, help: 'check: where counterexamples go (default counterexamples/)' },
+  { name: 'bad-share', value: true, help: 'check: share of deliberately bad ids (default 0.1)' },
+  { name: 'edge-share', value: true, help: 'check: share of edge values: 0, U64_MAX, misaligned, wrapping (default 0.1)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
