@@ -3,11 +3,13 @@
  * docs/spec.md is generated from the design values and current, every policy point is honoured by the
  * design's vocabulary, the ioctl table is exhaustive, and the CLI answers bad input with one line and exit 2.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { checkArgs, runCheck } from '../src/cli/check-cmd.js';
+import { BUGS } from './support/bugs.js';
 import { DESIGN_NAMES, DESIGNS, IOCTLS } from '../src/spec/index.js';
 import { IOCTL_NAMES } from '../src/uapi/index.js';
 import { specDoc, SPEC_DOC_PATH } from '../scripts/gen-spec-doc.js';
@@ -89,6 +91,17 @@ describe('cli', () => {
     expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+100%\s+\d+\s+ok$/m);
     const j = JSON.parse(run('check', '--design', 'rfc-v1', '--hardware', 'guest-pasid-table', '--runs', '3', '--json').out) as { cells: { design: string; ok: boolean; runs: number }[] };
     expect(j.cells.map((c) => [c.design, c.ok, c.runs])).toEqual([['rfc-v1', true, 3]]);
+  });
+  it('check exits 1 on a broken kernel and prints where the counterexample went; replay of it fails the same way', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-'));
+    const lines: string[] = [];
+    const code = runCheck({ ...checkArgs(new Map([['design', 'iommufd'], ['hardware', 'host-pasid-table'], ['runs', '300'], ['out', dir]])), factory: BUGS[0]!.factory }, (s) => lines.push(s));
+    expect(code).toBe(1);
+    const path = /counterexample: (\S+\.json)/.exec(lines.join('\n'))?.[1];
+    expect(path).toBeDefined();
+    expect(readFileSync(path!, 'utf8')).toContain('"status": "open"'); // defined: asserted just above
+    expect(existsSync(path!.replace(/\.json$/, '.md'))).toBe(true);
+    expect(run('replay', path!).code).toBe(1); // the real kernel passes it, so the open verdict no longer holds
   });
   it('an unknown design, flag, command or a bad number is one line on stderr and exit 2', () => {
     for (const argv of [['check', '--design', 'nope'], ['--frobnicate'], ['launch'], ['check', '--design'], ['check', '--runs', 'many'], ['check', '--bad-share', '2'], ['replay']]) {

@@ -7,6 +7,7 @@ import { check, type CheckOutcome } from '../check/engine.js';
 import { writeCounterexample } from '../check/counterexample.js';
 import { replay } from '../check/replay.js';
 import { DEFAULT_GEN, type GenConfig } from '../check/generate.js';
+import type { KernelFactory } from '../check/differential.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { UsageError } from './args.js';
 import { progress } from './progress.js';
@@ -22,6 +23,8 @@ export interface CheckArgs {
   readonly json: boolean;
   /** shares of deliberately bad references and of edge values among generated arguments */
   readonly gen: GenConfig;
+  /** the kernel under test (not a flag: tests pass a broken one) */
+  readonly factory?: KernelFactory;
 }
 
 const share = (v: string | true | undefined, name: string, dflt: number): number => {
@@ -73,11 +76,11 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     for (const hardware of a.hardware) {
       const label = `${design} on ${hardware}`;
       const outcome = check({
-        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen,
+        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, ...(a.factory ? { factory: a.factory } : {}),
         onRun: (n) => p.update(label, n, a.runs),
       });
       let files: Cell['files'];
-      if (outcome.trace) files = writeCounterexample(a.out, outcome.trace, replay(outcome.trace));
+      if (outcome.trace) files = writeCounterexample(a.out, outcome.trace, replay(outcome.trace, a.factory));
       cells.push(files ? { design, hardware, outcome, files } : { design, hardware, outcome });
       const s = outcome.stats;
       p.line(`${label}: ${s.runs} runs, ${s.steps} steps, ${outcome.ok ? 'no property broken' : `FAILED ${outcome.violation?.property}`} (${(s.ms / 1000).toFixed(1)} s)`);
