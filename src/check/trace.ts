@@ -112,6 +112,12 @@ export class Bindings {
   get(sym: Sym): number | undefined {
     return this.values.get(sym);
   }
+
+  clone(): Bindings {
+    const b = new Bindings();
+    for (const [k, v] of this.values) b.values.set(k, v);
+    return b;
+  }
 }
 
 /** The name of a step's command (ioctl or environment action). */

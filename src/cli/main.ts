@@ -9,6 +9,7 @@ import { parseArgs, UsageError, type FlagSpec } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck } from './check-cmd.js';
 import { replayFile } from './replay-cmd.js';
+import { exploreArgs, runExplore } from './explore-cmd.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'design', value: true, help: `one design (${DESIGN_NAMES.join(', ')}); default: all` },
@@ -20,6 +21,10 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'out', value: true, help: 'check: where counterexamples go (default counterexamples/)' },
   { name: 'bad-share', value: true, help: 'check: share of deliberately bad ids (default 0.1)' },
   { name: 'edge-share', value: true, help: 'check: share of edge values: 0, U64_MAX, misaligned, wrapping (default 0.1)' },
+  { name: 'requirement', value: true, help: 'explore: one requirement; default: all' },
+  { name: 'depth', value: true, help: 'explore: calls after the set-up to search (default 16)' },
+  { name: 'budget', value: true, help: 'explore: seconds per design and hardware kind (default 5)' },
+  { name: 'html', value: true, help: 'explore: also write the self-contained HTML report to this file' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
@@ -30,6 +35,8 @@ Commands:
   check         random traces on the spec and the simulated kernel, every property checked;
                 counterexamples shrunk to 1-minimal and written to counterexamples/ (default command)
   replay FILE…  replay trace files; a recorded failure must still fail that way, others must pass
+  explore       every design x hardware kind x requirement: shortest witnesses (breadth-first search),
+                the matrix, --json, --html FILE for the report with sequence diagrams
   catalogue     the design alternatives, their policy points, and the ioctls each offers
 
 Flags:
@@ -58,6 +65,10 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
     if (cmd === 'check') {
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       return runCheck(checkArgs(flags), out);
+    }
+    if (cmd === 'explore') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      return runExplore(exploreArgs(flags), out);
     }
     if (cmd === 'replay') {
       if (rest.length === 0) throw new UsageError('replay needs at least one trace file');

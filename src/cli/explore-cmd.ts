@@ -1,0 +1,95 @@
+/**
+ * `ioasid-lab explore`: for each design x hardware kind, search the design's vocabulary breadth-first for every
+ * requirement; print the matrix (✔ witness length / ✘ counterexample length / "none ≤ k"), or --json, and with
+ * --html write the self-contained report page.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { explore } from '../check/explore.js';
+import type { ExploreCell, ExploreReport } from '../check/explore-report.js';
+import { encode } from '../check/trace.js';
+import { renderReport } from '../report/html.js';
+import { REQUIREMENTS } from '../spec/requirements/index.js';
+import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
+import { UsageError } from './args.js';
+import { progress } from './progress.js';
+
+export interface ExploreArgs {
+  readonly designs: readonly DesignName[];
+  readonly hardware: readonly HwKind[];
+  readonly requirement: string | null;
+  readonly depth: number;
+  readonly budgetS: number;
+  readonly json: boolean;
+  readonly html: string | null;
+}
+
+export function exploreArgs(flags: ReadonlyMap<string, string | true>): ExploreArgs {
+  const pick = <T extends string>(name: string, all: readonly T[]): readonly T[] => {
+    const v = flags.get(name);
+    if (v === undefined) return all;
+    if (typeof v !== 'string' || !(all as readonly string[]).includes(v)) throw new UsageError(`unknown ${name} '${String(v)}' (known: ${all.join(', ')})`);
+    return [v as T];
+  };
+  const num = (name: string, dflt: number) => {
+    const v = flags.get(name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (typeof v !== 'string' || !Number.isInteger(n) || n < 1) throw new UsageError(`--${name} takes a whole number >= 1, not '${String(v)}'`);
+    return n;
+  };
+  const req = flags.get('requirement');
+  if (req !== undefined && (typeof req !== 'string' || !REQUIREMENTS.some((r) => r.name === req))) {
+    throw new UsageError(`unknown requirement '${String(req)}' (known: ${REQUIREMENTS.map((r) => r.name).join(', ')})`);
+  }
+  const html = flags.get('html');
+  if (html === true) throw new UsageError('--html needs a file name');
+  return {
+    designs: pick('design', DESIGN_NAMES), hardware: pick('hardware', HW_KINDS), requirement: typeof req === 'string' ? req : null,
+    depth: num('depth', 16), budgetS: num('budget', 5), json: flags.has('json'), html: html ?? null,
+  };
+}
+
+/** ✔ n, ✘ n, or none ≤ k. */
+export const cellMark = (c: ExploreCell): string =>
+  c.verdict === 'witness' ? `✔ ${c.length}` : c.verdict === 'counterexample' ? `✘ ${c.length}` : `none ≤ ${c.depth}`;
+
+export function formatMatrix(r: ExploreReport): string {
+  const cols = r.designs.flatMap((d) => r.hardware.map((h) => ({ d: d.name, h })));
+  const w0 = Math.max(...r.requirements.map((q) => q.name.length), 11) + 2;
+  const head = cols.map((c) => `${c.d}/${c.h === 'host-pasid-table' ? 'host' : 'guest'}`);
+  const ws = head.map((h) => Math.max(h.length, 9) + 2);
+  const row = (first: string, cells: string[]) => first.padEnd(w0) + cells.map((x, i) => x.padEnd(ws[i]!)).join('').trimEnd(); // one width per column
+  const lines = [row('requirement', head)];
+  for (const q of r.requirements) {
+    const cells = cols.map((c) => {
+      const cell = r.cells.find((x) => x.design === c.d && x.hardware === c.h && x.requirement === q.name);
+      return cell ? cellMark(cell) : '';
+    });
+    if (cells.some((x) => x !== '')) lines.push(row(q.name, cells));
+  }
+  lines.push('', `✔ n: a shortest witness of n calls (set-up included); ✘ n: a shortest counterexample; none ≤ k: nothing within k calls after the set-up`);
+  return lines.join('\n');
+}
+
+export function runExplore(a: ExploreArgs, out: (s: string) => void): number {
+  const p = progress();
+  const t0 = Date.now();
+  const full = explore(a.designs, a.hardware, a.depth, a.budgetS * 1000, (cells) => {
+    const c = cells[0];
+    if (c) p.line(`${c.design} on ${c.hardware}: ${c.states} states, depth ${c.depth}, ${(c.ms / 1000).toFixed(1)} s`);
+  });
+  const r: ExploreReport = a.requirement === null ? full : {
+    ...full,
+    requirements: full.requirements.filter((q) => q.name === a.requirement),
+    cells: full.cells.filter((c) => c.requirement === a.requirement),
+  };
+  if (a.html) {
+    mkdirSync(dirname(a.html), { recursive: true });
+    const tmp = `${a.html}.tmp-${process.pid}`;
+    writeFileSync(tmp, renderReport(r));
+    renameSync(tmp, a.html);
+  }
+  out(a.json ? JSON.stringify(r, encode, 2) : `${formatMatrix(r)}\n${a.html ? `report: ${a.html}\n` : ''}explored in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return 0;
+}
