@@ -12,6 +12,8 @@ import { Bindings, type TraceStep } from '../src/check/trace.js';
 import { DESIGNS, initialState, step } from '../src/spec/index.js';
 import { defaultWorld } from '../src/uapi/index.js';
 import { BUGS } from '../properties/support/bugs.js';
+import { explore } from '../src/check/explore.js';
+import { DESIGN_NAMES, HW_KINDS } from '../src/uapi/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 400);
 const MAX = 30;
@@ -83,4 +85,10 @@ for (const bug of BUGS) {
   const total = (performance.now() - t0) / 1000;
   const shrink = out.shrink ? `shrink ${(out.shrink.ms / 1000).toFixed(2)} s, ${out.shrink.fromSteps} -> ${out.trace?.steps.length} steps, ${out.trace?.origin.minimality}` : 'NOT FOUND';
   console.log(`  ${bug.name.padEnd(42)} ${out.violation?.property ?? '-'} in ${total.toFixed(2)} s total; ${shrink}`);
+}
+{
+  const t0 = performance.now();
+  const r = explore(DESIGN_NAMES, HW_KINDS, 16, 20_000, 30_000);
+  const s = (performance.now() - t0) / 1000;
+  console.log(`explore: ${DESIGN_NAMES.length} designs x ${HW_KINDS.length} hardware kinds x ${r.requirements.length} requirements in ${s.toFixed(1)} s (target < 60 s), ${r.cells.filter((c) => c.verdict !== 'none-within').length} witnesses/counterexamples`);
 }

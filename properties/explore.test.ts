@@ -15,7 +15,7 @@ import { observe } from '../src/spec/index.js';
 import { requirementByName, type Situation } from '../src/spec/requirements/index.js';
 import type { DesignName, HwKind } from '../src/uapi/index.js';
 
-const cells = (design: DesignName, hardware: HwKind) => exploreDesign({ design, hardware, depth: 16, budgetMs: 20_000 });
+const cells = (design: DesignName, hardware: HwKind) => exploreDesign({ design, hardware, depth: 16, maxStates: 20_000, budgetMs: 60_000 });
 const get = (cs: ReturnType<typeof cells>, req: string) => cs.find((c) => c.requirement === req)!; // every requirement has a cell
 
 describe('explorer', () => {
@@ -62,7 +62,7 @@ describe('explorer', () => {
   it('ioasid-lab explore prints the matrix, --json the same data, --html a self-contained page', () => {
     const out: string[] = [];
     const file = join(mkdtempSync(join(tmpdir(), 'ex-')), 'report.html');
-    const code = main(['explore', '--design', 'fd-per-ioasid', '--hardware', 'host-pasid-table', '--budget', '10', '--html', file], (s) => out.push(s), () => {});
+    const code = main(['explore', '--design', 'fd-per-ioasid', '--hardware', 'host-pasid-table', '--html', file], (s) => out.push(s), () => {});
     expect(code).toBe(0);
     expect(out.join('\n')).toMatch(/^shared-address-space\s+✔ 7$/m);
     expect(readFileSync(file, 'utf8')).toContain('id="matrix"');

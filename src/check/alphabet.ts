@@ -56,6 +56,8 @@ function iommufd(hw: HwKind): TraceStep[] {
     stepOf({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd3', flags: 0, pt_id: '$hwpt1', pasid: 0 }),
     stepOf(nested('$fd2')),
     stepOf(nested('$fd3')),
+    stepOf({ ioctl: 'IOMMU_IOAS_UNMAP', fd: '$fd1', ioas_id: '$ioas1', iova: 0n, length: RAM }),
+    stepOf({ ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd: '$fd3', flags: 0, pasid: 0 }),
     stepOf({
       ioctl: 'IOMMU_HWPT_INVALIDATE', fd: '$fd1', hwpt_id: '$hwpt2', __reserved: 0, entries: [{ scope: 'all' }],
       data_type: host ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3',
@@ -73,6 +75,8 @@ function perVm(hw: HwKind, perDevice: boolean): TraceStep[] {
     stepOf({ ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 }),
     stepOf({ ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$ioasid1', flags: 0, user_pasid: 0 }),
     stepOf({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, vaddr: UVA, iova: 0n, size: RAM }),
+    stepOf({ ioctl: 'IOASID_UNMAP_DMA', fd: '$fd1', ioasid: '$ioasid1', iova: 0n, size: RAM }),
+    stepOf({ ioctl: 'VFIO_DETACH_IOASID', fd: '$fd3', ioasid: '$ioasid1', flags: 0, user_pasid: 0 }),
   ];
   if (perDevice) {
     const bind = (fd: Sym): SymCmd => (host
@@ -101,6 +105,8 @@ function fdPerIoasid(hw: HwKind): TraceStep[] {
     stepOf({ ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 }),
     stepOf({ ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd1', flags: 0, user_pasid: 0 }),
     stepOf({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, vaddr: UVA, iova: 0n, size: RAM }),
+    stepOf({ ioctl: 'IOASID_UNMAP_DMA', fd: '$fd1', ioasid: 0, iova: 0n, size: RAM }),
+    stepOf({ ioctl: 'VFIO_DETACH_IOASID', fd: '$fd3', ioasid: '$fd1', flags: 0, user_pasid: 0 }),
     stepOf({ ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: 0 }, { fd: '$fd4' }),
     stepOf(child('$fd2')),
     stepOf(child('$fd3')),

@@ -60,7 +60,9 @@ export interface ExploreOptions {
   readonly design: DesignName;
   readonly hardware: HwKind;
   readonly depth: number;
-  /** stop searching after this many ms (cells not found by then report the depth actually completed) */
+  /** stop after this many distinct states (deterministic: the same bound on every machine) */
+  readonly maxStates: number;
+  /** and in any case after this many ms (cells not found by then report the depth actually completed) */
   readonly budgetMs: number;
   readonly requirements?: readonly Requirement[];
 }
@@ -88,7 +90,8 @@ export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
     for (const r of reqs) if (!found.has(r.name) && r.holds(s)) found.set(r.name, n);
   };
   judge(root);
-  while (frontier.length > 0 && depth < opts.depth && found.size < reqs.length && Date.now() - t0 < opts.budgetMs) {
+  const over = () => seen.size >= opts.maxStates || Date.now() - t0 >= opts.budgetMs;
+  while (frontier.length > 0 && depth < opts.depth && found.size < reqs.length && !over()) {
     const next: Node[] = [];
     let cut = false;
     for (const n of frontier) {
@@ -111,7 +114,7 @@ export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
         judge(child);
         next.push(child);
       }
-      if (Date.now() - t0 >= opts.budgetMs) {
+      if (over()) {
         cut = true;
         break;
       }
@@ -131,11 +134,11 @@ export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
   });
 }
 
-export function explore(designs: readonly DesignName[], hardware: readonly HwKind[], depth: number, budgetMs: number, onCell?: (c: ExploreCell[]) => void): ExploreReport {
+export function explore(designs: readonly DesignName[], hardware: readonly HwKind[], depth: number, maxStates: number, budgetMs: number, onCell?: (c: ExploreCell[]) => void): ExploreReport {
   const cells: ExploreCell[] = [];
   for (const design of designs) {
     for (const hw of hardware) {
-      const got = exploreDesign({ design, hardware: hw, depth, budgetMs });
+      const got = exploreDesign({ design, hardware: hw, depth, maxStates, budgetMs });
       onCell?.(got);
       cells.push(...got);
     }

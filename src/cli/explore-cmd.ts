@@ -19,6 +19,7 @@ export interface ExploreArgs {
   readonly hardware: readonly HwKind[];
   readonly requirement: string | null;
   readonly depth: number;
+  readonly maxStates: number;
   readonly budgetS: number;
   readonly json: boolean;
   readonly html: string | null;
@@ -46,7 +47,7 @@ export function exploreArgs(flags: ReadonlyMap<string, string | true>): ExploreA
   if (html === true) throw new UsageError('--html needs a file name');
   return {
     designs: pick('design', DESIGN_NAMES), hardware: pick('hardware', HW_KINDS), requirement: typeof req === 'string' ? req : null,
-    depth: num('depth', 16), budgetS: num('budget', 5), json: flags.has('json'), html: html ?? null,
+    depth: num('depth', 16), maxStates: num('max-states', 20_000), budgetS: num('budget', 30), json: flags.has('json'), html: html ?? null,
   };
 }
 
@@ -68,14 +69,15 @@ export function formatMatrix(r: ExploreReport): string {
     });
     if (cells.some((x) => x !== '')) lines.push(row(q.name, cells));
   }
-  lines.push('', `✔ n: a shortest witness of n calls (set-up included); ✘ n: a shortest counterexample; none ≤ k: nothing within k calls after the set-up`);
+  lines.push('', '✔ n: a shortest witness of n calls (set-up included); ✘ n: a shortest counterexample;',
+    'none ≤ k: nothing within k calls after the set-up (for a safety requirement: no counterexample, a bounded proof)');
   return lines.join('\n');
 }
 
 export function runExplore(a: ExploreArgs, out: (s: string) => void): number {
   const p = progress();
   const t0 = Date.now();
-  const full = explore(a.designs, a.hardware, a.depth, a.budgetS * 1000, (cells) => {
+  const full = explore(a.designs, a.hardware, a.depth, a.maxStates, a.budgetS * 1000, (cells) => {
     const c = cells[0];
     if (c) p.line(`${c.design} on ${c.hardware}: ${c.states} states, depth ${c.depth}, ${(c.ms / 1000).toFixed(1)} s`);
   });

@@ -85,6 +85,25 @@ export const REQUIREMENTS: readonly Requirement[] = [
     description: 'dev1 and dev2 translate PASID 1 through one guest stage-1; after the guest changes it, a single invalidation call leaves neither with a stale answer (seed M2: invalidation is per-ioasid, not per-device).',
     holds: (s) => s.facts.has('was-both-stale') && s.last !== null && s.last.ok && /INVALIDATE/.test(s.last.name) && sva(s.obs, 'dev1') && sva(s.obs, 'dev2'),
   },
+  {
+    name: 'no-stale-after-unmap',
+    kind: 'safety',
+    title: 'after an unmap, no device reaches the page it unmapped',
+    description: 'P-XLATE/P-INVAL: once an unmap of IOVA 0x1000 succeeds and nothing maps it any more, no device\'s DMA there reaches memory (the kernel invalidates every domain of the address space).',
+    holds: (s) => s.last !== null && s.last.ok && /UNMAP/.test(s.last.name) && !mapsGpa(s) && (['dev1', 'dev2'] as const).some((d) => s.obs.translate(d, null, PROBE.gpa, 'read').xlate.kind === 'hit'),
+  },
+  {
+    name: 'detach-blocks-dma',
+    kind: 'safety',
+    title: 'a detached device reaches nothing',
+    description: 'isolation: right after dev2\'s RID is detached (and no group sibling is attached), dev2\'s DMA without PASID is blocked.',
+    holds: (s) => s.last !== null && s.last.ok && /DETACH/.test(s.last.name) && !s.state.attachments.some((a) => a.dev === 'dev2' && a.pasid === null) && s.obs.translate('dev2', null, PROBE.gpa, 'read').xlate.kind === 'hit',
+  },
 ];
+
+/** Whether any kernel-managed address space still maps IOVA/GPA 0x1000. */
+function mapsGpa(s: Situation): boolean {
+  return Object.values(s.state.objects).some((o) => 'areas' in o && o.areas.some((a) => a.start <= PROBE.gpa && PROBE.gpa <= a.last));
+}
 
 export const requirementByName = (n: string): Requirement | undefined => REQUIREMENTS.find((r) => r.name === n);
