@@ -12,7 +12,6 @@ import { comparable } from '../../src/check/differential.js';
 import type { Example, Expect } from './example.js';
 import { mismatch } from './run-spec.js';
 
-const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 const key = (x: Xlate) => (x.kind === 'hit' ? `hit ${x.hpa}` : `fault ${x.reason}`);
 
 /** A result meets the expectation; a DMA may give the expected answer or one of the expected stale answers. */

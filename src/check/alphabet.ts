@@ -5,7 +5,7 @@
  * Every design gets the calls its ioctls allow; nothing else. The search starts from a fixed set-up (FIXTURE).
  */
 import type { DesignName, HwKind } from '../uapi/index.js';
-import { BINDERS, type Sym, type SymCmd, type TraceStep } from './trace.js';
+import type { Sym, SymCmd, TraceStep } from './trace.js';
 
 const RAM = 0x4000n;
 const UVA = 0x100000n;

@@ -7,10 +7,9 @@
  * shortest counterexample (a safety requirement). What is not found within the depth bound is reported as such:
  * a bounded proof that no sequence of at most `depth` calls of that vocabulary reaches it.
  */
-import { DESIGNS, observe, step, type State } from '../spec/index.js';
+import { DESIGNS, initialState, observe, step, type State } from '../spec/index.js';
 import { REQUIREMENTS, PROBE, type Requirement, type Situation } from '../spec/requirements/index.js';
 import { defaultWorld, type DesignName, type HwKind, type Observation } from '../uapi/index.js';
-import { initialState } from '../spec/index.js';
 import { alphabet, fixture } from './alphabet.js';
 import { EXPLORE_SCHEMA, type ExploreCell, type ExploreReport } from './explore-report.js';
 import { Bindings, encode, stepName, TRACE_SCHEMA, type Trace, type TraceStep } from './trace.js';

@@ -157,7 +157,7 @@ function attachIoas(s: State, f: DeviceFile, ioas: ObjOf<'ioas'>, pasid: Pasid |
   const ctxFile = s.files[f.bound!]!; // attachPt checked f.bound, and a bound device holds its iommufd file
   const done = commit(s, old ? 'ATTACH_PT.ok.replace_auto_domain' : 'ATTACH_PT.ok.auto_domain', (d) => {
     const movers = old ? groupAttachments(s, f.dev, pasid).map((a) => a.dev) : [f.dev];
-    const id = newPaging(d, s, ctxFile, ioas, { auto: true, nestParent: false, pasid: false });
+    const id = newPaging(d, ctxFile, ioas, { auto: true, nestParent: false, pasid: false });
     detachRoute(d, movers, pasid);
     for (const m of movers) d.attachments.push({ dev: m, pasid, ctx: objKey(ctxFile.key, id) });
     return { pt_id: id };

@@ -41,7 +41,7 @@ export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): R
 }
 
 /** Add a HWPT_PAGING on `ioas` (auto or manual) inside a draft; returns its id. */
-export function newPaging(d: Draft<State>, s: State, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean }): number {
+export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean }): number {
   const id = allocId(d as State, f.key);
   d.objects[objKey(f.key, id)] = { kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), ...p };
   return id;
@@ -64,7 +64,7 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
     const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
-      out_hwpt_id: newPaging(d, s, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0 }),
+      out_hwpt_id: newPaging(d, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0 }),
     }));
     // the FAULT object is looked up after the HWPT is built (and aborted on failure): pin errors come first
     const pinned = guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));

@@ -20,8 +20,8 @@ import {
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
 import { removeAreas, scanUnmap } from './ioas.js';
-import { APERTURE_LAST, reservedOf, rootSpace } from './iova.js';
-import { destroyObject, gcPages, holders } from './objects.js';
+import { APERTURE_LAST, reservedOf } from './iova.js';
+import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { coveredBy, lastOf, overlaps } from './ranges.js';
 import { commit, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
