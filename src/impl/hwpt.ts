@@ -16,14 +16,8 @@ import { DeviceObj, HwptNested, HwptPaging, IoasObj } from './objects.js';
  * the table. Unwinds everything on failure.
  */
 export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { auto: boolean; nestParent: boolean; pasidCompat: boolean }): HwptPaging | Errno {
-  const domain = k.newDomain();
-  if (!domain) return 'ENOMEM';
-  const bad = ioas.iopt.addDomain(domain);
-  if (bad) {
-    domain.pt.destroy();
-    k.alloc.free('domain');
-    return bad;
-  }
+  const domain = k.newDomainOn(ioas.iopt);
+  if (typeof domain === 'string') return domain;
   const hwpt = new HwptPaging(ioas, domain, p.auto, p.nestParent, p.pasidCompat, k.alloc);
   if (f.table.insert(hwpt) === null) {
     hwpt.destroy();

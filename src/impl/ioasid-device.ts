@@ -118,14 +118,8 @@ function groupElsewhere(k: Kernel, vdev: VfioDevice, o: IoasidSpace): boolean {
 function ensureDomains(k: Kernel, o: IoasidSpace): Errno | null {
   const root = o instanceof IoasidChild ? o.parent : o;
   if (!root.domain) {
-    const d = k.newDomain();
-    if (!d) return 'ENOMEM';
-    const bad = root.iopt.addDomain(d);
-    if (bad) {
-      d.pt.destroy();
-      k.alloc.free('domain');
-      return bad;
-    }
+    const d = k.newDomainOn(root.iopt);
+    if (typeof d === 'string') return d;
     root.domain = d;
   }
   if (o instanceof IoasidChild && !o.shadow) {

@@ -12,7 +12,7 @@
 import { PAGE_SIZE, type DevName, type Gpa, type Prot } from '../uapi/index.js';
 import type { Allocator, Context, DomainId, IommuApi, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
-import type { KFile } from './kernel.js';
+import { freeDomain, type KFile } from './kernel.js';
 import { IommufdObject } from './object.js';
 
 /** A guest stage-1: one page table, or (guest-pasid-table hardware) the guest's PASID table. */
@@ -64,8 +64,7 @@ export class IoasidRoot extends IommufdObject {
     this.iopt.unmapAll();
     if (!this.domain) return;
     this.iopt.removeDomain(this.domain);
-    this.domain.pt.destroy();
-    this.alloc.free('domain');
+    freeDomain(this.alloc, this.domain);
     this.domain = null;
   }
 }
@@ -194,9 +193,8 @@ export class IoasidChild extends IommufdObject {
   destroy() {
     this.areas.length = 0;
     if (this.shadow) {
-      this.shadow.pt.destroy();
+      freeDomain(this.alloc, this.shadow);
       this.iommu.flushDomain(this.shadow.id);
-      this.alloc.free('domain');
       this.shadow = null;
       this.shadowed.clear();
     }

@@ -14,6 +14,7 @@ import { GuestMemory } from './hw/guest-memory.js';
 import { Iommu } from './hw/iommu.js';
 import { IoPageTable } from './hw/pagetable.js';
 import { Mm } from './mm.js';
+import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
 
@@ -89,6 +90,12 @@ export interface FrontEnd {
   openNode(k: Kernel, serial: number): KFile | Errno;
   /** release of the device FD that bound `vdev`: detach everything, unbind */
   unbind(k: Kernel, vdev: VfioDevice): void;
+}
+
+/** Give back a domain made by Kernel.newDomain (its page table and its allocation). */
+export function freeDomain(alloc: Allocator, d: PagingDomain) {
+  d.pt.destroy();
+  alloc.free('domain');
 }
 
 /** An allocator that never fails. */
@@ -205,6 +212,19 @@ export class Kernel {
       return null;
     }
     return { id: this.nextDomainId++, pt };
+  }
+
+  /**
+   * A new domain added to `iopt` (iopt_table_add_domain: aperture, alignment, pin, fill), or the errno; a domain
+   * that cannot be added is freed again.
+   */
+  newDomainOn(iopt: IoPagetable): PagingDomain | Errno {
+    const d = this.newDomain();
+    if (!d) return 'ENOMEM';
+    const bad = iopt.addDomain(d);
+    if (!bad) return d;
+    freeDomain(this.alloc, d);
+    return bad;
   }
 
   /** A tag for a context that is not a paging domain (nested, per-device bind). */

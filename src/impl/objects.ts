@@ -7,6 +7,7 @@
 import type { DevName, Gpa } from '../uapi/index.js';
 import type { Allocator, Context, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
+import { freeDomain } from './kernel.js';
 import { IommufdObject } from './object.js';
 
 export class IoasObj extends IommufdObject {
@@ -38,8 +39,7 @@ export class HwptPaging extends IommufdObject {
   }
   destroy() {
     this.ioas.iopt.removeDomain(this.domain);
-    this.domain.pt.destroy();
-    this.alloc.free('domain');
+    freeDomain(this.alloc, this.domain);
     this.ioas.users--;
   }
 }
