@@ -43,3 +43,37 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
   }
   return { command, flags, rest };
 }
+
+export type Flags = ReadonlyMap<string, string | true>;
+
+/** A flag naming one of `all` (a one-element list), or all of them when it is absent. */
+export function oneOrAll<T extends string>(flags: Flags, name: string, all: readonly T[]): readonly T[] {
+  const v = flags.get(name);
+  if (v === undefined) return all;
+  if (typeof v !== 'string' || !(all as readonly string[]).includes(v)) throw new UsageError(`unknown ${name} '${String(v)}' (known: ${all.join(', ')})`);
+  return [v as T];
+}
+
+/** A whole-number flag of at least `min`, or `dflt` when absent. */
+export function wholeNumber(flags: Flags, name: string, dflt: number, min: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} takes a whole number >= ${min}, not '${String(v)}'`);
+  return n;
+}
+
+/** A share from 0 to 1, or `dflt` when absent. */
+export function share(flags: Flags, name: string, dflt: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (typeof v !== 'string' || !(n >= 0 && n <= 1)) throw new UsageError(`--${name} takes a share from 0 to 1, not '${String(v)}'`);
+  return n;
+}
+
+/** A value flag's text (parseArgs has already refused one given without a value). */
+export const text = (flags: Flags, name: string): string | undefined => {
+  const v = flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+};

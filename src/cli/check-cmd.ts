@@ -9,7 +9,7 @@ import { replay } from '../check/replay.js';
 import { DEFAULT_GEN, type GenConfig } from '../check/generate.js';
 import type { KernelFactory } from '../check/differential.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
-import { UsageError } from './args.js';
+import { oneOrAll, share, text, wholeNumber, type Flags } from './args.js';
 import { progress } from './progress.js';
 
 export interface CheckArgs {
@@ -27,35 +27,17 @@ export interface CheckArgs {
   readonly factory?: KernelFactory;
 }
 
-const share = (v: string | true | undefined, name: string, dflt: number): number => {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !(n >= 0 && n <= 1)) throw new UsageError(`--${name} takes a share from 0 to 1, not '${String(v)}'`);
-  return n;
-};
-
-const num = (v: string | true | undefined, name: string, dflt: number, min: number): number => {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} takes a whole number >= ${min}, not '${String(v)}'`);
-  return n;
-};
-
-export function checkArgs(flags: ReadonlyMap<string, string | true>): CheckArgs {
-  const design = flags.get('design');
-  const hw = flags.get('hardware');
-  if (typeof design === 'string' && !(DESIGN_NAMES as readonly string[]).includes(design)) throw new UsageError(`unknown design '${design}' (known: ${DESIGN_NAMES.join(', ')})`);
-  if (typeof hw === 'string' && !(HW_KINDS as readonly string[]).includes(hw)) throw new UsageError(`unknown hardware '${hw}' (known: ${HW_KINDS.join(', ')})`);
+export function checkArgs(flags: Flags): CheckArgs {
   return {
-    designs: typeof design === 'string' ? [design as DesignName] : DESIGN_NAMES,
-    hardware: typeof hw === 'string' ? [hw as HwKind] : HW_KINDS,
-    runs: num(flags.get('runs'), 'runs', 100, 1),
-    seed: num(flags.get('seed'), 'seed', 1, 0),
-    maxCommands: num(flags.get('max-commands'), 'max-commands', 30, 1),
-    timeLimitS: num(flags.get('time-limit'), 'time-limit', 60, 1),
-    out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : 'counterexamples',
+    designs: oneOrAll(flags, 'design', DESIGN_NAMES),
+    hardware: oneOrAll(flags, 'hardware', HW_KINDS),
+    runs: wholeNumber(flags, 'runs', 100, 1),
+    seed: wholeNumber(flags, 'seed', 1, 0),
+    maxCommands: wholeNumber(flags, 'max-commands', 30, 1),
+    timeLimitS: wholeNumber(flags, 'time-limit', 60, 1),
+    out: text(flags, 'out') ?? 'counterexamples',
     json: flags.has('json'),
-    gen: { badShare: share(flags.get('bad-share'), 'bad-share', DEFAULT_GEN.badShare), edgeShare: share(flags.get('edge-share'), 'edge-share', DEFAULT_GEN.edgeShare) },
+    gen: { badShare: share(flags, 'bad-share', DEFAULT_GEN.badShare), edgeShare: share(flags, 'edge-share', DEFAULT_GEN.edgeShare) },
   };
 }
 

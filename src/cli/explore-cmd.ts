@@ -11,7 +11,7 @@ import { encode } from '../check/trace.js';
 import { renderReport } from '../report/html.js';
 import { REQUIREMENTS } from '../spec/requirements/index.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
-import { UsageError } from './args.js';
+import { oneOrAll, text, wholeNumber, type Flags } from './args.js';
 import { progress } from './progress.js';
 
 export interface ExploreArgs {
@@ -25,29 +25,13 @@ export interface ExploreArgs {
   readonly html: string | null;
 }
 
-export function exploreArgs(flags: ReadonlyMap<string, string | true>): ExploreArgs {
-  const pick = <T extends string>(name: string, all: readonly T[]): readonly T[] => {
-    const v = flags.get(name);
-    if (v === undefined) return all;
-    if (typeof v !== 'string' || !(all as readonly string[]).includes(v)) throw new UsageError(`unknown ${name} '${String(v)}' (known: ${all.join(', ')})`);
-    return [v as T];
-  };
-  const num = (name: string, dflt: number) => {
-    const v = flags.get(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (typeof v !== 'string' || !Number.isInteger(n) || n < 1) throw new UsageError(`--${name} takes a whole number >= 1, not '${String(v)}'`);
-    return n;
-  };
-  const req = flags.get('requirement');
-  if (req !== undefined && (typeof req !== 'string' || !REQUIREMENTS.some((r) => r.name === req))) {
-    throw new UsageError(`unknown requirement '${String(req)}' (known: ${REQUIREMENTS.map((r) => r.name).join(', ')})`);
-  }
-  const html = flags.get('html');
-  if (html === true) throw new UsageError('--html needs a file name');
+export function exploreArgs(flags: Flags): ExploreArgs {
+  const req = oneOrAll(flags, 'requirement', REQUIREMENTS.map((r) => r.name));
   return {
-    designs: pick('design', DESIGN_NAMES), hardware: pick('hardware', HW_KINDS), requirement: typeof req === 'string' ? req : null,
-    depth: num('depth', 16), maxStates: num('max-states', 20_000), budgetS: num('budget', 30), json: flags.has('json'), html: html ?? null,
+    designs: oneOrAll(flags, 'design', DESIGN_NAMES), hardware: oneOrAll(flags, 'hardware', HW_KINDS),
+    requirement: flags.has('requirement') ? (req[0] ?? null) : null,
+    depth: wholeNumber(flags, 'depth', 16, 1), maxStates: wholeNumber(flags, 'max-states', 20_000, 1), budgetS: wholeNumber(flags, 'budget', 30, 1),
+    json: flags.has('json'), html: text(flags, 'html') ?? null,
   };
 }
 

@@ -2,10 +2,10 @@
  * ioasid-lab command line: parse arguments, run a command, print its outcome. Exit codes: 0 success, 1 a check
  * or replay failed, 2 bad usage or bad input (one line on stderr).
  */
-import { DESIGN_NAMES, DESIGNS, designByName } from '../spec/index.js';
+import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
 import { HW_KINDS } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
-import { parseArgs, UsageError, type FlagSpec } from './args.js';
+import { oneOrAll, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck } from './check-cmd.js';
 import { replayFile } from './replay-cmd.js';
@@ -56,10 +56,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
     const cmd = command ?? 'check';
     if (cmd === 'catalogue') {
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
-      const name = flags.get('design');
-      const chosen = typeof name === 'string' ? designByName(name) : undefined;
-      if (typeof name === 'string' && !chosen) throw new UsageError(`unknown design '${name}' (known: ${DESIGN_NAMES.join(', ')})`);
-      const c = catalogue(chosen ? [chosen] : DESIGN_NAMES.map((n) => DESIGNS[n]));
+      const c = catalogue(oneOrAll(flags, 'design', DESIGN_NAMES).map((n) => DESIGNS[n]));
       out(flags.has('json') ? JSON.stringify(c, null, 2) : formatCatalogue(c));
       return 0;
     }
