@@ -80,10 +80,7 @@ class Run {
       if (typeof v !== 'number') continue;
       if (BINDERS[('ioctl' in cmd ? cmd.ioctl : cmd.env) as string]?.[field] === 'fd') this.gen.name(`fd:${v}`, sym);
       else {
-        const fd = (this.sides.specSyms.resolve(cmd) as unknown as { fd?: number }).fd ?? -1;
-        const file = this.sides.spec.fds[fd];
-        const f = file === undefined ? undefined : this.sides.spec.files[file];
-        const owner = f?.kind === 'device' && f.bound !== null ? f.bound : file;
+        const owner = this.gen.tableOf(cmd.fd as Sym | number, (s) => this.sides.specSyms.get(s));
         if (owner !== undefined) this.gen.name(`${owner}:${v}`, sym);
       }
     }

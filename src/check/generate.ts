@@ -80,14 +80,6 @@ const tableA = fc.constantFrom(0x2000n, 0x3000n);
 const pasidA = fc.option(fc.constantFrom(1, 2), { nil: null, freq: 2 });
 const mapFlagsA = fc.constantFrom(6, 6, 6, 7, 2, 4, 0, 0x40);
 
-/** The file a device FD is bound to (where its iommufd objects live), or the FD's own file. */
-const ctxOfFd = (m: GenModel, fd: Sym | number, res: Resolve): number | undefined => {
-  const file = m.fileOf(fd, res);
-  if (file === undefined) return undefined;
-  const f = m.state.files[file];
-  return f?.kind === 'device' && f.bound !== null ? f.bound : file;
-};
-
 type RecipeArbs = { readonly [N in IoctlName | EnvName]: (g: GenConfig) => fc.Arbitrary<Recipe> };
 
 const recipe = <T>(name: IoctlName | EnvName, a: fc.Arbitrary<T>, build: (x: T, m: GenModel, res: Resolve) => SymCmd): fc.Arbitrary<Recipe> =>
@@ -96,7 +88,7 @@ const recipe = <T>(name: IoctlName | EnvName, a: fc.Arbitrary<T>, build: (x: T, 
 /** fd of `role` and an object of `kind` in that fd's (bound) file. */
 function fdObj(m: GenModel, res: Resolve, role: FdRole, f: Ref, kind: Kind, o: Ref): { fd: Sym | number; id: Sym | number } {
   const fd = m.fd(role, f);
-  return { fd, id: m.obj(kind, ctxOfFd(m, fd, res), o) };
+  return { fd, id: m.obj(kind, m.tableOf(fd, res), o) };
 }
 
 const DEVICE_PATHS = defaultWorld().devices.map((d) => d.path);
@@ -127,7 +119,7 @@ export const RECIPES: RecipeArbs = {
   }),
   IOMMU_IOAS_COPY: (g) => recipe('IOMMU_IOAS_COPY', fc.record({ f: refA(g), d: refA(g), s: refA(g), src: addrA(g), dst: fc.option(addrA(g), { nil: null }), n: lenA(g), flags: mapFlagsA }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
-    const file = ctxOfFd(m, fd, res);
+    const file = m.tableOf(fd, res);
     const fixed = x.dst === null ? 0 : 1;
     return { ioctl: 'IOMMU_IOAS_COPY', fd, flags: (x.flags & ~1) | fixed, dst_ioas_id: m.obj('ioas', file, x.d), src_ioas_id: m.obj('ioas', file, x.s), length: x.n, dst_iova: x.dst === null ? 0n : u64(addrOf(m, x.dst) + 0x100000n), src_iova: addrOf(m, x.src) };
   }),
@@ -147,7 +139,7 @@ export const RECIPES: RecipeArbs = {
   }),
   IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({ f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4), data: fc.option(fc.record({ t: fc.constantFrom('IOMMU_HWPT_DATA_VTD_S1' as const, 'IOMMU_HWPT_DATA_ARM_SMMUV3' as const), root: tableA }), { nil: null }) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
-    const file = ctxOfFd(m, fd, res);
+    const file = m.tableOf(fd, res);
     const native = m.state.world.hw === 'host-pasid-table' ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const);
     const data = x.onHwpt ? (x.data ?? { t: native, root: 0x2000n }) : null;
     return {
@@ -163,7 +155,7 @@ export const RECIPES: RecipeArbs = {
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.fd('device', x.d), flags: 0, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    return { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: x.pasid === null ? 0 : 1, pt_id: m.obj(x.k, ctxOfFd(m, fd, res), x.p), pasid: x.pasid ?? 0 };
+    return { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: x.pasid === null ? 0 : 1, pt_id: m.obj(x.k, m.tableOf(fd, res), x.p), pasid: x.pasid ?? 0 };
   }),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_DETACH_IOMMUFD_PT', fc.record({ d: refA(g), pasid: pasidA }), (x, m) => ({ ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0 })),
 
@@ -177,12 +169,12 @@ export const RECIPES: RecipeArbs = {
   IOASID_MAP_DMA: (g) => recipe('IOASID_MAP_DMA', fc.record({ f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), n: lenA(g), u: uvaA(g), gpa: gpaA, flags: fc.constantFrom(3, 3, 1, 2, 0) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const single = m.state.design.policy.fdModel === 'per-ioasid';
-    const id = single ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', ctxOfFd(m, fd, res), x.o);
+    const id = single ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
     return { ioctl: 'IOASID_MAP_DMA', fd, ioasid: id, flags: x.flags, vaddr: x.child ? x.gpa : x.u, iova: u64(addrOf(m, x.a) + 0x10000n), size: x.n };
   }),
   IOASID_UNMAP_DMA: (g) => recipe('IOASID_UNMAP_DMA', fc.record({ f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), n: lenA(g) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
-    const id = m.state.design.policy.fdModel === 'per-ioasid' ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', ctxOfFd(m, fd, res), x.o);
+    const id = m.state.design.policy.fdModel === 'per-ioasid' ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
     return { ioctl: 'IOASID_UNMAP_DMA', fd, ioasid: id, iova: addrOf(m, x.a), size: x.n };
   }),
   IOASID_CREATE_NESTING: (g) => recipe('IOASID_CREATE_NESTING', fc.record({ f: refA(g), o: refA(g) }), (x, m, res) => {
@@ -213,22 +205,22 @@ export const RECIPES: RecipeArbs = {
   VFIO_UNBIND_IOASID_FD: (g) => recipe('VFIO_UNBIND_IOASID_FD', refA(g), (d, m) => ({ ioctl: 'VFIO_UNBIND_IOASID_FD', fd: m.fd('device', d) })),
   VFIO_ATTACH_IOASID: (g) => recipe('VFIO_ATTACH_IOASID', fc.record({ d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', ctxOfFd(m, fd, res), x.o);
+    const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
     return { ioctl: 'VFIO_ATTACH_IOASID', fd, ioasid, flags: x.pasid === null ? 0 : 1, user_pasid: x.pasid ?? 0 };
   }),
   VFIO_DETACH_IOASID: (g) => recipe('VFIO_DETACH_IOASID', fc.record({ d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', ctxOfFd(m, fd, res), x.o);
+    const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
     return { ioctl: 'VFIO_DETACH_IOASID', fd, ioasid, flags: x.pasid === null ? 0 : 1, user_pasid: x.pasid ?? 0 };
   }),
   VFIO_DEVICE_BIND_PGTABLE: (g) => recipe('VFIO_DEVICE_BIND_PGTABLE', fc.record({ d: refA(g), o: refA(g), pasid: pasidA, t: tableA, native: fc.boolean() }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    return { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd, ioasid: m.obj('ioas', ctxOfFd(m, fd, res), x.o), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
+    return { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
   }),
   VFIO_DEVICE_UNBIND_PGTABLE: (g) => recipe('VFIO_DEVICE_UNBIND_PGTABLE', fc.record({ d: refA(g), pasid: pasidA }), (x, m) => ({ ioctl: 'VFIO_DEVICE_UNBIND_PGTABLE', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0 })),
   VFIO_DEVICE_BIND_PASID_TABLE: (g) => recipe('VFIO_DEVICE_BIND_PASID_TABLE', fc.record({ d: refA(g), o: refA(g), native: fc.boolean() }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    return { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: m.obj('ioas', ctxOfFd(m, fd, res), x.o), format: nativeFormat(m, x.native), pasid_table_addr: 0x4000n };
+    return { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), format: nativeFormat(m, x.native), pasid_table_addr: 0x4000n };
   }),
   VFIO_DEVICE_INVALIDATE_CACHE: (g) => recipe('VFIO_DEVICE_INVALIDATE_CACHE', fc.record({ d: refA(g), pasid: pasidA, all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m) => ({
     ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0,

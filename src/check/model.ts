@@ -74,6 +74,13 @@ export class GenModel {
     return n === undefined ? undefined : this.state.fds[n];
   }
 
+  /** The file whose object table a call on `fd` uses: a bound device FD's iommufd / ioasid FD, else the FD's own. */
+  tableOf(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): number | undefined {
+    const file = this.fileOf(fd, resolveSym);
+    const f = file === undefined ? undefined : this.state.files[file];
+    return f?.kind === 'device' && f.bound !== null ? f.bound : file;
+  }
+
   private objects(kind: Kind, file: number | undefined, sameFile: boolean) {
     const want = (k: string) => (kind === 'hwpt' ? k === 'hwpt_paging' || k === 'hwpt_nested' : k === kind);
     return Object.values(this.state.objects)
