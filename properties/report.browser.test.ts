@@ -1,33 +1,29 @@
 /**
- * The report page in a real browser (Debian's headless Chromium through playwright-core, never a downloaded one):
+ * The report page in a real browser (headless Chromium through playwright-core: Debian's when installed, otherwise
+ * the one the npm package @sparticuz/chromium ships; see support/browser.ts):
  * the matrix shows, a click on a cell shows that cell's sequence diagram and only it, the page asks for nothing
  * beyond its own file, and a screenshot lands in out/report.png for a person to look at.
- * Chromium missing is a failure, not a skip: CI installs it (.ci/run), and a skipped browser test proves nothing.
+ * A browser that cannot start is a failure, not a skip: a skipped browser test proves nothing.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../src/report/html.js';
+import { launchBrowser } from './support/browser.js';
 import { SAMPLE_REPORT } from './support/report-sample.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = 'out/report.png';
 
 let dir = '';
 let url = '';
 let browser: Browser | null = null;
 
-/** The browser, launched once; a clear failure when Debian's chromium is not installed. */
+/** The browser, launched once. */
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the report's browser test needs Debian's chromium ` +
-      '(apt-get install chromium; .ci/run installs it). playwright-core never downloads a browser here.');
-  }
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser ??= await launchBrowser();
   return browser;
 }
 
