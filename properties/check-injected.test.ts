@@ -17,6 +17,8 @@ describe('check finds injected bugs', () => {
       expect(t, 'a counterexample trace').toBeDefined();
       if (!t || !out.violation) return;
       expect(t.origin.minimality).toBe('1-minimal');
+      if (bug.property) expect(out.violation.property, out.violation.message).toBe(bug.property);
+      if (bug.message) expect(out.violation.message).toMatch(bug.message);
       expect(replay(t, bug.factory).violation?.property).toBe(out.violation.property);
       expect(replay(t).violation).toBeNull();
     });

@@ -130,7 +130,7 @@ describe('counterexampleMarkdown reads as a program', () => {
       '',
       'Written by hand; 5 steps.',
       '',
-      '**What broke:** The spec answers EEXIST, the kernel ok {"iova":"0x2000"}.',
+      '**What broke:** IOAS_MAP.EEXIST.overlap: the spec answers EEXIST, the kernel ok {"iova":"0x2000"}.',
       '',
       '```text',
       '   1. OPEN /dev/iommu -> ok $fd1  [OPEN.ok.ioasid_fd]',

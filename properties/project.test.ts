@@ -103,6 +103,20 @@ describe('cli', () => {
     expect(existsSync(path!.replace(/\.json$/, '.md'))).toBe(true);
     expect(run('replay', path!).code).toBe(1); // the real kernel passes it, so the open verdict no longer holds
   });
+  it('a kernel WARN is a finding: check exits 1, names P-WARN, prints no stack trace, and saves it under P-WARN/', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-'));
+    const lines: string[] = [];
+    const bug = BUGS.find((b) => b.property === 'P-WARN')!; // listed in support/bugs.ts
+    const code = runCheck({ ...checkArgs(new Map([['design', 'iommufd'], ['hardware', 'host-pasid-table'], ['runs', '300'], ['out', dir]])), factory: bug.factory }, (s) => lines.push(s));
+    expect(code).toBe(1);
+    const text = lines.join('\n');
+    expect(text).toContain('FAIL P-WARN');
+    expect(text).toContain('WARNING in refcount_dec');
+    expect(text).not.toMatch(/\n\s+at /); // no stack frame
+    const path = /counterexample: (\S+\.json)/.exec(text)?.[1] ?? '';
+    expect(path).toContain(join(dir, 'P-WARN'));
+    expect(readFileSync(path.replace(/\.json$/, '.md'), 'utf8')).toContain('WARNING in refcount_dec');
+  });
   it('an unknown design, flag, command or a bad number is one line on stderr and exit 2', () => {
     for (const argv of [['check', '--design', 'nope'], ['--frobnicate'], ['launch'], ['check', '--design'], ['check', '--runs', 'many'], ['check', '--bad-share', '2'], ['replay']]) {
       const r = run(...argv);

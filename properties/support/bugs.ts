@@ -7,6 +7,7 @@ import { createKernel, Kernel, type Allocator } from '../../src/impl/index.js';
 import { iommufdFrontEnd } from '../../src/impl/designs/iommufd.js';
 import type { FrontEnd, Handler, KFile } from '../../src/impl/kernel.js';
 import { IoasObj } from '../../src/impl/objects.js';
+import { putUsers } from '../../src/impl/object.js';
 import type { IommufdFile } from '../../src/impl/iommufd-file.js';
 import type { DeviceFile } from '../../src/impl/kernel.js';
 import { U64_MAX, type DesignName, type Ioctl, type IoctlName, type World } from '../../src/uapi/index.js';
@@ -24,6 +25,10 @@ const withFrontEnd = (fe: FrontEnd): KernelFactory => (_d: DesignName, w: World,
 export interface InjectedBug {
   readonly name: string;
   readonly factory: KernelFactory;
+  /** the property that must catch it, where only one can */
+  readonly property?: string;
+  /** what its violation message must say */
+  readonly message?: RegExp;
 }
 
 export const BUGS: readonly InjectedBug[] = [
@@ -74,5 +79,33 @@ export const BUGS: readonly InjectedBug[] = [
       }
       return r;
     })),
+  },
+  {
+    name: 'detach puts the HWPT reference twice (refcount underflow: a kernel WARN)',
+    property: 'P-WARN',
+    factory: withFrontEnd(wrapped('VFIO_DEVICE_DETACH_IOMMUFD_PT', (orig) => (k, f: KFile, c: Ioctl) => {
+      const vdev = (f as DeviceFile).vdev;
+      const pasid = 'flags' in c && c.flags & 1 && 'pasid' in c ? c.pasid : null;
+      const r = vdev.routes.find((x) => x.pasid === pasid);
+      if (r) putUsers(r.target); // the extra put
+      return orig(k, f, c);
+    })),
+  },
+  {
+    name: 'IOMMU_DESTROY touches the object after freeing it (a kernel oops)',
+    property: 'P-OOPS',
+    factory: withFrontEnd(wrapped('IOMMU_DESTROY', (orig) => (k, f: KFile, c: Ioctl) => {
+      const r = orig(k, f, c);
+      const table = (f as IommufdFile).table;
+      if (r.ok && 'id' in c) (table.get(c.id) as unknown as { users: number }).users--; // use after free
+      return r;
+    })),
+  },
+  {
+    name: 'IOAS_MAP without READ or WRITE is accepted (labelled by the spec rule, not as P-IOVA-ALLOC)',
+    property: 'differential',
+    factory: withFrontEnd(wrapped('IOMMU_IOAS_MAP', (orig) => (k, f: KFile, c: Ioctl) =>
+      orig(k, f, c.ioctl === 'IOMMU_IOAS_MAP' && (c.flags & 6) === 0 ? { ...c, flags: c.flags | 2 } : c))),
+    message: /^IOAS_MAP\.EINVAL\.prot: the spec answers EINVAL, the kernel /,
   },
 ];

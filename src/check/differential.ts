@@ -6,12 +6,39 @@
  * observe() (files, objects, attachments, pins, charge); P-XLATE in the kernel; translation probes (P-INVAL:
  * the kernel's DMA answer must be one the spec allows, so a missing invalidation shows as a stale hit).
  * At the end of a trace: close every fd on both sides and require P-NOLEAK.
+ * Anything the simulated kernel throws is a kernel finding, never a crash of the check: its WARN_ON is P-WARN,
+ * any other exception (a kernel oops: a null dereference, a broken invariant of a JS structure) is P-OOPS.
  */
 import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
 import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
 import { defaultWorld, U64_MAX, type Access, type Cmd, type DesignName, type HwKind, type Observation, type Result, type World, type Xlate } from '../uapi/index.js';
+import { KernelWarn } from '../impl/warn.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
 import { Bindings, encode, type TraceStep } from './trace.js';
+
+/**
+ * A finding thrown out of the simulated kernel: the property it breaks and one line on what happened; null when
+ * the exception did not come from the kernel (its innermost frame of ours is outside src/impl/).
+ */
+export function kernelFault(e: unknown): { property: 'P-WARN' | 'P-OOPS'; message: string } | null {
+  if (e instanceof KernelWarn) return { property: 'P-WARN', message: e.message };
+  if (!(e instanceof Error)) return null;
+  const frame = e.stack?.split('\n').find((l) => /\/src\//.test(l) && !l.includes('/node_modules/'));
+  if (!frame?.includes('/src/impl/')) return null;
+  const where = frame.trim().replace(/^at /, '').replace(/\(?[^ ]*\/src\//, 'src/').replace(/\)$/, '');
+  return { property: 'P-OOPS', message: `BUG: the kernel crashed: ${e.name}: ${e.message} (${where})` };
+}
+
+/** Run `f` against the kernel; a thrown fault becomes its value. */
+function inKernel<T>(f: () => T): { ok: true; value: T } | { ok: false; property: string; message: string } {
+  try {
+    return { ok: true, value: f() };
+  } catch (e) {
+    const fault = kernelFault(e);
+    if (fault === null) throw e; // not the kernel's: a bug in ioasid-lab itself
+    return { ok: false, ...fault };
+  }
+}
 
 export interface Violation {
   readonly property: string;
@@ -99,13 +126,15 @@ function probes(s: State, before: State): { dev: string; pasid: number | null; i
 }
 
 /**
- * The property a result disagreement breaks: destroy/free answers are P-DESTROY's, a kernel-chosen IOVA is
- * P-IOVA-ALLOC's; anything else is a plain differential failure.
+ * The property a result disagreement breaks: destroy/free answers are P-DESTROY's; P-IOVA-ALLOC only when both
+ * sides accepted a map/copy without FIXED_IOVA and chose different IOVAs; anything else is a plain differential
+ * failure (its message names the rule the spec applied, so a missing permission check reads as one).
  */
-function resultProperty(c: Cmd): string {
+function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
   if (!('ioctl' in c)) return 'differential';
   if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
-  if ((c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0) return 'P-IOVA-ALLOC';
+  const autoIova = (c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0;
+  if (autoIova && spec.ok && impl.ok) return 'P-IOVA-ALLOC';
   return 'differential';
 }
 
@@ -125,7 +154,8 @@ function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): s
 export interface StepRecord {
   readonly cmd: Cmd;
   readonly spec: StepResult;
-  readonly impl: Result<unknown>;
+  /** null: the kernel did not return (it WARNed or crashed: the step's violation says which) */
+  readonly impl: Result<unknown> | null;
   readonly violation: Violation | null;
 }
 
@@ -135,19 +165,29 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const implCmd = sides.implSyms.resolve(st.cmd);
   const before = sides.spec;
   // the kernel's observation after the previous step is its observation before this one
-  const beforeImpl = sides.lastImpl ?? comparable(observeKernel(sides.kernel));
   const r = step(before, specCmd);
-  const ir = sides.kernel.run(implCmd);
+  const run = inKernel(() => {
+    const beforeImpl = sides.lastImpl ?? comparable(observeKernel(sides.kernel));
+    return { beforeImpl, ir: sides.kernel.run(implCmd) };
+  });
   sides.spec = r.state;
   sides.specSyms.bind(st, r.result);
+  if (!run.ok) return { cmd: specCmd, spec: r, impl: null, violation: { property: run.property, step: index, message: run.message } };
+  const { beforeImpl, ir } = run.value;
   sides.implSyms.bind(st, ir);
   const at = (property: string, message: string): StepRecord => ({ cmd: specCmd, spec: r, impl: ir, violation: { property, step: index, message } });
+  const checked = inKernel(() => afterStep(sides, specCmd, r, before, ir, beforeImpl, probe, at));
+  return checked.ok ? checked.value : at(checked.property, checked.message);
+}
+
+/** Every check after both sides ran the step (the kernel's observation and probes may WARN too). */
+function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir: Result<unknown>, beforeImpl: string, probe: boolean, at: (property: string, message: string) => StepRecord): StepRecord {
   // a call that changed nothing in the spec leaves its invariants as they were (they held before it)
   const inv = r.state === before ? null : checkInvariants(r.state);
   if (inv) return at(inv.split(':')[0] ?? 'wellFormed', inv);
   if (wraps(specCmd) && (r.result.ok || ir.ok)) return at('P-OVERFLOW', `a wrapping range succeeded (${r.result.ok ? 'spec' : 'kernel'})`);
   const bad = compareResults(specCmd, r.result, ir);
-  if (bad) return at(resultProperty(specCmd), bad);
+  if (bad) return at(resultProperty(specCmd, r.result, ir), `${r.rule}: ${bad}`);
   const obsImpl = observeKernel(sides.kernel);
   if (!r.result.ok && !r.partial && comparable(obsImpl) !== beforeImpl) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's state changed`);
   const os = observeSpec(r.state);
@@ -175,7 +215,10 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
 /** End-of-trace obligations: close every fd on both sides, then nothing may be left (P-NOLEAK). */
 export function endOfTrace(sides: Sides): Violation | null {
   for (const fd of Object.keys(sides.spec.fds)) sides.spec = step(sides.spec, { env: 'CLOSE', fd: Number(fd) as never }).state;
-  for (const fd of [...sides.kernel.fds.keys()]) sides.kernel.close(fd);
+  const closed = inKernel(() => {
+    for (const fd of [...sides.kernel.fds.keys()]) sides.kernel.close(fd);
+  });
+  if (!closed.ok) return { property: closed.property, step: 0, message: `closing every fd: ${closed.message}` };
   const leak = noLeak(sides.spec) ?? kernelLeaks(sides.kernel, sides.balance.outstanding);
   return leak ? { property: 'P-NOLEAK', step: 0, message: leak } : null;
 }

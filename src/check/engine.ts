@@ -92,7 +92,7 @@ class Run {
     const bind: Record<string, Sym> | undefined = binders ? Object.fromEntries(Object.entries(binders).map(([f, kind]) => [f, this.gen.fresh(kind)])) : undefined;
     const st: TraceStep = bind ? { cmd, bind } : { cmd };
     const rec = diffStep(this.sides, st, this.steps.length + 1, this.opts.probe ?? true);
-    this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, impl: { result: rec.impl } });
+    this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
     this.counters.steps++;
     this.counters.coverage?.set(rec.spec.rule, (this.counters.coverage.get(rec.spec.rule) ?? 0) + 1);
@@ -166,7 +166,7 @@ export function check(opts: CheckOptions): CheckOutcome {
   const v = final.violation ?? violation;
   const steps = shrunk.steps.map((st, i) => {
     const rec = final.records[i];
-    return rec ? { ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, impl: { result: rec.impl } } : st;
+    return rec ? { ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) } : st;
   });
   return {
     ok: false,

@@ -13,7 +13,7 @@ import type { Context } from './hw/contract.js';
 import { newPagingHwpt } from './hwpt.js';
 import { IommufdFile } from './iommufd-file.js';
 import { DeviceFile, type Kernel, type Route, type VfioDevice } from './kernel.js';
-import type { IommufdObject } from './object.js';
+import { putUsers, type IommufdObject } from './object.js';
 import { DeviceObj, HwptNested, HwptPaging, IoasObj, type Hwpt } from './objects.js';
 
 // ---- IOMMU programming, shared by every design ---------------------------------------------------------------
@@ -148,7 +148,7 @@ export function dropRoute(k: Kernel, vdev: VfioDevice, pasid: number | null) {
   const r = vdev.routes.find((x) => x.pasid === pasid);
   if (!r) return;
   vdev.routes.splice(vdev.routes.indexOf(r), 1);
-  r.target.users--;
+  putUsers(r.target);
   const space = spaceOf(r.target);
   if (space) syncReservations([vdev], [space]);
   reprogram(k, vdev, pasid === null ? [] : [pasid]);
@@ -171,7 +171,7 @@ function moveRoutes(k: Kernel, movers: readonly VfioDevice[], pasid: number | nu
   syncReservations(movers, spaces);
   for (const d of movers) reprogram(k, d, pasid === null ? [] : [pasid]);
   for (const r of olds) {
-    r.target.users--;
+    putUsers(r.target);
     const t = r.target;
     if (t instanceof HwptPaging && t.auto && t.users === 1) (movers[0]?.ctx as IommufdFile).table.remove(t);
   }
@@ -236,7 +236,7 @@ export function unbindIommufd(k: Kernel, vdev: VfioDevice) {
   dropRoute(k, vdev, null);
   const ictx = vdev.ctx;
   if (vdev.idev && ictx instanceof IommufdFile) {
-    vdev.idev.users--; // the driver's reference
+    putUsers(vdev.idev); // the driver's reference
     ictx.table.remove(vdev.idev);
   }
   vdev.idev = null;

@@ -15,7 +15,8 @@ import { claimDevice, reprogram } from './device.js';
 import { IoasidCtxFile, IoasidSingleFile } from './ioasid-file.js';
 import { IoasidChild, IoasidRoot, SvaBind, rootOf, type IoasidSpace } from './ioasid-objects.js';
 import { DeviceFile, type KFile, type Kernel, type Route, type VfioDevice } from './kernel.js';
-import type { IommufdObject } from './object.js';
+import { putUsers, type IommufdObject } from './object.js';
+import { WARN_ON } from './warn.js';
 
 /** How an attach names its ioasid: an id in the bound FD, or (fd-per-ioasid) the ioasid FD's number. */
 export type Resolve = (k: Kernel, f: DeviceFile, ioasid: number) => IoasidSpace | Errno;
@@ -44,7 +45,7 @@ function syncReservation(vdev: VfioDevice, root: IoasidRoot) {
   const on = vdev.routes.some((r) => rootOf(r.target) === root);
   const has = root.iopt.hasReservation(owner(vdev));
   // attach checked the regions against the maps, and a root has no allowed ranges: reserving cannot fail
-  if (on && !has && root.iopt.reserve(owner(vdev), vdev.phys.reserved)) throw new Error(`reserved regions of ${vdev.name} collide on ioasid ${root.id}`);
+  WARN_ON(on && !has && root.iopt.reserve(owner(vdev), vdev.phys.reserved) !== null, 'ioasid_device_reserve', () => `reserved regions of ${vdev.name} collide on ioasid ${root.id}`);
   if (!on && has) root.iopt.unreserve(owner(vdev));
 }
 
@@ -73,7 +74,7 @@ export function dropRoute(k: Kernel, vdev: VfioDevice, r: Route) {
   const root = rootOf(r.target);
   if (root) syncReservation(vdev, root);
   reprogram(k, vdev, r.pasid === null ? [] : [r.pasid]);
-  r.target.users--;
+  putUsers(r.target);
   const held = heldFile(r.target);
   if (held) k.fput(held);
 }

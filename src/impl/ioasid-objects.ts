@@ -13,7 +13,7 @@ import { PAGE_SIZE, type DevName, type Gpa, type Prot } from '../uapi/index.js';
 import type { Allocator, Context, DomainId, IommuApi, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
 import { freeDomain, type KFile } from './kernel.js';
-import { IommufdObject } from './object.js';
+import { IommufdObject, putUsers } from './object.js';
 
 /** A guest stage-1: one page table, or (guest-pasid-table hardware) the guest's PASID table. */
 export interface S1 {
@@ -200,7 +200,7 @@ export class IoasidChild extends IommufdObject {
     }
     this.iommu.flushDomain(this.nestId);
     this.parent.children.delete(this);
-    this.parent.users--;
+    putUsers(this.parent);
   }
 }
 
@@ -231,7 +231,7 @@ export class SvaBind extends IommufdObject {
 
   destroy() {
     this.iommu.flushDomain(this.ctxId);
-    this.parent.users--;
+    putUsers(this.parent);
   }
 }
 

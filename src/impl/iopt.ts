@@ -9,6 +9,7 @@
 import { PAGE_SIZE, ULONG_MAX, type Errno, type IovaRange, type Prot } from '../uapi/index.js';
 import type { Allocator, IommuApi, PagingDomain } from './hw/contract.js';
 import type { IoptPages } from './pages.js';
+import { WARN_ON } from './warn.js';
 
 /** Input addresses a domain translates: [0, 2^48 - 1]. */
 export const APERTURE_LAST = (1n << 48n) - 1n;
@@ -247,7 +248,7 @@ export class IoPagetable {
   /** iopt_table_remove_domain: unmap everything from it; the last domain's removal unpins every area. */
   removeDomain(d: PagingDomain) {
     const i = this.domains.indexOf(d);
-    if (i < 0) throw new Error(`domain ${d.id} is not on this io_pagetable`); // WARN_ON
+    WARN_ON(i < 0, 'iopt_table_remove_domain', () => `domain ${d.id} is not on this io_pagetable`);
     for (const a of this.areas) this.unfillArea(d, a);
     this.domains.splice(i, 1);
     this.iommu.flushDomain(d.id);

@@ -17,6 +17,7 @@ import { Mm } from './mm.js';
 import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
+import { WARN_ON } from './warn.js';
 
 export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
 
@@ -126,7 +127,7 @@ export class Kernel {
   }
 
   fput(f: KFile) {
-    if (f.refs <= 0) throw new Error(`fput of file ${f.serial} with no references`); // WARN_ON
+    WARN_ON(f.refs <= 0, 'fput', () => `file ${f.serial} has no references`);
     if (--f.refs > 0) return;
     this.live.delete(f);
     f.release();

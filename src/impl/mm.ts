@@ -4,6 +4,7 @@
  * Simplified: one process, one user; a user page is its own host page (hpa == uva).
  */
 import type { IovaRange } from '../uapi/index.js';
+import { WARN_ON } from './warn.js';
 
 export class Mm {
   private readonly vmas: IovaRange[] = [];
@@ -41,7 +42,7 @@ export class Mm {
   }
 
   uncharge(pages: number) {
-    if (pages > this.lockedVm) throw new Error(`locked_vm underflow: ${this.lockedVm} - ${pages}`); // a refcount bug: WARN_ON
+    WARN_ON(pages > this.lockedVm, 'iopt_pages_update_pinned', () => `locked_vm underflow: ${this.lockedVm} - ${pages}`);
     this.lockedVm -= pages;
   }
 }

@@ -5,6 +5,7 @@
  * @see drivers/iommu/iommufd/main.c
  */
 import type { Allocator } from './hw/contract.js';
+import { WARN_ON } from './warn.js';
 
 export abstract class IommufdObject {
   id = 0;
@@ -15,6 +16,15 @@ export abstract class IommufdObject {
   abstract readonly kind: string;
   /** Release what the object holds (refcounts on others, domains, reservations). Called once, with users == 1. */
   abstract destroy(): void;
+}
+
+/**
+ * refcount_dec of a dependent's hold on `o` (a HWPT on its IOAS, a device on its HWPT). Only the table's own
+ * reference may be left afterwards; dropping that one here is an underflow the kernel's refcount_t WARNs about.
+ */
+export function putUsers(o: IommufdObject): void {
+  WARN_ON(o.users <= 1, 'refcount_dec', () => `${o.kind} ${o.id}: decrement hit 0 (users ${o.users})`);
+  o.users--;
 }
 
 export class ObjectTable {
@@ -45,7 +55,7 @@ export class ObjectTable {
 
   /** Remove and destroy; the caller checked users == 1. */
   remove(o: IommufdObject) {
-    if (this.xa.get(o.id) !== o) throw new Error(`object ${o.kind} ${o.id} is not in this table`); // WARN_ON
+    WARN_ON(this.xa.get(o.id) !== o, 'iommufd_object_remove', () => `object ${o.kind} ${o.id} is not in this table`);
     this.xa.delete(o.id);
     this.alloc.free('object');
     o.destroy();
@@ -72,7 +82,7 @@ export class ObjectTable {
   releaseAll() {
     while (this.xa.size > 0) {
       const leaves = [...this.xa.values()].filter((o) => o.users === 1);
-      if (leaves.length === 0) throw new Error(`release: ${this.xa.size} objects still referenced`); // the kernel WARNs: a refcount bug
+      WARN_ON(leaves.length === 0, 'iommufd_fops_release', () => `${this.xa.size} objects still referenced: ${this.values().map((o) => `${o.kind} ${o.id} users=${o.users}`).join(', ')}`);
       for (const o of leaves) if (this.xa.get(o.id) === o && o.users === 1) this.remove(o);
     }
   }

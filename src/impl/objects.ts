@@ -8,7 +8,7 @@ import type { DevName, Gpa } from '../uapi/index.js';
 import type { Allocator, Context, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
 import { freeDomain } from './kernel.js';
-import { IommufdObject } from './object.js';
+import { IommufdObject, putUsers } from './object.js';
 
 export class IoasObj extends IommufdObject {
   readonly kind = 'ioas';
@@ -40,7 +40,7 @@ export class HwptPaging extends IommufdObject {
   destroy() {
     this.ioas.iopt.removeDomain(this.domain);
     freeDomain(this.alloc, this.domain);
-    this.ioas.users--;
+    putUsers(this.ioas);
   }
 }
 
@@ -62,7 +62,7 @@ export class HwptNested extends IommufdObject {
       : { kind: 'guest-pasid-table', id: this.domainId, table: this.s1.root, parent: this.parent.domain };
   }
   destroy() {
-    this.parent.users--;
+    putUsers(this.parent);
   }
 }
 

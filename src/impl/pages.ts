@@ -7,6 +7,7 @@
 import type { Errno } from '../uapi/index.js';
 import type { Allocator } from './hw/contract.js';
 import type { Mm } from './mm.js';
+import { WARN_ON } from './warn.js';
 
 /** What a pin may leave uncharged (RFC v1 registered memory is charged once, by its registration). */
 export interface Accounting {
@@ -61,7 +62,7 @@ export class IoptPages {
   }
 
   unpin() {
-    if (this.pinUsers === 0) throw new Error(`unpin of unpinned pages at uva 0x${this.uva.toString(16)}`); // WARN_ON
+    WARN_ON(this.pinUsers === 0, 'iopt_area_unpin', () => `unpin of unpinned pages at uva 0x${this.uva.toString(16)}`);
     if (--this.pinUsers > 0) return;
     this.acct.mm.uncharge(this.charged);
     this.charged = 0;
