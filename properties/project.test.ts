@@ -13,6 +13,7 @@ import { BUGS } from './support/bugs.js';
 import { DESIGN_NAMES, DESIGNS, IOCTLS } from '../src/spec/index.js';
 import { IOCTL_NAMES } from '../src/uapi/index.js';
 import { specDoc, SPEC_DOC_PATH } from '../scripts/gen-spec-doc.js';
+import { extractRules, RULES_PATH, rulesSource } from '../scripts/gen-rules.js';
 
 function sources(dir: string): string[] {
   let out: string[] = [];
@@ -46,6 +47,12 @@ describe('layers', () => {
 describe('designs', () => {
   it('docs/spec.md is generated from the design values and is current (npm run docs)', () => {
     expect(readFileSync(SPEC_DOC_PATH, 'utf8')).toBe(specDoc());
+  });
+  it('src/spec/rules.ts lists every rule id written in src/spec and is current (npm run rules)', () => {
+    const { rules, unresolved } = extractRules();
+    expect(unresolved, 'rule-id templates whose prefix cannot be resolved').toEqual([]);
+    expect(rules.size).toBeGreaterThan(250);
+    expect(readFileSync(RULES_PATH, 'utf8')).toBe(rulesSource(rules));
   });
   it('every ioctl of the uapi has a row in the spec dispatcher', () => {
     expect(Object.keys(IOCTLS).sort()).toEqual([...IOCTL_NAMES].sort());
@@ -88,9 +95,23 @@ describe('cli', () => {
   it('check runs one design and prints a summary table; --json prints the same as JSON', () => {
     const r = run('check', '--design', 'iommufd', '--hardware', 'host-pasid-table', '--runs', '5', '--out', mkdtempSync(join(tmpdir(), 'cx-')));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+100%\s+\d+\s+ok$/m);
+    expect(r.out).toMatch(/^iommufd\s+host-pasid-table\s+5\s+\d+\s+100%\s+\d+\/\d+\s+ok$/m);
+    expect(r.out).toMatch(/^coverage iommufd: rules \d+\/\d+ \(\d+ unreached, \d+ known unreachable\), \(ioctl x errno\) \d+\/\d+$/m);
+    expect(r.out).toMatch(/^reach iommufd on host-pasid-table: DMA through a guest stage-1 [\d.]+% \(\d+\/\d+\), unmaps that split /m);
     const j = JSON.parse(run('check', '--design', 'rfc-v1', '--hardware', 'guest-pasid-table', '--runs', '3', '--json').out) as { cells: { design: string; ok: boolean; runs: number }[] };
     expect(j.cells.map((c) => [c.design, c.ok, c.runs])).toEqual([['rfc-v1', true, 3]]);
+  });
+  it('check --coverage lists the unreached rules, each known one with its reason', () => {
+    const r = run('check', '--design', 'iommufd', '--runs', '3', '--coverage', '--out', mkdtempSync(join(tmpdir(), 'cx-')));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ {2}unreached DESTROY\.ok\.device {2}\(known: a DEVICE object is held by its binding driver/m);
+    expect(r.out).toMatch(/^ {2}unreached errno /m);
+  });
+  it('check --memlock, --no-swarm and a bad --memlock', () => {
+    expect(run('check', '--design', 'iommufd', '--hardware', 'host-pasid-table', '--runs', '3', '--memlock', '8', '--no-swarm', '--out', mkdtempSync(join(tmpdir(), 'cx-'))).code).toBe(0);
+    const bad = run('check', '--memlock', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(["ioasid-lab: --memlock takes a whole number >= 1, not '0'"]);
   });
   it('check exits 1 on a broken kernel and prints where the counterexample went; replay of it fails the same way', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cx-'));

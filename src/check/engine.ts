@@ -6,12 +6,14 @@
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
-import type { DesignName, HwKind } from '../uapi/index.js';
+import { HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
-import { DEFAULT_GEN, prologue, recipesFor, type GenConfig, type Recipe } from './generate.js';
+import { DEFAULT_GEN, ENV_RECIPES, prologue, recipesFor, type GenConfig, type Recipe } from './generate.js';
 import { GenModel } from './model.js';
 import { replaySteps } from './replay.js';
 import { minimize } from './shrink.js';
+import { Reach, type ReachFigures } from './reach.js';
+import { configKey, runConfigA, type RunConfig } from './swarm.js';
 import { BINDERS, TRACE_SCHEMA, type Sym, type SymCmd, type Trace, type TraceStep } from './trace.js';
 
 export interface CheckOptions {
@@ -24,8 +26,11 @@ export interface CheckOptions {
   readonly timeLimitMs: number;
   /** bound on the final shrinking pass */
   readonly shrinkLimitMs?: number;
+  /** RLIMIT_MEMLOCK for every run; unset: the default, with a small limit drawn in a share of runs */
   readonly memlockPages?: number;
   readonly gen?: GenConfig;
+  /** swarm testing: each run draws a subset of recipes and argument strategies (default on) */
+  readonly swarm?: boolean;
   /** the kernel under test (tests inject bugs through it) */
   readonly factory?: KernelFactory;
   /** translation probes after every step (slower, catches stale translations nothing DMAs at) */
@@ -45,6 +50,8 @@ export interface CheckStats {
   readonly ms: number;
   /** how often each spec rule id (ioctl x outcome) was reached */
   readonly coverage: ReadonlyMap<string, number>;
+  /** how often the runs got where bugs live (reach.ts) */
+  readonly reach: ReachFigures;
 }
 
 export interface CheckOutcome {
@@ -67,10 +74,16 @@ class Run {
   readonly sides: Sides;
   readonly gen: GenModel;
   readonly steps: TraceStep[] = [];
-  constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; coverage?: Map<string, number> }) {
-    this.sides = startSides(opts.design, opts.hardware, opts.memlockPages, opts.factory);
+  constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; coverage?: Map<string, number>; reach?: Reach }, readonly cfg: Pick<RunConfig, 'memlockPages' | 'fixture'>) {
+    this.sides = startSides(opts.design, opts.hardware, cfg.memlockPages, opts.factory);
     this.gen = new GenModel(this.sides.spec);
-    for (const c of prologue(opts.design, DESIGNS[opts.design].node)) this.exec(c);
+  }
+
+  /** Run the set-up (it may already break a property: a WARN in the fixture's own calls is a finding too). */
+  start() {
+    const { design, hardware } = this.opts;
+    for (const c of prologue(design, DESIGNS[design].node, DESIGNS[design].policy, hardware, this.cfg.fixture)) this.exec(c);
+    return this;
   }
 
   /** Name what a successful step created, so later recipes can pick it. */
@@ -91,7 +104,9 @@ class Run {
     const binders = BINDERS[name];
     const bind: Record<string, Sym> | undefined = binders ? Object.fromEntries(Object.entries(binders).map(([f, kind]) => [f, this.gen.fresh(kind)])) : undefined;
     const st: TraceStep = bind ? { cmd, bind } : { cmd };
+    const before = this.sides.spec;
     const rec = diffStep(this.sides, st, this.steps.length + 1, this.opts.probe ?? true);
+    this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before);
     this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
     this.counters.steps++;
@@ -122,8 +137,8 @@ class StepCommand implements fc.Command<Run, object> {
 }
 
 /** Run one generated command list (the property fast-check checks and shrinks). */
-function runCommands(opts: CheckOptions, counters: { steps: number; executed: number; generated: number; coverage: Map<string, number> }, cmds: Iterable<fc.Command<Run, object>>): Run {
-  const run = new Run(opts, counters);
+function runCommands(opts: CheckOptions, counters: { steps: number; executed: number; generated: number; coverage: Map<string, number>; reach: Reach }, cfg: RunConfig, cmds: Iterable<fc.Command<Run, object>>): Run {
+  const run = new Run(opts, counters, cfg).start();
   const list = [...cmds];
   counters.generated += list.length;
   fc.modelRun(() => ({ model: run, real: {} }), list);
@@ -133,21 +148,34 @@ function runCommands(opts: CheckOptions, counters: { steps: number; executed: nu
 
 export function check(opts: CheckOptions): CheckOutcome {
   const t0 = Date.now();
-  const counters = { steps: 0, executed: 0, generated: 0, runs: 0, coverage: new Map<string, number>() };
-  const arbs = recipesFor(DESIGNS[opts.design].ioctls, opts.gen ?? DEFAULT_GEN).map((a) => a.map((r) => new StepCommand(r)));
-  const prop = fc.property(fc.commands(arbs, { maxCommands: opts.maxCommands, size: 'max' }), (cmds) => {
+  const counters = { steps: 0, executed: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
+  const ioctls = DESIGNS[opts.design].ioctls;
+  const cache = new Map<string, fc.Arbitrary<Iterable<fc.Command<Run, object>>>>();
+  const commandsFor = (cfg: RunConfig) => {
+    const key = configKey(cfg);
+    let a = cache.get(key);
+    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => x.map((r) => new StepCommand(r))), { maxCommands: opts.maxCommands, size: 'max' })));
+    return a;
+  };
+  const runs = runConfigA([...ioctls, ...ENV_RECIPES], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages)
+    .chain((cfg) => commandsFor(cfg).map((cmds) => ({ cfg, cmds })));
+  const prop = fc.property(runs, ({ cfg, cmds }) => {
     counters.runs++;
     opts.onRun?.(counters.runs);
-    runCommands(opts, counters, cmds);
+    runCommands(opts, counters, cfg, cmds);
   });
-  const out = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, interruptAfterTimeLimit: opts.timeLimitMs, markInterruptAsFailure: false });
-  const stats = (): CheckStats => ({ runs: out.numRuns, steps: counters.steps, generated: counters.generated, executed: counters.executed, ms: Date.now() - t0, coverage: counters.coverage });
+  // each hardware kind draws its own traces from one seed (the same traces on both would double no coverage)
+  const seed = (opts.seed + HW_KINDS.indexOf(opts.hardware) * 7919) | 0;
+  const out = fc.check(prop, { numRuns: opts.runs, seed, interruptAfterTimeLimit: opts.timeLimitMs, markInterruptAsFailure: false });
+  const stats = (): CheckStats => ({ runs: out.numRuns, steps: counters.steps, generated: counters.generated, executed: counters.executed, ms: Date.now() - t0, coverage: counters.coverage, reach: counters.reach.figures });
   if (!out.failed || !out.counterexample) return { ok: true, stats: stats() };
   // replay fast-check's shrunk counterexample into a trace, then make it 1-minimal
-  const rerun = new Run(opts, { steps: 0, executed: 0 });
+  const { cfg, cmds } = out.counterexample[0];
+  const rerun = new Run(opts, { steps: 0, executed: 0 }, cfg);
   let violation: Violation | undefined;
   try {
-    for (const c of out.counterexample[0]) c.run(rerun, {});
+    rerun.start();
+    for (const c of cmds) c.run(rerun, {});
     rerun.finish();
   } catch (e) {
     if (!(e instanceof CheckFailure)) throw e;
@@ -158,7 +186,7 @@ export function check(opts: CheckOptions): CheckOutcome {
     const err = out.errorInstance instanceof Error ? (out.errorInstance.stack ?? out.errorInstance.message) : 'unknown failure';
     return { ok: false, stats: stats(), violation: { property: 'internal', step: 0, message: err } };
   }
-  const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(opts.memlockPages === undefined ? {} : { memlockPages: opts.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
+  const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(cfg.memlockPages === undefined ? {} : { memlockPages: cfg.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
   const s0 = Date.now();
   const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), opts.factory);
   // replay the shrunk trace once more: its own failing step and message, and each step's answers for the file

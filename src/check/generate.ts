@@ -1,15 +1,22 @@
 /**
  * Recipes: one fast-check arbitrary per ioctl and environment action (an exhaustive table, so a new ioctl cannot
  * be forgotten). A recipe holds only random choices; at run time it is built against the generation model, so
- * its references name live objects (or, by a tunable share, deliberately bad ones) and its addresses lean on
- * what is mapped. Edge values (0, U64_MAX, misaligned, wrapping lengths) come with their own small weight.
+ * its references name live objects (or, by a tunable share, deliberately bad ones) and its addresses and ranges
+ * are drawn against what is mapped (gen-values.ts). DMA is aimed where translation bugs show: at IOVAs the guest
+ * wrote into a stage-1 through the device that walks it, at area edges and holes of attached devices.
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, U64_MAX, defaultWorld, type DesignName, type EnvName, type IoctlName,
+  DEVICE_NAMES, U64_MAX, defaultWorld, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type DesignName, type EnvName, type HwKind, type HwptDataType, type IoctlName,
 } from '../uapi/index.js';
+import type { Obj, Policy } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
+import {
+  addrA, addrOf, DEFAULT_GEN, shifted, GUEST_IOVA, lenA, PAGE, PASID_TABLE, pasidA, rangeA, rangeOf, S1_ROOT, tableA, u64, type GenConfig,
+} from './gen-values.js';
+
+export { DEFAULT_GEN, type GenConfig } from './gen-values.js';
 
 export type Resolve = (s: Sym) => number | undefined;
 export interface Recipe {
@@ -17,68 +24,56 @@ export interface Recipe {
   readonly build: (m: GenModel, resolve: Resolve) => SymCmd;
 }
 
-export interface GenConfig {
-  /** share of references that are deliberately bad (0..1) */
-  readonly badShare: number;
-  /** share of address/length choices that are edge values (0..1) */
-  readonly edgeShare: number;
-}
-export const DEFAULT_GEN: GenConfig = { badShare: 0.1, edgeShare: 0.1 };
-
-const PAGE = 0x1000n;
 const UVA = 0x100000n;
 
 /** Where the set-up maps user memory, and how much. */
 export const USER_MEM = { uva: UVA, length: 0x10000n } as const;
+/** Further user memory an MMAP adds: small windows, and one 4 MiB window that holds 2 MiB-aligned huge maps. */
+const MMAPS: readonly { uva: bigint; length: bigint }[] = [
+  { uva: 0x20_0000n, length: 0x4000n }, { uva: 0x30_0000n, length: 0x4000n }, { uva: 0x4000_0000n, length: 0x40_0000n },
+];
 
 function refA(g: GenConfig): fc.Arbitrary<Ref> {
   const bad = fc.constantFrom('never' as const, 'destroyed' as const, 'wrong-kind' as const, 'other-fd' as const);
   const badW = Math.round(g.badShare * 100);
   return fc.record({
     pick: fc.nat({ max: 7 }),
-    bad: fc.oneof({ weight: 100 - badW, arbitrary: fc.constant(null) }, { weight: badW, arbitrary: bad }),
+    bad: fc.oneof({ weight: Math.max(0, 100 - badW), arbitrary: fc.constant(null) }, { weight: badW, arbitrary: bad }),
   });
 }
 
-/** An address: a mapped area's start (resolved at build), a small aligned one, or an edge value. */
-type Addr = { readonly area: number } | { readonly at: bigint };
-function addrA(g: GenConfig): fc.Arbitrary<Addr> {
+/** A user VA: inside mmapped memory (the set-up's or a later MMAP's), or an edge value. */
+function uvaA(g: GenConfig): fc.Arbitrary<(m: GenModel) => bigint> {
   const edgeW = Math.round(g.edgeShare * 100);
   return fc.oneof(
-    { weight: 60, arbitrary: fc.nat({ max: 7 }).map((area) => ({ area })) },
-    { weight: 40 - edgeW, arbitrary: fc.integer({ min: 0, max: 31 }).map((k) => ({ at: BigInt(k) * PAGE })) },
-    { weight: edgeW, arbitrary: fc.constantFrom(0n, 0x1001n, 0xfee00000n, 1n << 48n, U64_MAX - 0xfffn, U64_MAX).map((at) => ({ at })) },
-  );
-}
-/** Keep a computed address a u64 (an edge value plus an offset would leave the range). */
-const u64 = (v: bigint): bigint => (v > U64_MAX ? U64_MAX : v);
-
-const addrOf = (m: GenModel, a: Addr): bigint => {
-  if ('at' in a) return a.at;
-  const starts = m.areaStarts();
-  return starts.length > 0 ? starts[a.area % starts.length]! : PAGE * BigInt(a.area + 1); // length > 0
-};
-
-function lenA(g: GenConfig): fc.Arbitrary<bigint> {
-  const edgeW = Math.round(g.edgeShare * 100);
-  return fc.oneof(
-    { weight: 100 - edgeW, arbitrary: fc.constantFrom(PAGE, 2n * PAGE, 4n * PAGE) },
-    { weight: edgeW, arbitrary: fc.constantFrom(0n, 0x800n, U64_MAX, 1n << 47n) },
+    { weight: Math.max(1, 64 - edgeW), arbitrary: fc.integer({ min: 0, max: 12 }).map((k) => () => UVA + BigInt(k) * PAGE) },
+    // user memory that is not mmapped (pinning it fails, once a domain needs it) or not page aligned
+    { weight: 6, arbitrary: fc.constantFrom(0x7000_0000n, UVA + 0x800n).map((v) => () => v) },
+    { weight: 30, arbitrary: fc.record({ r: fc.nat({ max: 7 }), k: fc.nat({ max: 3 }) }).map(({ r, k }) => (m: GenModel) => {
+      const mem = m.state.userMem;
+      return mem.length === 0 ? UVA : mem[r % mem.length]!.start + BigInt(k) * PAGE; // length > 0
+    }) },
+    { weight: Math.max(1, edgeW), arbitrary: fc.constantFrom(UVA + 0x800n, 0x7000_0000n, U64_MAX - 0xfffn).map((v) => () => v) },
   );
 }
 
-function uvaA(g: GenConfig): fc.Arbitrary<bigint> {
-  const edgeW = Math.round(g.edgeShare * 100);
-  return fc.oneof(
-    { weight: 100 - edgeW, arbitrary: fc.integer({ min: 0, max: 12 }).map((k) => UVA + BigInt(k) * PAGE) },
-    { weight: edgeW, arbitrary: fc.constantFrom(UVA + 0x800n, 0x7000_0000n, U64_MAX - 0xfffn) },
-  );
+/** A guest-physical page: one the parent maps (so the stage-1 walk completes), or a fixed low one. */
+const gpaA = fc.record({ mapped: fc.boolean(), k: fc.nat({ max: 63 }), low: fc.constantFrom(0n, PAGE, 2n * PAGE, 0x8000n) }).map((x) => (m: GenModel) => {
+  const pages = m.stage2Pages();
+  return x.mapped && pages.length > 0 ? pages[x.k % pages.length]! : x.low; // length > 0
+});
+/** MAP/COPY flags: read-write mostly, one-way sometimes, and (in the edge share) no permission or an unknown bit. */
+function mapFlagsA(g: GenConfig): fc.Arbitrary<number> {
+  const edgeW = Math.round(g.edgeShare * 50);
+  return fc.oneof({ weight: 100 - edgeW, arbitrary: fc.constantFrom(6, 6, 6, 7, 2, 4) }, { weight: edgeW, arbitrary: fc.constantFrom(0, 0x40) });
 }
 
-const gpaA = fc.constantFrom(0n, PAGE, 2n * PAGE, 0x8000n);
-const tableA = fc.constantFrom(0x2000n, 0x3000n);
-const pasidA = fc.option(fc.constantFrom(1, 2), { nil: null, freq: 2 });
-const mapFlagsA = fc.constantFrom(6, 6, 6, 7, 2, 4, 0, 0x40);
+/** A `__reserved` field or a flags word's unknown bits: 0, or (in the edge share) a non-zero value. */
+function resvA(g: GenConfig, nonzero: number): fc.Arbitrary<number> {
+  const edgeW = Math.round(g.edgeShare * 50);
+  return fc.oneof({ weight: 100 - edgeW, arbitrary: fc.constant(0) }, { weight: edgeW, arbitrary: fc.constant(nonzero) });
+}
+const DATA_TYPES: readonly HwptDataType[] = ['IOMMU_HWPT_DATA_NONE', 'IOMMU_HWPT_DATA_VTD_S1', 'IOMMU_HWPT_DATA_ARM_SMMUV3'];
 
 type RecipeArbs = { readonly [N in IoctlName | EnvName]: (g: GenConfig) => fc.Arbitrary<Recipe> };
 
@@ -96,98 +91,172 @@ const DEVICE_PATHS = defaultWorld().devices.map((d) => d.path);
 export const RECIPES: RecipeArbs = {
   OPEN: () => recipe('OPEN', fc.nat({ max: 9 }), (k, m) => ({ env: 'OPEN', path: k < 3 ? m.state.design.node : k < 9 ? DEVICE_PATHS[k % DEVICE_PATHS.length]! : '/dev/null' })), // modulo length
   CLOSE: (g) => recipe('CLOSE', refA(g), (f, m) => ({ env: 'CLOSE', fd: m.fd('any', f) })),
-  MMAP: () => recipe('MMAP', fc.nat({ max: 3 }), (k) => ({ env: 'MMAP', uva: UVA + 0x10000n * BigInt(k + 1), length: 0x4000n })),
-  DMA: (g) => recipe('DMA', fc.record({ dev: fc.constantFrom(...DEVICE_NAMES), attached: fc.nat({ max: 3 }), p: fc.nat({ max: 3 }), a: addrA(g), w: fc.boolean(), off: fc.constantFrom(0n, 0x10n) }), (x, m) => {
-    const ps = m.pasids();
-    // mostly a device that is attached somewhere: that is whose DMA fills the IOTLB
-    const on = [...new Set(m.state.attachments.map((a) => a.dev))];
-    const dev = x.attached > 0 && on.length > 0 ? on[x.attached % on.length]! : x.dev; // length > 0
-    return { env: 'DMA', dev, pasid: x.p === 0 || ps.length === 0 ? null : ps[x.p % ps.length]!, iova: u64(addrOf(m, x.a) + x.off), access: x.w ? 'write' : 'read' }; // length > 0
+  MMAP: (g) => recipe('MMAP', fc.record({ k: fc.nat({ max: MMAPS.length - 1 }), bad: resvA(g, 1) }), ({ k, bad }) => {
+    const r = MMAPS[k]!; // k < length
+    return { env: 'MMAP', uva: r.uva + (bad && k === 0 ? 0x800n : 0n), length: bad && k !== 0 ? 0n : r.length }; // misaligned, or empty
   }),
-  GUEST_WRITE_PGTABLE: () => recipe('GUEST_WRITE_PGTABLE', fc.record({ t: tableA, v: fc.integer({ min: 0, max: 3 }), g: fc.option(gpaA, { nil: null }) }), (x) => ({ env: 'GUEST_WRITE_PGTABLE', table: x.t, iova: 0x200000n + BigInt(x.v) * PAGE, gpa: x.g })),
-  GUEST_WRITE_PASID_TABLE: () => recipe('GUEST_WRITE_PASID_TABLE', fc.record({ t: tableA, p: fc.constantFrom(0, 1, 2), r: fc.option(tableA, { nil: null }) }), (x) => ({ env: 'GUEST_WRITE_PASID_TABLE', table: 0x4000n, pasid: x.p, pgtable: x.r ?? null })),
+  DMA: (g) => recipe('DMA', fc.record({ aim: fc.nat({ max: 9 }), dev: fc.constantFrom(...DEVICE_NAMES), k: fc.nat({ max: 7 }), p: fc.nat({ max: 3 }), a: addrA(g), w: fc.boolean(), off: fc.constantFrom(0n, 0n, 0x10n, 0xfffn) }), (x, m) => {
+    const access = x.w ? ('write' as const) : ('read' as const);
+    // half the DMAs go through a guest stage-1 when there is one, at an IOVA the guest wrote: where nested IOTLB entries are made
+    const nested = m.nestedRoutes();
+    if (x.aim < 5 && nested.length > 0) {
+      const r = nested[x.k % nested.length]!; // length > 0
+      const mine = m.stage1IovasOf(r.dev, r.pasid);
+      const guest = mine.length > 0 ? mine : m.guestIovas();
+      const iova = guest.length > 0 && x.p > 0 ? guest[x.k % guest.length]! : GUEST_IOVA + BigInt(x.p) * PAGE; // length > 0
+      return { env: 'DMA', dev: r.dev, pasid: r.pasid, iova: iova + x.off, access };
+    }
+    // mostly a device that is attached somewhere (whose DMA fills the IOTLB), at area edges and holes
+    const on = m.attachedDevs();
+    const ps = m.pasids();
+    const dev = x.aim < 8 && on.length > 0 ? on[x.k % on.length]! : x.dev; // length > 0
+    return { env: 'DMA', dev, pasid: x.p === 0 || ps.length === 0 ? null : ps[x.p % ps.length]!, iova: u64(addrOf(m, x.a) + x.off), access }; // length > 0
+  }),
+  // the guest writes mostly into tables a stage-1 context reads (as a guest kernel does), else anywhere
+  GUEST_WRITE_PGTABLE: () => recipe('GUEST_WRITE_PGTABLE', fc.record({ t: tableA, live: fc.nat({ max: 3 }), v: fc.integer({ min: 0, max: 3 }), g: fc.option(gpaA, { nil: null, freq: 5 }) }), (x, m) => {
+    const roots = m.stage1Roots().pgtables;
+    const table = x.live > 0 && roots.length > 0 ? roots[x.live % roots.length]! : x.t; // length > 0
+    return { env: 'GUEST_WRITE_PGTABLE', table, iova: GUEST_IOVA + BigInt(x.v) * PAGE, gpa: x.g === null ? null : x.g(m) };
+  }),
+  GUEST_WRITE_PASID_TABLE: () => recipe('GUEST_WRITE_PASID_TABLE', fc.record({ live: fc.nat({ max: 3 }), p: fc.constantFrom(0, 0, 1, 2), r: fc.option(tableA, { nil: null, freq: 4 }) }), (x, m) => {
+    const roots = m.stage1Roots().pasidTables;
+    const table = x.live > 0 && roots.length > 0 ? roots[x.live % roots.length]! : PASID_TABLE; // length > 0
+    return { env: 'GUEST_WRITE_PASID_TABLE', table, pasid: x.p, pgtable: x.r ?? null };
+  }),
 
   IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device') }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, x.k, x.o);
     return { ioctl: 'IOMMU_DESTROY', fd, id };
   }),
   IOMMU_IOAS_ALLOC: (g) => recipe('IOMMU_IOAS_ALLOC', fc.record({ f: refA(g), flags: fc.constantFrom(0, 0, 0, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
-  IOMMU_IOAS_ALLOW_IOVAS: (g) => recipe('IOMMU_IOAS_ALLOW_IOVAS', fc.record({ f: refA(g), o: refA(g), rs: fc.array(fc.record({ start: addrA(g), n: lenA(g) }), { maxLength: 2 }) }), (x, m, res) => {
+  IOMMU_IOAS_ALLOW_IOVAS: (g) => recipe('IOMMU_IOAS_ALLOW_IOVAS', fc.record({ f: refA(g), o: refA(g), rs: fc.array(fc.record({ start: addrA(g), n: lenA(g) }), { maxLength: 2 }), resv: resvA(g, 1) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
     const allowed_iovas = x.rs.map((r) => { const start = addrOf(m, r.start); const last = start + r.n - 1n; return { start, last: last > U64_MAX ? U64_MAX : last }; });
-    return { ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: id, __reserved: 0, allowed_iovas };
+    return { ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: id, __reserved: x.resv, allowed_iovas };
   }),
-  IOMMU_IOAS_COPY: (g) => recipe('IOMMU_IOAS_COPY', fc.record({ f: refA(g), d: refA(g), s: refA(g), src: addrA(g), dst: fc.option(addrA(g), { nil: null }), n: lenA(g), flags: mapFlagsA }), (x, m, res) => {
+  IOMMU_IOAS_COPY: (g) => recipe('IOMMU_IOAS_COPY', fc.record({ f: refA(g), d: refA(g), s: refA(g), src: rangeA(g), dst: fc.option(addrA(g), { nil: null, freq: 2 }), top: resvA(g, 1), shift: fc.boolean(), flags: mapFlagsA(g) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const file = m.tableOf(fd, res);
-    const fixed = x.dst === null ? 0 : 1;
-    return { ioctl: 'IOMMU_IOAS_COPY', fd, flags: (x.flags & ~1) | fixed, dst_ioas_id: m.obj('ioas', file, x.d), src_ioas_id: m.obj('ioas', file, x.s), length: x.n, dst_iova: x.dst === null ? 0n : u64(addrOf(m, x.dst) + 0x100000n), src_iova: addrOf(m, x.src) };
+    const fixed = x.dst === null && x.top === 0 ? 0 : 1;
+    // half the copies go from an IOAS without a domain (nothing pinned yet) into one with a domain: the copy then
+    // pins, aligns and charges what the first map never had to (QEMU keeps such staging copies across IOASes)
+    const domain = (o: Obj) => m.hasDomain(o);
+    const staged = x.s.pick % 2 === 0;
+    const src_ioas_id = m.obj('ioas', file, x.s, staged ? (o) => !domain(o) && 'areas' in o && o.areas.length > 0 : (o) => 'areas' in o && o.areas.length > 0);
+    const dst_ioas_id = m.obj('ioas', file, x.d, staged ? domain : undefined);
+    const { iova, length } = rangeOf(m, m.areasOf(file, src_ioas_id, res), x.src);
+    // in the edge share, the top page of the IOVA space: a destination a multi-page copy cannot fit below 2^64
+    const dst_iova = x.top !== 0 ? U64_MAX - (PAGE - 1n) : x.dst === null ? 0n : shifted(m, x.dst, x.shift ? 0x100000n : 0n);
+    return { ioctl: 'IOMMU_IOAS_COPY', fd, flags: (x.flags & ~1) | fixed, dst_ioas_id, src_ioas_id, length, dst_iova, src_iova: iova };
   }),
-  IOMMU_IOAS_IOVA_RANGES: (g) => recipe('IOMMU_IOAS_IOVA_RANGES', fc.record({ f: refA(g), o: refA(g), n: fc.constantFrom(0, 1, 4, 8) }), (x, m, res) => {
+  IOMMU_IOAS_IOVA_RANGES: (g) => recipe('IOMMU_IOAS_IOVA_RANGES', fc.record({ f: refA(g), o: refA(g), n: fc.constantFrom(0, 1, 4, 8), resv: resvA(g, 1) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    return { ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: id, num_iovas: x.n, __reserved: 0 };
+    return { ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: id, num_iovas: x.n, __reserved: x.resv };
   }),
-  IOMMU_IOAS_MAP: (g) => recipe('IOMMU_IOAS_MAP', fc.record({ f: refA(g), o: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 4 }), n: lenA(g), u: uvaA(g), flags: mapFlagsA }), (x, m, res) => {
+  IOMMU_IOAS_MAP: (g) => recipe('IOMMU_IOAS_MAP', fc.record({ f: refA(g), o: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 4 }), shift: fc.boolean(), n: lenA(g), u: uvaA(g), flags: mapFlagsA(g) }), (x, m, res) => {
+    // a third of the maps go to an IOAS without a domain yet: what a later attach, HWPT_ALLOC or copy must check
+    const fd = m.fd('ctx', x.f);
+    const id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 3 === 0 ? (o) => !m.hasDomain(o) : undefined);
+    const iova = x.iova === null ? 0n : shifted(m, x.iova, x.shift ? 0x10000n : 0n);
+    return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va: x.u(m), length: x.n, iova };
+  }),
+  IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), r: rangeA(g), all: fc.nat({ max: 9 }) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    const iova = x.iova === null ? 0n : u64(addrOf(m, x.iova) + 0x10000n);
-    return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va: x.u, length: x.n, iova };
+    if (x.all === 0) return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova: 0n, length: U64_MAX }; // everything
+    const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), x.r);
+    return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
   }),
-  IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), a: addrA(g), n: fc.oneof(lenA(g), fc.constant(U64_MAX)) }), (x, m, res) => {
-    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    const iova = x.n === U64_MAX ? 0n : addrOf(m, x.a);
-    return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length: x.n };
-  }),
-  IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({ f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4), data: fc.option(fc.record({ t: fc.constantFrom('IOMMU_HWPT_DATA_VTD_S1' as const, 'IOMMU_HWPT_DATA_ARM_SMMUV3' as const), root: tableA }), { nil: null }) }), (x, m, res) => {
+  IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({
+    f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4),
+    // data_type and data are drawn independently in a share of calls (a type without data, data without a type)
+    free: fc.nat({ max: 4 }), t: fc.constantFrom(...DATA_TYPES), withData: fc.boolean(), root: tableA, unknown: resvA(g, 0x10), resv: resvA(g, 1),
+  }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const file = m.tableOf(fd, res);
-    const native = m.state.world.hw === 'host-pasid-table' ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const);
-    const data = x.onHwpt ? (x.data ?? { t: native, root: 0x2000n }) : null;
+    const host = m.state.world.hw === 'host-pasid-table';
+    const native = host ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const);
+    // a nested HWPT needs a NEST_PARENT parent: with none yet, most draws make that parent first
+    const isParent = (o: Obj) => o.kind === 'hwpt_paging' && o.nestParent;
+    const noParent = !Object.values(m.state.objects).some(isParent);
+    const onHwpt = x.onHwpt && !(noParent && x.p.bad === null && x.free > 0);
+    const flags = x.onHwpt && !onHwpt ? IOMMU_HWPT_ALLOC_NEST_PARENT : x.flags;
+    const consistent = x.free > 0;
+    const data_type = consistent ? (onHwpt ? native : 'IOMMU_HWPT_DATA_NONE') : x.t;
+    // the stage-1 root: a page table (VT-d), or the guest's CD / PASID table (SMMUv3, AMD)
+    const data = (consistent ? onHwpt : x.withData) ? { pgtbl_addr: host || !consistent ? x.root : PASID_TABLE } : null;
+    // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
+    const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
     return {
-      ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: x.onHwpt ? x.flags & 12 : x.flags, dev_id: m.obj('device', file, x.d), pt_id: m.obj(x.onHwpt ? 'hwpt_paging' : 'ioas', file, x.p),
-      __reserved: 0, data_type: data ? data.t : 'IOMMU_HWPT_DATA_NONE', data: data ? { pgtbl_addr: data.root } : null, fault_id: 0,
+      ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: (onHwpt ? flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT & 12 : flags) | x.unknown, dev_id: m.obj('device', file, x.d), pt_id,
+      __reserved: x.resv, data_type, data, fault_id: 0,
     };
   }),
-  IOMMU_HWPT_INVALIDATE: (g) => recipe('IOMMU_HWPT_INVALIDATE', fc.record({ f: refA(g), o: refA(g), all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m, res) => {
+  IOMMU_HWPT_INVALIDATE: (g) => recipe('IOMMU_HWPT_INVALIDATE', fc.record({
+    f: refA(g), o: refA(g), n: fc.constantFrom(1, 1, 1, 2, 0), all: fc.boolean(), v: fc.nat({ max: 3 }), pages: fc.constantFrom(1n, 1n, 2n, 4n), foreign: resvA(g, 1), resv: resvA(g, 1),
+  }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'hwpt_nested', x.o);
-    const data_type = m.state.world.hw === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
-    return { ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: id, data_type, entries: [x.all ? { scope: 'all' } : { scope: 'range', addr: 0x200000n + BigInt(x.v) * PAGE, npages: 1n }], __reserved: 0 };
+    const native = m.state.world.hw === 'host-pasid-table';
+    // the other hardware's format in the edge share: EINVAL.data_type; no entries: the data_type probe
+    const data_type = native === (x.foreign === 0) ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+    const entry = (k: number) => (x.all ? { scope: 'all' as const } : { scope: 'range' as const, addr: GUEST_IOVA + BigInt((x.v + k) % 4) * PAGE, npages: x.pages });
+    return { ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: id, data_type, entries: Array.from({ length: x.n }, (_, k) => entry(k)), __reserved: x.resv };
   }),
-  VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.fd('device', x.d), flags: 0, iommufd: m.fd('ctx', x.f) })),
-  VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA }), (x, m, res) => {
-    const fd = m.fd('device', x.d);
-    return { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: x.pasid === null ? 0 : 1, pt_id: m.obj(x.k, m.tableOf(fd, res), x.p), pasid: x.pasid ?? 0 };
+  VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
+    const fd = x.replace ? m.deviceFdOf(m.attachedDevs(), x.d) ?? m.fd('device', x.d) : m.fd('device', x.d); // half are replaces
+    // a target the device is not on already (a replace that changes something), nested HWPTs first
+    const on = m.targetsOf(fd, res);
+    const file = m.tableOf(fd, res);
+    // a nested HWPT nobody is attached to yet draws half the attaches: that is how DMA reaches a guest stage-1
+    const idle = (o: Obj) => o.kind === 'hwpt_nested' && !m.state.attachments.some((a) => a.ctx === `${o.file}:${o.id}`);
+    const kind: Kind = x.p.bad === null && ((x.pasid !== null && x.p.pick % 4 !== 3) || (x.p.pick % 2 === 0 && Object.values(m.state.objects).some((o) => o.file === file && idle(o)))) ? 'hwpt' : x.k;
+    // a PASID attach wants a PASID-capable HWPT (ALLOC_PASID); a RID attach, one the device is not on
+    const pasidCompat = (o: Obj) => (o.kind === 'hwpt_paging' || o.kind === 'hwpt_nested') && o.pasid;
+    const prefer = x.pasid !== null && x.p.pick % 4 !== 3 ? pasidCompat : (o: Obj) => !on.has(`${o.file}:${o.id}`) && (kind !== 'hwpt' || idle(o) || x.p.pick % 4 === 1);
+    return { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: (x.pasid === null ? 0 : 1) | x.unknown, pt_id: m.obj(kind, file, x.p, prefer), pasid: x.pasid ?? 0 };
   }),
-  VFIO_DEVICE_DETACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_DETACH_IOMMUFD_PT', fc.record({ d: refA(g), pasid: pasidA }), (x, m) => ({ ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0 })),
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_DETACH_IOMMUFD_PT', fc.record({ d: refA(g), pasid: pasidA, unknown: resvA(g, 2) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd: m.fd('device', x.d), flags: (x.pasid === null ? 0 : 1) | x.unknown, pasid: x.pasid ?? 0 })),
 
   IOASID_ALLOC: (g) => recipe('IOASID_ALLOC', refA(g), (f, m) => ({ ioctl: 'IOASID_ALLOC', fd: m.fd('ctx', f) })),
   IOASID_FREE: (g) => recipe('IOASID_FREE', fc.record({ f: refA(g), o: refA(g) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
     return { ioctl: 'IOASID_FREE', fd, ioasid: id };
   }),
-  IOASID_REGISTER_MEMORY: (g) => recipe('IOASID_REGISTER_MEMORY', fc.record({ f: refA(g), u: uvaA(g), n: lenA(g) }), (x, m) => ({ ioctl: 'IOASID_REGISTER_MEMORY', fd: m.fd('ctx', x.f), vaddr: x.u, size: x.n })),
-  IOASID_UNREGISTER_MEMORY: (g) => recipe('IOASID_UNREGISTER_MEMORY', fc.record({ f: refA(g), u: uvaA(g), n: lenA(g) }), (x, m) => ({ ioctl: 'IOASID_UNREGISTER_MEMORY', fd: m.fd('ctx', x.f), vaddr: x.u, size: x.n })),
-  IOASID_MAP_DMA: (g) => recipe('IOASID_MAP_DMA', fc.record({ f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), n: lenA(g), u: uvaA(g), gpa: gpaA, flags: fc.constantFrom(3, 3, 1, 2, 0) }), (x, m, res) => {
+  IOASID_REGISTER_MEMORY: (g) => recipe('IOASID_REGISTER_MEMORY', fc.record({ f: refA(g), u: uvaA(g), n: lenA(g) }), (x, m) => ({ ioctl: 'IOASID_REGISTER_MEMORY', fd: m.fd('ctx', x.f), vaddr: x.u(m), size: x.n })),
+  IOASID_UNREGISTER_MEMORY: (g) => recipe('IOASID_UNREGISTER_MEMORY', fc.record({ f: refA(g), u: uvaA(g), n: lenA(g), k: fc.nat({ max: 7 }) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    // half the time exactly a range this FD registered (the only way an unregister succeeds)
+    const file = m.tableOf(fd, res);
+    const f = file === undefined ? undefined : m.state.files[file];
+    const regs = f?.kind === 'ioasid' ? f.registrations : [];
+    const r = x.k % 2 === 0 && regs.length > 0 ? regs[(x.k >> 1) % regs.length]! : null; // length > 0
+    return { ioctl: 'IOASID_UNREGISTER_MEMORY', fd, vaddr: r ? r.start : x.u(m), size: r ? r.last - r.start + 1n : x.n };
+  }),
+  IOASID_MAP_DMA: (g) => recipe('IOASID_MAP_DMA', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), shift: fc.boolean(), n: lenA(g), u: uvaA(g), gpa: gpaA, flags: fc.constantFrom(3, 3, 1, 2, 0) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const single = m.state.design.policy.fdModel === 'per-ioasid';
-    const id = single ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
-    return { ioctl: 'IOASID_MAP_DMA', fd, ioasid: id, flags: x.flags, vaddr: x.child ? x.gpa : x.u, iova: u64(addrOf(m, x.a) + 0x10000n), size: x.n };
+    const id = single ? x.nz : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
+    return { ioctl: 'IOASID_MAP_DMA', fd, ioasid: id, flags: x.flags, vaddr: x.child ? x.gpa(m) : x.u(m), iova: shifted(m, x.a, x.shift ? 0x10000n : 0n), size: x.n };
   }),
-  IOASID_UNMAP_DMA: (g) => recipe('IOASID_UNMAP_DMA', fc.record({ f: refA(g), o: refA(g), child: fc.boolean(), a: addrA(g), n: lenA(g) }), (x, m, res) => {
+  IOASID_UNMAP_DMA: (g) => recipe('IOASID_UNMAP_DMA', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g), child: fc.boolean(), r: rangeA(g) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
-    const id = m.state.design.policy.fdModel === 'per-ioasid' ? 0 : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
-    return { ioctl: 'IOASID_UNMAP_DMA', fd, ioasid: id, iova: addrOf(m, x.a), size: x.n };
+    const single = m.state.design.policy.fdModel === 'per-ioasid';
+    const id = single ? x.nz : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
+    // fd-per-ioasid: the FD is the ioasid, object 1 of its own table
+    const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), single ? 1 : id, res), x.r);
+    return { ioctl: 'IOASID_UNMAP_DMA', fd, ioasid: id, iova, size: length };
   }),
-  IOASID_CREATE_NESTING: (g) => recipe('IOASID_CREATE_NESTING', fc.record({ f: refA(g), o: refA(g) }), (x, m, res) => {
+  IOASID_CREATE_NESTING: (g) => recipe('IOASID_CREATE_NESTING', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    return { ioctl: 'IOASID_CREATE_NESTING', fd, parent_ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? 0 : id };
+    return { ioctl: 'IOASID_CREATE_NESTING', fd, parent_ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id };
   }),
-  IOASID_BIND_PGTABLE: (g) => recipe('IOASID_BIND_PGTABLE', fc.record({ f: refA(g), o: refA(g), t: tableA, native: fc.boolean() }), (x, m, res) => {
+  IOASID_BIND_PGTABLE: (g) => recipe('IOASID_BIND_PGTABLE', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g), t: tableA, native: fc.boolean() }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
-    return { ioctl: 'IOASID_BIND_PGTABLE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? 0 : id, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
+    return { ioctl: 'IOASID_BIND_PGTABLE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
   }),
-  IOASID_UNBIND_PGTABLE: (g) => recipe('IOASID_UNBIND_PGTABLE', fc.record({ f: refA(g), o: refA(g) }), (x, m, res) => {
+  IOASID_UNBIND_PGTABLE: (g) => recipe('IOASID_UNBIND_PGTABLE', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
-    return { ioctl: 'IOASID_UNBIND_PGTABLE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? 0 : id };
+    return { ioctl: 'IOASID_UNBIND_PGTABLE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id };
   }),
   IOASID_BIND_PASID_TABLE: (g) => recipe('IOASID_BIND_PASID_TABLE', fc.record({ f: refA(g), o: refA(g), native: fc.boolean() }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
@@ -197,33 +266,33 @@ export const RECIPES: RecipeArbs = {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
     return { ioctl: 'IOASID_UNBIND_PASID_TABLE', fd, ioasid: id };
   }),
-  IOASID_INVALIDATE_CACHE: (g) => recipe('IOASID_INVALIDATE_CACHE', fc.record({ f: refA(g), o: refA(g), all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m, res) => {
+  IOASID_INVALIDATE_CACHE: (g) => recipe('IOASID_INVALIDATE_CACHE', fc.record({ nz: resvA(g, 1), f: refA(g), o: refA(g), all: fc.boolean(), v: fc.nat({ max: 3 }), size: resvA(g, 0x800) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
-    return { ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? 0 : id, granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: 0x200000n + BigInt(x.v) * PAGE, size: PAGE } };
+    return { ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id, granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: GUEST_IOVA + BigInt(x.v) * PAGE, size: x.size === 0 ? PAGE : BigInt(x.size) } };
   }),
-  VFIO_BIND_IOASID_FD: (g) => recipe('VFIO_BIND_IOASID_FD', fc.record({ d: refA(g), f: refA(g) }), (x, m) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: m.fd('device', x.d), ioasid_fd: m.fd('ctx', x.f) })),
+  VFIO_BIND_IOASID_FD: (g) => recipe('VFIO_BIND_IOASID_FD', fc.record({ d: refA(g), f: refA(g) }), (x, m) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), ioasid_fd: m.fd('ctx', x.f) })),
   VFIO_UNBIND_IOASID_FD: (g) => recipe('VFIO_UNBIND_IOASID_FD', refA(g), (d, m) => ({ ioctl: 'VFIO_UNBIND_IOASID_FD', fd: m.fd('device', d) })),
-  VFIO_ATTACH_IOASID: (g) => recipe('VFIO_ATTACH_IOASID', fc.record({ d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
+  VFIO_ATTACH_IOASID: (g) => recipe('VFIO_ATTACH_IOASID', fc.record({ unknown: resvA(g, 2), d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
     const fd = m.fd('device', x.d);
     const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
-    return { ioctl: 'VFIO_ATTACH_IOASID', fd, ioasid, flags: x.pasid === null ? 0 : 1, user_pasid: x.pasid ?? 0 };
+    return { ioctl: 'VFIO_ATTACH_IOASID', fd, ioasid, flags: (x.pasid === null ? 0 : 1) | x.unknown, user_pasid: x.pasid ?? 0 };
   }),
-  VFIO_DETACH_IOASID: (g) => recipe('VFIO_DETACH_IOASID', fc.record({ d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
+  VFIO_DETACH_IOASID: (g) => recipe('VFIO_DETACH_IOASID', fc.record({ unknown: resvA(g, 2), d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
     const fd = m.fd('device', x.d);
     const ioasid = m.state.design.policy.fdModel === 'per-ioasid' ? m.fd('ctx', x.o) : m.obj(x.child ? 'ioasid_child' : 'ioas', m.tableOf(fd, res), x.o);
-    return { ioctl: 'VFIO_DETACH_IOASID', fd, ioasid, flags: x.pasid === null ? 0 : 1, user_pasid: x.pasid ?? 0 };
+    return { ioctl: 'VFIO_DETACH_IOASID', fd, ioasid, flags: (x.pasid === null ? 0 : 1) | x.unknown, user_pasid: x.pasid ?? 0 };
   }),
-  VFIO_DEVICE_BIND_PGTABLE: (g) => recipe('VFIO_DEVICE_BIND_PGTABLE', fc.record({ d: refA(g), o: refA(g), pasid: pasidA, t: tableA, native: fc.boolean() }), (x, m, res) => {
+  VFIO_DEVICE_BIND_PGTABLE: (g) => recipe('VFIO_DEVICE_BIND_PGTABLE', fc.record({ unknown: resvA(g, 2), d: refA(g), o: refA(g), pasid: pasidA, t: tableA, native: fc.boolean() }), (x, m, res) => {
     const fd = m.fd('device', x.d);
-    return { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
+    return { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), flags: (x.pasid === null ? 0 : 1) | x.unknown, pasid: x.pasid ?? 0, format: nativeFormat(m, x.native), pgtbl_addr: x.t };
   }),
-  VFIO_DEVICE_UNBIND_PGTABLE: (g) => recipe('VFIO_DEVICE_UNBIND_PGTABLE', fc.record({ d: refA(g), pasid: pasidA }), (x, m) => ({ ioctl: 'VFIO_DEVICE_UNBIND_PGTABLE', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0 })),
+  VFIO_DEVICE_UNBIND_PGTABLE: (g) => recipe('VFIO_DEVICE_UNBIND_PGTABLE', fc.record({ unknown: resvA(g, 2), d: refA(g), pasid: pasidA }), (x, m) => ({ ioctl: 'VFIO_DEVICE_UNBIND_PGTABLE', fd: m.fd('device', x.d), flags: (x.pasid === null ? 0 : 1) | x.unknown, pasid: x.pasid ?? 0 })),
   VFIO_DEVICE_BIND_PASID_TABLE: (g) => recipe('VFIO_DEVICE_BIND_PASID_TABLE', fc.record({ d: refA(g), o: refA(g), native: fc.boolean() }), (x, m, res) => {
     const fd = m.fd('device', x.d);
     return { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), format: nativeFormat(m, x.native), pasid_table_addr: 0x4000n };
   }),
-  VFIO_DEVICE_INVALIDATE_CACHE: (g) => recipe('VFIO_DEVICE_INVALIDATE_CACHE', fc.record({ d: refA(g), pasid: pasidA, all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m) => ({
-    ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd: m.fd('device', x.d), flags: x.pasid === null ? 0 : 1, pasid: x.pasid ?? 0,
+  VFIO_DEVICE_INVALIDATE_CACHE: (g) => recipe('VFIO_DEVICE_INVALIDATE_CACHE', fc.record({ unknown: resvA(g, 2), d: refA(g), pasid: pasidA, all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m) => ({
+    ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd: m.fd('device', x.d), flags: (x.pasid === null ? 0 : 1) | x.unknown, pasid: x.pasid ?? 0,
     granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: 0x200000n + BigInt(x.v) * PAGE, size: PAGE },
   })),
 };
@@ -235,38 +304,93 @@ function nativeFormat(m: GenModel, native: boolean) {
 
 /** How often each recipe is drawn: the state-building ones more. */
 const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
-  DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 3,
-  IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 3, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
-  VFIO_DEVICE_BIND_PGTABLE: 2, IOMMU_HWPT_INVALIDATE: 2, IOASID_INVALIDATE_CACHE: 2, VFIO_DEVICE_INVALIDATE_CACHE: 2,
-  IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2,
+  DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
+  IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
+  VFIO_DEVICE_BIND_PGTABLE: 2, IOMMU_HWPT_INVALIDATE: 2, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 2, VFIO_DEVICE_INVALIDATE_CACHE: 2,
+  IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3,
 };
 
-/** The recipes of one design: its ioctls plus the environment actions, weighted. */
-export function recipesFor(ioctls: readonly IoctlName[], g: GenConfig = DEFAULT_GEN): fc.Arbitrary<Recipe>[] {
-  const names = [...ioctls, 'OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'] as (IoctlName | EnvName)[];
+/** The environment actions every design's traces draw from, beside its ioctls. */
+export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'];
+
+/** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */
+export function recipesFor(ioctls: readonly IoctlName[], g: GenConfig = DEFAULT_GEN, only?: ReadonlySet<IoctlName | EnvName>): fc.Arbitrary<Recipe>[] {
+  const names = [...ioctls, ...ENV_RECIPES].filter((n) => only === undefined || only.has(n));
   return names.flatMap((n) => Array.from({ length: WEIGHT[n] ?? 1 }, () => RECIPES[n](g)));
 }
 
+/** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
+export type Fixture = 'plain' | 'nested';
+
 /**
- * The set-up every generated trace starts from (a selftest fixture), so random commands meet live objects: the
- * design's node ($fd1), three device FDs ($fd2..$fd4) bound to it, user memory, one address space ($ioas1 /
- * $ioasid1, or the ioasid FD itself) with dev1 attached. Symbols follow the order in which the run binds them.
+ * The set-up every generated trace starts from (a selftest fixture, and what a VMM does at VM start), so random
+ * commands meet live objects: the design's node ($fd1) and the four device FDs ($fd2..$fd5; dev4 is dev3's group
+ * sibling), user memory, one address space ($ioas1 / $ioasid1, or the ioasid FD itself) with dev1 attached and
+ * guest RAM mapped at IOVA 0 (the VM's stage-2: guest tables and the pages they point at are reachable through it
+ * once a guest stage-1 is nested on it), and on iommufd a second, empty IOAS ($ioas2: no domain yet).
+ * Variants (the selftests' FIXTURE_VARIANTs):
+ * - `plain`: dev1..dev3 bound, dev4 left unbound for the random phase, and a second VM's node open ($fd6), so
+ *   binding the group sibling elsewhere, and every cross-FD reference, has a target;
+ * - `nested`: every device bound, and a guest stage-1 on the stage-2 with dev2 translated through it, in whatever
+ *   way the design offers (what a vIOMMU does when the guest enables its IOMMU).
+ * Symbols follow the order the run binds them.
  */
-export function prologue(design: DesignName, node: string): SymCmd[] {
+export function prologue(design: DesignName, node: string, policy: Pick<Policy, 'association'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
+  const nested = fixture === 'nested';
   const open: SymCmd[] = [
     { env: 'OPEN', path: node },
-    { env: 'OPEN', path: DEVICE_PATHS[0]! }, // three devices in the default world
-    { env: 'OPEN', path: DEVICE_PATHS[1]! },
-    { env: 'OPEN', path: DEVICE_PATHS[2]! },
+    ...DEVICE_PATHS.map((path) => ({ env: 'OPEN', path })),
     { env: 'MMAP', uva: USER_MEM.uva, length: USER_MEM.length },
+    ...(nested ? [] : [{ env: 'OPEN', path: node }]),
   ];
-  const devs = ['$fd2', '$fd3', '$fd4'];
+  const devs = DEVICE_PATHS.map((_, i) => `$fd${i + 2}`).slice(0, nested ? 4 : 3);
+  const ram = { vaddr: USER_MEM.uva, iova: 0n, size: USER_MEM.length };
+  const host = hw === 'host-pasid-table';
+  // the guest's tables: on guest-PASID-table hardware its PASID (CD) table's entry 0 points at the page table
+  const guestTables: SymCmd[] = host ? [] : [{ env: 'GUEST_WRITE_PASID_TABLE', table: PASID_TABLE, pasid: 0, pgtable: S1_ROOT }];
   if (design === 'iommufd') {
     return [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
       ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
-      { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd2', flags: 0, pt_id: '$ioas1', pasid: 0 }];
+      { ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: ram.vaddr, length: ram.size, iova: ram.iova },
+      { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd2', flags: 0, pt_id: '$ioas1', pasid: 0 },
+      { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
+      // plain: a PASID-capable domain on the stage-2 ($hwpt2), as a VMM that hands out PASIDs allocates one
+      ...(nested ? [] : [{ ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_PASID, dev_id: '$dev1', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 }]),
+      ...(nested ? [
+        { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_NEST_PARENT, dev_id: '$dev2', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 },
+        { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_PASID, dev_id: '$dev2', pt_id: '$hwpt2', __reserved: 0, data_type: host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data: { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }, fault_id: 0 },
+        { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd3', flags: 0, pt_id: '$hwpt3', pasid: 0 },
+        ...guestTables,
+      ] : [])];
   }
-  if (design === 'fd-per-ioasid') return [...open, { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 }];
+  // design point: association — where the first map ends set-up, the random phase still gets to associate
+  const mapRam = policy.association === 'runtime';
+  const format = host ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3';
+  if (design === 'fd-per-ioasid') {
+    // one FD per ioasid: nesting opens the child's FD ($fd6), which the device joins through its parent's
+    return [...open, { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 },
+      ...(mapRam ? [{ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, ...ram }] : []),
+      ...(nested ? [
+        { ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: 0 },
+        { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd1', flags: 0, user_pasid: 0 },
+        { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd6', flags: 0, user_pasid: 0 },
+        { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd6', ioasid: 0, format, pgtbl_addr: S1_ROOT },
+      ] : [])];
+  }
+  const stage1: SymCmd[] = !nested ? [] : design === 'per-device-sva'
+    ? [host
+      ? { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd: '$fd2', ioasid: '$ioasid1', flags: 0, pasid: 0, format, pgtbl_addr: S1_ROOT }
+      : { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd: '$fd2', ioasid: '$ioasid1', format, pasid_table_addr: PASID_TABLE }, ...guestTables]
+    : [{ ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: '$ioasid1' },
+      // RFC v1: a device joins a child ioasid through its parent
+      { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
+      { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$ioasid2', flags: 0, user_pasid: 0 },
+      host
+        ? { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd1', ioasid: '$ioasid2', format, pgtbl_addr: S1_ROOT }
+        : { ioctl: 'IOASID_BIND_PASID_TABLE', fd: '$fd1', ioasid: '$ioasid2', format, pasid_table_addr: PASID_TABLE },
+      ...guestTables];
   return [...open, ...devs.map((d) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: d, ioasid_fd: '$fd1' })), { ioctl: 'IOASID_ALLOC', fd: '$fd1' },
-    { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 }];
+    { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
+    ...(mapRam ? [{ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, ...ram }] : []),
+    ...stage1];
 }

@@ -4,7 +4,8 @@
  * deliberately bad reference (destroyed, another kind, another FD, never allocated), so ids flow from the call
  * that created them to later calls (syzkaller resources, Hypothesis bundles) and almost nothing is discarded.
  */
-import type { State } from '../spec/index.js';
+import type { Obj, ObjKey, State } from '../spec/index.js';
+import type { DevName, IovaRange } from '../uapi/index.js';
 import type { Sym } from './trace.js';
 
 /** How a recipe names an object: the pick among live candidates, or a kind of bad reference. */
@@ -61,7 +62,10 @@ export class GenModel {
     if (r.bad === 'never' || live.length === 0) return NEVER;
     if (r.bad === 'destroyed' && this.dead.length > 0) return this.dead[r.pick % this.dead.length]!; // length > 0
     if (r.bad === 'wrong-kind') {
-      const other = this.fdsOf(role === 'device' ? 'ctx' : 'device');
+      let other = this.fdsOf(role === 'device' ? 'ctx' : 'device');
+      // half the time an unbound device FD, the one kind of FD the VFIO dispatcher refuses everything on
+      const unbound = other.filter((fd) => { const f = this.state.files[this.state.fds[fd]!]; return f?.kind === 'device' && f.bound === null; }); // listed fds are open
+      if (unbound.length > 0 && r.pick % 2 === 0) other = unbound;
       if (other.length > 0) return this.symOr(`fd:${other[r.pick % other.length]}`, other[r.pick % other.length]!); // length > 0
     }
     const fd = live[r.pick % live.length]!; // length > 0
@@ -88,8 +92,11 @@ export class GenModel {
       .sort((a, b) => a.file - b.file || a.id - b.id);
   }
 
-  /** An object of `kind` in `file` (the pick-th), or a bad reference of the asked sort. */
-  obj(kind: Kind, file: number | undefined, r: Ref): Sym | number {
+  /**
+   * An object of `kind` in `file` (the pick-th), or a bad reference of the asked sort. With `prefer`, live
+   * objects that satisfy it are picked when there are any (a nested HWPT's parent among NEST_PARENT HWPTs).
+   */
+  obj(kind: Kind, file: number | undefined, r: Ref, prefer?: (o: Obj) => boolean): Sym | number {
     const pickFrom = (xs: { file: number; id: number }[]) => {
       const o = xs[r.pick % xs.length]!; // callers pass a non-empty list
       return this.symOr(`${o.file}:${o.id}`, o.id);
@@ -104,7 +111,16 @@ export class GenModel {
       if (others.length > 0) return pickFrom(others);
     }
     const live = this.objects(kind, file, true);
+    const preferred = prefer ? live.filter(prefer) : [];
+    if (r.bad === null && preferred.length > 0) return pickFrom(preferred);
     return r.bad === null && live.length > 0 ? pickFrom(live) : NEVER;
+  }
+
+  /** The address space an id of `file` names now (IOAS, RFC ioasid or child), to draw ranges from its areas. */
+  areasOf(file: number | undefined, id: Sym | number, resolveSym: (s: Sym) => number | undefined): readonly IovaRange[] {
+    const n = typeof id === 'number' ? id : resolveSym(id);
+    const o = file === undefined || n === undefined ? undefined : this.state.objects[`${file}:${n}` as ObjKey];
+    return o && 'areas' in o ? o.areas : [];
   }
 
   /** PASIDs in use by attachments (to aim DMA and detach at them). */
@@ -112,8 +128,115 @@ export class GenModel {
     return [...new Set(this.state.attachments.flatMap((a) => (a.pasid === null ? [] : [a.pasid])))];
   }
 
-  /** Mapped IOVA starts of every address space (to aim DMA, unmap and copy at real mappings). */
-  areaStarts(): bigint[] {
-    return Object.values(this.state.objects).flatMap((o) => ('areas' in o ? o.areas.map((a) => a.start) : []));
+  /** Mapped areas of every address space (to aim DMA, maps and ranges at real mappings). */
+  areas(): IovaRange[] {
+    return Object.values(this.state.objects).flatMap((o) => ('areas' in o ? o.areas : []));
+  }
+
+  /** Devices attached somewhere (their DMA is what fills an IOTLB; their attach is a replace). */
+  attachedDevs(): DevName[] {
+    return [...new Set(this.state.attachments.map((a) => a.dev))];
+  }
+
+  /** A device FD not bound yet (the pick-th), if any and if a good reference is asked for: what a bind wants. */
+  unboundDeviceFd(r: Ref): Sym | number | undefined {
+    const fds = this.fdsOf('device').filter((fd) => {
+      const f = this.state.files[this.state.fds[fd]!]; // fdsOf lists open fds
+      return f?.kind === 'device' && f.bound === null;
+    });
+    if (r.bad !== null || fds.length === 0 || r.pick % 4 === 0) return undefined; // a quarter still bind any device FD
+    const fd = fds[r.pick % fds.length]!; // length > 0
+    return this.symOr(`fd:${fd}`, fd);
+  }
+
+  /** The fd of a device FD bound for one of `devs` (the pick-th), if any: to aim an attach at an attached device. */
+  deviceFdOf(devs: readonly DevName[], r: Ref): Sym | number | undefined {
+    const fds = this.fdsOf('device').filter((fd) => {
+      const f = this.state.files[this.state.fds[fd]!]; // fdsOf lists open fds
+      return f?.kind === 'device' && devs.includes(f.dev);
+    });
+    if (r.bad !== null || fds.length === 0) return undefined;
+    const fd = fds[r.pick % fds.length]!; // length > 0
+    return this.symOr(`fd:${fd}`, fd);
+  }
+
+  /** What the device behind `fd` is attached to now (objects, and the IOASes under its HWPTs), by object key. */
+  targetsOf(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): Set<string> {
+    const file = this.fileOf(fd, resolveSym);
+    const f = file === undefined ? undefined : this.state.files[file];
+    const out = new Set<string>();
+    if (f?.kind !== 'device') return out;
+    for (const a of this.state.attachments) {
+      if (a.dev !== f.dev) continue;
+      out.add(a.ctx);
+      const o = this.state.objects[a.ctx];
+      if (o?.kind === 'hwpt_paging') out.add(o.ioas);
+    }
+    return out;
+  }
+
+  /** Whether an IOAS has a domain: a paging HWPT on it (devices attach through one). */
+  hasDomain(o: Obj): boolean {
+    const key = `${o.file}:${o.id}`;
+    return Object.values(this.state.objects).some((h) => h.kind === 'hwpt_paging' && h.ioas === key);
+  }
+
+  /** Routes whose context walks a guest stage-1 (nested HWPT, bound page table or PASID table, per-device bind). */
+  nestedRoutes(): { dev: DevName; pasid: number | null }[] {
+    return this.state.attachments.filter((a) => {
+      const o = this.state.objects[a.ctx];
+      return o !== undefined && 's1' in o && o.s1 !== null;
+    }).map((a) => ({ dev: a.dev, pasid: a.pasid }));
+  }
+
+  /** IOVAs (page bases) present in the stage-1 page table(s) the context of (dev, pasid) walks. */
+  stage1IovasOf(dev: DevName, pasid: number | null): bigint[] {
+    const out = new Set<bigint>();
+    for (const a of this.state.attachments) {
+      if (a.dev !== dev || a.pasid !== pasid) continue;
+      const o = this.state.objects[a.ctx];
+      if (!o || !('s1' in o) || o.s1 === null) continue;
+      const roots = o.s1.kind === 'pgtable' ? [o.s1.root] : Object.values(this.state.guestPasidTables[o.s1.root.toString()] ?? {});
+      for (const root of roots) {
+        for (const [vpn, gpa] of Object.entries(this.state.guestPgtables[root.toString()] ?? {})) if (gpa !== null) out.add(BigInt(vpn) << 12n);
+      }
+    }
+    return [...out];
+  }
+
+  /** Guest tables that a live stage-1 context reads: page-table roots, and PASID (CD) table roots. */
+  stage1Roots(): { pgtables: bigint[]; pasidTables: bigint[] } {
+    const pgtables = new Set<bigint>();
+    const pasidTables = new Set<bigint>();
+    for (const o of Object.values(this.state.objects)) {
+      if (!('s1' in o) || o.s1 === null) continue;
+      if (o.s1.kind === 'pgtable') pgtables.add(o.s1.root);
+      else {
+        pasidTables.add(o.s1.root);
+        for (const root of Object.values(this.state.guestPasidTables[o.s1.root.toString()] ?? {})) pgtables.add(root);
+      }
+    }
+    return { pgtables: [...pgtables], pasidTables: [...pasidTables] };
+  }
+
+  /** IOVAs (page bases) the guest has written into any of its stage-1 tables. */
+  guestIovas(): bigint[] {
+    return [...new Set(Object.values(this.state.guestPgtables).flatMap((t) => Object.keys(t)))].map((vpn) => BigInt(vpn) << 12n);
+  }
+
+  /** Page bases mapped in address spaces that parent a guest stage-1: guest-physical pages a stage-1 can use. */
+  stage2Pages(): bigint[] {
+    const parents = new Set<ObjKey>();
+    for (const o of Object.values(this.state.objects)) {
+      if (!('parent' in o)) continue;
+      const p = this.state.objects[o.parent];
+      parents.add(p && p.kind === 'hwpt_paging' ? p.ioas : o.parent);
+    }
+    const out: bigint[] = [];
+    for (const key of parents) {
+      const o = this.state.objects[key];
+      if (o && 'areas' in o) for (const a of o.areas) for (let v = a.start; v <= a.last && out.length < 64; v += 0x1000n) out.push(v);
+    }
+    return out;
   }
 }

@@ -8,6 +8,9 @@ import { writeCounterexample } from '../check/counterexample.js';
 import { replay } from '../check/replay.js';
 import { DEFAULT_GEN, type GenConfig } from '../check/generate.js';
 import type { KernelFactory } from '../check/differential.js';
+import { coverageOf, mergeCoverage, type CoverageReport } from '../check/coverage.js';
+import { formatReach } from '../check/reach.js';
+import { DESIGNS } from '../spec/index.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { oneOrAll, share, text, wholeNumber, type Flags } from './args.js';
 import { progress } from './progress.js';
@@ -23,6 +26,11 @@ export interface CheckArgs {
   readonly json: boolean;
   /** shares of deliberately bad references and of edge values among generated arguments */
   readonly gen: GenConfig;
+  /** RLIMIT_MEMLOCK for every run (unset: the default, small in a share of runs) */
+  readonly memlockPages?: number;
+  readonly swarm: boolean;
+  /** list the unreached rules */
+  readonly coverage: boolean;
   /** the kernel under test (not a flag: tests pass a broken one) */
   readonly factory?: KernelFactory;
 }
@@ -38,6 +46,9 @@ export function checkArgs(flags: Flags): CheckArgs {
     out: text(flags, 'out') ?? 'counterexamples',
     json: flags.has('json'),
     gen: { badShare: share(flags, 'bad-share', DEFAULT_GEN.badShare), edgeShare: share(flags, 'edge-share', DEFAULT_GEN.edgeShare) },
+    ...(flags.has('memlock') ? { memlockPages: wholeNumber(flags, 'memlock', 0, 1) } : {}),
+    swarm: !flags.has('no-swarm'),
+    coverage: flags.has('coverage'),
   };
 }
 
@@ -58,7 +69,8 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     for (const hardware of a.hardware) {
       const label = `${design} on ${hardware}`;
       const outcome = check({
-        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, ...(a.factory ? { factory: a.factory } : {}),
+        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm,
+        ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
         onRun: (n) => p.update(label, n, a.runs),
       });
       let files: Cell['files'];
@@ -69,26 +81,42 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     }
   }
   const failed = cells.filter((c) => !c.outcome.ok);
+  // coverage per design, over the hardware kinds it ran on
+  const coverage: CoverageReport[] = a.designs.map((d) => coverageOf(DESIGNS[d], mergeCoverage(cells.filter((c) => c.design === d).map((c) => c.outcome.stats.coverage))));
+  const cover = (c: Cell) => coverageOf(DESIGNS[c.design], c.outcome.stats.coverage);
   if (a.json) {
     out(JSON.stringify({
       seed: a.seed, runs: a.runs, ms: Date.now() - t0,
       cells: cells.map((c) => ({
         design: c.design, hardware: c.hardware, ok: c.outcome.ok, runs: c.outcome.stats.runs, steps: c.outcome.stats.steps,
         generated: c.outcome.stats.generated, executed: c.outcome.stats.executed, ms: c.outcome.stats.ms,
-        rules: c.outcome.stats.coverage.size, violation: c.outcome.violation ?? null, counterexample: c.files?.json ?? null,
-        minimality: c.outcome.trace?.origin.minimality ?? null,
+        rules: { reached: cover(c).reached, exist: cover(c).rules }, reach: c.outcome.stats.reach,
+        violation: c.outcome.violation ?? null, counterexample: c.files?.json ?? null, minimality: c.outcome.trace?.origin.minimality ?? null,
       })),
+      coverage: coverage.map((r) => ({ design: r.design, rules: r.rules, reached: r.reached, errnos: r.errnos, errnosReached: r.errnosReached, unreached: r.unreached, errnosUnreached: r.errnosUnreached, unknown: r.unknown })),
     }, null, 2));
   } else {
     out('');
-    out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('run', 6)}${pad('rules', 7)}result`);
+    out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('run', 6)}${pad('rules', 9)}result`);
     for (const c of cells) {
       const s = c.outcome.stats;
       const run = `${Math.round((s.executed / Math.max(s.generated, 1)) * 100)}%`;
       const result = c.outcome.ok ? 'ok' : `FAIL ${c.outcome.violation?.property} (${c.outcome.trace?.steps.length ?? '?'} steps, ${c.outcome.trace?.origin.minimality ?? 'none'})`;
-      out(`${pad(c.design, 24)}${pad(c.hardware, 20)}${pad(String(s.runs), 7)}${pad(String(s.steps), 8)}${pad(run, 6)}${pad(String(s.coverage.size), 7)}${result}`);
+      const cv = cover(c);
+      out(`${pad(c.design, 24)}${pad(c.hardware, 20)}${pad(String(s.runs), 7)}${pad(String(s.steps), 8)}${pad(run, 6)}${pad(`${cv.reached}/${cv.rules}`, 9)}${result}`);
     }
-    out('run: the share of generated commands that were run; rules: spec rule ids (ioctl x outcome) reached');
+    out('run: the share of generated commands that were run; rules: spec rule ids (ioctl x outcome) reached / that exist');
+    out('');
+    for (const r of coverage) {
+      const known = r.unreached.filter((u) => u.reason !== null).length;
+      out(`coverage ${r.design}: rules ${r.reached}/${r.rules} (${r.unreached.length - known} unreached, ${known} known unreachable), (ioctl x errno) ${r.errnosReached}/${r.errnos}`);
+      if (a.coverage) {
+        for (const u of r.unreached) out(`  unreached ${u.rule}${u.reason ? `  (known: ${u.reason})` : ''}`);
+        for (const e of r.errnosUnreached) out(`  unreached errno ${e}`);
+      }
+      for (const u of r.unknown) out(`  reached but not in the rule catalogue (run npm run rules): ${u}`);
+    }
+    for (const c of cells) out(`reach ${c.design} on ${c.hardware}: ${formatReach(c.outcome.stats.reach)}`);
     for (const c of failed) out(`counterexample: ${c.files?.json ?? '(not written)'}  (${c.outcome.violation?.message ?? ''})`);
     out(`seed ${a.seed}; ${failed.length === 0 ? 'no property broken' : `${failed.length} of ${cells.length} failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }

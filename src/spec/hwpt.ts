@@ -105,8 +105,9 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id');
   if (o.kind !== 'hwpt_nested') {
     // design point: invalidatePaging (facts §6: ENOENT before the vIOMMU rework, EINVAL after)
-    const errno = s.design.policy.invalidatePaging;
-    return reject(errno, `HWPT_INVALIDATE.${errno}.not_nested`);
+    return s.design.policy.invalidatePaging === 'ENOENT'
+      ? reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.not_nested')
+      : reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.not_nested');
   }
   const native = hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type');

@@ -52,7 +52,9 @@ export function placeArea(
   let iova = p.iova;
   if (!p.fixed) {
     const got = allocIova(s, space, p.length, p.uva);
-    if (typeof got === 'string') return reject(got, `${prefix}.${got}.auto_iova`);
+    if (got === 'EOVERFLOW') return reject('EOVERFLOW', `${prefix}.EOVERFLOW.auto_iova`);
+    if (got === 'EINVAL') return reject('EINVAL', `${prefix}.EINVAL.auto_iova`);
+    if (got === 'ENOSPC') return reject('ENOSPC', `${prefix}.ENOSPC.auto_iova`);
     iova = got;
   } else {
     // iopt_check_iova: alignment, wrap, reserved, existing areas — in that order

@@ -72,13 +72,20 @@ export function lockedPages(s: State): number {
   return Number(n);
 }
 
-/** The iova of the first area that uses each pages object (fill order is area order, iopt_fill_domain). */
-function firstIova(s: State): Map<number, bigint> {
+/**
+ * The IOVA at which each pages object is first pinned by the step from `prev` to `next`: the lowest start among
+ * the areas that pin it now and did not before — areas of an address space that just got its first domain, or new
+ * areas in one that had a domain. The kernel pins in that order: iopt_fill_domain walks the new domain's areas by
+ * IOVA, a map or copy fills its own new areas; areas of other address spaces play no part.
+ */
+function pinOrder(prev: State, next: State): Map<number, bigint> {
   const out = new Map<number, bigint>();
-  for (const o of Object.values(s.objects)) {
-    if (o.kind !== 'ioas') continue;
+  const had = (key: ObjKey) => { const o = prev.objects[key]; return o !== undefined && hasDomain(prev, o); };
+  for (const o of Object.values(next.objects)) {
+    if (o.kind !== 'ioas' || !hasDomain(next, o)) continue;
+    const old = had(keyOf(o)) ? (prev.objects[keyOf(o)] as typeof o).areas : [];
     for (const a of o.areas) {
-      if (a.target.kind !== 'pages') continue;
+      if (a.target.kind !== 'pages' || old.some((x) => x.start === a.start && x.last === a.last && x.target === a.target)) continue;
       const seen = out.get(a.target.pages);
       if (seen === undefined || a.start < seen) out.set(a.target.pages, a.start);
     }
@@ -95,7 +102,7 @@ function firstIova(s: State): Map<number, bigint> {
 export function pinCheck(prev: State, prefix: string): (next: State) => Rejection | null {
   return (next) => {
     const before = pinnedPages(prev);
-    const order = firstIova(next);
+    const order = pinOrder(prev, next);
     const newly = [...pinnedPages(next)].filter(([id]) => !before.has(id))
       .sort(([a], [b]) => { const x = order.get(a) ?? 0n, y = order.get(b) ?? 0n; return x < y ? -1 : x > y ? 1 : a - b; });
     let charge = lockedPages(prev);

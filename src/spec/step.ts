@@ -73,7 +73,7 @@ export interface StepResult {
 }
 
 /** The ioctl that grants access to a device FD in each design (vfio_device_fops_unl_ioctl: nothing else before it). */
-const BIND_IOCTLS: readonly IoctlName[] = ['VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_BIND_IOASID_FD'];
+export const BIND_IOCTLS: readonly IoctlName[] = ['VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_BIND_IOASID_FD'];
 
 function ioctlOutcome(s: State, c: Ioctl): Outcome {
   // sys_ioctl resolves the fd first; then the driver behind it decides what it knows
