@@ -92,7 +92,7 @@ for (const design of DESIGN_NAMES) {
 console.log('injected bugs: time to find and shrink to a 1-minimal counterexample (target < 10 s each)');
 for (const bug of BUGS) {
   const t0 = performance.now();
-  const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory });
+  const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
   const total = (performance.now() - t0) / 1000;
   const shrink = out.shrink ? `shrink ${(out.shrink.ms / 1000).toFixed(2)} s, ${out.shrink.fromSteps} -> ${out.trace?.steps.length} steps, ${out.trace?.origin.minimality}` : 'NOT FOUND';
   console.log(`  ${bug.name.padEnd(42)} ${out.violation?.property ?? '-'} in ${total.toFixed(2)} s total; ${shrink}`);

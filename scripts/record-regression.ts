@@ -12,7 +12,7 @@ import { BUGS } from '../properties/support/bugs.js';
 const DIR = process.argv[2] ?? 'counterexamples';
 
 for (const bug of BUGS) {
-  const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory });
+  const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
   if (!out.trace || !out.violation) throw new Error(`injected bug not found: ${bug.name}`);
   const broken = replay(out.trace, bug.factory);
   const v = broken.violation ?? out.violation;

@@ -29,6 +29,8 @@ export interface InjectedBug {
   readonly property?: string;
   /** what its violation message must say */
   readonly message?: RegExp;
+  /** RLIMIT_MEMLOCK for every run, where the bug needs a pin to fail */
+  readonly memlockPages?: number;
 }
 
 export const BUGS: readonly InjectedBug[] = [
@@ -69,6 +71,7 @@ export const BUGS: readonly InjectedBug[] = [
   },
   {
     name: 'a failed attach leaves a pin behind',
+    memlockPages: 24, // the set-up's 16 pages of guest RAM fit; a second domain's pins do not
     factory: withFrontEnd(wrapped('VFIO_DEVICE_ATTACH_IOMMUFD_PT', (orig) => (k, f: KFile, c: Ioctl) => {
       const r = orig(k, f, c);
       if (!r.ok && (r.errno === 'EFAULT' || r.errno === 'ENOMEM') && c.ioctl === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT') {
@@ -81,14 +84,13 @@ export const BUGS: readonly InjectedBug[] = [
     })),
   },
   {
-    name: 'detach puts the HWPT reference twice (refcount underflow: a kernel WARN)',
+    name: 'IOAS_UNMAP puts the IOAS it looked up (a put without a get: refcount underflow, a kernel WARN)',
     property: 'P-WARN',
-    factory: withFrontEnd(wrapped('VFIO_DEVICE_DETACH_IOMMUFD_PT', (orig) => (k, f: KFile, c: Ioctl) => {
-      const vdev = (f as DeviceFile).vdev;
-      const pasid = 'flags' in c && c.flags & 1 && 'pasid' in c ? c.pasid : null;
-      const r = vdev.routes.find((x) => x.pasid === pasid);
-      if (r) putUsers(r.target); // the extra put
-      return orig(k, f, c);
+    factory: withFrontEnd(wrapped('IOMMU_IOAS_UNMAP', (orig) => (k, f: KFile, c: Ioctl) => {
+      const r = orig(k, f, c);
+      const ioas = 'ioas_id' in c ? (f as IommufdFile).table.get(c.ioas_id) : undefined;
+      if (ioas instanceof IoasObj) putUsers(ioas); // the stray put
+      return r;
     })),
   },
   {

@@ -20,8 +20,12 @@ import { HW_KINDS, type DesignName } from '../../src/uapi/index.js';
 const RUNS: Record<DesignName, number> = { 'iommufd': 1000, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
 const runsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? RUNS[d]);
 
-/** Rules the 2021 designs reach at their default budget, as measured (a drop is a generator regression). */
-const FLOOR: Partial<Record<DesignName, number>> = { 'rfc-v1': 140, 'fd-per-ioasid': 84, 'per-device-sva': 127, 'setup-only-association': 138 };
+/**
+ * Rules the 2021 designs reach at their default budget: measured (rfc-v1 138-142, fd-per-ioasid 84, per-device-sva
+ * 128, setup-only-association 135-141 over the last generator changes) less a margin of 5, so a reshuffle of the
+ * random draws passes and a generator regression that loses a region does not.
+ */
+const FLOOR: Partial<Record<DesignName, number>> = { 'rfc-v1': 133, 'fd-per-ioasid': 79, 'per-device-sva': 123, 'setup-only-association': 130 };
 
 /**
  * The check and coverage tests of `designs`. `strict`: every rule reached or listed in unreached.ts; otherwise

@@ -7,7 +7,7 @@
  * whole 20-bit width, and the IOVAs a guest wrote into its stage-1 tables.
  */
 import fc from 'fast-check';
-import { PASID_MAX, U64_MAX, type IovaRange } from '../uapi/index.js';
+import { CARD_RMRR, PASID_MAX, U64_MAX, type IovaRange } from '../uapi/index.js';
 import type { GenModel } from './model.js';
 
 export const PAGE = 0x1000n;
@@ -52,8 +52,8 @@ export function addrA(g: GenConfig): fc.Arbitrary<Addr> {
     { weight: 55, arbitrary: fc.record({ area: fc.nat({ max: 7 }), at: fc.constantFrom('start' as const, 'start' as const, 'inside' as const, 'last' as const, 'after' as const, 'before' as const) }) },
     // low pages: the guest's tables (2, 3: stage-1 roots; 4: PASID table) and the pages they point at
     { weight: Math.max(1, 39 - w.edge), arbitrary: fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 8), fc.nat({ max: 31 })).map((low) => ({ low })) },
-    // where a real platform reserves: the MSI window and the end of a 48-bit aperture (a VMM maps around both)
-    { weight: 6, arbitrary: fc.constantFrom(MSI_START, (1n << 48n) - PAGE).map((at) => ({ at })) },
+    // where a real platform reserves: the MSI window, the card's RMRR, the end of a 48-bit aperture (a VMM maps around them)
+    { weight: 6, arbitrary: fc.constantFrom(MSI_START, CARD_RMRR.start, (1n << 48n) - PAGE).map((at) => ({ at })) },
     { weight: Math.max(1, w.edge), arbitrary: fc.constantFrom(...EDGE_ADDRS).map((at) => ({ at })) },
   );
 }
@@ -83,7 +83,9 @@ function pointIn(r: IovaRange, at: 'start' | 'inside' | 'last' | 'after' | 'befo
 export function lenA(g: GenConfig): fc.Arbitrary<bigint> {
   const w = split(g);
   return fc.oneof(
-    { weight: Math.max(1, w.plain), arbitrary: fc.constantFrom(PAGE, PAGE, 2n * PAGE, 4n * PAGE, 8n * PAGE) },
+    { weight: Math.max(1, w.plain - 6), arbitrary: fc.constantFrom(PAGE, PAGE, 2n * PAGE, 4n * PAGE, 8n * PAGE) },
+    // huge-page sized: how a VMM maps guest RAM (and where IOVA alignment is capped at 2 MiB)
+    { weight: 6, arbitrary: fc.constantFrom(MIB2, 2n * MIB2) },
     { weight: Math.max(1, w.edge), arbitrary: fc.constantFrom(...EDGE_LENGTHS) },
   );
 }
@@ -110,7 +112,9 @@ export function rangeA(g: GenConfig): fc.Arbitrary<RangeShape> {
     { weight: 8, arbitrary: fc.record({ shape: fc.constant('head-split' as const), i, pages }) },
     { weight: 10, arbitrary: fc.record({ shape: fc.constant('past-end' as const), i, pages }) },
     { weight: 10, arbitrary: fc.record({ shape: fc.constant('span' as const), i, j: fc.nat({ max: 7 }) }) },
-    { weight: 24, arbitrary: fc.record({ shape: fc.constant('free' as const), a: addrA(g), n: lenA(g) }) },
+    { weight: 22, arbitrary: fc.record({ shape: fc.constant('free' as const), a: addrA(g), n: lenA(g) }) },
+    // an empty range: length 0 is refused before anything is looked at
+    { weight: 2, arbitrary: fc.record({ shape: fc.constant('free' as const), a: addrA(g), n: fc.constant(0n) }) },
     { weight: Math.max(1, Math.round(g.edgeShare * 20)), arbitrary: fc.record({ shape: fc.constant('wrap' as const), pages: fc.integer({ min: 0, max: 2 }) }) },
   );
 }
@@ -132,9 +136,13 @@ export function rangeOf(m: GenModel, areas: readonly IovaRange[], r: RangeShape)
       return span(a.start, a.last);
     case 'inside': // a proper part of one area where it has more than one page
       return a.last - a.start + 1n > PAGE ? span(a.start + PAGE, a.last - a.start + 1n > 2n * PAGE ? a.last - PAGE : a.last) : span(a.start, a.last);
-    case 'straddle': { // whole areas first, then part of the next: the partial-unmap path
-      const next = sorted[(r.i % sorted.length) + 1];
-      return next ? span(a.start, next.start + k - 1n > next.last ? next.last - 1n : next.start + k - 1n) : span(a.start, u64(a.last + k));
+    case 'straddle': { // whole areas first, then part of a later one that has more than a page: the partial-unmap path
+      const splittable = sorted.map((_, j) => j).filter((j) => j > 0 && sorted[j]!.last - sorted[j]!.start + 1n > PAGE); // j < length
+      if (splittable.length === 0) return span(a.start, u64(a.last + k));
+      const j = splittable[r.i % splittable.length]!; // length > 0
+      const next = sorted[j]!; // j < length
+      const size = next.last - next.start + 1n;
+      return span(sorted[j - 1]!.start, next.start + (k < size ? k : size - PAGE) - 1n); // j > 0
     }
     case 'head-split': { // part of an area first, then whole areas
       const next = sorted[(r.i % sorted.length) + 1];

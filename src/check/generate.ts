@@ -28,6 +28,8 @@ const UVA = 0x100000n;
 
 /** Where the set-up maps user memory, and how much. */
 export const USER_MEM = { uva: UVA, length: 0x10000n } as const;
+/** The VM's high RAM: 4 MiB at a 1 GiB-aligned address, huge-page backed, mmapped by the set-up, mapped by nobody yet. */
+export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 /** Further user memory an MMAP adds: small windows, and one 4 MiB window that holds 2 MiB-aligned huge maps. */
 const MMAPS: readonly { uva: bigint; length: bigint }[] = [
   { uva: 0x20_0000n, length: 0x4000n }, { uva: 0x30_0000n, length: 0x4000n }, { uva: 0x4000_0000n, length: 0x40_0000n },
@@ -98,7 +100,9 @@ export const RECIPES: RecipeArbs = {
   DMA: (g) => recipe('DMA', fc.record({ aim: fc.nat({ max: 9 }), dev: fc.constantFrom(...DEVICE_NAMES), k: fc.nat({ max: 7 }), p: fc.nat({ max: 3 }), a: addrA(g), w: fc.boolean(), off: fc.constantFrom(0n, 0n, 0x10n, 0xfffn) }), (x, m) => {
     const access = x.w ? ('write' as const) : ('read' as const);
     // half the DMAs go through a guest stage-1 when there is one, at an IOVA the guest wrote: where nested IOTLB entries are made
-    const nested = m.nestedRoutes();
+    const routes = m.nestedRoutes();
+    // PASID routes count twice: each is one more context whose cached translations an invalidation must reach
+    const nested = [...routes, ...routes.filter((r) => r.pasid !== null)];
     if (x.aim < 5 && nested.length > 0) {
       const r = nested[x.k % nested.length]!; // length > 0
       const mine = m.stage1IovasOf(r.dev, r.pasid);
@@ -113,10 +117,13 @@ export const RECIPES: RecipeArbs = {
     return { env: 'DMA', dev, pasid: x.p === 0 || ps.length === 0 ? null : ps[x.p % ps.length]!, iova: u64(addrOf(m, x.a) + x.off), access }; // length > 0
   }),
   // the guest writes mostly into tables a stage-1 context reads (as a guest kernel does), else anywhere
-  GUEST_WRITE_PGTABLE: () => recipe('GUEST_WRITE_PGTABLE', fc.record({ t: tableA, live: fc.nat({ max: 3 }), v: fc.integer({ min: 0, max: 3 }), g: fc.option(gpaA, { nil: null, freq: 5 }) }), (x, m) => {
+  // and half the time it changes an entry that is present (remaps or unmaps a page): what invalidation is for
+  GUEST_WRITE_PGTABLE: () => recipe('GUEST_WRITE_PGTABLE', fc.record({ t: tableA, live: fc.nat({ max: 3 }), v: fc.integer({ min: 0, max: 3 }), remap: fc.boolean(), g: fc.option(gpaA, { nil: null, freq: 5 }) }), (x, m) => {
     const roots = m.stage1Roots().pgtables;
     const table = x.live > 0 && roots.length > 0 ? roots[x.live % roots.length]! : x.t; // length > 0
-    return { env: 'GUEST_WRITE_PGTABLE', table, iova: GUEST_IOVA + BigInt(x.v) * PAGE, gpa: x.g === null ? null : x.g(m) };
+    const present = Object.keys(m.state.guestPgtables[table.toString()] ?? {});
+    const iova = x.remap && present.length > 0 ? BigInt(present[x.v % present.length]!) << 12n : GUEST_IOVA + BigInt(x.v) * PAGE; // length > 0
+    return { env: 'GUEST_WRITE_PGTABLE', table, iova, gpa: x.g === null ? null : x.g(m) };
   }),
   GUEST_WRITE_PASID_TABLE: () => recipe('GUEST_WRITE_PASID_TABLE', fc.record({ live: fc.nat({ max: 3 }), p: fc.constantFrom(0, 0, 1, 2), r: fc.option(tableA, { nil: null, freq: 4 }) }), (x, m) => {
     const roots = m.stage1Roots().pasidTables;
@@ -129,9 +136,13 @@ export const RECIPES: RecipeArbs = {
     return { ioctl: 'IOMMU_DESTROY', fd, id };
   }),
   IOMMU_IOAS_ALLOC: (g) => recipe('IOMMU_IOAS_ALLOC', fc.record({ f: refA(g), flags: fc.constantFrom(0, 0, 0, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
-  IOMMU_IOAS_ALLOW_IOVAS: (g) => recipe('IOMMU_IOAS_ALLOW_IOVAS', fc.record({ f: refA(g), o: refA(g), rs: fc.array(fc.record({ start: addrA(g), n: lenA(g) }), { maxLength: 2 }), resv: resvA(g, 1) }), (x, m, res) => {
+  IOMMU_IOAS_ALLOW_IOVAS: (g) => recipe('IOMMU_IOAS_ALLOW_IOVAS', fc.record({ f: refA(g), o: refA(g), rs: fc.array(fc.record({ start: addrA(g), n: lenA(g) }), { maxLength: 2 }), top: fc.nat({ max: 4 }), k: fc.integer({ min: 1, max: 6 }), resv: resvA(g, 1) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    const allowed_iovas = x.rs.map((r) => { const start = addrOf(m, r.start); const last = start + r.n - 1n; return { start, last: last > U64_MAX ? U64_MAX : last }; });
+    // a fifth of the calls allow only a small window at the very top of the space: automatic IOVAs must be found
+    // (or refused) there, next to where ALIGN() overflows
+    const allowed_iovas = x.top === 0
+      ? [{ start: U64_MAX - BigInt(x.k) * PAGE + 2n, last: U64_MAX - 1n }]
+      : x.rs.map((r) => { const start = addrOf(m, r.start); const last = start + r.n - 1n; return { start, last: last > U64_MAX ? U64_MAX : last }; });
     return { ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: id, __reserved: x.resv, allowed_iovas };
   }),
   IOMMU_IOAS_COPY: (g) => recipe('IOMMU_IOAS_COPY', fc.record({ f: refA(g), d: refA(g), s: refA(g), src: rangeA(g), dst: fc.option(addrA(g), { nil: null, freq: 2 }), top: resvA(g, 1), shift: fc.boolean(), flags: mapFlagsA(g) }), (x, m, res) => {
@@ -153,15 +164,27 @@ export const RECIPES: RecipeArbs = {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
     return { ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: id, num_iovas: x.n, __reserved: x.resv };
   }),
-  IOMMU_IOAS_MAP: (g) => recipe('IOMMU_IOAS_MAP', fc.record({ f: refA(g), o: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 4 }), shift: fc.boolean(), n: lenA(g), u: uvaA(g), flags: mapFlagsA(g) }), (x, m, res) => {
+  // a third of the maps let the kernel choose the IOVA (iopt_alloc_iova: where the ALIGN() overflows lived)
+  IOMMU_IOAS_MAP: (g) => recipe('IOMMU_IOAS_MAP', fc.record({ f: refA(g), o: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 2 }), shift: fc.boolean(), n: lenA(g), u: uvaA(g), st: fc.nat({ max: 5 }), flags: mapFlagsA(g) }), (x, m, res) => {
     // a third of the maps go to an IOAS without a domain yet: what a later attach, HWPT_ALLOC or copy must check
     const fd = m.fd('ctx', x.f);
-    const id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 3 === 0 ? (o) => !m.hasDomain(o) : undefined);
+    const staged = x.o.pick % 3 === 0;
+    const id = m.obj('ioas', m.tableOf(fd, res), x.o, staged ? (o) => !m.hasDomain(o) : undefined);
     const iova = x.iova === null ? 0n : shifted(m, x.iova, x.shift ? 0x10000n : 0n);
-    return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va: x.u(m), length: x.n, iova };
+    // a huge-page sized map comes from huge-page backed memory (its alignment decides the automatic IOVA's)
+    let user_va = x.n >= 0x20_0000n && x.n <= HIGH_RAM.length && x.o.pick % 4 !== 0 ? HIGH_RAM.uva : x.u(m);
+    let length = x.n;
+    // without a domain nothing is pinned yet, so what a domain would refuse is accepted here and must fail later
+    // (attach, HWPT_ALLOC, a copy into a domain): user memory not mmapped, not page aligned, a sub-page length
+    if (staged && x.st === 2) user_va = 0x7000_0000n;
+    if (staged && x.st === 3) user_va = USER_MEM.uva + 0x800n;
+    if (staged && x.st >= 4) length = x.st === 4 ? 0x800n : 0x1800n;
+    return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va, length, iova };
   }),
   IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), r: rangeA(g), all: fc.nat({ max: 9 }) }), (x, m, res) => {
-    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
+    // mostly an IOAS that has something mapped
+    const fd = m.fd('ctx', x.f);
+    const id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 4 !== 3 ? (o) => 'areas' in o && o.areas.length > 0 : undefined);
     if (x.all === 0) return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova: 0n, length: U64_MAX }; // everything
     const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), x.r);
     return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
@@ -178,14 +201,15 @@ export const RECIPES: RecipeArbs = {
     // a nested HWPT needs a NEST_PARENT parent: with none yet, most draws make that parent first
     const isParent = (o: Obj) => o.kind === 'hwpt_paging' && o.nestParent;
     const noParent = !Object.values(m.state.objects).some(isParent);
-    const onHwpt = x.onHwpt && !(noParent && x.p.bad === null && x.free > 0);
+    const onHwpt = x.onHwpt && !(noParent && x.p.bad === null && x.free > 0 && x.p.pick % 2 === 0);
     const flags = x.onHwpt && !onHwpt ? IOMMU_HWPT_ALLOC_NEST_PARENT : x.flags;
     const consistent = x.free > 0;
     const data_type = consistent ? (onHwpt ? native : 'IOMMU_HWPT_DATA_NONE') : x.t;
     // the stage-1 root: a page table (VT-d), or the guest's CD / PASID table (SMMUv3, AMD)
     const data = (consistent ? onHwpt : x.withData) ? { pgtbl_addr: host || !consistent ? x.root : PASID_TABLE } : null;
     // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
-    const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
+    // a quarter of nested allocations take any paging HWPT as parent: the refusal of a non-NEST_PARENT one
+    const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
     return {
       ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: (onHwpt ? flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT & 12 : flags) | x.unknown, dev_id: m.obj('device', file, x.d), pt_id,
       __reserved: x.resv, data_type, data, fault_id: 0,
@@ -203,7 +227,9 @@ export const RECIPES: RecipeArbs = {
   }),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
-    const fd = x.replace ? m.deviceFdOf(m.attachedDevs(), x.d) ?? m.fd('device', x.d) : m.fd('device', x.d); // half are replaces
+    // half are replaces (a device that is attached), half first attaches (a bound device that is not, when there is one)
+    const unattached = DEVICE_NAMES.filter((d) => !m.state.attachments.some((a) => a.dev === d));
+    const fd = (x.replace ? m.deviceFdOf(m.attachedDevs(), x.d) : m.deviceFdOf(unattached, x.d)) ?? m.fd('device', x.d);
     // a target the device is not on already (a replace that changes something), nested HWPTs first
     const on = m.targetsOf(fd, res);
     const file = m.tableOf(fd, res);
@@ -306,8 +332,8 @@ function nativeFormat(m: GenModel, native: boolean) {
 const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
-  VFIO_DEVICE_BIND_PGTABLE: 2, IOMMU_HWPT_INVALIDATE: 2, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 2, VFIO_DEVICE_INVALIDATE_CACHE: 2,
-  IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3,
+  VFIO_DEVICE_BIND_PGTABLE: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
+  IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
 /** The environment actions every design's traces draw from, beside its ioctls. */
@@ -329,10 +355,10 @@ export type Fixture = 'plain' | 'nested';
  * guest RAM mapped at IOVA 0 (the VM's stage-2: guest tables and the pages they point at are reachable through it
  * once a guest stage-1 is nested on it), and on iommufd a second, empty IOAS ($ioas2: no domain yet).
  * Variants (the selftests' FIXTURE_VARIANTs):
- * - `plain`: dev1..dev3 bound, dev4 left unbound for the random phase, and a second VM's node open ($fd6), so
- *   binding the group sibling elsewhere, and every cross-FD reference, has a target;
- * - `nested`: every device bound, and a guest stage-1 on the stage-2 with dev2 translated through it, in whatever
- *   way the design offers (what a vIOMMU does when the guest enables its IOMMU).
+ * - `plain`: dev1..dev3 bound, dev4 left unbound for the random phase (its group sibling dev3 is attached), and a
+ *   second VM's node open ($fd6), so binding the group sibling elsewhere, and every cross-FD reference, has a target;
+ * - `nested`: every device bound, and a guest stage-1 on the stage-2 with devices translated through it, in
+ *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
  * Symbols follow the order the run binds them.
  */
 export function prologue(design: DesignName, node: string, policy: Pick<Policy, 'association'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
@@ -341,27 +367,37 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
     { env: 'OPEN', path: node },
     ...DEVICE_PATHS.map((path) => ({ env: 'OPEN', path })),
     { env: 'MMAP', uva: USER_MEM.uva, length: USER_MEM.length },
+    { env: 'MMAP', ...HIGH_RAM },
     ...(nested ? [] : [{ env: 'OPEN', path: node }]),
   ];
   const devs = DEVICE_PATHS.map((_, i) => `$fd${i + 2}`).slice(0, nested ? 4 : 3);
-  const ram = { vaddr: USER_MEM.uva, iova: 0n, size: USER_MEM.length };
+  // guest RAM as two memory slots (as a VMM maps each region separately): IOVA 0..32K and 32K..64K
+  const half = USER_MEM.length / 2n;
+  const ram = [{ vaddr: USER_MEM.uva, iova: 0n, size: half }, { vaddr: USER_MEM.uva + half, iova: half, size: half }];
   const host = hw === 'host-pasid-table';
   // the guest's tables: on guest-PASID-table hardware its PASID (CD) table's entry 0 points at the page table
-  const guestTables: SymCmd[] = host ? [] : [{ env: 'GUEST_WRITE_PASID_TABLE', table: PASID_TABLE, pasid: 0, pgtable: S1_ROOT }];
+  // and its stage-1 already maps GUEST_IOVA to a page of guest RAM, as a guest kernel's would
+  const guestTables: SymCmd[] = [
+    ...(host ? [] : [{ env: 'GUEST_WRITE_PASID_TABLE', table: PASID_TABLE, pasid: 0, pgtable: S1_ROOT }]),
+    { env: 'GUEST_WRITE_PGTABLE', table: S1_ROOT, iova: GUEST_IOVA, gpa: 0x5000n },
+  ];
   if (design === 'iommufd') {
-    return [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
+    const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data']) => ({
+      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data, fault_id: 0,
+    });
+    const attach = (fd: string, pt: string, pasid: number | null) => ({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pt_id: pt, pasid: pasid ?? 0 });
+    const common: SymCmd[] = [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
       ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
-      { ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: ram.vaddr, length: ram.size, iova: ram.iova },
-      { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd2', flags: 0, pt_id: '$ioas1', pasid: 0 },
-      { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
-      // plain: a PASID-capable domain on the stage-2 ($hwpt2), as a VMM that hands out PASIDs allocates one
-      ...(nested ? [] : [{ ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_PASID, dev_id: '$dev1', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 }]),
-      ...(nested ? [
-        { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_NEST_PARENT, dev_id: '$dev2', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 },
-        { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: IOMMU_HWPT_ALLOC_PASID, dev_id: '$dev2', pt_id: '$hwpt2', __reserved: 0, data_type: host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data: { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }, fault_id: 0 },
-        { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: '$fd3', flags: 0, pt_id: '$hwpt3', pasid: 0 },
-        ...guestTables,
-      ] : [])];
+      ...ram.map((r) => ({ ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: r.vaddr, length: r.size, iova: r.iova })),
+      { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
+    // plain: dev1 and dev3 (dev4's group sibling) on the stage-2's automatic domain ($hwpt1), and a PASID-capable
+    // domain ($hwpt3), as a VMM that hands out PASIDs allocates one
+    if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)];
+    // nested: the VM's stage-2 only as a NEST_PARENT ($hwpt1), a PASID-capable guest stage-1 on it ($hwpt2) that
+    // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA)
+    return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
+      hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev2', '$hwpt1', { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }),
+      attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...(host ? [attach('$fd3', '$hwpt2', 1)] : []), ...guestTables];
   }
   // design point: association — where the first map ends set-up, the random phase still gets to associate
   const mapRam = policy.association === 'runtime';
@@ -369,7 +405,7 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
   if (design === 'fd-per-ioasid') {
     // one FD per ioasid: nesting opens the child's FD ($fd6), which the device joins through its parent's
     return [...open, { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 },
-      ...(mapRam ? [{ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, ...ram }] : []),
+      ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, ...r })) : []),
       ...(nested ? [
         { ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: 0 },
         { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd1', flags: 0, user_pasid: 0 },
@@ -391,6 +427,6 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
       ...guestTables];
   return [...open, ...devs.map((d) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: d, ioasid_fd: '$fd1' })), { ioctl: 'IOASID_ALLOC', fd: '$fd1' },
     { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
-    ...(mapRam ? [{ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, ...ram }] : []),
+    ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, ...r })) : []),
     ...stage1];
 }

@@ -68,7 +68,10 @@ export class GenModel {
       if (unbound.length > 0 && r.pick % 2 === 0) other = unbound;
       if (other.length > 0) return this.symOr(`fd:${other[r.pick % other.length]}`, other[r.pick % other.length]!); // length > 0
     }
-    const fd = live[r.pick % live.length]!; // length > 0
+    // an address-space FD with objects in it, three times in four (a second VM's empty FD is there for cross-FD refs)
+    const busy = role === 'ctx' && r.pick % 4 !== 3 ? live.filter((n) => { const f = this.state.fds[n]; return Object.values(this.state.objects).some((o) => o.file === f); }) : [];
+    const from = busy.length > 0 ? busy : live;
+    const fd = from[r.pick % from.length]!; // length > 0
     return this.symOr(`fd:${fd}`, fd);
   }
 

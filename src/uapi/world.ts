@@ -42,9 +42,13 @@ export interface World {
 /** The x86 interrupt window every device reserves (IOMMU_RESV_MSI). */
 export const MSI_WINDOW: IovaRange = { start: 0xfee0_0000n, last: 0xfeef_ffffn };
 
+/** A reserved memory region the multi-function card's firmware reports (an RMRR, IOMMU_RESV_DIRECT). */
+export const CARD_RMRR: IovaRange = { start: 0xd000_0000n, last: 0xd00f_ffffn };
+
 /**
  * Default world: two PASID-capable devices each in its own group, and two devices without PASID sharing one
- * group (a multi-function card behind a non-ACS bridge), so the group rule can be exercised.
+ * group (a multi-function card behind a non-ACS bridge), so the group rule can be exercised. The card's functions
+ * also reserve an RMRR besides the MSI window, so which device reserved what on an IOAS can be told apart.
  */
 export function defaultWorld(hw: HwKind = 'host-pasid-table', memlockPages = 1 << 16): World {
   return {
@@ -53,8 +57,8 @@ export function defaultWorld(hw: HwKind = 'host-pasid-table', memlockPages = 1 <
     devices: [
       { name: 'dev1', path: '/dev/vfio/devices/vfio0', group: 1, pasid: true, reserved: [MSI_WINDOW] },
       { name: 'dev2', path: '/dev/vfio/devices/vfio1', group: 2, pasid: true, reserved: [MSI_WINDOW] },
-      { name: 'dev3', path: '/dev/vfio/devices/vfio2', group: 3, pasid: false, reserved: [MSI_WINDOW] },
-      { name: 'dev4', path: '/dev/vfio/devices/vfio3', group: 3, pasid: false, reserved: [MSI_WINDOW] },
+      { name: 'dev3', path: '/dev/vfio/devices/vfio2', group: 3, pasid: false, reserved: [MSI_WINDOW, CARD_RMRR] },
+      { name: 'dev4', path: '/dev/vfio/devices/vfio3', group: 3, pasid: false, reserved: [MSI_WINDOW, CARD_RMRR] },
     ],
   };
 }
