@@ -1,14 +1,17 @@
 /**
- * check(): model-based differential testing. fast-check draws command recipes (fc.commands) and runs them with
- * fc.modelRun; each recipe is built against the generation model into a symbolic step, run on the spec and on
- * the simulated kernel, and checked (differential.ts). The first failure is shrunk by fast-check, replayed into
- * a trace, then made 1-minimal (shrink.ts). Runs stop at `runs` or at the time limit, whichever comes first.
+ * check(): model-based differential testing. Each run draws its configuration (swarm.ts: recipes, argument
+ * shares, RLIMIT_MEMLOCK, set-up variant), starts from that set-up (fixture.ts), and fast-check draws command
+ * recipes (fc.commands) run with fc.modelRun; each recipe is built against the generation model into a symbolic
+ * step, run on the spec and on the simulated kernel, and checked (differential.ts). Every step counts towards rule
+ * coverage and reach (reach.ts). The first failure is shrunk by fast-check, replayed into a trace, then made
+ * 1-minimal (shrink.ts). Runs stop at `runs` or at the time limit, whichever comes first.
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
 import { HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
-import { DEFAULT_GEN, ENV_RECIPES, prologue, recipesFor, type GenConfig, type Recipe } from './generate.js';
+import { DEFAULT_GEN, ENV_RECIPES, recipesFor, type GenConfig, type Recipe } from './generate.js';
+import { prologue } from './fixture.js';
 import { GenModel } from './model.js';
 import { replaySteps } from './replay.js';
 import { minimize } from './shrink.js';

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import type { EnvName, IoctlName } from '../uapi/index.js';
 import type { GenConfig } from './gen-values.js';
-import type { Fixture } from './generate.js';
+import type { Fixture } from './fixture.js';
 
 export type RecipeName = IoctlName | EnvName;
 

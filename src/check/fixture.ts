@@ -1,0 +1,104 @@
+/**
+ * The set-up every generated trace starts from: the selftests' fixtures and what a VMM does at VM start, in two
+ * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
+ */
+import {
+  defaultWorld, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type DesignName, type HwKind,
+} from '../uapi/index.js';
+import type { Policy } from '../spec/index.js';
+import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
+import type { SymCmd } from './trace.js';
+
+/** The VFIO cdev nodes of the default world's devices, in device order. */
+export const DEVICE_PATHS = defaultWorld().devices.map((d) => d.path);
+
+/** Where the set-up maps user memory, and how much. */
+export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
+/** The VM's high RAM: 4 MiB at a 1 GiB-aligned address, huge-page backed, mmapped by the set-up, mapped by nobody yet. */
+export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
+
+/** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
+export type Fixture = 'plain' | 'nested';
+
+/**
+ * The set-up every generated trace starts from (a selftest fixture, and what a VMM does at VM start), so random
+ * commands meet live objects: the design's node ($fd1) and the four device FDs ($fd2..$fd5; dev4 is dev3's group
+ * sibling), user memory, one address space ($ioas1 / $ioasid1, or the ioasid FD itself) with dev1 attached and
+ * guest RAM mapped at IOVA 0 (the VM's stage-2: guest tables and the pages they point at are reachable through it
+ * once a guest stage-1 is nested on it), and on iommufd a second, empty IOAS ($ioas2: no domain yet).
+ * Variants (the selftests' FIXTURE_VARIANTs):
+ * - `plain`: dev1..dev3 bound, dev4 left unbound for the random phase (its group sibling dev3 is attached), and a
+ *   second VM's node open ($fd6), so binding the group sibling elsewhere, and every cross-FD reference, has a target;
+ * - `nested`: every device bound, and a guest stage-1 on the stage-2 with devices translated through it, in
+ *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
+ * Symbols follow the order the run binds them.
+ */
+export function prologue(design: DesignName, node: string, policy: Pick<Policy, 'association'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
+  const nested = fixture === 'nested';
+  const open: SymCmd[] = [
+    { env: 'OPEN', path: node },
+    ...DEVICE_PATHS.map((path) => ({ env: 'OPEN', path })),
+    { env: 'MMAP', uva: USER_MEM.uva, length: USER_MEM.length },
+    { env: 'MMAP', ...HIGH_RAM },
+    ...(nested ? [] : [{ env: 'OPEN', path: node }]),
+  ];
+  const devs = DEVICE_PATHS.map((_, i) => `$fd${i + 2}`).slice(0, nested ? 4 : 3);
+  // guest RAM as two memory slots (as a VMM maps each region separately): IOVA 0..32K and 32K..64K
+  const half = USER_MEM.length / 2n;
+  const ram = [{ vaddr: USER_MEM.uva, iova: 0n, size: half }, { vaddr: USER_MEM.uva + half, iova: half, size: half }];
+  const host = hw === 'host-pasid-table';
+  // the guest's tables: on guest-PASID-table hardware its PASID (CD) table's entry 0 points at the page table
+  // and its stage-1 already maps GUEST_IOVA to a page of guest RAM, as a guest kernel's would
+  const guestTables: SymCmd[] = [
+    ...(host ? [] : [{ env: 'GUEST_WRITE_PASID_TABLE', table: PASID_TABLE, pasid: 0, pgtable: S1_ROOT }]),
+    { env: 'GUEST_WRITE_PGTABLE', table: S1_ROOT, iova: GUEST_IOVA, gpa: 0x5000n },
+  ];
+  if (design === 'iommufd') {
+    const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data']) => ({
+      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data, fault_id: 0,
+    });
+    const attach = (fd: string, pt: string, pasid: number | null) => ({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pt_id: pt, pasid: pasid ?? 0 });
+    const common: SymCmd[] = [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
+      ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
+      ...ram.map((r) => ({ ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: r.vaddr, length: r.size, iova: r.iova })),
+      { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
+    // plain: dev1 and dev3 (dev4's group sibling) on the stage-2's automatic domain ($hwpt1), and a PASID-capable
+    // domain ($hwpt3), as a VMM that hands out PASIDs allocates one
+    if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)];
+    // nested: the VM's stage-2 only as a NEST_PARENT ($hwpt1), a PASID-capable guest stage-1 on it ($hwpt2) that
+    // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA)
+    return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
+      hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev2', '$hwpt1', { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }),
+      attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...(host ? [attach('$fd3', '$hwpt2', 1)] : []), ...guestTables];
+  }
+  // design point: association — where the first map ends set-up, the random phase still gets to associate
+  const mapRam = policy.association === 'runtime';
+  const format = host ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3';
+  if (design === 'fd-per-ioasid') {
+    // one FD per ioasid: nesting opens the child's FD ($fd6), which the device joins through its parent's
+    return [...open, { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 },
+      ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, ...r })) : []),
+      ...(nested ? [
+        { ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: 0 },
+        { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd1', flags: 0, user_pasid: 0 },
+        { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$fd6', flags: 0, user_pasid: 0 },
+        { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd6', ioasid: 0, format, pgtbl_addr: S1_ROOT },
+      ] : [])];
+  }
+  const stage1: SymCmd[] = !nested ? [] : design === 'per-device-sva'
+    ? [host
+      ? { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd: '$fd2', ioasid: '$ioasid1', flags: 0, pasid: 0, format, pgtbl_addr: S1_ROOT }
+      : { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd: '$fd2', ioasid: '$ioasid1', format, pasid_table_addr: PASID_TABLE }, ...guestTables]
+    : [{ ioctl: 'IOASID_CREATE_NESTING', fd: '$fd1', parent_ioasid: '$ioasid1' },
+      // RFC v1: a device joins a child ioasid through its parent
+      { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
+      { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd3', ioasid: '$ioasid2', flags: 0, user_pasid: 0 },
+      host
+        ? { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd1', ioasid: '$ioasid2', format, pgtbl_addr: S1_ROOT }
+        : { ioctl: 'IOASID_BIND_PASID_TABLE', fd: '$fd1', ioasid: '$ioasid2', format, pasid_table_addr: PASID_TABLE },
+      ...guestTables];
+  return [...open, ...devs.map((d) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: d, ioasid_fd: '$fd1' })), { ioctl: 'IOASID_ALLOC', fd: '$fd1' },
+    { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
+    ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, ...r })) : []),
+    ...stage1];
+}
