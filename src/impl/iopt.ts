@@ -130,6 +130,9 @@ export class IoPagetable {
         const bad = made[i]!.pages.pin(); // i < made.length
         if (bad) return this.unwindNew(made, i, bad);
       }
+      // batch_to_domain maps whole pages from the area's IOVA: iommu_map refuses a piece that is not page aligned
+      // (a copy of sub-page areas of an IOAS without a domain can sum to whole pages)
+      if (made.some((a) => a.start % PAGE_SIZE !== 0n || (a.last + 1n) % PAGE_SIZE !== 0n)) return this.unwindNew(made, made.length, 'EINVAL');
       for (let d = 0; d < this.domains.length; d++) {
         for (let i = 0; i < made.length; i++) {
           if (!this.fillArea(this.domains[d]!, made[i]!)) { // d, i in range

@@ -142,6 +142,11 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
     if ((c.flags & WRITE) !== 0 && t.kind === 'pages' && !s.pages[t.pages]?.writable) return reject('EPERM', 'IOAS_COPY.EPERM.readonly_pages');
     if (!aligned(uvaOf(p) % 4096n, align)) return reject('EINVAL', 'IOAS_COPY.EINVAL.page_offset');
   }
+  // iopt_fill_domains_pages maps each new area page by page (batch_to_domain): under a domain a piece that starts or
+  // ends inside a page gets an unaligned IOVA, iommu_map refuses it, and the copy unwinds. A copy whose pieces are
+  // sub-page areas of an IOAS without a domain can sum to a page and still do that. Checked after pinning (the
+  // kernel pins each area before it maps it; an earlier piece's EINVAL before a later piece's pin error is not told apart).
+  const unaligned = pieces.some((p) => !aligned(iova + (p.from - c.src_iova), align) || !aligned(p.to - p.from + 1n, align));
   const done = commit(s, fixed ? 'IOAS_COPY.ok.fixed' : 'IOAS_COPY.ok.auto_iova', (d) => {
     const areas = (d.objects[keyOf(dst)] as Draft<ObjOf<'ioas'>>).areas;
     for (const p of pieces) {
@@ -152,7 +157,8 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
     }
     return { dst_iova: iova };
   });
-  return guardAfter(done, pinCheck(s, 'IOAS_COPY'));
+  const pinned = guardAfter(done, pinCheck(s, 'IOAS_COPY'));
+  return guardAfter(pinned, () => (unaligned ? reject('EINVAL', 'IOAS_COPY.EINVAL.piece_alignment') : null));
 }
 
 /**

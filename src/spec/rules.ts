@@ -181,6 +181,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOAS_COPY.EINVAL.length',
     'IOAS_COPY.EINVAL.length_alignment',
     'IOAS_COPY.EINVAL.page_offset',
+    'IOAS_COPY.EINVAL.piece_alignment',
     'IOAS_COPY.EINVAL.prot',
     'IOAS_COPY.EINVAL.reserved',
     'IOAS_COPY.ENOENT.dst_ioas',
