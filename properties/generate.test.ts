@@ -120,7 +120,7 @@ describe('swarm configurations', () => {
   it('every set-up variant runs on the spec and the kernel with no property broken and no call refused', () => {
     for (const design of DESIGN_NAMES) for (const hw of HW_KINDS) for (const fixture of ['plain', 'nested'] as const) {
       const counters = new Map<string, number>();
-      const steps = prologue(design, DESIGNS[design].node, DESIGNS[design].policy, hw, fixture).map((cmd) => {
+      const steps = prologue(DESIGNS[design], hw, fixture).map((cmd) => {
         const b = BINDERS[('ioctl' in cmd ? cmd.ioctl : cmd.env) as string];
         const bind = b ? Object.fromEntries(Object.entries(b).map(([f, k]) => { counters.set(k, (counters.get(k) ?? 0) + 1); return [f, `$${k}${counters.get(k)}` as const]; })) : undefined;
         return bind ? { cmd, bind } : { cmd };

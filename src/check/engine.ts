@@ -85,7 +85,7 @@ class Run {
   /** Run the set-up (it may already break a property: a WARN in the fixture's own calls is a finding too). */
   start() {
     const { design, hardware } = this.opts;
-    for (const c of prologue(design, DESIGNS[design].node, DESIGNS[design].policy, hardware, this.cfg.fixture)) this.exec(c);
+    for (const c of prologue(DESIGNS[design], hardware, this.cfg.fixture)) this.exec(c);
     return this;
   }
 

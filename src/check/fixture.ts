@@ -3,9 +3,9 @@
  * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
  */
 import {
-  defaultWorld, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type DesignName, type HwKind,
+  defaultWorld, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName,
 } from '../uapi/index.js';
-import type { Policy } from '../spec/index.js';
+import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
 import type { SymCmd } from './trace.js';
 
@@ -33,7 +33,9 @@ export type Fixture = 'plain' | 'nested';
  *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
  * Symbols follow the order the run binds them.
  */
-export function prologue(design: DesignName, node: string, policy: Pick<Policy, 'association'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
+export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
+  const { node, policy } = design;
+  const has = (i: IoctlName) => design.ioctls.includes(i);
   const nested = fixture === 'nested';
   const open: SymCmd[] = [
     { env: 'OPEN', path: node },
@@ -53,7 +55,7 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
     ...(host ? [] : [{ env: 'GUEST_WRITE_PASID_TABLE', table: PASID_TABLE, pasid: 0, pgtable: S1_ROOT }]),
     { env: 'GUEST_WRITE_PGTABLE', table: S1_ROOT, iova: GUEST_IOVA, gpa: 0x5000n },
   ];
-  if (design === 'iommufd') {
+  if (has('IOMMU_IOAS_ALLOC')) { // iommufd: IOASes and HWPTs in one FD
     const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data']) => ({
       ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data, fault_id: 0,
     });
@@ -74,7 +76,7 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
   // design point: association — where the first map ends set-up, the random phase still gets to associate
   const mapRam = policy.association === 'runtime';
   const format = host ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3';
-  if (design === 'fd-per-ioasid') {
+  if (policy.fdModel === 'per-ioasid') { // design point: fdModel
     // one FD per ioasid: nesting opens the child's FD ($fd6), which the device joins through its parent's
     return [...open, { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$fd1', flags: 0, user_pasid: 0 },
       ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: 0, flags: 3, ...r })) : []),
@@ -85,7 +87,8 @@ export function prologue(design: DesignName, node: string, policy: Pick<Policy, 
         { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd6', ioasid: 0, format, pgtbl_addr: S1_ROOT },
       ] : [])];
   }
-  const stage1: SymCmd[] = !nested ? [] : design === 'per-device-sva'
+  // a stage-1 bound through the device FD where the design has that call (per-device SVA), else a child ioasid
+  const stage1: SymCmd[] = !nested ? [] : has('VFIO_DEVICE_BIND_PGTABLE')
     ? [host
       ? { ioctl: 'VFIO_DEVICE_BIND_PGTABLE', fd: '$fd2', ioasid: '$ioasid1', flags: 0, pasid: 0, format, pgtbl_addr: S1_ROOT }
       : { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd: '$fd2', ioasid: '$ioasid1', format, pasid_table_addr: PASID_TABLE }, ...guestTables]
