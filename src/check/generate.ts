@@ -147,10 +147,9 @@ export const RECIPES: RecipeArbs = {
     const fixed = x.dst === null && x.top === 0 ? 0 : 1;
     // half the copies go from an IOAS without a domain (nothing pinned yet) into one with a domain: the copy then
     // pins, aligns and charges what the first map never had to (QEMU keeps such staging copies across IOASes)
-    const domain = (o: Obj) => m.hasDomain(o);
     const staged = x.s.pick % 2 === 0;
-    const src_ioas_id = m.obj('ioas', file, x.s, staged ? (o) => !domain(o) && 'areas' in o && o.areas.length > 0 : (o) => 'areas' in o && o.areas.length > 0);
-    const dst_ioas_id = m.obj('ioas', file, x.d, staged ? domain : undefined);
+    const src_ioas_id = m.obj('ioas', file, x.s, staged ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : (o) => 'areas' in o && o.areas.length > 0);
+    const dst_ioas_id = m.obj('ioas', file, x.d, staged ? (o) => m.hasDomain(o) : undefined);
     const { iova, length } = rangeOf(m, m.areasOf(file, src_ioas_id, res), x.src);
     // in the edge share, the top page of the IOVA space: a destination a multi-page copy cannot fit below 2^64
     const dst_iova = x.top !== 0 ? U64_MAX - (PAGE - 1n) : x.dst === null ? 0n : shifted(m, x.dst, x.shift ? 0x100000n : 0n);

@@ -4,7 +4,7 @@
  * deliberately bad reference (destroyed, another kind, another FD, never allocated), so ids flow from the call
  * that created them to later calls (syzkaller resources, Hypothesis bundles) and almost nothing is discarded.
  */
-import type { Obj, ObjKey, State } from '../spec/index.js';
+import { hasDomain, type Obj, type ObjKey, type State } from '../spec/index.js';
 import type { DevName, IovaRange } from '../uapi/index.js';
 import type { Sym } from './trace.js';
 
@@ -178,10 +178,9 @@ export class GenModel {
     return out;
   }
 
-  /** Whether an IOAS has a domain: a paging HWPT on it (devices attach through one). */
+  /** Whether an address space has a domain (the spec's own answer: what pins its pages). */
   hasDomain(o: Obj): boolean {
-    const key = `${o.file}:${o.id}`;
-    return Object.values(this.state.objects).some((h) => h.kind === 'hwpt_paging' && h.ioas === key);
+    return hasDomain(this.state, o);
   }
 
   /** Routes whose context walks a guest stage-1 (nested HWPT, bound page table or PASID table, per-device bind). */

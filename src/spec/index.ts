@@ -8,3 +8,4 @@ export { DESIGNS, designByName, iommufdOld } from './designs/index.js';
 export { DESIGN_NAMES, type Design, type DesignName, type Policy } from './design.js';
 export type { RuleId } from './rule.js';
 export { ENV_NAMES, errnoOfRule, errnoPairsOf, outcomesOf } from './outcomes.js';
+export { hasDomain } from './pins.js';
