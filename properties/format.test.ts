@@ -3,7 +3,7 @@
  * and the page beside a counterexample is a numbered program with the diverging step marked and a replaying test.
  * The files land under a stable name, written whole.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,8 +152,8 @@ describe('counterexampleMarkdown reads as a program', () => {
       "import { replay } from '../src/check/replay.js';",
       "import { loadTrace } from '../src/check/schema.js';",
       '',
-      "it('differential at step 5: iommufd on host-pasid-table (counterexamples/differential/2027bca0af.json)', () => {",
-      "  const file = 'counterexamples/differential/2027bca0af.json';",
+      "it('differential at step 5: iommufd on host-pasid-table (counterexamples/differential/8b4ef017b9.json)', () => {",
+      "  const file = 'counterexamples/differential/8b4ef017b9.json';",
       "  const outcome = replay(loadTrace(readFileSync(file, 'utf8'), file));",
       "  expect(outcome.violation).toMatchObject({ property: 'differential', step: 5 });",
       '});',
@@ -209,18 +209,46 @@ describe('writeCounterexample files a counterexample under a stable name', () =>
     const dir = tempDir();
     const outcome = replay(overlap, overlapsAt0x2000);
     const first = writeCounterexample(dir, overlap, outcome);
-    expect(counterexampleHash(overlap)).toBe('2027bca0af');
-    expect(first).toEqual({ json: join(dir, 'differential', '2027bca0af.json'), md: join(dir, 'differential', '2027bca0af.md') });
-    // found again, with other results and another origin: the same files
+    expect(counterexampleHash(overlap)).toBe('8b4ef017b9');
+    expect(first).toEqual({ json: join(dir, 'differential', '8b4ef017b9.json'), md: join(dir, 'differential', '8b4ef017b9.md'), written: true });
+    // found again, with other results and another origin: the same files, left as they were
+    const before = readFileSync(first.json, 'utf8');
     const again = writeCounterexample(dir, { ...overlap, origin: { kind: 'check', seed: 9 } }, outcome);
-    expect(again).toEqual(first);
-    expect(readdirSync(join(dir, 'differential')).sort()).toEqual(['2027bca0af.json', '2027bca0af.md']);
+    expect(again).toEqual({ ...first, written: false });
+    expect(readFileSync(first.json, 'utf8')).toBe(before);
+    expect(readdirSync(join(dir, 'differential')).sort()).toEqual(['8b4ef017b9.json', '8b4ef017b9.md']);
     // one more step is another counterexample
     const longer: Trace = { ...overlap, steps: [...overlap.steps, { cmd: sym(env.dma('dev1', null, 0x1000n)) }] };
     const other = writeCounterexample(dir, longer, outcome);
     expect(other.json).not.toBe(first.json);
     expect(listCounterexamples(dir)).toEqual([first.json, other.json].sort());
     expect(listCounterexamples(join(dir, 'nothing-here'))).toEqual([]);
+  });
+
+  it('never replaces a file: another RLIMIT_MEMLOCK is another name; a name holding something else gives the next name', () => {
+    const dir = tempDir();
+    const outcome = replay(overlap, overlapsAt0x2000);
+    expect(counterexampleHash({ ...overlap, memlockPages: 16 })).not.toBe(counterexampleHash(overlap));
+    const first = writeCounterexample(dir, overlap, outcome);
+    // a hand-edited file under that name (say, a verdict set to fixed and a memlock added): kept, byte for byte
+    const edited = readFileSync(first.json, 'utf8').replace('"design"', '"memlockPages": 16,\n  "design"');
+    writeFileSync(first.json, edited);
+    const second = writeCounterexample(dir, overlap, outcome);
+    expect(second.json).toBe(join(dir, 'differential', '8b4ef017b9-2.json'));
+    expect(second.written).toBe(true);
+    expect(readFileSync(first.json, 'utf8')).toBe(edited);
+    // not a trace at all under the name: kept too
+    writeFileSync(second.json, 'notes');
+    expect(writeCounterexample(dir, overlap, outcome).json).toBe(join(dir, 'differential', '8b4ef017b9-3.json'));
+    expect(readFileSync(second.json, 'utf8')).toBe('notes');
+  });
+
+  it('new finds under <dir>/new/ are not part of the regression set listCounterexamples returns', () => {
+    const dir = tempDir();
+    const outcome = replay(overlap, overlapsAt0x2000);
+    const kept = writeCounterexample(dir, overlap, outcome);
+    writeCounterexample(join(dir, 'new'), overlap, outcome);
+    expect(listCounterexamples(dir)).toEqual([kept.json]);
   });
 
   it('the JSON loads back as the same trace, with the violation as an open verdict; the .md replays that file', () => {

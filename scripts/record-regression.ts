@@ -1,7 +1,8 @@
 /**
  * Records counterexamples as regression traces under counterexamples/: the shrunk trace each injected bug
  * produces (status "fixed": the real kernel must pass it), and hand-kept traces of bugs the checker found in
- * ioasid-lab itself. `npm run record-regressions` rewrites them; the test suite replays every file.
+ * ioasid-lab itself. `npm run record-regressions` writes any that are not there yet (it never replaces a file); the
+ * test suite replays every file.
  */
 import { check } from '../src/check/engine.js';
 import { writeCounterexample } from '../src/check/counterexample.js';

@@ -12,6 +12,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMutants } from './index.js';
 import { applyMutant, type Mutant } from './mutant.js';
+import { parseArgs, text, UsageError, wholeNumber, type FlagSpec } from '../src/cli/args.js';
+import { printable } from '../src/check/printable.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'out', 'zoo');
@@ -33,27 +35,31 @@ zoo/mutants/, each on its own copy of src/ under out/zoo/. Prints one row per mu
 out/zoo/results.md. Exit 1 when the catch rate falls below zoo/baseline.json (--update-baseline records it).
 `;
 
-class Usage extends Error {}
+/** A bad flag or a mutant that no longer applies: one line, exit 2. */
+class Usage extends UsageError {}
 
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'only', value: true, help: 'one mutant id' },
+  { name: 'runs', value: true, help: 'check runs per design and hardware kind' },
+  { name: 'seed', value: true, help: 'check seed' },
+  { name: 'jobs', value: true, help: 'mutants checked at once' },
+  { name: 'json', value: false, help: 'print the result as JSON' },
+  { name: 'update-baseline', value: false, help: 'record the catch rate as the new baseline' },
+  { name: 'help', value: false, help: 'show this help' },
+];
+
+/** The same flag layer as the ioasid-lab command (src/cli/args.ts): strict numbers, no unknown or repeated flag. */
 function parse(argv: readonly string[]): Options | 'help' {
-  const o = { only: null as string | null, runs: 100, seed: 1, jobs: Math.min(2, cpus().length), json: false, updateBaseline: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!; // i < length
-    const num = (name: string, min: number) => {
-      const v = argv[++i];
-      if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min) throw new Usage(`${name} takes a whole number ≥ ${min}`);
-      return Number(v);
-    };
-    if (a === '--help' || a === '-h') return 'help';
-    else if (a === '--only') o.only = argv[++i] ?? (() => { throw new Usage('--only takes a mutant id'); })();
-    else if (a === '--runs') o.runs = num(a, 1);
-    else if (a === '--seed') o.seed = num(a, 0);
-    else if (a === '--jobs') o.jobs = num(a, 1);
-    else if (a === '--json') o.json = true;
-    else if (a === '--update-baseline') o.updateBaseline = true;
-    else throw new Usage(`unknown argument '${a}'`);
-  }
-  return o;
+  const { flags } = parseArgs(argv, FLAGS, [{ name: 'zoo', files: null, help: '', flags: FLAGS.map((f) => f.name) }], 'zoo');
+  if (flags.has('help')) return 'help';
+  return {
+    only: text(flags, 'only') ?? null,
+    runs: wholeNumber(flags, 'runs', 100, 1, 100_000_000),
+    seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff),
+    jobs: wholeNumber(flags, 'jobs', Math.min(2, cpus().length), 1, 256),
+    json: flags.has('json'),
+    updateBaseline: flags.has('update-baseline'),
+  };
 }
 
 export interface ZooRow {
@@ -160,7 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const all = await loadMutants();
   const mutants = o.only === null ? all : all.filter((m) => m.id === o.only);
-  if (mutants.length === 0) throw new Usage(`no mutant '${o.only}'`);
+  if (mutants.length === 0) throw new Usage(`no mutant '${printable(o.only ?? '')}'`);
   for (const m of mutants) prepare(m); // every mutant applies before anything runs
   const t0 = Date.now();
   const rows = await pool(mutants, o.jobs, (m) => runOne(m, o), (r) => {
@@ -185,7 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    process.stderr.write(`zoo: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(e instanceof Usage ? 2 : 1);
+    process.stderr.write(`zoo: ${printable(e instanceof Error ? e.message : String(e))}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
   });
 }

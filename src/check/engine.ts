@@ -4,7 +4,8 @@
  * recipes (fc.commands) run with fc.modelRun; each recipe is built against the generation model into a symbolic
  * step, run on the spec and on the simulated kernel, and checked (differential.ts). Every step counts towards rule
  * coverage and reach (reach.ts). The first failure is shrunk by fast-check, replayed into a trace, then made
- * 1-minimal (shrink.ts). Runs stop at `runs` or at the time limit, whichever comes first.
+ * 1-minimal (shrink.ts). Runs stop at `runs` or at the time limit, whichever comes first; a run that reaches the
+ * time limit stops before its next command.
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
@@ -39,6 +40,8 @@ export interface CheckOptions {
   /** translation probes after every step (slower, catches stale translations nothing DMAs at) */
   readonly probe?: boolean;
   readonly onRun?: (run: number) => void;
+  /** the clock the time limit is read from inside a run (default Date.now; tests pass a fake one) */
+  readonly now?: () => number;
   /** every step as it runs (coverage tools, debugging) */
   readonly onStep?: (st: TraceStep, spec: State) => void;
 }
@@ -126,9 +129,10 @@ class Run {
 }
 
 class StepCommand implements fc.Command<Run, object> {
-  constructor(readonly recipe: Recipe) {}
+  /** past `deadline` by `now`, no further command runs (the time limit holds inside a long run, not only between runs) */
+  constructor(readonly recipe: Recipe, readonly deadline: number, readonly now: () => number) {}
   check() {
-    return true;
+    return this.now() < this.deadline;
   }
   run(m: Run) {
     m.counters.executed++;
@@ -153,11 +157,13 @@ export function check(opts: CheckOptions): CheckOutcome {
   const t0 = Date.now();
   const counters = { steps: 0, executed: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
   const ioctls = DESIGNS[opts.design].ioctls;
+  const now = opts.now ?? Date.now;
+  const deadline = now() + opts.timeLimitMs;
   const cache = new Map<string, fc.Arbitrary<Iterable<fc.Command<Run, object>>>>();
   const commandsFor = (cfg: RunConfig) => {
     const key = configKey(cfg);
     let a = cache.get(key);
-    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => x.map((r) => new StepCommand(r))), { maxCommands: opts.maxCommands, size: 'max' })));
+    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => x.map((r) => new StepCommand(r, deadline, now))), { maxCommands: opts.maxCommands, size: 'max' })));
     return a;
   };
   const runs = runConfigA([...ioctls, ...ENV_RECIPES], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages)

@@ -240,9 +240,14 @@ export function counterexampleProperty(t: Trace, outcome: ReplayOutcome): string
   return outcome.violation?.property ?? t.verdict?.property ?? (outcome.unexpected.length > 0 ? 'expect' : 'none');
 }
 
-/** Stable name: the same design, hardware and commands give the same name, whatever the results or origin. */
-export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'steps'>): string {
-  const key = JSON.stringify({ design: t.design, hardware: t.hardware, cmds: t.steps.map((s) => s.cmd) }, encode);
+/**
+ * Stable name: the same design, hardware, RLIMIT_MEMLOCK, commands and binds give the same name, whatever the
+ * results or origin; any of them differing gives another name (each can change the verdict).
+ */
+export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages' | 'steps'>): string {
+  // memlockPages drops out of the key when unset (JSON.stringify skips undefined)
+  const binds = t.steps.some((s) => s.bind !== undefined) ? { binds: t.steps.map((s) => s.bind ?? null) } : {};
+  const key = JSON.stringify({ design: t.design, hardware: t.hardware, memlockPages: t.memlockPages, cmds: t.steps.map((s) => s.cmd), ...binds }, encode);
   return createHash('sha256').update(key).digest('hex').slice(0, 10);
 }
 

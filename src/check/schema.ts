@@ -10,7 +10,10 @@ import {
   DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES,
   type Brand, type EnvAction, type EnvName, type Fd, type Ioctl, type IoctlName,
 } from '../uapi/index.js';
-import { decode, TRACE_SCHEMA, type Trace } from './trace.js';
+import { readFileSync, statSync } from 'node:fs';
+import { JsonError, parseJson } from './json.js';
+import { excerpt, printable } from './printable.js';
+import { BINDERS, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
 
 /** A schema node: plain JSON, read by ajv. */
 export type SchemaNode = { readonly [keyword: string]: unknown };
@@ -202,11 +205,8 @@ let compiled: ValidateFunction | undefined;
 const validator = (): ValidateFunction =>
   (compiled ??= new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false }).compile(TRACE_JSON_SCHEMA));
 
-const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
-const show = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-};
+const oneLine = (s: string) => printable(s.replace(/\s*\n\s*/g, ' '));
+const show = (v: unknown): string => excerpt(v);
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null;
 const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'an object', array: 'an array', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', null: 'null' };
 
@@ -225,14 +225,18 @@ function locate(pointer: string, data: unknown): { where: string; field: string 
   return { where, field };
 }
 
-/** One human line for ajv's first error. */
+/** One human line for ajv's first error ("step 3: the step must be..." reads "step 3 must be..."). */
 function explain(e: ErrorObject, data: unknown): string {
+  return explainAt(e, data).replace(/^step (\d+): the step /, 'step $1 ');
+}
+
+function explainAt(e: ErrorObject, data: unknown): string {
   const { where, field } = locate(e.instancePath, data);
   const parent = e.parentSchema ?? {};
   const desc = typeof parent.description === 'string' ? parent.description : undefined;
   const title = typeof parent.title === 'string' ? ` (${parent.title})` : '';
   const sub = (name: unknown) => (field === '' ? String(name) : `${field}.${String(name)}`);
-  const subject = field === '' ? 'the trace' : field;
+  const subject = field !== '' ? field : where !== '' ? 'the step' : 'the trace';
   switch (e.keyword) {
     case 'required':
       return `${where}${sub(e.params.missingProperty)} is missing${title}`;
@@ -250,25 +254,88 @@ function explain(e: ErrorObject, data: unknown): string {
   return `${where}${subject} ${e.message ?? `fails ${e.keyword}`}`;
 }
 
+/** The largest trace file read (a million steps is about 200 MB; nothing a person or `check` writes comes near). */
+export const MAX_TRACE_BYTES = 256 * 1024 * 1024;
+
 /**
- * Parse and validate a trace file's text; `source` names it in errors. Only a valid record is decoded
- * ("0x..." -> bigint), so a u64 written as a JSON number is an error, never a silently rounded value.
+ * Parse and validate a trace file's text; `source` names it in errors. The text is read strictly (json.ts: no
+ * duplicate keys, no integer past 2^53, bounded nesting), then validated against the schema, and only a valid
+ * record is decoded ("0x..." -> bigint), so a u64 written as a JSON number is an error, never a rounded value.
  */
 export function loadTrace(text: string, source: string): Trace {
+  const name = printable(source);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
-    throw new TraceError(`${source}: not JSON: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    if (e instanceof JsonError) throw new TraceError(`${name}: ${oneLine(e.message)}`);
+    throw e;
   }
   const validate = validator();
   if (!validate(raw)) {
     const first = validate.errors?.[0];
-    throw new TraceError(`${source}: ${first ? oneLine(explain(first, raw)) : 'not a valid trace'}`);
+    throw new TraceError(`${name}: ${first ? oneLine(explain(first, raw)) : 'not a valid trace'}`);
   }
-  const t = JSON.parse(text, decode) as Trace;
+  const t = decodeHex(raw) as Trace;
   if (t.verdict && t.verdict.step > t.steps.length) {
-    throw new TraceError(`${source}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
+    throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }
+  const bad = badBind(t);
+  if (bad) throw new TraceError(`${name}: ${bad}`);
   return t;
+}
+
+/**
+ * A bind names an output of its own command (`out_ioas_id` of IOMMU_IOAS_ALLOC); any other key would leave its
+ * symbol unbound and every later use of it silently on id 0 or fd -1. (The kind in the symbol's name is for the
+ * reader, docs/trace-format.md, so it is not checked.)
+ */
+function badBind(t: Trace): string | null {
+  for (const [i, st] of t.steps.entries()) {
+    if (!st.bind) continue;
+    const name = stepName(st.cmd as SymCmd);
+    const outputs = BINDERS[name] ?? {};
+    const known = Object.keys(outputs);
+    for (const field of Object.keys(st.bind)) {
+      if (outputs[field] === undefined) {
+        return `step ${i + 1}: bind.${printable(field)} is not an output of ${name} (${known.length === 0 ? 'it outputs nothing to bind' : `it outputs ${known.join(', ')}`})`;
+      }
+    }
+  }
+  return null;
+}
+
+/** Every "0x..." string of a validated record as a bigint (iterative: the record's depth is already bounded). */
+function decodeHex(v: unknown): unknown {
+  const HEX_STR = /^0x[0-9a-fA-F]+$/;
+  const conv = (x: unknown): unknown => (typeof x === 'string' && HEX_STR.test(x) ? BigInt(x) : x);
+  const root = { v };
+  const work: Record<string, unknown>[] = [root];
+  for (let o = work.pop(); o !== undefined; o = work.pop()) {
+    for (const k of Object.keys(o)) {
+      const x = conv(o[k]);
+      o[k] = x;
+      if (typeof x === 'object' && x !== null) work.push(x as Record<string, unknown>);
+    }
+  }
+  return root.v;
+}
+
+/**
+ * Read and load one trace file. Only a regular file is read, and only up to MAX_TRACE_BYTES: a FIFO, a device
+ * (`/dev/zero`) or a directory is refused before anything blocks or fills memory.
+ */
+export function readTraceFile(file: string): Trace {
+  const name = printable(file);
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new TraceError(`${name}: not a regular file (a trace is a .json file)`);
+    if (st.size > MAX_TRACE_BYTES) throw new TraceError(`${name}: ${st.size} bytes is larger than a trace file may be (${MAX_TRACE_BYTES})`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof TraceError) throw e;
+    throw new TraceError(`${name}: cannot read: ${oneLine((e as Error).message)}`);
+  }
+  return loadTrace(text, file);
 }

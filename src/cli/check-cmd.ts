@@ -1,10 +1,11 @@
 /**
  * `ioasid-lab check`: run the differential check over the chosen designs and hardware kinds, write every
- * counterexample to counterexamples/<property>/<hash>.json (+ .md), print a summary table (or --json).
+ * counterexample to <out>/<property>/<hash>.json (+ .md; <out> is counterexamples/new/ unless --out says), print a summary table (or --json).
  * Exit 1 when anything failed.
  */
 import { check, type CheckOutcome } from '../check/engine.js';
-import { writeCounterexample } from '../check/counterexample.js';
+import { join } from 'node:path';
+import { NEW_DIR, writeCounterexample } from '../check/counterexample.js';
 import { replay } from '../check/replay.js';
 import { DEFAULT_GEN, type GenConfig } from '../check/generate.js';
 import type { KernelFactory } from '../check/differential.js';
@@ -13,6 +14,7 @@ import { formatReach } from '../check/reach.js';
 import { DESIGNS } from '../spec/index.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { oneOrAll, share, text, wholeNumber, type Flags } from './args.js';
+import { prepareOutDir } from './output.js';
 import { progress } from './progress.js';
 
 export interface CheckArgs {
@@ -35,18 +37,21 @@ export interface CheckArgs {
   readonly factory?: KernelFactory;
 }
 
+/** Where `check` writes what it finds: beside the tracked regression set, never into it (`adopt` moves a trace in). */
+export const DEFAULT_OUT = join('counterexamples', NEW_DIR);
+
 export function checkArgs(flags: Flags): CheckArgs {
   return {
     designs: oneOrAll(flags, 'design', DESIGN_NAMES),
     hardware: oneOrAll(flags, 'hardware', HW_KINDS),
-    runs: wholeNumber(flags, 'runs', 100, 1),
-    seed: wholeNumber(flags, 'seed', 1, 0),
-    maxCommands: wholeNumber(flags, 'max-commands', 30, 1),
-    timeLimitS: wholeNumber(flags, 'time-limit', 60, 1),
-    out: text(flags, 'out') ?? 'counterexamples',
+    runs: wholeNumber(flags, 'runs', 100, 1, 100_000_000),
+    seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff),
+    maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
+    timeLimitS: wholeNumber(flags, 'time-limit', 60, 1, 7 * 24 * 3600),
+    out: text(flags, 'out') ?? DEFAULT_OUT,
     json: flags.has('json'),
     gen: { badShare: share(flags, 'bad-share', DEFAULT_GEN.badShare), edgeShare: share(flags, 'edge-share', DEFAULT_GEN.edgeShare) },
-    ...(flags.has('memlock') ? { memlockPages: wholeNumber(flags, 'memlock', 0, 1) } : {}),
+    ...(flags.has('memlock') ? { memlockPages: wholeNumber(flags, 'memlock', 0, 1, Number.MAX_SAFE_INTEGER) } : {}),
     swarm: !flags.has('no-swarm'),
     coverage: flags.has('coverage'),
   };
@@ -62,6 +67,7 @@ interface Cell {
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
 
 export function runCheck(a: CheckArgs, out: (s: string) => void): number {
+  prepareOutDir(a.out, 'out'); // before any work: a run of minutes never ends in "cannot write"
   const p = progress();
   const cells: Cell[] = [];
   const t0 = Date.now();

@@ -3,15 +3,15 @@
  * requirement; print the matrix (✔ witness length / ✘ counterexample length / "none ≤ k"), or --json, and with
  * --html write the self-contained report page.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { explore } from '../check/explore.js';
 import type { ExploreCell, ExploreReport } from '../check/explore-report.js';
 import { encode } from '../check/trace.js';
-import { renderReport } from '../report/html.js';
+import { writeAtomic } from '../check/files.js';
+import { isReportPage, renderReport } from '../report/html.js';
 import { REQUIREMENTS } from '../spec/requirements/index.js';
 import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
 import { oneOrAll, text, wholeNumber, type Flags } from './args.js';
+import { prepareOutFile } from './output.js';
 import { progress } from './progress.js';
 
 export interface ExploreArgs {
@@ -23,6 +23,8 @@ export interface ExploreArgs {
   readonly budgetS: number;
   readonly json: boolean;
   readonly html: string | null;
+  /** replace --html even when it is not an ioasid-lab report */
+  readonly force: boolean;
 }
 
 export function exploreArgs(flags: Flags): ExploreArgs {
@@ -30,8 +32,8 @@ export function exploreArgs(flags: Flags): ExploreArgs {
   return {
     designs: oneOrAll(flags, 'design', DESIGN_NAMES), hardware: oneOrAll(flags, 'hardware', HW_KINDS),
     requirement: flags.has('requirement') ? (req[0] ?? null) : null,
-    depth: wholeNumber(flags, 'depth', 16, 1), maxStates: wholeNumber(flags, 'max-states', 20_000, 1), budgetS: wholeNumber(flags, 'budget', 30, 1),
-    json: flags.has('json'), html: text(flags, 'html') ?? null,
+    depth: wholeNumber(flags, 'depth', 16, 1, 1000), maxStates: wholeNumber(flags, 'max-states', 20_000, 1, 100_000_000), budgetS: wholeNumber(flags, 'budget', 30, 1, 7 * 24 * 3600),
+    json: flags.has('json'), html: text(flags, 'html') ?? null, force: flags.has('force'),
   };
 }
 
@@ -59,6 +61,7 @@ export function formatMatrix(r: ExploreReport): string {
 }
 
 export function runExplore(a: ExploreArgs, out: (s: string) => void): number {
+  if (a.html) prepareOutFile(a.html, 'html', isReportPage, 'an ioasid-lab report', a.force); // before the search
   const p = progress();
   const t0 = Date.now();
   const full = explore(a.designs, a.hardware, a.depth, a.maxStates, a.budgetS * 1000, (cells) => {
@@ -70,12 +73,7 @@ export function runExplore(a: ExploreArgs, out: (s: string) => void): number {
     requirements: full.requirements.filter((q) => q.name === a.requirement),
     cells: full.cells.filter((c) => c.requirement === a.requirement),
   };
-  if (a.html) {
-    mkdirSync(dirname(a.html), { recursive: true });
-    const tmp = `${a.html}.tmp-${process.pid}`;
-    writeFileSync(tmp, renderReport(r));
-    renameSync(tmp, a.html);
-  }
+  if (a.html) writeAtomic(a.html, renderReport(r));
   out(a.json ? JSON.stringify(r, encode, 2) : `${formatMatrix(r)}\n${a.html ? `report: ${a.html}\n` : ''}explored in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;
 }

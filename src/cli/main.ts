@@ -1,87 +1,125 @@
 /**
  * ioasid-lab command line: parse arguments, run a command, print its outcome. Exit codes: 0 success, 1 a check
- * or replay failed, 2 bad usage or bad input (one line on stderr).
+ * or replay failed, 2 bad usage or bad input (one printable line on stderr, nothing written).
  */
 import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
 import { HW_KINDS } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
-import { oneOrAll, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { printable } from '../check/printable.js';
+import { oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck } from './check-cmd.js';
-import { replayFile } from './replay-cmd.js';
+import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
 import { exploreArgs, runExplore } from './explore-cmd.js';
+import { adopt } from './adopt-cmd.js';
+import { prepareOutDir } from './output.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'design', value: true, help: `one design (${DESIGN_NAMES.join(', ')}); default: all` },
   { name: 'hardware', value: true, help: `one hardware kind (${HW_KINDS.join(', ')}); default: all` },
-  { name: 'runs', value: true, help: 'check: random traces per design and hardware kind (default 100)' },
-  { name: 'seed', value: true, help: 'check: fast-check seed (default 1)' },
-  { name: 'max-commands', value: true, help: 'check: commands per trace after the set-up (default 30)' },
-  { name: 'time-limit', value: true, help: 'check: seconds per design and hardware kind (default 60)' },
-  { name: 'out', value: true, help: 'check: where counterexamples go (default counterexamples/)' },
-  { name: 'bad-share', value: true, help: 'check: share of deliberately bad ids (default 0.1)' },
-  { name: 'edge-share', value: true, help: 'check: share of edge values: 0, U64_MAX, misaligned, wrapping (default 0.1)' },
-  { name: 'memlock', value: true, help: 'check: RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
-  { name: 'no-swarm', value: false, help: 'check: every run draws from every ioctl and argument strategy (default: swarm)' },
-  { name: 'coverage', value: false, help: 'check: list the spec rules and (ioctl x errno) pairs no run reached' },
-  { name: 'requirement', value: true, help: 'explore: one requirement; default: all' },
-  { name: 'depth', value: true, help: 'explore: calls after the set-up to search (default 16)' },
-  { name: 'max-states', value: true, help: 'explore: distinct states per design and hardware kind (default 20000)' },
-  { name: 'budget', value: true, help: 'explore: at most this many seconds per design and hardware kind (default 30)' },
-  { name: 'html', value: true, help: 'explore: also write the self-contained HTML report to this file' },
+  { name: 'runs', value: true, help: 'random traces per design and hardware kind (default 100)' },
+  { name: 'seed', value: true, help: 'fast-check seed, 0 to 4294967295 (default 1)' },
+  { name: 'max-commands', value: true, help: 'commands per trace after the set-up (default 30)' },
+  { name: 'time-limit', value: true, help: 'seconds per design and hardware kind, also inside a run (default 60)' },
+  { name: 'out', value: true, help: 'where new counterexamples go (default counterexamples/new/, not tracked)' },
+  { name: 'bad-share', value: true, help: 'share of deliberately bad ids, 0 to 1 (default 0.1)' },
+  { name: 'edge-share', value: true, help: 'share of edge values (0, U64_MAX, misaligned, wrapping), 0 to 1 (default 0.1)' },
+  { name: 'memlock', value: true, help: 'RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
+  { name: 'no-swarm', value: false, help: 'every run draws from every ioctl and argument strategy (default: swarm)' },
+  { name: 'coverage', value: false, help: 'list the spec rules and (ioctl x errno) pairs no run reached' },
+  { name: 'requirement', value: true, help: 'one requirement; default: all' },
+  { name: 'depth', value: true, help: 'calls after the set-up to search (default 16)' },
+  { name: 'max-states', value: true, help: 'distinct states per design and hardware kind (default 20000)' },
+  { name: 'budget', value: true, help: 'at most this many seconds per design and hardware kind (default 30)' },
+  { name: 'html', value: true, help: 'also write the self-contained HTML report to this file' },
+  { name: 'force', value: false, help: 'let --html replace a file that is not an ioasid-lab report' },
+  { name: 'into', value: true, help: 'the regression set to adopt into (default counterexamples/)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
 
-const HELP = `usage: ioasid-lab [command] [flags]
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'check', files: null,
+    help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
+    flags: ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'json'],
+  },
+  {
+    name: 'replay', files: 'FILE…',
+    help: 'replay trace files; a recorded failure must still fail that way, others must pass;\none line per file: ok, FAIL, or the one-line error of a file that is not a valid trace',
+    flags: ['json'],
+  },
+  {
+    name: 'adopt', files: 'FILE…',
+    help: 'move counterexamples check wrote into the regression set (counterexamples/<property>/),\nwhich the test suite replays; only traces that replay as recorded',
+    flags: ['into'],
+  },
+  {
+    name: 'explore', files: null,
+    help: 'every design x hardware kind x requirement: shortest witnesses (breadth-first search),\nthe matrix, --json, --html FILE for the report with sequence diagrams',
+    flags: ['design', 'hardware', 'requirement', 'depth', 'max-states', 'budget', 'html', 'force', 'json'],
+  },
+  { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
+];
+
+const indent = (s: string, n: number) => s.split('\n').join(`\n${' '.repeat(n)}`);
+const HELP = `usage: ioasid-lab [command] [FILE…] [flags]
 
 Commands:
-  check         random traces on the spec and the simulated kernel, every property checked;
-                counterexamples shrunk to 1-minimal and written to counterexamples/ (default command)
-  replay FILE…  replay trace files; a recorded failure must still fail that way, others must pass
-  explore       every design x hardware kind x requirement: shortest witnesses (breadth-first search),
-                the matrix, --json, --html FILE for the report with sequence diagrams
-  catalogue     the design alternatives, their policy points, and the ioctls each offers
+${COMMANDS.map((c) => `  ${`${c.name}${c.files ? ` ${c.files}` : ''}`.padEnd(16)}${indent(c.help, 18)}\n${' '.repeat(18)}flags: ${c.flags.map((f) => `--${f}`).join(' ') || 'none'}`).join('\n')}
 
 Flags:
 ${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
 
-Exit codes: 0 success, 1 a property broke or a replay was not as recorded, 2 bad usage or bad input.
+A value is given as --flag VALUE or --flag=VALUE; numbers are decimal digits, shares decimals from 0 to 1.
+Exit codes: 0 success, 1 a property broke or a replay was not as recorded, 2 bad usage or bad input
+(one line on stderr; nothing is written).
 `;
 
-export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
-  try {
-    const { command, flags, rest } = parseArgs(argv, FLAGS);
-    if (flags.has('help')) {
-      out(HELP);
-      return 0;
-    }
-    const cmd = command ?? 'check';
-    if (cmd === 'catalogue') {
-      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+function run(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
+  const { command, flags, rest } = parseArgs(argv, FLAGS, COMMANDS, 'check');
+  if (flags.has('help')) {
+    out(HELP);
+    return 0;
+  }
+  switch (command) {
+    case 'catalogue': {
       const c = catalogue(oneOrAll(flags, 'design', DESIGN_NAMES).map((n) => DESIGNS[n]));
       out(flags.has('json') ? JSON.stringify(c, null, 2) : formatCatalogue(c));
       return 0;
     }
-    if (cmd === 'check') {
-      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    case 'check':
       return runCheck(checkArgs(flags), out);
-    }
-    if (cmd === 'explore') {
-      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    case 'explore':
       return runExplore(exploreArgs(flags), out);
+    case 'replay': {
+      // each file judged on its own: ok and FAIL lines on stdout, a bad file's one line on stderr
+      const rs = rest.map(replayOne);
+      if (flags.has('json')) out(formatReplay(rs, true));
+      else {
+        const judged = rs.filter((r) => r.status !== 'bad-input');
+        if (judged.length > 0) out(formatReplay(judged, false));
+      }
+      for (const r of rs) if (r.status === 'bad-input') err(`ioasid-lab: ${printable(r.message)}`); // with --json too
+      return replayStatus(rs);
     }
-    if (cmd === 'replay') {
-      if (rest.length === 0) throw new UsageError('replay needs at least one trace file');
-      const js = rest.map(replayFile);
-      if (flags.has('json')) out(JSON.stringify(js.map((j) => ({ file: j.file, ok: j.ok, summary: j.summary, violation: j.outcome.violation })), null, 2));
-      else for (const j of js) out(`${j.ok ? 'ok  ' : 'FAIL'} ${j.file}: ${j.summary}`);
-      return js.every((j) => j.ok) ? 0 : 1;
+    case 'adopt': {
+      const into = text(flags, 'into') ?? 'counterexamples';
+      prepareOutDir(into, 'into');
+      const as = adopt(rest, into);
+      for (const a of as) out(`${a.to ? 'ok  ' : 'FAIL'} ${printable(a.file)}: ${a.summary}`);
+      return as.every((a) => a.to !== null) ? 0 : 1;
     }
-    throw new UsageError(`unknown command '${cmd}' (try --help)`);
+  }
+  throw new UsageError(`unknown command '${command}'`); // parseArgs returns only known commands
+}
+
+export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
+  try {
+    return run(argv, out, err);
   } catch (e) {
     if (e instanceof UsageError || e instanceof TraceError) {
-      err(`ioasid-lab: ${e.message}`);
+      err(`ioasid-lab: ${printable(e.message)}`);
       return 2;
     }
     throw e;

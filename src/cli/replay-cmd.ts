@@ -1,12 +1,14 @@
 /**
- * `ioasid-lab replay FILE...`: load each trace (schema-validated), replay it on the spec and the simulated
- * kernel, and judge it: a trace with an open verdict must still fail that way; any other trace must pass and
- * every step must meet its own `expect`. Exit 1 if any file is not as recorded, 2 for a file that cannot load.
+ * `ioasid-lab replay FILE...`: load each trace (read strictly, schema-validated), replay it on the spec and the
+ * simulated kernel, and judge it: a trace with an open verdict must still fail that way; any other trace must pass
+ * and every step must meet its own `expect`. Every file gets its own line — ok or FAIL on stdout, or for a file
+ * that cannot load, its one-line error on stderr — and the exit status is the worst of them: 2 if any file is bad
+ * input, else 1 if any is not as recorded.
  */
-import { readFileSync } from 'node:fs';
 import { replay, type ReplayOutcome } from '../check/replay.js';
-import { loadTrace, TraceError } from '../check/schema.js';
+import { readTraceFile, TraceError } from '../check/schema.js';
 import type { Trace } from '../check/trace.js';
+import { printable } from '../check/printable.js';
 
 export interface Judgement {
   readonly file: string;
@@ -14,6 +16,9 @@ export interface Judgement {
   readonly summary: string;
   readonly outcome: ReplayOutcome;
 }
+
+/** One file's result: judged, or not loadable (`bad`: the one-line reason). */
+export type FileResult = { readonly status: 'ok' | 'failed'; readonly judgement: Judgement } | { readonly status: 'bad-input'; readonly file: string; readonly message: string };
 
 /** Whether a replay matches what its trace records. */
 export function judge(file: string, t: Trace, o: ReplayOutcome): Judgement {
@@ -28,13 +33,33 @@ export function judge(file: string, t: Trace, o: ReplayOutcome): Judgement {
   return { file, ok: true, outcome: o, summary: `ok (${t.steps.length} steps)` };
 }
 
+/** Load and judge one file; a TraceError (bad input) propagates. */
 export function replayFile(file: string): Judgement {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TraceError(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  const t = loadTrace(text, file);
+  const t = readTraceFile(file);
   return judge(file, t, replay(t));
+}
+
+/** Load and judge one file, a bad one included. */
+export function replayOne(file: string): FileResult {
+  try {
+    const t = readTraceFile(file);
+    const j = judge(file, t, replay(t));
+    return { status: j.ok ? 'ok' : 'failed', judgement: j };
+  } catch (e) {
+    if (e instanceof TraceError) return { status: 'bad-input', file, message: e.message };
+    throw e;
+  }
+}
+
+/** The exit status of a replay of these files: the worst one. */
+export const replayStatus = (rs: readonly FileResult[]): number =>
+  rs.some((r) => r.status === 'bad-input') ? 2 : rs.some((r) => r.status === 'failed') ? 1 : 0;
+
+export function formatReplay(rs: readonly FileResult[], json: boolean): string {
+  if (json) {
+    return JSON.stringify(rs.map((r) => (r.status === 'bad-input'
+      ? { file: r.file, status: r.status, ok: false, summary: r.message, violation: null }
+      : { file: r.judgement.file, status: r.status, ok: r.judgement.ok, summary: r.judgement.summary, violation: r.judgement.outcome.violation })), null, 2);
+  }
+  return rs.map((r) => (r.status === 'bad-input' ? `BAD  ${printable(r.message)}` : `${r.status === 'ok' ? 'ok  ' : 'FAIL'} ${printable(r.judgement.file)}: ${printable(r.judgement.summary)}`)).join('\n');
 }

@@ -110,7 +110,9 @@ export function ioasAllowIovas(_k: Kernel, f: IommufdFile, c: IommuIoasAllowIova
   if (!ioas) return fail('ENOENT');
   const rs = c.allowed_iovas;
   if (rs.some((r) => r.start >= r.last)) return fail('EINVAL');
-  for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) if (rs[i]!.start <= rs[j]!.last && rs[j]!.start <= rs[i]!.last) return fail('EINVAL'); // i, j < length
+  // the kernel refuses a range meeting one already in its interval tree; sorted by start, a clash shows between neighbours
+  const sorted = [...rs].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  if (sorted.some((r, i) => i > 0 && r.start <= sorted[i - 1]!.last)) return fail('EINVAL'); // 0 < i < length
   const bad = ioas.iopt.setAllowed(rs.map((r) => ({ start: r.start, last: r.last })));
   return bad ? fail(bad) : ok({});
 }

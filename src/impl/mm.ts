@@ -7,31 +7,47 @@ import type { IovaRange } from '../uapi/index.js';
 import { WARN_ON } from './warn.js';
 
 export class Mm {
+  /**
+   * The mapped ranges in address order, disjoint and never adjacent: an mmap next to or over a mapping merges with
+   * it (as vma_merge joins anonymous VMAs), so lookups are a binary search (find_vma) and remapping memory is free.
+   */
   private readonly vmas: IovaRange[] = [];
   /** pages charged to RLIMIT_MEMLOCK */
   lockedVm = 0;
 
   constructor(readonly memlockPages: number) {}
 
-  /** mmap(2) of anonymous memory; the caller checked alignment. */
-  mmap(start: bigint, last: bigint) {
-    this.vmas.push({ start, last });
+  /** find_vma: the first mapping that ends at or after `addr` (vmas.length when none). */
+  private findVma(addr: bigint): number {
+    let lo = 0;
+    let hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.vmas[mid]!.last < addr) lo = mid + 1; // lo <= mid < hi <= length
+      else hi = mid;
+    }
+    return lo;
   }
 
-  /** Whether every byte of [start, last] is mapped (what get_user_pages needs). */
-  present(start: bigint, last: bigint): boolean {
-    let next = start;
-    for (let progress = true; progress && next <= last; ) {
-      progress = false;
-      for (const v of this.vmas) {
-        if (v.start <= next && next <= v.last) {
-          if (v.last >= last) return true;
-          next = v.last + 1n;
-          progress = true;
-        }
-      }
+  /** mmap(2) of anonymous memory; the caller checked alignment. */
+  mmap(start: bigint, last: bigint) {
+    if (this.present(start, last)) return;
+    const i = this.findVma(start === 0n ? 0n : start - 1n);
+    let j = i;
+    let lo = start;
+    let hi = last;
+    for (; j < this.vmas.length && this.vmas[j]!.start <= hi + 1n; j++) { // j < length
+      const v = this.vmas[j]!; // j < length
+      if (v.start < lo) lo = v.start;
+      if (v.last > hi) hi = v.last;
     }
-    return next > last;
+    this.vmas.splice(i, j - i, { start: lo, last: hi });
+  }
+
+  /** Whether every byte of [start, last] is mapped (what get_user_pages needs): merged, one mapping must hold it. */
+  present(start: bigint, last: bigint): boolean {
+    const v = this.vmas[this.findVma(start)];
+    return v !== undefined && v.start <= start && last <= v.last;
   }
 
   /** incr_user_locked_vm: false (ENOMEM) when the charge would pass the limit. */

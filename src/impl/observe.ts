@@ -7,19 +7,37 @@ import type { Observation, ObjectView, PinView } from '../uapi/index.js';
 import type { Kernel } from './kernel.js';
 import type { IoptPages } from './pages.js';
 
+/**
+ * How many holders pin each page, as maximal runs of equal count: a sweep over where holders begin and end, so a
+ * registration of terabytes costs two events, not a map entry per page.
+ */
+function pinRuns(held: readonly { first: bigint; last: bigint }[]): PinView[] {
+  const events = new Map<bigint, number>();
+  const bump = (page: bigint, d: number) => events.set(page, (events.get(page) ?? 0) + d);
+  for (const h of held) {
+    bump(h.first, 1);
+    bump(h.last + 1n, -1);
+  }
+  const edges = [...events].filter(([, d]) => d !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: PinView[] = [];
+  let holders = 0;
+  edges.forEach(([page, d], i) => {
+    holders += d;
+    const next = edges[i + 1];
+    if (holders > 0 && next) out.push({ page, last: next[0] - 1n, holders });
+  });
+  return out;
+}
+
 export function observe(k: Kernel): Observation {
   const files = k.files();
   const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => ({ file: o.file, id: o.id, kind: o.kind })));
   const pages = new Set<IoptPages>();
   const regs: { start: bigint; last: bigint }[] = [];
   for (const f of files) f.pinned(pages, regs);
-  const holders = new Map<bigint, number>();
-  const add = (first: bigint, last: bigint) => {
-    for (let p = first; p <= last; p++) holders.set(p, (holders.get(p) ?? 0) + 1);
-  };
-  for (const p of pages) if (p.pinned) add(p.firstPage, p.lastPage);
-  for (const r of regs) add(r.start >> 12n, r.last >> 12n);
-  const pins: PinView[] = [...holders].map(([page, n]) => ({ page, holders: n })).sort((a, b) => (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
+  const held = [...pages].filter((p) => p.pinned).map((p) => ({ first: p.firstPage, last: p.lastPage }));
+  for (const r of regs) held.push({ first: r.start >> 12n, last: r.last >> 12n });
+  const pins = pinRuns(held);
   const fdsOf = new Map<number, number[]>();
   for (const [fd, f] of k.fds) fdsOf.set(f.serial, [...(fdsOf.get(f.serial) ?? []), fd].sort((a, b) => a - b));
   return {

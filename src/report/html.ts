@@ -242,6 +242,13 @@ function detail(c: ExploreCell, req: RequirementInfo | undefined, id: string): s
 }
 
 /** The whole page. */
+const REPORT_GENERATOR = 'ioasid-lab';
+const REPORT_TITLE = 'ioasid-lab: design explorer report';
+
+/** Whether the start of a file is an ioasid-lab report page (`explore --html` replaces only those unless --force). */
+export const isReportPage = (head: string): boolean =>
+  head.includes(`<meta name="generator" content="${REPORT_GENERATOR}">`) || head.includes(`<title>${REPORT_TITLE}</title>`);
+
 export function renderReport(r: ExploreReport): string {
   const find = (d: string, h: string, q: string) => r.cells.find((c) => c.design === d && c.hardware === h && c.requirement === q);
   const ids = detailIds(r.cells);
@@ -253,7 +260,8 @@ export function renderReport(r: ExploreReport): string {
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>ioasid-lab: design explorer report</title>',
+    `<meta name="generator" content="${REPORT_GENERATOR}">`,
+    `<title>${REPORT_TITLE}</title>`,
     `<style>${CSS}</style>`,
     '</head>',
     '<body>',

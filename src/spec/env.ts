@@ -3,19 +3,24 @@
  * to a table some attached context walks leaves the old entry possibly cached in that context's IOTLB until an
  * invalidation reaches it (StaleEntry): that is what makes a missing or too-narrow invalidation observable.
  */
-import type { Draft } from 'immer';
+import { castDraft, type Draft } from 'immer';
 import type { EnvDma, EnvGuestWritePasidTable, EnvGuestWritePgtable, EnvMmap, Gpa } from '../uapi/index.js';
-import { lastOf } from './ranges.js';
+import { lastOf, unionWith } from './ranges.js';
 import { answer, commit, reject, type Outcome } from './rule.js';
 import { keyOf, type Obj, type State, type StaleEntry } from './state.js';
 import { translate } from './translate.js';
 
-/** MMAP: anonymous user memory; page-granular like mmap(2). */
+/**
+ * MMAP: anonymous user memory; page-granular like mmap(2). `userMem` is the mapped addresses as a union in normal
+ * form (what pinning asks is only "is this mapped"), so mapping memory that is already mapped changes nothing.
+ */
 export function mmap(s: State, c: EnvMmap): Outcome {
   const last = lastOf(c.uva, c.length);
   if (last === null || c.uva % 4096n !== 0n || c.length % 4096n !== 0n) return reject('EINVAL', 'MMAP.EINVAL.range');
+  const userMem = unionWith(s.userMem, { start: c.uva, last });
+  if (userMem === s.userMem) return answer(s, 'MMAP.ok', {});
   return commit(s, 'MMAP.ok', (d) => {
-    d.userMem.push({ start: c.uva, last });
+    d.userMem = castDraft(userMem);
     return {};
   });
 }

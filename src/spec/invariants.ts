@@ -5,7 +5,7 @@
  */
 import { hasDomain, lockedPages, pinnedPages } from './pins.js';
 import { reservedOf, rootSpace } from './iova.js';
-import { coveredBy, hex, overlaps } from './ranges.js';
+import { hex, inUnion, overlaps } from './ranges.js';
 import { keyOf, type Area, type State } from './state.js';
 
 export type Violation = string | null;
@@ -50,10 +50,10 @@ export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
 export const pinsAccounted: Invariant = (s) => {
   for (const id of pinnedPages(s).keys()) {
     const pg = s.pages[id];
-    if (pg && !coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, s.userMem)) return `pages ${id} at uva ${hex(pg.uva)} are pinned but not mapped user memory`;
+    if (pg && !inUnion({ start: pg.uva, last: pg.uva + pg.length - 1n }, s.userMem)) return `pages ${id} at uva ${hex(pg.uva)} are pinned but not mapped user memory`;
   }
   for (const f of Object.values(s.files)) {
-    if (f.kind === 'ioasid') for (const r of f.registrations) if (!coveredBy(r, s.userMem)) return `registered memory at ${hex(r.start)} is pinned but not mapped user memory`;
+    if (f.kind === 'ioasid') for (const r of f.registrations) if (!inUnion(r, s.userMem)) return `registered memory at ${hex(r.start)} is pinned but not mapped user memory`;
   }
   const n = lockedPages(s);
   return n > s.world.memlockPages ? `${n} pages charged, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;

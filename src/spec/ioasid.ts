@@ -19,7 +19,7 @@ import {
   type IoasidUnbindPasidTable, type IoasidUnbindPgtable, type IoasidUnmapDma, type IoasidUnregisterMemory, type IovaRange,
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
-import { removeAreas, scanUnmap } from './ioas.js';
+import { insertSorted, removeAreas, scanUnmap } from './ioas.js';
 import { APERTURE_LAST, reservedOf } from './iova.js';
 import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
@@ -147,9 +147,8 @@ export function mapDma(s: State, f: CtxFile, c: IoasidMapDma): Outcome {
     if (o.kind === 'ioas') {
       const pages = d.nextPages++;
       d.pages[pages] = { uva: c.vaddr, length: c.size, writable: prot.write };
-      areas.push({ start: c.iova, last, target: { kind: 'pages', pages, offset: 0n }, prot });
-    } else areas.push({ start: c.iova, last, target: { kind: 'gpa', gpa: c.vaddr }, prot });
-    areas.sort((x, y) => (x.start < y.start ? -1 : 1));
+      insertSorted(areas, { start: c.iova, last, target: { kind: 'pages', pages, offset: 0n }, prot });
+    } else insertSorted(areas, { start: c.iova, last, target: { kind: 'gpa', gpa: c.vaddr }, prot });
     seal(d, f);
     return {};
   });

@@ -2,8 +2,8 @@
  * observe(): the spec's design-neutral view (src/uapi/observation.ts). Everything is sorted so two observations
  * of equal states are deep-equal.
  */
-import type { Observation } from '../uapi/index.js';
-import { lockedPages, pinHolders } from './pins.js';
+import type { Observation, PinView } from '../uapi/index.js';
+import { lockedPages, pinRuns } from './pins.js';
 import type { State } from './state.js';
 import { translate } from './translate.js';
 
@@ -20,7 +20,7 @@ export function observe(s: State): Observation {
         return { dev: a.dev, pasid: a.pasid, file, id };
       })
       .sort((a, b) => a.dev.localeCompare(b.dev) || (a.pasid ?? -1) - (b.pasid ?? -1) || a.file - b.file || a.id - b.id),
-    pins: [...pinHolders(s)].map(([page, holders]) => ({ page, holders })).sort((a, b) => (a.page < b.page ? -1 : a.page > b.page ? 1 : 0)),
+    pins: pinRuns(s).map((r): PinView => ({ page: r.start, last: r.last, holders: r.count })),
     lockedPages: lockedPages(s),
     translate: (dev, pasid, iova, access) => translate(s, dev, pasid, iova, access),
   };

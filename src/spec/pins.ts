@@ -6,17 +6,30 @@
  * and charged once per holder, except that RFC v1 registered memory is charged once for every map inside it
  * (facts §1.3 IOASID_REGISTER_MEMORY).
  */
+import { isDraft } from 'immer';
 import type { IovaRange } from '../uapi/index.js';
-import { coveredBy, pagesSpanned } from './ranges.js';
+import { countIn, countRuns, inUnion, pagesSpanned, sizeOf, unionOf, type Union } from './ranges.js';
 import { reject, type Rejection, type RuleId } from './rule.js';
-import { keyOf, type FileKey, type Obj, type ObjKey, type State } from './state.js';
+import { keyOf, type Area, type FileKey, type Obj, type ObjKey, type State } from './state.js';
+
+/**
+ * The IOASes some HWPT_PAGING mirrors, found in one pass and remembered per state (states are immutable), so asking
+ * about every address space of a state costs one walk of its objects, not one each.
+ */
+const mirrored = new WeakMap<State, ReadonlySet<ObjKey>>();
+function mirroredSpaces(s: State): ReadonlySet<ObjKey> {
+  let out = mirrored.get(s);
+  if (out === undefined) {
+    out = new Set(Object.values(s.objects).flatMap((o) => (o.kind === 'hwpt_paging' ? [o.ioas] : [])));
+    if (!isDraft(s)) mirrored.set(s, out); // a draft may still change
+  }
+  return out;
+}
 
 /** Whether an address space has a page table that must hold its pages pinned. */
 export function hasDomain(s: State, space: Obj): boolean {
   if (space.kind !== 'ioas') return false;
-  if (space.domain) return true;
-  const key = keyOf(space);
-  return Object.values(s.objects).some((o) => o.kind === 'hwpt_paging' && o.ioas === key);
+  return space.domain || mirroredSpaces(s).has(keyOf(space));
 }
 
 /** The pinned pages objects, with the file whose address spaces hold them. */
@@ -33,24 +46,29 @@ export function pinnedPages(s: State): Map<number, FileKey> {
   return out;
 }
 
-function registrationsOf(s: State, file: FileKey): readonly IovaRange[] {
+/** The registered memory of `file` as a union of page numbers (RFC v1 registrations are page aligned). */
+function registeredPages(s: State, file: FileKey): Union {
   const f = s.files[file];
-  return f?.kind === 'ioasid' ? f.registrations : [];
+  return f?.kind === 'ioasid' ? unionOf(f.registrations.map((r) => pagesSpanned(r.start, sizeOf(r)))) : [];
 }
 
-/** P-PINCOUNT's right-hand side: page -> number of holders. */
-export function pinHolders(s: State): Map<bigint, number> {
-  const out = new Map<bigint, number>();
-  const add = (r: IovaRange) => {
-    const span = pagesSpanned(r.start, r.last - r.start + 1n);
-    for (let p = span.start; p <= span.last; p++) out.set(p, (out.get(p) ?? 0) + 1);
-  };
+/** Pages of a pinned pages object that its file's registrations do not already charge. */
+function unregisteredPages(span: IovaRange, registered: Union): bigint {
+  return sizeOf(span) - countIn(span, registered);
+}
+
+/**
+ * P-PINCOUNT's right-hand side: user pages with the number of holders that pin them, as maximal runs of pages
+ * with the same count, in page order (ranges, never one entry per page: a registration may span terabytes).
+ */
+export function pinRuns(s: State): { readonly start: bigint; readonly last: bigint; readonly count: number }[] {
+  const spans: IovaRange[] = [];
   for (const id of pinnedPages(s).keys()) {
     const pg = s.pages[id];
-    if (pg) add({ start: pg.uva, last: pg.uva + pg.length - 1n });
+    if (pg) spans.push(pagesSpanned(pg.uva, pg.length));
   }
-  for (const f of Object.values(s.files)) if (f.kind === 'ioasid') f.registrations.forEach(add);
-  return out;
+  for (const f of Object.values(s.files)) if (f.kind === 'ioasid') for (const r of f.registrations) spans.push(pagesSpanned(r.start, sizeOf(r)));
+  return countRuns(spans);
 }
 
 /** Pages charged to RLIMIT_MEMLOCK. */
@@ -58,16 +76,14 @@ export function lockedPages(s: State): number {
   let n = 0n;
   for (const f of Object.values(s.files)) {
     if (f.kind !== 'ioasid') continue;
-    for (const r of f.registrations) { const sp = pagesSpanned(r.start, r.last - r.start + 1n); n += sp.last - sp.start + 1n; }
+    for (const r of f.registrations) n += sizeOf(pagesSpanned(r.start, sizeOf(r)));
   }
+  const registered = new Map<FileKey, Union>();
   for (const [id, file] of pinnedPages(s)) {
     const pg = s.pages[id];
     if (!pg) continue;
-    const span = pagesSpanned(pg.uva, pg.length);
-    const regs = registrationsOf(s, file);
-    for (let p = span.start; p <= span.last; p++) {
-      if (!coveredBy({ start: p << 12n, last: (p << 12n) + 0xfffn }, regs)) n++;
-    }
+    if (!registered.has(file)) registered.set(file, registeredPages(s, file));
+    n += unregisteredPages(pagesSpanned(pg.uva, pg.length), registered.get(file) ?? []);
   }
   return Number(n);
 }
@@ -83,9 +99,11 @@ function pinOrder(prev: State, next: State): Map<number, bigint> {
   const had = (key: ObjKey) => { const o = prev.objects[key]; return o !== undefined && hasDomain(prev, o); };
   for (const o of Object.values(next.objects)) {
     if (o.kind !== 'ioas' || !hasDomain(next, o)) continue;
-    const old = had(keyOf(o)) ? (prev.objects[keyOf(o)] as typeof o).areas : [];
+    // the areas it had before, by their target (an area keeps its target object while it lives)
+    const old = new Map<Area['target'], Area[]>();
+    for (const x of had(keyOf(o)) ? (prev.objects[keyOf(o)] as typeof o).areas : []) old.set(x.target, [...(old.get(x.target) ?? []), x]);
     for (const a of o.areas) {
-      if (a.target.kind !== 'pages' || old.some((x) => x.start === a.start && x.last === a.last && x.target === a.target)) continue;
+      if (a.target.kind !== 'pages' || old.get(a.target)?.some((x) => x.start === a.start && x.last === a.last)) continue;
       const seen = out.get(a.target.pages);
       if (seen === undefined || a.start < seen) out.set(a.target.pages, a.start);
     }
@@ -105,25 +123,26 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
     const order = pinOrder(prev, next);
     const newly = [...pinnedPages(next)].filter(([id]) => !before.has(id))
       .sort(([a], [b]) => { const x = order.get(a) ?? 0n, y = order.get(b) ?? 0n; return x < y ? -1 : x > y ? 1 : a - b; });
-    let charge = lockedPages(prev);
+    const chargedBefore = lockedPages(prev);
+    let charge = chargedBefore;
     const limit = next.world.memlockPages;
+    const registered = new Map<FileKey, Union>();
     for (const [id, file] of newly) {
       const pg = next.pages[id];
       if (!pg) continue;
-      if (!coveredBy({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
-      const span = pagesSpanned(pg.uva, pg.length);
-      const regs = registrationsOf(next, file);
-      for (let p = span.start; p <= span.last; p++) if (!coveredBy({ start: p << 12n, last: (p << 12n) + 0xfffn }, regs)) charge++;
+      if (!inUnion({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      if (!registered.has(file)) registered.set(file, registeredPages(next, file));
+      charge += Number(unregisteredPages(pagesSpanned(pg.uva, pg.length), registered.get(file) ?? []));
       if (charge > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     }
     // a new registration pins its whole range at once (RFC v1 REGISTER_MEMORY)
     const known = new Set(Object.values(prev.files).flatMap((f) => (f.kind === 'ioasid' ? f.registrations.map((r) => `${f.key}:${r.start}`) : [])));
     for (const f of Object.values(next.files)) {
       if (f.kind !== 'ioasid') continue;
-      for (const r of f.registrations) if (!known.has(`${f.key}:${r.start}`) && !coveredBy(r, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      for (const r of f.registrations) if (!known.has(`${f.key}:${r.start}`) && !inUnion(r, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
     }
     const after = lockedPages(next);
-    if (after > lockedPages(prev) && after > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+    if (after > chargedBefore && after > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     return null;
   };
 }

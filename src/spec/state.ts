@@ -109,7 +109,7 @@ export interface State {
   readonly attachments: readonly Attachment[];
   readonly pages: Readonly<Record<number, Pages>>;
   readonly nextPages: number;
-  /** mmapped user memory */
+  /** mmapped user memory: a union in normal form (sorted, disjoint, never adjacent; see ranges.ts `Union`) */
   readonly userMem: readonly IovaRange[];
   /** guest stage-1 page tables: table root -> iova page -> gpa page base */
   readonly guestPgtables: Readonly<Record<string, Readonly<Record<string, Gpa>>>>;

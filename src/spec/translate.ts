@@ -7,7 +7,7 @@
  * StaleEntry until invalidated.
  */
 import type { Access, DevName, Gpa, Pasid, Xlate } from '../uapi/index.js';
-import { within } from './ranges.js';
+import { firstEndingAtOrAfter, within } from './ranges.js';
 import { hw, physDevice, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
 
 export interface Translation {
@@ -115,13 +115,19 @@ function stage1(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bi
   });
 }
 
+/** The area holding `addr`: a binary search, areas being sorted and disjoint (wellFormed). */
+function areaAt(areas: readonly Area[], addr: bigint): Area | undefined {
+  const a = areas[firstEndingAtOrAfter(areas, addr)];
+  return a !== undefined && within(addr, a) ? a : undefined;
+}
+
 /**
  * A kernel-managed map. A software-nested child's map (iova -> parent GPA) is what the kernel merges into one
  * shadow page table: an address the parent does not map has no entry at all (no-translation), whatever the
  * child's permissions; where both map it, the entry carries both permissions.
  */
 function areaWalk(s: State, areas: readonly Area[], ctx: Obj, addr: bigint, access: Access): Xlate {
-  const area = areas.find((a) => within(addr, a));
+  const area = areaAt(areas, addr);
   if (!area) return fault('no-translation');
   const denied = access === 'write' ? !area.prot.write : !area.prot.read;
   const t = area.target;

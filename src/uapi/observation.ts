@@ -29,10 +29,16 @@ export interface AttachmentView {
   readonly id: number;
 }
 
+/**
+ * Pinned user pages as maximal runs of equal holder count, in page order: one entry per run, so a registration
+ * of terabytes is one entry, not one per page.
+ */
 export interface PinView {
-  /** user page number (uva >> 12); host memory is the user page itself */
+  /** first user page number of the run (uva >> 12); host memory is the user page itself */
   readonly page: bigint;
-  /** how many holders pin it: each pinning storage object and each registration counts once */
+  /** last user page number of the run (inclusive) */
+  readonly last: bigint;
+  /** how many holders pin each page of it: each pinning storage object and each registration counts once */
   readonly holders: number;
 }
 
