@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/engine.js';
+import type { KernelFactory } from '../src/check/differential.js';
+import { createKernel } from '../src/impl/index.js';
 import { replay } from '../src/check/replay.js';
 import { ENV_FIELDS, ENV_NAMES, FIELD_KINDS, IOCTL_FIELDS, loadTrace, TraceError } from '../src/check/schema.js';
 import { FD_FIELDS, ID_FIELDS, TRACE_SCHEMA, traceToJson, type Trace, type TraceStep } from '../src/check/trace.js';
@@ -96,7 +98,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
   });
 
   it('a u64 given as a number', () => {
-    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, iova: 65536 } }]))).toBe(`${FILE}: step 3: cmd.iova must be a 0x... hex string, not 65536`);
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: { ...MAP, iova: 65536 } }]))).toBe(`${FILE}: step 3: cmd.iova must be a 0x... hex string or a symbol like $iova1, not 65536`);
   });
 
   it('a bad symbol in bind', () => {
@@ -109,7 +111,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
 
   it('a bad errno in expect', () => {
     expect(rejection(traceText([{ ...OPEN, expect: 'EWOULDBLOCK' }]))).toBe(
-      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE) or an object of returned values, not "EWOULDBLOCK"`,
+      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE), an object of returned values, or {"errno", "out"}: a failure and what it wrote back, not "EWOULDBLOCK"`,
     );
   });
 
@@ -127,7 +129,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
 
   it('a nested u64 given as a number', () => {
     const allow = { ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd: '$fd1', ioas_id: '$ioas1', __reserved: 0, allowed_iovas: [{ start: '0x0', last: 4095 }] };
-    expect(rejection(traceText([OPEN, ALLOC, { cmd: allow }]))).toBe(`${FILE}: step 3: cmd.allowed_iovas[0].last must be a 0x... hex string, not 4095`);
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: allow }]))).toBe(`${FILE}: step 3: cmd.allowed_iovas[0].last must be a 0x... hex string or a symbol like $iova1, not 4095`);
   });
 
   it('a verdict past the last step', () => {
@@ -136,7 +138,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
 
   it('null is accepted exactly where the uAPI has it (DMA without PASID, a cleared PTE, no HWPT data)', () => {
     expect(loadTrace(traceText([OPEN, MMAP, { cmd: { env: 'DMA', dev: 'dev2', pasid: null, iova: '0x0', access: 'read' } }, { cmd: { env: 'GUEST_WRITE_PGTABLE', table: '0x2000', iova: '0x0', gpa: null } }]), FILE).steps).toHaveLength(4);
-    expect(rejection(traceText([OPEN, { cmd: { ...MAP, iova: null } }]))).toBe(`${FILE}: step 2: cmd.iova must be a 0x... hex string, not null`);
+    expect(rejection(traceText([OPEN, { cmd: { ...MAP, iova: null } }]))).toBe(`${FILE}: step 2: cmd.iova must be a 0x... hex string or a symbol like $iova1, not null`);
   });
 });
 
@@ -177,5 +179,73 @@ describe('trace format: the schema, the resolver and the doc agree', () => {
       const listed = [...(row ?? '').split(/(?<!\\)\|/)[3]!.matchAll(/(?:^ |, )`(\w+)`/g)].map((m) => m[1]); // 3: the fields column
       expect(listed, name).toEqual(Object.keys(fields));
     }
+  });
+});
+
+describe('trace format: a failed call\'s written-back outputs in expect ({ "errno", "out" })', () => {
+  const IOAS_ALLOC = { ...ALLOC, expect: 'ok' };
+  // no device: the whole address space is one allowed range, so num_iovas 0 is one too few
+  const ranges = (num: number, expectation: unknown) => ({ cmd: { ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd: '$fd1', ioas_id: '$ioas1', num_iovas: num, __reserved: 0 }, expect: expectation });
+  it('an EMSGSIZE that writes back the needed num_iovas replays as expected; a wrong count is reported', () => {
+    const good = replay(loadTrace(traceText([OPEN, IOAS_ALLOC, ranges(0, { errno: 'EMSGSIZE', out: { num_iovas: 1 } })]), FILE));
+    expect(good.violation).toBeNull();
+    expect(good.unexpected).toEqual([]);
+    const wrong = replay(loadTrace(traceText([OPEN, IOAS_ALLOC, ranges(0, { errno: 'EMSGSIZE', out: { num_iovas: 2 } })]), FILE));
+    expect(wrong.unexpected.map((u) => u.message)).toEqual([
+      'IOMMU_IOAS_IOVA_RANGES: expected num_iovas=2 written back with EMSGSIZE, got 1',
+      'IOMMU_IOAS_IOVA_RANGES: expected num_iovas=2 written back with EMSGSIZE, got 1',
+    ]);
+    const other = replay(loadTrace(traceText([OPEN, IOAS_ALLOC, ranges(1, { errno: 'EMSGSIZE' })]), FILE));
+    expect(other.unexpected[0]?.message).toBe('IOMMU_IOAS_IOVA_RANGES: expected EMSGSIZE, got ok');
+  });
+  it('the differential check compares what a failure wrote back: a kernel that reports the wrong count is caught', () => {
+    const t = loadTrace(traceText([OPEN, IOAS_ALLOC, ranges(0, 'EMSGSIZE')]), FILE);
+    expect(replay(t).violation).toBeNull();
+    const wrongCount: KernelFactory = (d, w, a) => {
+      const k = createKernel(d, w, a);
+      const run = k.run.bind(k);
+      k.run = (c) => {
+        const r = run(c);
+        return !r.ok && r.errno === 'EMSGSIZE' ? { ...r, out: { num_iovas: 7 } } : r;
+      };
+      return k;
+    };
+    expect(replay(t, wrongCount).violation).toMatchObject({ property: 'differential', step: 3 });
+  });
+  it('a failure expectation is a closed record with a known errno', () => {
+    expect(rejection(traceText([OPEN, ranges(0, { errno: 'EFOO' })]))).toMatch(/step 2: expect\.errno must be one of .*, not "EFOO"/);
+    expect(rejection(traceText([OPEN, ranges(0, { errno: 'EMSGSIZE', outs: {} })]))).toMatch(/step 2: expect\.outs is not a known field \(a failure expectation has errno and maybe out\)/);
+  });
+});
+
+describe('trace format: bound values (an IOVA the kernel chose, bound to a symbol and used later)', () => {
+  const IOAS_ALLOC = { ...ALLOC, expect: 'ok' };
+  const autoMap = { cmd: { ...MAP, flags: 6 }, bind: { iova: '$iova1' }, expect: 'ok' }; // READ | WRITE, no FIXED_IOVA
+  const unmap = (iova: unknown, expectation: unknown) => ({ cmd: { ioctl: 'IOMMU_IOAS_UNMAP', fd: '$fd1', ioas_id: '$ioas1', iova, length: '0x1000' }, expect: expectation });
+  it('a map binds the IOVA it was given; an unmap there and an expectation naming it both resolve, on each side', () => {
+    const t = loadTrace(traceText([OPEN, MMAP, IOAS_ALLOC, autoMap,
+      { cmd: { ioctl: 'IOMMU_IOAS_COPY', fd: '$fd1', flags: 6, dst_ioas_id: '$ioas1', src_ioas_id: '$ioas1', length: '0x1000', dst_iova: '0x0', src_iova: '$iova1' }, bind: { dst_iova: '$iova2' }, expect: 'ok' },
+      unmap('$iova2', { length: '0x1000' }),
+      unmap('$iova1', { length: '0x1000' }),
+      unmap('$iova1', 'ENOENT'),
+    ]), FILE);
+    const o = replay(t);
+    expect(o.violation).toBeNull();
+    expect(o.unexpected).toEqual([]);
+    // the chosen IOVA is what the symbol means: the unmap went to it (an unbound symbol would have meant 0)
+    expect((o.records[6]!.cmd as { iova: bigint }).iova).toBe((o.records[3]!.spec.result as { out: { iova: bigint } }).out.iova);
+  });
+  it('an expectation naming a bound value must match it', () => {
+    const t = loadTrace(traceText([OPEN, MMAP, IOAS_ALLOC, autoMap, { cmd: { ...MAP, flags: 6 }, expect: { iova: '$iova1' } }]), FILE);
+    expect(replay(t).unexpected.map((u) => u.message)[0]).toMatch(/^IOMMU_IOAS_MAP: expected iova="0x[0-9a-f]+", got "0x[0-9a-f]+"$/);
+  });
+  it('a symbol nothing bound stands for 0 in a u64 field', () => {
+    const o = replay(loadTrace(traceText([OPEN, MMAP, IOAS_ALLOC, unmap('$iova7', 'ENOENT')]), FILE));
+    expect((o.records[3]!.cmd as { iova: bigint }).iova).toBe(0n);
+    expect(o.unexpected).toEqual([]);
+  });
+  it('bind takes only outputs of the command; a u64 field takes hex or a symbol', () => {
+    expect(rejection(traceText([OPEN, MMAP, IOAS_ALLOC, { ...autoMap, bind: { out_iova: '$iova1' } }]))).toBe(`${FILE}: step 4: bind.out_iova is not an output of IOMMU_IOAS_MAP (it outputs iova)`);
+    expect(rejection(traceText([OPEN, MMAP, IOAS_ALLOC, unmap('$', 'ok')]))).toBe(`${FILE}: step 4: cmd.iova must be a 0x... hex string or a symbol like $iova1, not "$"`);
   });
 });

@@ -10,6 +10,8 @@ export type Expect =
   | Errno
   /** success whose output has (at least) these fields */
   | { readonly out: Readonly<Record<string, unknown>> }
+  /** a failure that still wrote back these outputs (IOVA_RANGES' needed num_iovas, HWPT_INVALIDATE's entry_num) */
+  | { readonly errno: Errno; readonly out: Readonly<Record<string, unknown>> }
   /** a failure that kept part of its effect (iommufd range unmap) */
   | { readonly partial: Errno }
   /** DMA reaching this host physical address (user VA) */

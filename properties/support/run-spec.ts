@@ -14,6 +14,12 @@ export function mismatch(r: Result<unknown>, partial: boolean, e: Expect): strin
   if (e === 'ok') return r.ok ? null : `expected ok, got ${r.errno}`;
   if (typeof e === 'string') return !r.ok && !partial && r.errno === e ? null : `expected ${e}, got ${r.ok ? 'ok' : r.errno}${partial ? ' (partial)' : ''}`;
   if ('partial' in e) return !r.ok && partial && r.errno === e.partial ? null : `expected partial ${e.partial}, got ${r.ok ? 'ok' : r.errno}`;
+  if ('errno' in e) {
+    if (r.ok || partial || r.errno !== e.errno) return `expected ${e.errno}, got ${r.ok ? 'ok' : r.errno}${partial ? ' (partial)' : ''}`;
+    const out = (r.out ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(e.out)) if (show(out[k]) !== show(v)) return `expected ${e.errno} with ${k}=${show(v)} written back, got ${show(out[k])}`;
+    return null;
+  }
   if (!r.ok) return `expected success, got ${r.errno}`;
   if ('out' in e) {
     const out = r.out as Record<string, unknown>;

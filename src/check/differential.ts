@@ -89,7 +89,8 @@ function specComparable(s: State, o: Observation): string {
 
 /** What two observations must agree on step by step (translation is compared through probes and DMA). */
 export const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
-const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.errno);
+/** A result as compared: a failure's written-back outputs (EMSGSIZE's needed count) count too. */
+const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.out === undefined ? r.errno : `${r.errno} ${show(r.out)}`);
 
 /** A u64 range in the command that wraps: P-OVERFLOW says such a call never succeeds. */
 function wraps(c: Cmd): boolean {

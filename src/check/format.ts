@@ -13,7 +13,7 @@ import {
   type EnvAction, type EnvName, type Granularity, type InvalidateEntry, type Ioctl, type IoctlName, type Result,
 } from '../uapi/index.js';
 import type { ReplayOutcome } from './replay.js';
-import { encode, FD_FIELDS, ID_FIELDS, stepName, type Sym, type SymCmd, type Trace, type TraceStep } from './trace.js';
+import { encode, FD_FIELDS, ID_FIELDS, isSym, stepName, type Sym, type SymCmd, type Trace, type TraceStep } from './trace.js';
 
 // ---- values ----------------------------------------------------------------------------------------------------
 
@@ -22,6 +22,7 @@ const raw = (v: unknown): string => (v === undefined ? '?' : (JSON.stringify(v, 
 
 /** A u64 (address, GPA, user VA) in hex. */
 export function hex(v: unknown): string {
+  if (isSym(v)) return v; // a bound value: `$iova1`
   if (typeof v === 'bigint' && v >= 0n) return `0x${v.toString(16)}`;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return `0x${v.toString(16)}`;
   return raw(v);
@@ -31,6 +32,7 @@ const UNITS: readonly (readonly [bigint, string])[] = [[40n, 'T'], [30n, 'G'], [
 
 /** A length: 4K, 2M, 1G when exact and short, U64_MAX by name, otherwise hex. */
 export function size(v: unknown): string {
+  if (isSym(v)) return v;
   const n = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
   if (typeof n !== 'bigint' || n < 0n) return raw(v);
   if (n === U64_MAX) return 'U64_MAX';

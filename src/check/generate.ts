@@ -185,7 +185,7 @@ export const RECIPES: RecipeArbs = {
     return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
   }),
   IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({
-    f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4),
+    f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4, 5),
     // data_type and data are drawn independently in a share of calls (a type without data, data without a type)
     free: fc.nat({ max: 4 }), t: fc.constantFrom(...DATA_TYPES), withData: fc.boolean(), root: tableA, unknown: resvA(g, 0x10), resv: resvA(g, 1),
   }), (x, m, res) => {

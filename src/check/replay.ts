@@ -5,7 +5,7 @@
  */
 import type { Result } from '../uapi/index.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type StepRecord, type Violation } from './differential.js';
-import { encode, stepName, type StepExpect, type Trace, type TraceStep } from './trace.js';
+import { encode, isFailureExpect, stepName, type StepExpect, type Trace, type TraceStep } from './trace.js';
 
 export interface ReplayOutcome {
   readonly records: readonly StepRecord[];
@@ -21,9 +21,18 @@ const show = (x: unknown) => JSON.stringify(x, encode);
 export function meets(r: Result<unknown>, e: StepExpect): string | null {
   if (e === 'ok') return r.ok ? null : `expected ok, got ${r.errno}`;
   if (typeof e === 'string') return !r.ok && r.errno === e ? null : `expected ${e}, got ${r.ok ? 'ok' : r.errno}`;
+  if (isFailureExpect(e)) {
+    if (r.ok || r.errno !== e.errno) return `expected ${e.errno}, got ${r.ok ? 'ok' : r.errno}`;
+    return outputs(r.out ?? {}, e.out ?? {}, ` written back with ${e.errno}`);
+  }
   if (!r.ok) return `expected ${show(e)}, got ${r.errno}`;
-  const out = r.out as Record<string, unknown>;
-  for (const [k, v] of Object.entries(e)) if (show(out[k]) !== show(v)) return `expected ${k}=${show(v)}, got ${show(out[k])}`;
+  return outputs(r.out, e, '');
+}
+
+/** Whether `got` has every field of `want` with its value; the first one that differs. */
+function outputs(got: unknown, want: { readonly [field: string]: unknown }, how: string): string | null {
+  const out = got as Record<string, unknown>;
+  for (const [k, v] of Object.entries(want)) if (show(out[k]) !== show(v)) return `expected ${k}=${show(v)}${how}, got ${show(out[k])}`;
   return null;
 }
 
@@ -35,9 +44,10 @@ export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages
     const rec = diffStep(sides, st, i + 1, probe);
     records.push(rec);
     if (st.expect !== undefined) {
-      const a = meets(rec.spec.result, st.expect);
+      // symbols inside an expectation mean what each side bound them to (an IOVA each side chose)
+      const a = meets(rec.spec.result, sides.specSyms.resolveExpect(st.expect));
       if (a) unexpected.push({ step: i + 1, side: 'spec', message: `${stepName(st.cmd)}: ${a}` });
-      const b = rec.impl === null ? null : meets(rec.impl, st.expect); // a kernel that WARNed answers nothing
+      const b = rec.impl === null ? null : meets(rec.impl, sides.implSyms.resolveExpect(st.expect)); // a kernel that WARNed answers nothing
       if (b) unexpected.push({ step: i + 1, side: 'kernel', message: `${stepName(st.cmd)}: ${b}` });
     }
     if (rec.violation) return { records, violation: rec.violation, unexpected };

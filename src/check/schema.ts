@@ -13,7 +13,7 @@ import {
 import { readFileSync, statSync } from 'node:fs';
 import { JsonError, parseJson } from './json.js';
 import { excerpt, printable } from './printable.js';
-import { BINDERS, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
+import { bindableOutputs, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
 
 /** A schema node: plain JSON, read by ajv. */
 export type SchemaNode = { readonly [keyword: string]: unknown };
@@ -21,12 +21,13 @@ export type SchemaNode = { readonly [keyword: string]: unknown };
 // ---- field kinds ------------------------------------------------------------------------------------------------
 // `description` is what a value must be ("cmd.iova must be <description>"); `title` lists an object's fields.
 
-const HEX = '^0x[0-9a-fA-F]+$';
 const SYM = '^\\$[a-z]+[0-9]+$';
 const U32_MAX = 0xffff_ffff;
 
-const u64 = { type: 'string', pattern: HEX, description: 'a 0x... hex string' } as const;
-const u64OrNull = { type: ['string', 'null'], pattern: HEX, description: 'a 0x... hex string or null' } as const;
+/** A u64: hex, or a symbol an earlier step bound to a returned value (`"bind": { "iova": "$iova1" }`). */
+const U64_OR_SYM = `^(?:0x[0-9a-fA-F]+|\\$[a-z]+[0-9]+)$`;
+const u64 = { type: 'string', pattern: U64_OR_SYM, description: 'a 0x... hex string or a symbol like $iova1' } as const;
+const u64OrNull = { type: ['string', 'null'], pattern: U64_OR_SYM, description: 'a 0x... hex string, a symbol like $iova1, or null' } as const;
 const u32 = { type: 'integer', minimum: 0, maximum: U32_MAX, description: 'an integer from 0 to 0xffffffff' } as const;
 const u32OrNull = { type: ['integer', 'null'], minimum: 0, maximum: U32_MAX, description: 'an integer from 0 to 0xffffffff or null' } as const;
 /** Any integer is allowed: a deliberately bad fd (-1, never opened) is part of what traces test. */
@@ -146,7 +147,7 @@ const result = {
   else: closed('a failure has ok: false, errno and maybe out', ['ok', 'errno'], { ok: true, errno: enumOf(ERRNOS), out: { type: 'object' } }),
 };
 
-const EXPECT = `"ok", an errno (${ERRNOS.join(', ')}) or an object of returned values`;
+const EXPECT = `"ok", an errno (${ERRNOS.join(', ')}), an object of returned values, or {"errno", "out"}: a failure and what it wrote back`;
 
 const step = closed('a step has cmd and maybe bind, expect, spec, impl', ['cmd'], {
   cmd: {
@@ -160,7 +161,14 @@ const step = closed('a step has cmd and maybe bind, expect, spec, impl', ['cmd']
     },
   },
   bind: { type: 'object', additionalProperties: { type: 'string', pattern: SYM, description: 'a symbol like $ioas1 ($, a lowercase kind, a number)' } },
-  expect: { type: ['string', 'object'], description: EXPECT, if: { type: 'string' }, then: { enum: ['ok', ...ERRNOS], description: EXPECT } },
+  expect: {
+    type: ['string', 'object'], description: EXPECT,
+    allOf: [
+      { if: { type: 'string' }, then: { enum: ['ok', ...ERRNOS], description: EXPECT } },
+      // a failure's expectation: its errno and (maybe) the outputs it still wrote back
+      { if: { type: 'object', required: ['errno'] }, then: closed('a failure expectation has errno and maybe out', ['errno'], { errno: enumOf(ERRNOS), out: { type: 'object' } }) },
+    ],
+  },
   spec: closed('spec has result and rule', ['result', 'rule'], { result, rule: text }),
   impl: closed('impl has result', ['result'], { result }),
 });
@@ -294,10 +302,9 @@ function badBind(t: Trace): string | null {
   for (const [i, st] of t.steps.entries()) {
     if (!st.bind) continue;
     const name = stepName(st.cmd as SymCmd);
-    const outputs = BINDERS[name] ?? {};
-    const known = Object.keys(outputs);
+    const known = bindableOutputs(name);
     for (const field of Object.keys(st.bind)) {
-      if (outputs[field] === undefined) {
+      if (!known.includes(field)) {
         return `step ${i + 1}: bind.${printable(field)} is not an output of ${name} (${known.length === 0 ? 'it outputs nothing to bind' : `it outputs ${known.join(', ')}`})`;
       }
     }

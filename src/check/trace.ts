@@ -29,11 +29,34 @@ export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>>
   IOASID_CREATE_NESTING: { ioasid: 'ioasid', fd: 'fd' },
 };
 
+/**
+ * Output fields that return a value rather than create something, which a step may bind all the same
+ * (`"bind": { "iova": "$iova1" }`) and later steps use in any u64 field or inside `expect`.
+ */
+export const VALUE_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+  IOMMU_IOAS_MAP: ['iova'],
+  IOMMU_IOAS_COPY: ['dst_iova'],
+  IOMMU_IOAS_IOVA_RANGES: ['num_iovas', 'out_iova_alignment'],
+  IOMMU_HWPT_INVALIDATE: ['entry_num'],
+};
+
+/** Every output field a step of command `name` may bind. */
+export const bindableOutputs = (name: string): readonly string[] => [...Object.keys(BINDERS[name] ?? {}), ...(VALUE_OUTPUTS[name] ?? [])];
+
 /** A command whose reference fields may hold symbols. */
 export type SymCmd = { readonly [k: string]: unknown } & ({ readonly ioctl: string } | { readonly env: string });
 
-/** The expectation a hand-written step may carry: success, an errno, or (at least) these returned values. */
-export type StepExpect = 'ok' | Errno | { readonly [field: string]: unknown };
+/**
+ * The expectation a hand-written step may carry: success, an errno, (at least) these returned values, or a failure
+ * with (at least) these values still written back (`{ "errno": "EMSGSIZE", "out": { "num_iovas": 2 } }`: no ioctl
+ * returns a field named `errno`, so the two object forms never meet).
+ */
+export type StepExpect = 'ok' | Errno | FailureExpect | { readonly [field: string]: unknown };
+export interface FailureExpect {
+  readonly errno: Errno;
+  readonly out?: { readonly [field: string]: unknown };
+}
+export const isFailureExpect = (e: StepExpect): e is FailureExpect => typeof e === 'object' && 'errno' in e;
 
 export interface TraceStep {
   readonly cmd: SymCmd;
@@ -90,23 +113,75 @@ export const traceToJson = (t: Trace): string => `${JSON.stringify(t, encode, 2)
 
 // ---- symbols ---------------------------------------------------------------------------------------------------
 
-/** Per-implementation symbol bindings: symbol -> the concrete number that implementation handed out. */
+/** Fields that are text or a tag, never a value a symbol could stand for. */
+const NOT_VALUES: ReadonlySet<string> = new Set(['ioctl', 'env', 'path', 'dev', 'access', 'format', 'data_type', 'scope', 'kind']);
+
+/**
+ * Per-implementation symbol bindings: symbol -> the concrete number that implementation handed out (an fd, an
+ * id) or returned (an IOVA it chose, a count).
+ */
 export class Bindings {
   private readonly values = new Map<Sym, number>();
+  private readonly u64s = new Map<Sym, bigint>();
 
-  /** Resolve a symbolic command into a concrete one; an unbound symbol becomes an id nothing has (0, or fd -1). */
+  /**
+   * Resolve a symbolic command into a concrete one. An unbound symbol becomes a value nothing has: fd -1, id 0,
+   * and 0 in a u64 field (the step that would have bound it failed, or was shrunk away).
+   */
   resolve(c: SymCmd): Cmd {
     const out: Record<string, unknown> = { ...c };
-    for (const f of FD_FIELDS) if (isSym(out[f])) out[f] = this.values.get(out[f] as Sym) ?? -1;
-    for (const f of ID_FIELDS) if (isSym(out[f])) out[f] = this.values.get(out[f] as Sym) ?? 0;
+    for (const [k, v] of Object.entries(out)) {
+      if (NOT_VALUES.has(k)) continue;
+      if ((FD_FIELDS as readonly string[]).includes(k)) out[k] = isSym(v) ? (this.number(v) ?? -1) : v;
+      else if ((ID_FIELDS as readonly string[]).includes(k)) out[k] = isSym(v) ? (this.number(v) ?? 0) : v;
+      else if (typeof v === 'object' || isSym(v)) out[k] = this.u64Deep(v);
+    }
     return out as unknown as Cmd;
   }
 
-  /** Record what a successful step created. */
+  /** A symbol as an fd or id (a bound u64 counts when it fits). */
+  private number(s: Sym): number | undefined {
+    const v = this.values.get(s) ?? this.u64s.get(s);
+    return typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined) : v;
+  }
+
+  /** Symbols anywhere inside a u64 value (a range list, invalidation entries) as u64s; `v` itself when it has none. */
+  private u64Deep(v: unknown): unknown {
+    if (isSym(v)) {
+      const x = this.u64s.get(v) ?? this.values.get(v);
+      return x === undefined ? 0n : BigInt(x);
+    }
+    if (typeof v !== 'object' || v === null) return v;
+    let changed = false;
+    const pairs = Object.entries(v).map(([k, x]): [string, unknown] => {
+      const y = NOT_VALUES.has(k) ? x : this.u64Deep(x);
+      changed ||= y !== x;
+      return [k, y];
+    });
+    if (!changed) return v;
+    return Array.isArray(v) ? pairs.map(([, y]) => y) : Object.fromEntries(pairs);
+  }
+
+  /** An expectation with its symbols replaced by what they are bound to (an unbound one stays, and will not match). */
+  resolveExpect<T>(e: T): T {
+    const go = (v: unknown): unknown => {
+      if (isSym(v)) return this.values.get(v) ?? this.u64s.get(v) ?? v;
+      if (Array.isArray(v)) return v.map(go);
+      if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, go(x)]));
+      return v;
+    };
+    return go(e) as T;
+  }
+
+  /** Record what a successful step created or returned. */
   bind(step: TraceStep, r: Result<unknown>) {
     if (!step.bind || !r.ok) return;
     const out = r.out as Record<string, unknown>;
-    for (const [field, sym] of Object.entries(step.bind)) if (typeof out[field] === 'number') this.values.set(sym, out[field] as number);
+    for (const [field, sym] of Object.entries(step.bind)) {
+      const v = out[field];
+      if (typeof v === 'number') this.values.set(sym, v);
+      else if (typeof v === 'bigint') this.u64s.set(sym, v);
+    }
   }
 
   get(sym: Sym): number | undefined {
@@ -116,6 +191,7 @@ export class Bindings {
   clone(): Bindings {
     const b = new Bindings();
     for (const [k, v] of this.values) b.values.set(k, v);
+    for (const [k, v] of this.u64s) b.u64s.set(k, v);
     return b;
   }
 }

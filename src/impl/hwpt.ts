@@ -39,6 +39,8 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
   if (pt instanceof IoasObj) {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return fail('EOPNOTSUPP');
     if (c.data !== null || (c.flags & DIRTY) !== 0) return fail('EOPNOTSUPP');
+    // iommufd_hwpt_paging_alloc: "if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))"
+    if ((c.flags & FAULT_ID_VALID) !== 0 && (c.flags & NEST_PARENT) !== 0) return fail('EOPNOTSUPP');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
     const hwpt = newPagingHwpt(k, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasidCompat: (c.flags & ALLOC_PASID) !== 0 });
     if (typeof hwpt === 'string') return fail(hwpt);
@@ -67,12 +69,14 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
 }
 
 export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate): Result<unknown> {
-  if (c.__reserved !== 0) return fail('EOPNOTSUPP');
+  // "out: cmd->entry_num = done_num; iommufd_ucmd_respond()": a failure still reports the entries it handled (none)
+  const failed = (errno: Errno): Result<unknown> => ({ ok: false, errno, out: { entry_num: 0 } });
+  if (c.__reserved !== 0) return failed('EOPNOTSUPP');
   const o = f.table.get(c.hwpt_id);
-  if (!o) return fail('ENOENT');
-  if (!(o instanceof HwptNested)) return fail('EINVAL');
+  if (!o) return failed('ENOENT');
+  if (!(o instanceof HwptNested)) return failed('EINVAL');
   const native = k.world.hw === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
-  if (c.data_type !== native) return fail('EINVAL');
+  if (c.data_type !== native) return failed('EINVAL');
   for (const e of c.entries) {
     if (e.scope === 'all') k.iommu.flushDomain(o.domainId);
     else {

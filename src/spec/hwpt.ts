@@ -60,6 +60,10 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
     if (c.data !== null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
     if (c.flags & DIRTY) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking');
+    // a nest parent cannot take faults: refused before the fault id is ever looked up. Upstream 1062d8108615
+    // ("iommufd: Disallow allocating nested parent domain with fault ID", v6.15, in stable 6.12.32); before it,
+    // 6.13/6.14 looked the fault up and answered ENOENT for a bad id. @see hw_pagetable.c iommufd_hwpt_paging_alloc
+    if (c.flags & FAULT_ID_VALID && c.flags & NEST_PARENT) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nest_parent_fault');
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
@@ -98,19 +102,24 @@ export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof cov
   d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope) || (table !== undefined && e.table !== table));
 }
 
-/** IOMMU_HWPT_INVALIDATE on a nested HWPT: reaches every device attached to it. @see hw_pagetable.c iommufd_hwpt_invalidate */
+/**
+ * IOMMU_HWPT_INVALIDATE on a nested HWPT: reaches every device attached to it. Every failure still writes back
+ * `entry_num`, the entries handled before it (`out: cmd->entry_num = done_num` then respond, on every path): 0 here,
+ * as no single entry fails. @see hw_pagetable.c iommufd_hwpt_invalidate
+ */
 export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outcome {
-  if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.reserved');
+  const none = { entry_num: 0 };
+  if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.reserved', none);
   const o = s.objects[objKey(f.key, c.hwpt_id)];
-  if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id');
+  if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id', none);
   if (o.kind !== 'hwpt_nested') {
     // design point: invalidatePaging (facts §6: ENOENT before the vIOMMU rework, EINVAL after)
     return s.design.policy.invalidatePaging === 'ENOENT'
-      ? reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.not_nested')
-      : reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.not_nested');
+      ? reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.not_nested', none)
+      : reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.not_nested', none);
   }
   const native = hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
-  if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type');
+  if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
   if (c.entries.length === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
   return commit(s, 'HWPT_INVALIDATE.ok', (d) => {
     for (const e of c.entries) {

@@ -145,6 +145,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_ALLOC.EOPNOTSUPP.data_type',
     'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking',
     'HWPT_ALLOC.EOPNOTSUPP.flags',
+    'HWPT_ALLOC.EOPNOTSUPP.nest_parent_fault',
     'HWPT_ALLOC.EOPNOTSUPP.nested_flags',
     'HWPT_ALLOC.EOPNOTSUPP.no_pasid',
     'HWPT_ALLOC.EOPNOTSUPP.paging_data',
