@@ -257,7 +257,7 @@ describe('fuzzed trace files: exit 2 with one printable line per bad file, or a 
 
 const COMMANDS = ['check', 'replay', 'adopt', 'explore', 'catalogue'] as const;
 /** Every flag but --force, whose purpose is to replace a file that is not ours (hardening.test.ts tests it). */
-const FLAG_NAMES = ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'requirement', 'depth', 'max-states', 'budget', 'html', 'into', 'json', 'help', 'nope'] as const;
+const FLAG_NAMES = ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'requirement', 'depth', 'max-states', 'budget', 'html', 'into', 'fail-nth', 'json', 'help', 'nope'] as const;
 /** Flags a command may be given with a large value: the fuzzer gives them small ones or bad ones. */
 const BOUNDED: Readonly<Record<string, string>> = { runs: '1', 'max-commands': '3', 'time-limit': '1', depth: '1', 'max-states': '20', budget: '1' };
 
@@ -334,17 +334,19 @@ describe('fuzzed flag vectors: exit 2 with one printable line, or the command ru
     expect(codes.get(0) ?? 0).toBeGreaterThan(FLAG_RUNS / 20);
   });
 
-  it('catches a deliberately broken command line: --html written without looking at what is there', () => {
+  it('catches a deliberately broken command line: an output path written without looking at what is there', () => {
     const broken: Cli = (argv) => {
-      const at = argv.findIndex((a) => a === '--html' || a.startsWith('--html='));
-      const path = at < 0 ? undefined : argv[at]!.startsWith('--html=') ? argv[at]!.slice(7) : argv[at + 1];
-      if (path !== undefined && path.startsWith(box) && argv[0] === 'explore') { // only ever inside the sandbox
+      // every --html, --out or --into value inside the sandbox is written over, file or not (what the checks prevent)
+      argv.forEach((a, i) => {
+        const m = /^--(html|out|into)(?:=(.*))?$/s.exec(a);
+        const path = m ? (m[2] ?? argv[i + 1]) : undefined;
+        if (path === undefined || !path.startsWith(box)) return; // only ever inside the sandbox
         try {
           writeFileSync(path, '<!-- report -->');
         } catch {
           // a directory, a device: the real command refuses it
         }
-      }
+      });
       return cli(argv);
     };
     expect(fc.check(flagProperty(broken, new Map()), { numRuns: FLAG_RUNS * 4, seed: 20261128 }).failed).toBe(true);

@@ -50,9 +50,24 @@ export interface Violation {
 /** Builds the kernel under test (tests pass one with an injected bug). */
 export type KernelFactory = (design: DesignName, world: World, alloc: Allocator) => Kernel;
 
+/** The kernel's allocator: counts what is outstanding (P-NOLEAK) and, when armed, fails the nth allocation. */
 class Balance implements Allocator {
   readonly outstanding = new Map<AllocKind, number>();
+  private failAt: number | null = null;
+  private seen = 0;
+  /** whether the armed failure was injected */
+  fired = false;
+  /** fail the `nth` allocation from now on (null: none); `fired` tells afterwards whether it happened */
+  arm(nth: number | null) {
+    this.failAt = nth;
+    this.seen = 0;
+    if (nth !== null) this.fired = false;
+  }
   alloc(kind: AllocKind) {
+    if (this.failAt !== null && ++this.seen === this.failAt) {
+      this.fired = true;
+      return false;
+    }
     this.outstanding.set(kind, (this.outstanding.get(kind) ?? 0) + 1);
     return true;
   }
@@ -154,6 +169,8 @@ function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): s
 
 export interface StepRecord {
   readonly cmd: Cmd;
+  /** the step's fail_nth was injected: the kernel's call failed on it and the spec did not take the step */
+  readonly injected?: boolean;
   readonly spec: StepResult;
   /** null: the kernel did not return (it WARNed or crashed: the step's violation says which) */
   readonly impl: Result<unknown> | null;
@@ -169,8 +186,14 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const r = step(before, specCmd);
   const run = inKernel(() => {
     const beforeImpl = sides.lastImpl ?? comparable(observeKernel(sides.kernel));
-    return { beforeImpl, ir: sides.kernel.run(implCmd) };
+    sides.balance.arm(st.failNth ?? null);
+    try {
+      return { beforeImpl, ir: sides.kernel.run(implCmd) };
+    } finally {
+      sides.balance.arm(null);
+    }
   });
+  if (st.failNth !== undefined && sides.balance.fired) return injectedStep(sides, specCmd, before, run, index);
   sides.spec = r.state;
   sides.specSyms.bind(st, r.result);
   if (!run.ok) return { cmd: specCmd, spec: r, impl: null, violation: { property: run.property, step: index, message: run.message } };
@@ -179,6 +202,23 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const at = (property: string, message: string): StepRecord => ({ cmd: specCmd, spec: r, impl: ir, violation: { property, step: index, message } });
   const checked = inKernel(() => afterStep(sides, specCmd, r, before, ir, beforeImpl, probe, at));
   return checked.ok ? checked.value : at(checked.property, checked.message);
+}
+
+/**
+ * A step whose fail_nth fired: the kernel must fail the call (an allocation it did not get cannot be used) and
+ * leave everything observable as it was (P-ATOMIC); the spec does not take the step, so both stay in step.
+ */
+function injectedStep(sides: Sides, specCmd: Cmd, before: State, run: ReturnType<typeof inKernel<{ beforeImpl: string; ir: Result<unknown> }>>, index: number): StepRecord {
+  const spec: StepResult = { state: before, result: { ok: false, errno: 'ENOMEM' }, rule: 'fail_nth.injected' as StepResult['rule'], partial: false };
+  if (!run.ok) return { cmd: specCmd, injected: true, spec, impl: null, violation: { property: run.property, step: index, message: run.message } };
+  const { beforeImpl, ir } = run.value;
+  const at = (message: string): StepRecord => ({ cmd: specCmd, injected: true, spec, impl: ir, violation: { property: 'P-ATOMIC', step: index, message } });
+  if (ir.ok) return at('an allocation failed (fail_nth), yet the call succeeded');
+  const after = inKernel(() => comparable(observeKernel(sides.kernel)));
+  if (!after.ok) return { cmd: specCmd, injected: true, spec, impl: ir, violation: { property: after.property, step: index, message: after.message } };
+  if (after.value !== beforeImpl) return at(`an allocation failed (fail_nth) and the call answered ${ir.errno}, but the kernel's state changed`);
+  sides.lastImpl = beforeImpl;
+  return { cmd: specCmd, injected: true, spec, impl: ir, violation: null };
 }
 
 /** Every check after both sides ran the step (the kernel's observation and probes may WARN too). */

@@ -40,6 +40,8 @@ export interface CheckOptions {
   /** translation probes after every step (slower, catches stale translations nothing DMAs at) */
   readonly probe?: boolean;
   readonly onRun?: (run: number) => void;
+  /** fail_nth in random traces: a share of steps fail one of their first allocations (the trace records `failNth`) */
+  readonly failNth?: boolean;
   /** the clock the time limit is read from inside a run (default Date.now; tests pass a fake one) */
   readonly now?: () => number;
   /** every step as it runs (coverage tools, debugging) */
@@ -53,6 +55,8 @@ export interface CheckStats {
   /** commands drawn and commands that were run (the share run: nothing is discarded by design) */
   readonly generated: number;
   readonly executed: number;
+  /** steps whose injected allocation failure fired (with `failNth`) */
+  readonly injected: number;
   readonly ms: number;
   /** how often each spec rule id (ioctl x outcome) was reached */
   readonly coverage: ReadonlyMap<string, number>;
@@ -80,7 +84,7 @@ class Run {
   readonly sides: Sides;
   readonly gen: GenModel;
   readonly steps: TraceStep[] = [];
-  constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; coverage?: Map<string, number>; reach?: Reach }, readonly cfg: Pick<RunConfig, 'memlockPages' | 'fixture'>) {
+  constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; injected?: number; coverage?: Map<string, number>; reach?: Reach }, readonly cfg: Pick<RunConfig, 'memlockPages' | 'fixture'>) {
     this.sides = startSides(opts.design, opts.hardware, cfg.memlockPages, opts.factory);
     this.gen = new GenModel(this.sides.spec);
   }
@@ -105,17 +109,18 @@ class Run {
     }
   }
 
-  exec(cmd: SymCmd) {
+  exec(cmd: SymCmd, failNth?: number) {
     const name = ('ioctl' in cmd ? cmd.ioctl : cmd.env) as string;
     const binders = BINDERS[name];
     const bind: Record<string, Sym> | undefined = binders ? Object.fromEntries(Object.entries(binders).map(([f, kind]) => [f, this.gen.fresh(kind)])) : undefined;
-    const st: TraceStep = bind ? { cmd, bind } : { cmd };
+    const st: TraceStep = { cmd, ...(bind ? { bind } : {}), ...(failNth === undefined ? {} : { failNth }) };
     const before = this.sides.spec;
     const rec = diffStep(this.sides, st, this.steps.length + 1, this.opts.probe ?? true);
     this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before);
     this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
     this.counters.steps++;
+    if (rec.injected && this.counters.injected !== undefined) this.counters.injected++;
     this.counters.coverage?.set(rec.spec.rule, (this.counters.coverage.get(rec.spec.rule) ?? 0) + 1);
     this.gen.state = this.sides.spec;
     if (rec.violation) throw new CheckFailure(rec.violation);
@@ -129,22 +134,25 @@ class Run {
 }
 
 class StepCommand implements fc.Command<Run, object> {
-  /** past `deadline` by `now`, no further command runs (the time limit holds inside a long run, not only between runs) */
-  constructor(readonly recipe: Recipe, readonly deadline: number, readonly now: () => number) {}
+  /**
+   * Past `deadline` by `now`, no further command runs (the time limit holds inside a long run, not only between
+   * runs). `failNth`: this step's allocation to fail, if any.
+   */
+  constructor(readonly recipe: Recipe, readonly deadline: number, readonly now: () => number, readonly failNth?: number) {}
   check() {
     return this.now() < this.deadline;
   }
   run(m: Run) {
     m.counters.executed++;
-    m.exec(this.recipe.build(m.gen, (s) => m.sides.specSyms.get(s)));
+    m.exec(this.recipe.build(m.gen, (s) => m.sides.specSyms.get(s)), this.failNth);
   }
   toString() {
-    return this.recipe.name;
+    return this.failNth === undefined ? this.recipe.name : `${this.recipe.name} failNth=${this.failNth}`;
   }
 }
 
 /** Run one generated command list (the property fast-check checks and shrinks). */
-function runCommands(opts: CheckOptions, counters: { steps: number; executed: number; generated: number; coverage: Map<string, number>; reach: Reach }, cfg: RunConfig, cmds: Iterable<fc.Command<Run, object>>): Run {
+function runCommands(opts: CheckOptions, counters: { steps: number; executed: number; injected: number; generated: number; coverage: Map<string, number>; reach: Reach }, cfg: RunConfig, cmds: Iterable<fc.Command<Run, object>>): Run {
   const run = new Run(opts, counters, cfg).start();
   const list = [...cmds];
   counters.generated += list.length;
@@ -155,15 +163,20 @@ function runCommands(opts: CheckOptions, counters: { steps: number; executed: nu
 
 export function check(opts: CheckOptions): CheckOutcome {
   const t0 = Date.now();
-  const counters = { steps: 0, executed: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
+  const counters = { steps: 0, executed: 0, injected: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
   const ioctls = DESIGNS[opts.design].ioctls;
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeLimitMs;
+  // with fail_nth, half the steps fail their first or second allocation (freq 2: undefined, no injection, half
+  // the time); a step with fewer allocations runs as usual
+  const nth = fc.option(fc.integer({ min: 1, max: 2 }), { freq: 2, nil: undefined });
+  const step = (r: fc.Arbitrary<Recipe>): fc.Arbitrary<StepCommand> =>
+    opts.failNth ? fc.tuple(r, nth).map(([x, k]) => new StepCommand(x, deadline, now, k)) : r.map((x) => new StepCommand(x, deadline, now));
   const cache = new Map<string, fc.Arbitrary<Iterable<fc.Command<Run, object>>>>();
   const commandsFor = (cfg: RunConfig) => {
     const key = configKey(cfg);
     let a = cache.get(key);
-    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => x.map((r) => new StepCommand(r, deadline, now))), { maxCommands: opts.maxCommands, size: 'max' })));
+    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => step(x)), { maxCommands: opts.maxCommands, size: 'max' })));
     return a;
   };
   const runs = runConfigA([...ioctls, ...ENV_RECIPES], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages)
@@ -176,7 +189,7 @@ export function check(opts: CheckOptions): CheckOutcome {
   // each hardware kind draws its own traces from one seed (the same traces on both would double no coverage)
   const seed = (opts.seed + HW_KINDS.indexOf(opts.hardware) * 7919) | 0;
   const out = fc.check(prop, { numRuns: opts.runs, seed, interruptAfterTimeLimit: opts.timeLimitMs, markInterruptAsFailure: false });
-  const stats = (): CheckStats => ({ runs: out.numRuns, steps: counters.steps, generated: counters.generated, executed: counters.executed, ms: Date.now() - t0, coverage: counters.coverage, reach: counters.reach.figures });
+  const stats = (): CheckStats => ({ runs: out.numRuns, steps: counters.steps, generated: counters.generated, executed: counters.executed, injected: counters.injected, ms: Date.now() - t0, coverage: counters.coverage, reach: counters.reach.figures });
   if (!out.failed || !out.counterexample) return { ok: true, stats: stats() };
   // replay fast-check's shrunk counterexample into a trace, then make it 1-minimal
   const { cfg, cmds } = out.counterexample[0];

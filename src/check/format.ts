@@ -298,7 +298,9 @@ function program(t: Trace, outcome: ReplayOutcome): string[] {
   const lines = t.steps.map((st, i) => {
     const n = `${String(i + 1).padStart(width)}.`;
     const a = answers(st, i, outcome);
-    const body = a === null ? `${formatCmd(st.cmd)}  (not run)` : `${formatCmd(st.cmd)} -> ${answerText(st, a)}  [${a.rule}]`;
+    // an injected allocation failure shows on its step: `IOMMU_IOAS_ALLOC $fd1 [fail_nth 1] -> ENOMEM`
+    const cmd = st.failNth === undefined ? formatCmd(st.cmd) : `${formatCmd(st.cmd)} [fail_nth ${st.failNth}]`;
+    const body = a === null ? `${cmd}  (not run)` : `${cmd} -> ${answerText(st, a)}  [${a.rule}]`;
     return `${mark === i + 1 ? '>> ' : '   '}${n} ${body}`;
   });
   if (mark === 0) lines.push(`>> ${' '.repeat(width + 1)} end of trace: every fd closed  [${outcome.violation?.property ?? 'end'}]`);

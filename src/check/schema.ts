@@ -149,7 +149,7 @@ const result = {
 
 const EXPECT = `"ok", an errno (${ERRNOS.join(', ')}), an object of returned values, or {"errno", "out"}: a failure and what it wrote back`;
 
-const step = closed('a step has cmd and maybe bind, expect, spec, impl', ['cmd'], {
+const step = closed('a step has cmd and maybe bind, expect, failNth, spec, impl', ['cmd'], {
   cmd: {
     type: 'object', description: 'an object naming an "ioctl" or an "env" action',
     if: { required: ['ioctl'] },
@@ -169,6 +169,7 @@ const step = closed('a step has cmd and maybe bind, expect, spec, impl', ['cmd']
       { if: { type: 'object', required: ['errno'] }, then: closed('a failure expectation has errno and maybe out', ['errno'], { errno: enumOf(ERRNOS), out: { type: 'object' } }) },
     ],
   },
+  failNth: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'an integer from 1 (the allocation of this step that fails)' },
   spec: closed('spec has result and rule', ['result', 'rule'], { result, rule: text }),
   impl: closed('impl has result', ['result'], { result }),
 });

@@ -33,14 +33,15 @@ function renumber(steps: readonly TraceStep[]): TraceStep[] {
   return steps.map((st) => {
     const cmd = Object.fromEntries(Object.entries(st.cmd).map(([k, v]) => [k, rename(v)])) as TraceStep['cmd'];
     const bind = st.bind ? Object.fromEntries(Object.entries(st.bind).map(([k, v]) => [k, names.get(v) ?? v])) : undefined;
-    return bind ? { cmd, bind } : { cmd };
+    return { cmd, ...(bind ? { bind } : {}), ...(st.failNth === undefined ? {} : { failNth: st.failNth }) };
   });
 }
 
 const SIMPLER = [0x1000n, 0n];
 
 export function minimize(t: Trace, property: string, deadline: number, factory?: KernelFactory): ShrinkResult {
-  let steps: TraceStep[] = t.steps.map((s) => (s.bind ? { cmd: s.cmd, bind: s.bind } : { cmd: s.cmd }));
+  // what a step is made of: its command, binds and injected failure (recorded answers and expectations go)
+  let steps: TraceStep[] = t.steps.map((s) => ({ cmd: s.cmd, ...(s.bind ? { bind: s.bind } : {}), ...(s.failNth === undefined ? {} : { failNth: s.failNth }) }));
   let tries = 0;
   const stillFails = (candidate: TraceStep[]) => {
     tries++;

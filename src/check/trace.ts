@@ -63,6 +63,12 @@ export interface TraceStep {
   /** output field -> symbol it binds when the step succeeds (an attach that reuses a HWPT makes an alias) */
   readonly bind?: Readonly<Record<string, Sym>>;
   readonly expect?: StepExpect;
+  /**
+   * fail_nth: the kernel's `failNth`-th allocation in this step fails (as the selftests' iommufd_fail_nth does).
+   * The call must then fail and change nothing; the spec does not take the step. Past the step's last allocation,
+   * nothing is injected and the step runs as usual.
+   */
+  readonly failNth?: number;
   /** what the spec answered, with its rule id */
   readonly spec?: { readonly result: Result<unknown>; readonly rule: string };
   /** what the simulated kernel answered */

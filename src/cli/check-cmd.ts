@@ -33,6 +33,8 @@ export interface CheckArgs {
   readonly swarm: boolean;
   /** list the unreached rules */
   readonly coverage: boolean;
+  /** fail_nth: a share of steps fail one of their allocations */
+  readonly failNth: boolean;
   /** the kernel under test (not a flag: tests pass a broken one) */
   readonly factory?: KernelFactory;
 }
@@ -54,6 +56,7 @@ export function checkArgs(flags: Flags): CheckArgs {
     ...(flags.has('memlock') ? { memlockPages: wholeNumber(flags, 'memlock', 0, 1, Number.MAX_SAFE_INTEGER) } : {}),
     swarm: !flags.has('no-swarm'),
     coverage: flags.has('coverage'),
+    failNth: flags.has('fail-nth'),
   };
 }
 
@@ -75,7 +78,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     for (const hardware of a.hardware) {
       const label = `${design} on ${hardware}`;
       const outcome = check({
-        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm,
+        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
         ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
         onRun: (n) => p.update(label, n, a.runs),
       });
@@ -83,7 +86,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
       if (outcome.trace) files = writeCounterexample(a.out, outcome.trace, replay(outcome.trace, a.factory));
       cells.push(files ? { design, hardware, outcome, files } : { design, hardware, outcome });
       const s = outcome.stats;
-      p.line(`${label}: ${s.runs} runs, ${s.steps} steps, ${outcome.ok ? 'no property broken' : `FAILED ${outcome.violation?.property}`} (${(s.ms / 1000).toFixed(1)} s)`);
+      p.line(`${label}: ${s.runs} runs, ${s.steps} steps${a.failNth ? ` (${s.injected} with an allocation failed)` : ''}, ${outcome.ok ? 'no property broken' : `FAILED ${outcome.violation?.property}`} (${(s.ms / 1000).toFixed(1)} s)`);
     }
   }
   const failed = cells.filter((c) => !c.outcome.ok);
@@ -95,7 +98,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
       seed: a.seed, runs: a.runs, ms: Date.now() - t0,
       cells: cells.map((c) => ({
         design: c.design, hardware: c.hardware, ok: c.outcome.ok, runs: c.outcome.stats.runs, steps: c.outcome.stats.steps,
-        generated: c.outcome.stats.generated, executed: c.outcome.stats.executed, ms: c.outcome.stats.ms,
+        generated: c.outcome.stats.generated, executed: c.outcome.stats.executed, injected: c.outcome.stats.injected, ms: c.outcome.stats.ms,
         rules: { reached: cover(c).reached, exist: cover(c).rules }, reach: c.outcome.stats.reach,
         violation: c.outcome.violation ?? null, counterexample: c.files?.json ?? null, minimality: c.outcome.trace?.origin.minimality ?? null,
       })),

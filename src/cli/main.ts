@@ -33,6 +33,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'budget', value: true, help: 'at most this many seconds per design and hardware kind (default 30)' },
   { name: 'html', value: true, help: 'also write the self-contained HTML report to this file' },
   { name: 'force', value: false, help: 'let --html replace a file that is not an ioasid-lab report' },
+  { name: 'fail-nth', value: false, help: 'replay: also fail every allocation of every step in turn; check: half the steps try to fail one of their allocations. Each such call must fail atomically; nothing may leak' },
   { name: 'into', value: true, help: 'the regression set to adopt into (default counterexamples/)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
@@ -42,12 +43,12 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'json'],
+    flags: ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'fail-nth', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',
     help: 'replay trace files; a recorded failure must still fail that way, others must pass;\none line per file: ok, FAIL, or the one-line error of a file that is not a valid trace',
-    flags: ['json'],
+    flags: ['fail-nth', 'json'],
   },
   {
     name: 'adopt', files: 'FILE…',
@@ -94,7 +95,7 @@ function run(argv: readonly string[], out: (s: string) => void, err: (s: string)
       return runExplore(exploreArgs(flags), out);
     case 'replay': {
       // each file judged on its own: ok and FAIL lines on stdout, a bad file's one line on stderr
-      const rs = rest.map(replayOne);
+      const rs = rest.map((f) => replayOne(f, flags.has('fail-nth')));
       if (flags.has('json')) out(formatReplay(rs, true));
       else {
         const judged = rs.filter((r) => r.status !== 'bad-input');

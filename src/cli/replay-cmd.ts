@@ -9,6 +9,7 @@ import { replay, type ReplayOutcome } from '../check/replay.js';
 import { readTraceFile, TraceError } from '../check/schema.js';
 import type { Trace } from '../check/trace.js';
 import { printable } from '../check/printable.js';
+import { sweepFailNth } from '../check/fail-nth.js';
 
 export interface Judgement {
   readonly file: string;
@@ -39,11 +40,26 @@ export function replayFile(file: string): Judgement {
   return judge(file, t, replay(t));
 }
 
-/** Load and judge one file, a bad one included. */
-export function replayOne(file: string): FileResult {
+/**
+ * A trace that replays as recorded, swept with fail_nth (fail-nth.ts): every allocation of every step fails in
+ * turn, and each time the call must fail atomically and nothing may leak.
+ */
+function withFailNth(t: Trace, j: Judgement): Judgement {
+  if (!j.ok) return j;
+  const sweep = sweepFailNth(t);
+  if (sweep.failure) {
+    const f = sweep.failure;
+    return { ...j, ok: false, summary: `fail_nth: step ${f.step}, allocation ${f.nth}: ${f.violation.property}${f.violation.step === 0 ? ' at the end' : ''}: ${f.violation.message}` };
+  }
+  return { ...j, summary: `${j.summary}; fail_nth: ${sweep.points} injection points in ${sweep.steps} steps, each failed atomically and leaked nothing` };
+}
+
+/** Load and judge one file, a bad one included; `failNth`: also sweep fail_nth over it. */
+export function replayOne(file: string, failNth = false): FileResult {
   try {
     const t = readTraceFile(file);
-    const j = judge(file, t, replay(t));
+    const plain = judge(file, t, replay(t));
+    const j = failNth ? withFailNth(t, plain) : plain;
     return { status: j.ok ? 'ok' : 'failed', judgement: j };
   } catch (e) {
     if (e instanceof TraceError) return { status: 'bad-input', file, message: e.message };
