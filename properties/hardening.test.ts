@@ -226,6 +226,11 @@ describe('12. check writes new finds outside the regression set; adopt moves one
     const again = file(fixedText, 'again.json');
     expect(runCli('adopt', again, '--into', into).out.join('\n')).toMatch(/already in the regression set/);
     expect(readFileSync(to!, 'utf8')).toBe(fixedText); // to: matched above
+    // the same file named twice is adopted once (found by the flag fuzzer: the second move used to crash)
+    const twice = file(fixedText.replace('"fixed"', '"fixed" '), 'twice.json');
+    const t2 = runCli('adopt', twice, twice, '--into', into);
+    expect(t2.code, t2.err.join('\n')).toBe(0);
+    expect(t2.out).toHaveLength(1);
     // a bad file: exit 2, nothing moved
     expectUsageError(runCli('adopt', file('nope'), again, '--into', into), /not JSON/);
   });

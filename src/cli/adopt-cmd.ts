@@ -21,8 +21,10 @@ export interface Adopted {
 }
 
 export function adopt(files: readonly string[], into: string): Adopted[] {
-  // every file loads before anything moves: one bad file stops the whole command with nothing changed
-  const traces: [string, Trace][] = files.map((f) => [f, readTraceFile(f)]);
+  // every file loads before anything moves: one bad file stops the whole command with nothing changed; a file
+  // named twice is adopted once
+  const unique = [...new Map(files.map((f) => [resolve(f), f])).values()];
+  const traces: [string, Trace][] = unique.map((f) => [f, readTraceFile(f)]);
   return traces.map(([file, t]) => {
     const outcome = replay(t);
     const j = judge(file, t, outcome);

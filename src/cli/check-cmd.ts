@@ -1,7 +1,7 @@
 /**
  * `ioasid-lab check`: run the differential check over the chosen designs and hardware kinds, write every
- * counterexample to <out>/<property>/<hash>.json (+ .md; <out> is counterexamples/new/ unless --out says), print a summary table (or --json).
- * Exit 1 when anything failed.
+ * counterexample to <out>/<property>/<hash>.json (+ .md; <out> is counterexamples/new/ unless --out says), print
+ * a summary table (or --json). Exit 1 when anything failed.
  */
 import { check, type CheckOutcome } from '../check/engine.js';
 import { join } from 'node:path';
