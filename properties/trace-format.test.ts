@@ -10,8 +10,8 @@ import { check } from '../src/check/engine.js';
 import type { KernelFactory } from '../src/check/differential.js';
 import { createKernel } from '../src/impl/index.js';
 import { replay } from '../src/check/replay.js';
-import { ENV_FIELDS, ENV_NAMES, FIELD_KINDS, IOCTL_FIELDS, loadTrace, TraceError } from '../src/check/schema.js';
-import { FD_FIELDS, ID_FIELDS, TRACE_SCHEMA, traceToJson, type Trace, type TraceStep } from '../src/check/trace.js';
+import { ENV_FIELDS, ENV_NAMES, FIELD_KINDS, IOCTL_FIELDS, loadTrace, OUTPUT_FIELDS, TraceError } from '../src/check/schema.js';
+import { FD_FIELDS, ID_FIELDS, TRACE_SCHEMA, traceToJson, VALUE_OUTPUTS, type Trace, type TraceStep } from '../src/check/trace.js';
 import { DESIGN_NAMES, HW_KINDS, IOCTL_NAMES } from '../src/uapi/index.js';
 
 const FILE = 'counterexamples/x.json';
@@ -247,5 +247,19 @@ describe('trace format: bound values (an IOVA the kernel chose, bound to a symbo
   it('bind takes only outputs of the command; a u64 field takes hex or a symbol', () => {
     expect(rejection(traceText([OPEN, MMAP, IOAS_ALLOC, { ...autoMap, bind: { out_iova: '$iova1' } }]))).toBe(`${FILE}: step 4: bind.out_iova is not an output of IOMMU_IOAS_MAP (it outputs iova)`);
     expect(rejection(traceText([OPEN, MMAP, IOAS_ALLOC, unmap('$', 'ok')]))).toBe(`${FILE}: step 4: cmd.iova must be a 0x... hex string or a symbol like $iova1, not "$"`);
+  });
+});
+
+describe('trace format: an expectation names only outputs its command has', () => {
+  it('a misspelt output in expect, or in a failure\'s out, is refused at load with the outputs listed', () => {
+    expect(rejection(traceText([OPEN, { ...ALLOC, expect: { out_ioas: 1 } }]))).toBe(`${FILE}: step 2: expect.out_ioas is not an output of IOMMU_IOAS_ALLOC (it returns out_ioas_id)`);
+    const ranges = { ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd: '$fd1', ioas_id: '$ioas1', num_iovas: 0, __reserved: 0 };
+    expect(rejection(traceText([OPEN, ALLOC, { cmd: ranges, expect: { errno: 'EMSGSIZE', out: { num_iova: 1 } } }]))).toBe(
+      `${FILE}: step 3: expect.out.num_iova is not an output of IOMMU_IOAS_IOVA_RANGES (it returns num_iovas, allowed_iovas, out_iova_alignment)`,
+    );
+    expect(rejection(traceText([OPEN, { cmd: { env: 'MMAP', uva: '0x100000', length: '0x1000' }, expect: { iova: '0x0' } }]))).toMatch(/MMAP \(it returns nothing\)$/);
+  });
+  it('every value a step may bind is an output of its command', () => {
+    for (const [name, fields] of Object.entries(VALUE_OUTPUTS)) for (const f of fields) expect(Object.keys(OUTPUT_FIELDS[name as keyof typeof OUTPUT_FIELDS]), name).toContain(f);
   });
 });

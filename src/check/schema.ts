@@ -8,12 +8,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
   DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES,
-  type Brand, type EnvAction, type EnvName, type Fd, type Ioctl, type IoctlName,
+  type Brand, type EnvAction, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
 } from '../uapi/index.js';
 import { readFileSync, statSync } from 'node:fs';
 import { JsonError, parseJson } from './json.js';
 import { excerpt, printable } from './printable.js';
-import { bindableOutputs, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
+import { bindableOutputs, isFailureExpect, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
 
 /** A schema node: plain JSON, read by ajv. */
 export type SchemaNode = { readonly [keyword: string]: unknown };
@@ -126,6 +126,21 @@ export const ENV_FIELDS = {
 } satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
 
 export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
+
+/** Every command's output fields, from the uAPI's output types (a field added there and not here fails to compile). */
+type Outs = IommufdOut & IoasidOut & EnvOut;
+export const OUTPUT_FIELDS = {
+  IOMMU_DESTROY: {}, IOMMU_IOAS_ALLOC: { out_ioas_id: true }, IOMMU_IOAS_ALLOW_IOVAS: {}, IOMMU_IOAS_COPY: { dst_iova: true },
+  IOMMU_IOAS_IOVA_RANGES: { num_iovas: true, allowed_iovas: true, out_iova_alignment: true }, IOMMU_IOAS_MAP: { iova: true },
+  IOMMU_IOAS_UNMAP: { length: true }, IOMMU_HWPT_ALLOC: { out_hwpt_id: true }, IOMMU_HWPT_INVALIDATE: { entry_num: true },
+  VFIO_DEVICE_BIND_IOMMUFD: { out_devid: true }, VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: true }, VFIO_DEVICE_DETACH_IOMMUFD_PT: {},
+  IOASID_ALLOC: { ioasid: true }, IOASID_FREE: {}, IOASID_REGISTER_MEMORY: {}, IOASID_UNREGISTER_MEMORY: {}, IOASID_MAP_DMA: {},
+  IOASID_UNMAP_DMA: { size: true }, IOASID_CREATE_NESTING: { ioasid: true, fd: true }, IOASID_BIND_PGTABLE: {}, IOASID_UNBIND_PGTABLE: {},
+  IOASID_BIND_PASID_TABLE: {}, IOASID_UNBIND_PASID_TABLE: {}, IOASID_INVALIDATE_CACHE: {}, VFIO_BIND_IOASID_FD: {}, VFIO_UNBIND_IOASID_FD: {},
+  VFIO_ATTACH_IOASID: {}, VFIO_DETACH_IOASID: {}, VFIO_DEVICE_BIND_PGTABLE: {}, VFIO_DEVICE_UNBIND_PGTABLE: {}, VFIO_DEVICE_BIND_PASID_TABLE: {},
+  VFIO_DEVICE_INVALIDATE_CACHE: {},
+  OPEN: { fd: true }, CLOSE: {}, MMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
+} satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */
 function commands(tag: 'ioctl' | 'env', names: readonly string[], table: Readonly<Record<string, Readonly<Record<string, unknown>>>>, what: string): SchemaNode {
@@ -289,7 +304,7 @@ export function loadTrace(text: string, source: string): Trace {
   if (t.verdict && t.verdict.step > t.steps.length) {
     throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }
-  const bad = badBind(t);
+  const bad = badBind(t) ?? badExpect(t);
   if (bad) throw new TraceError(`${name}: ${bad}`);
   return t;
 }
@@ -309,6 +324,23 @@ function badBind(t: Trace): string | null {
         return `step ${i + 1}: bind.${printable(field)} is not an output of ${name} (${known.length === 0 ? 'it outputs nothing to bind' : `it outputs ${known.join(', ')}`})`;
       }
     }
+  }
+  return null;
+}
+
+/**
+ * An expectation names only outputs its command has: a misspelt field (`out_ioas` for `out_ioas_id`) would
+ * otherwise be a step that can never pass, for a reason the reader cannot see.
+ */
+function badExpect(t: Trace): string | null {
+  for (const [i, st] of t.steps.entries()) {
+    const e = st.expect;
+    if (typeof e !== 'object') continue;
+    const name = stepName(st.cmd as SymCmd);
+    const outputs = Object.keys((OUTPUT_FIELDS as Readonly<Record<string, object>>)[name] ?? {});
+    const [fields, where] = isFailureExpect(e) ? [Object.keys(e.out ?? {}), 'expect.out'] : [Object.keys(e), 'expect'];
+    const unknown = fields.find((f) => !outputs.includes(f));
+    if (unknown !== undefined) return `step ${i + 1}: ${where}.${printable(unknown)} is not an output of ${name} (${outputs.length === 0 ? 'it returns nothing' : `it returns ${outputs.join(', ')}`})`;
   }
   return null;
 }
