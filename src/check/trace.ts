@@ -107,13 +107,8 @@ export interface Trace {
 
 // ---- JSON codec -------------------------------------------------------------------------------------------------
 
-const HEX = /^0x[0-9a-fA-F]+$/;
-
 /** JSON.stringify replacer: bigint -> "0x...". */
 export const encode = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
-
-/** JSON.parse reviver: "0x..." -> bigint. */
-export const decode = (_k: string, v: unknown): unknown => (typeof v === 'string' && HEX.test(v) ? BigInt(v) : v);
 
 export const traceToJson = (t: Trace): string => `${JSON.stringify(t, encode, 2)}\n`;
 
