@@ -171,7 +171,7 @@ describe('7, 8, 10, 13. the trace reader: closed binds, no duplicate keys, exact
     expectUsageError(replayText(traceOf([OPEN]).replace('"schema"', '"memlockPages":1e400,"schema"')), /number 1e400 is out of range/);
   });
   it('a step that is not an object is named as the step', () => {
-    expectUsageError(replayText(traceOf([OPEN, 5])), /step 2 must be an object, not 5/);
+    expectUsageError(replayText(traceOf([OPEN, 5])), /step 2 must be an object with a "cmd" or an "assert", not 5/);
   });
   it('raw control bytes in the file are never echoed; a file name with a newline stays one line', () => {
     const line = expectUsageError(replayText(Buffer.from('\u001b[2J\u0007\u0000', 'latin1')), /not JSON: unexpected control character 0x1b/);

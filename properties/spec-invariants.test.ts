@@ -52,7 +52,7 @@ describe('spec invariants catch broken states', () => {
     let s = live();
     for (const n of [3, 4, 5, 6]) s = step(s, env.close(fd(n))).state;
     expect(noLeak(s)).toBeNull();
-    s = produce(s, (d) => { d.objects['9:1'] = { kind: 'ioas', file: 9, id: 1, areas: [], allowed: [], domain: false }; });
+    s = produce(s, (d) => { d.objects['9:1'] = { kind: 'ioas', file: 9, id: 1, areas: [], allowed: [], domain: false, testReserved: [] }; });
     expect(noLeak(s)).toMatch(/still alive: ioas 9:1/);
   });
 });

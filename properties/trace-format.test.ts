@@ -86,7 +86,14 @@ describe('trace format: a bad file is one line naming the file, the step and the
   });
 
   it('a wrong schema string', () => {
-    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@2' }))).toBe(`${FILE}: schema must be "ioasid-lab/trace@1", not "ioasid-lab/trace@2"`);
+    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@3' }))).toBe(`${FILE}: schema must be one of ioasid-lab/trace@1, ioasid-lab/trace@2, not "ioasid-lab/trace@3"`);
+  });
+
+  it('a version 1 file still loads and replays as it always did; what only @2 may say is refused in it, by name', () => {
+    const v1 = traceText([OPEN], { schema: 'ioasid-lab/trace@1' });
+    expect(loadTrace(v1, FILE).schema).toBe('ioasid-lab/trace@1');
+    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', profile: 'vtd' }))).toBe(`${FILE}: profile needs schema "ioasid-lab/trace@2" (this file says ioasid-lab/trace@1)`);
+    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', origin: { kind: 'hand', source: 'x' } }))).toMatch(/origin.source needs schema/);
   });
 
   it('an unknown design', () => {
@@ -163,7 +170,7 @@ describe('trace format: the schema, the resolver and the doc agree', () => {
 
   it('one row per ioctl and per environment action', () => {
     expect(Object.keys(IOCTL_FIELDS).sort()).toEqual([...IOCTL_NAMES].sort());
-    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE']);
+    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED']);
   });
 
   it('a field may hold a symbol exactly when replay resolves it (FD_FIELDS, ID_FIELDS)', () => {

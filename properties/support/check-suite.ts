@@ -6,6 +6,9 @@
  *   rule listed there is really never reached);
  * - the 2021 designs: at least as many rules as recorded below (their unreached rules: `check --coverage`);
  * - every design: no rule is reached that the catalogue (src/spec/rules.ts) does not list.
+ * Every built-in machine profile (vtd, amd-v1, smmuv3, selftest-mock) runs each design it fits on a smaller budget,
+ * and its rules count towards the design's coverage: the selftest mock's test port and a nest parent refused by
+ * AMD v1 are reached only there.
  * CHECK_RUNS raises the budget of every design (nightly CI); a failure prints the shrunk counterexample.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,12 +16,20 @@ import { check } from '../../src/check/engine.js';
 import { coverageOf, mergeCoverage } from '../../src/check/coverage.js';
 import { formatReach } from '../../src/check/reach.js';
 import { encode } from '../../src/check/trace.js';
+import { profileHardware, profileProblem } from '../../src/check/machine.js';
 import { UNREACHED } from '../../src/check/unreached.js';
 import { DESIGNS } from '../../src/spec/index.js';
-import { HW_KINDS, type DesignName } from '../../src/uapi/index.js';
+import { HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../../src/uapi/index.js';
 
 const RUNS: Record<DesignName, number> = { 'iommufd': 1000, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
 const runsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? RUNS[d]);
+/** Runs per design on each machine profile besides the default world. */
+const profileRunsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? (d === 'iommufd' ? 200 : 60));
+
+/** The built-in profiles besides the default that fit `design`, each on its own hardware kind. */
+const profilesOf = (design: DesignName): { profile: ProfileName; hardware: HwKind }[] =>
+  PROFILE_NAMES.filter((p) => p !== 'default').map((profile) => ({ profile, hardware: profileHardware(profile) ?? 'host-pasid-table' }))
+    .filter(({ profile, hardware }) => profileProblem(profile, design, hardware) === null);
 
 /**
  * Rules the 2021 designs reach at their default budget: measured (rfc-v1 138-142, fd-per-ioasid 84, per-device-sva
@@ -49,9 +60,17 @@ function checkDesign(design: DesignName, reached: Map<DesignName, Map<string, nu
       console.log(`reach ${design} on ${hardware}: ${formatReach(out.stats.reach)}`);
     });
   }
+  for (const { profile, hardware } of profilesOf(design)) {
+    it(`${design} on ${hardware} (${profile}): ${profileRunsOf(design)} random traces, no property broken`, () => {
+      const out = check({ design, hardware, profile, runs: profileRunsOf(design), seed: 20261126, maxCommands: 30, timeLimitMs: 120_000 });
+      const detail = out.trace ? out.trace.steps.map((s, i) => `${i + 1}. ${JSON.stringify(s.cmd, encode)}`).join('\n') : '';
+      expect(out.violation ?? null, detail).toBeNull();
+      reached.set(design, [...(reached.get(design) ?? []), new Map(out.stats.coverage)]);
+    });
+  }
   it(`${design}: rule coverage`, () => {
     const maps = reached.get(design) ?? [];
-    expect(maps).toHaveLength(HW_KINDS.length); // both hardware kinds ran above
+    expect(maps).toHaveLength(HW_KINDS.length + profilesOf(design).length); // every cell ran above
     const c = coverageOf(DESIGNS[design], mergeCoverage(maps));
     console.log(`coverage ${design}: rules ${c.reached}/${c.rules}, (ioctl x errno) ${c.errnosReached}/${c.errnos}`);
     expect(c.unknown, 'rules reached that src/spec/rules.ts does not list (npm run rules)').toEqual([]);

@@ -11,8 +11,9 @@
  */
 import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
 import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
-import { defaultWorld, U64_MAX, type Access, type Cmd, type DesignName, type HwKind, type Observation, type Result, type World, type Xlate } from '../uapi/index.js';
+import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
+import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
 import { Bindings, encode, type TraceStep } from './trace.js';
 
@@ -86,8 +87,8 @@ export interface Sides {
   lastImpl?: string;
 }
 
-export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel): Sides {
-  const world = defaultWorld(hw, memlockPages);
+export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName): Sides {
+  const world = worldOf(machineOf(profile, hw), memlockPages);
   const balance = new Balance();
   return { spec: initialState(world, DESIGNS[design]), kernel: factory(design, world, balance), balance, specSyms: new Bindings(), implSyms: new Bindings() };
 }
@@ -102,8 +103,13 @@ function specComparable(s: State, o: Observation): string {
   return c;
 }
 
-/** What two observations must agree on step by step (translation is compared through probes and DMA). */
-export const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
+/**
+ * What two observations must agree on step by step (translation is compared through probes and DMA). An object's
+ * users and areas are compared where a trace asks (assertion steps), not here: a refcount that drifts shows at
+ * once as the WARN or the EBUSY it leads to, named for what it is.
+ */
+export const comparable = (o: Observation) =>
+  show({ files: o.files, objects: o.objects.map((x) => ({ file: x.file, id: x.id, kind: x.kind })), attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
 /** A result as compared: a failure's written-back outputs (EMSGSIZE's needed count) count too. */
 const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.out === undefined ? r.errno : `${r.errno} ${show(r.out)}`);
 
@@ -168,7 +174,8 @@ function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): s
 }
 
 export interface StepRecord {
-  readonly cmd: Cmd;
+  /** the command as the spec ran it, symbols resolved (an assertion step's query) */
+  readonly cmd: Cmd | AssertCmd;
   /** the step's fail_nth was injected: the kernel's call failed on it and the spec did not take the step */
   readonly injected?: boolean;
   readonly spec: StepResult;
@@ -179,6 +186,7 @@ export interface StepRecord {
 
 /** Run one step on both sides (resolving its symbols separately on each) and check everything that applies. */
 export function diffStep(sides: Sides, st: TraceStep, index: number, probe = true): StepRecord {
+  if (isAssertCmd(st.cmd)) return assertStep(sides, st, index);
   const specCmd = sides.specSyms.resolve(st.cmd);
   const implCmd = sides.implSyms.resolve(st.cmd);
   const before = sides.spec;
@@ -202,6 +210,28 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const at = (property: string, message: string): StepRecord => ({ cmd: specCmd, spec: r, impl: ir, violation: { property, step: index, message } });
   const checked = inKernel(() => afterStep(sides, specCmd, r, before, ir, beforeImpl, probe, at));
   return checked.ok ? checked.value : at(checked.property, checked.message);
+}
+
+/**
+ * An assertion step: each side answers the query from its own observation (nothing runs, nothing changes); the
+ * answers must agree as results do (a DMA probe: the kernel's answer must be one the spec allows, a not yet
+ * invalidated IOTLB entry included).
+ */
+function assertStep(sides: Sides, st: TraceStep, index: number): StepRecord {
+  const specQ = sides.specSyms.resolve(st.cmd) as unknown as AssertCmd;
+  const implQ = sides.implSyms.resolve(st.cmd) as unknown as AssertCmd;
+  const os = observeSpec(sides.spec);
+  const spec: StepResult = { state: sides.spec, result: { ok: true, out: answer(os, specQ) }, rule: `ASSERT.${specQ.assert}` as StepResult['rule'], partial: false };
+  const got = inKernel(() => answer(observeKernel(sides.kernel), implQ));
+  if (!got.ok) return { cmd: specQ, spec, impl: null, violation: { property: got.property, step: index, message: got.message } };
+  const impl: Result<unknown> = { ok: true, out: got.value };
+  let bad: string | null = null;
+  if (specQ.assert === 'DMA') {
+    const t = os.translate(specQ.dev, specQ.pasid, specQ.iova, specQ.access);
+    const allowed = [t.xlate, ...t.stale].map((x) => show(xlateOut(x)));
+    if (!allowed.includes(show(got.value))) bad = `the kernel answers ${show(got.value)}, the spec allows ${allowed.join(' | ')}`;
+  } else if (show(spec.result) !== show(impl)) bad = `the spec answers ${show(spec.result.ok ? spec.result.out : null)}, the kernel ${show(got.value)}`;
+  return { cmd: specQ, spec, impl, violation: bad === null ? null : { property: 'differential', step: index, message: `ASSERT ${specQ.assert}: ${bad}` } };
 }
 
 /**

@@ -9,10 +9,11 @@
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
-import { HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
+import { HW_KINDS, machineOf, worldOf, type DesignName, type HwKind, type ProfileName } from '../uapi/index.js';
+import { isAssertCmd } from './assert.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
-import { DEFAULT_GEN, ENV_RECIPES, recipesFor, type GenConfig, type Recipe } from './generate.js';
-import { prologue } from './fixture.js';
+import { DEFAULT_GEN, envRecipesOf, recipesFor, type GenConfig, type Recipe } from './generate.js';
+import { fixturesOf, prologue } from './fixture.js';
 import { GenModel } from './model.js';
 import { replaySteps } from './replay.js';
 import { minimize } from './shrink.js';
@@ -23,6 +24,8 @@ import { BINDERS, TRACE_SCHEMA, type Sym, type SymCmd, type Trace, type TraceSte
 export interface CheckOptions {
   readonly design: DesignName;
   readonly hardware: HwKind;
+  /** the machine (default: today's world on `hardware`); the caller checked it fits (machine.ts profileProblem) */
+  readonly profile?: ProfileName;
   readonly runs: number;
   readonly seed: number;
   readonly maxCommands: number;
@@ -85,14 +88,14 @@ class Run {
   readonly gen: GenModel;
   readonly steps: TraceStep[] = [];
   constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; injected?: number; coverage?: Map<string, number>; reach?: Reach }, readonly cfg: Pick<RunConfig, 'memlockPages' | 'fixture'>) {
-    this.sides = startSides(opts.design, opts.hardware, cfg.memlockPages, opts.factory);
+    this.sides = startSides(opts.design, opts.hardware, cfg.memlockPages, opts.factory, opts.profile);
     this.gen = new GenModel(this.sides.spec);
   }
 
   /** Run the set-up (it may already break a property: a WARN in the fixture's own calls is a finding too). */
   start() {
     const { design, hardware } = this.opts;
-    for (const c of prologue(DESIGNS[design], hardware, this.cfg.fixture)) this.exec(c);
+    for (const c of prologue(DESIGNS[design], hardware, this.cfg.fixture, this.sides.spec.world)) this.exec(c);
     return this;
   }
 
@@ -116,7 +119,7 @@ class Run {
     const st: TraceStep = { cmd, ...(bind ? { bind } : {}), ...(failNth === undefined ? {} : { failNth }) };
     const before = this.sides.spec;
     const rec = diffStep(this.sides, st, this.steps.length + 1, this.opts.probe ?? true);
-    this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before);
+    if (!isAssertCmd(rec.cmd)) this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before); // generated runs hold no assertion
     this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
     this.counters.steps++;
@@ -165,6 +168,8 @@ export function check(opts: CheckOptions): CheckOutcome {
   const t0 = Date.now();
   const counters = { steps: 0, executed: 0, injected: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
   const ioctls = DESIGNS[opts.design].ioctls;
+  const world = worldOf(machineOf(opts.profile, opts.hardware));
+  const envs = envRecipesOf(world);
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeLimitMs;
   // with fail_nth, half the steps fail their first or second allocation (freq 2: undefined, no injection, half
@@ -176,10 +181,10 @@ export function check(opts: CheckOptions): CheckOutcome {
   const commandsFor = (cfg: RunConfig) => {
     const key = configKey(cfg);
     let a = cache.get(key);
-    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined).map((x) => step(x)), { maxCommands: opts.maxCommands, size: 'max' })));
+    if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined, envs).map((x) => step(x)), { maxCommands: opts.maxCommands, size: 'max' })));
     return a;
   };
-  const runs = runConfigA([...ioctls, ...ENV_RECIPES], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages)
+  const runs = runConfigA([...ioctls, ...envs], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages, fixturesOf(world))
     .chain((cfg) => commandsFor(cfg).map((cmds) => ({ cfg, cmds })));
   const prop = fc.property(runs, ({ cfg, cmds }) => {
     counters.runs++;
@@ -208,7 +213,7 @@ export function check(opts: CheckOptions): CheckOutcome {
     const err = out.errorInstance instanceof Error ? (out.errorInstance.stack ?? out.errorInstance.message) : 'unknown failure';
     return { ok: false, stats: stats(), violation: { property: 'internal', step: 0, message: err } };
   }
-  const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(cfg.memlockPages === undefined ? {} : { memlockPages: cfg.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
+  const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(opts.profile === undefined || opts.profile === 'default' ? {} : { profile: opts.profile }), ...(cfg.memlockPages === undefined ? {} : { memlockPages: cfg.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
   const s0 = Date.now();
   const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), opts.factory);
   // replay the shrunk trace once more: its own failing step and message, and each step's answers for the file

@@ -3,14 +3,11 @@
  * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
  */
 import {
-  defaultWorld, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName,
+  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
 import type { SymCmd } from './trace.js';
-
-/** The VFIO cdev nodes of the default world's devices, in device order. */
-export const DEVICE_PATHS = defaultWorld().devices.map((d) => d.path);
 
 /** Where the set-up maps user memory, and how much. */
 export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
@@ -19,6 +16,9 @@ export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
 export type Fixture = 'plain' | 'nested';
+
+/** The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format. */
+export const fixturesOf = (world: World): readonly Fixture[] => (world.iommu.nestParent && world.iommu.stage1Format !== null ? ['plain', 'nested'] : ['plain']);
 
 /**
  * The set-up every generated trace starts from (a selftest fixture, and what a VMM does at VM start), so random
@@ -31,10 +31,13 @@ export type Fixture = 'plain' | 'nested';
  *   second VM's node open ($fd6), so binding the group sibling elsewhere, and every cross-FD reference, has a target;
  * - `nested`: every device bound, and a guest stage-1 on the stage-2 with devices translated through it, in
  *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
- * Symbols follow the order the run binds them.
+ * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
+ * aperture, the nested variant takes the IOMMU's stage-1 format, and only a PASID-capable dev1 gets the PASID domain.
  */
-export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain'): SymCmd[] {
+export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw: HwKind = 'host-pasid-table', fixture: Fixture = 'plain', world: World = defaultWorld(hw)): SymCmd[] {
   const { node, policy } = design;
+  const base = world.iommu.aperture.start;
+  const dev1Pasid = (world.devices[0]?.pasidBits ?? 0) > 0;
   const has = (i: IoctlName) => design.ioctls.includes(i);
   const nested = fixture === 'nested';
   const open: SymCmd[] = [
@@ -47,7 +50,7 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
   const devs = DEVICE_PATHS.map((_, i) => `$fd${i + 2}`).slice(0, nested ? 4 : 3);
   // guest RAM as two memory slots (as a VMM maps each region separately): IOVA 0..32K and 32K..64K
   const half = USER_MEM.length / 2n;
-  const ram = [{ vaddr: USER_MEM.uva, iova: 0n, size: half }, { vaddr: USER_MEM.uva + half, iova: half, size: half }];
+  const ram = [{ vaddr: USER_MEM.uva, iova: base, size: half }, { vaddr: USER_MEM.uva + half, iova: base + half, size: half }];
   const host = hw === 'host-pasid-table';
   // the guest's tables: on guest-PASID-table hardware its PASID (CD) table's entry 0 points at the page table
   // and its stage-1 already maps GUEST_IOVA to a page of guest RAM, as a guest kernel's would
@@ -57,7 +60,7 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
   ];
   if (has('IOMMU_IOAS_ALLOC')) { // iommufd: IOASes and HWPTs in one FD
     const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data']) => ({
-      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data, fault_id: 0,
+      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : world.iommu.stage1Format ?? 'IOMMU_HWPT_DATA_NONE', data, fault_id: 0,
     });
     const attach = (fd: string, pt: string, pasid: number | null) => ({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pt_id: pt, pasid: pasid ?? 0 });
     const common: SymCmd[] = [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
@@ -66,7 +69,7 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
       { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
     // plain: dev1 and dev3 (dev4's group sibling) on the stage-2's automatic domain ($hwpt1), and a PASID-capable
     // domain ($hwpt3), as a VMM that hands out PASIDs allocates one
-    if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)];
+    if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), ...(dev1Pasid ? [hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)] : [])];
     // nested: the VM's stage-2 only as a NEST_PARENT ($hwpt1), a PASID-capable guest stage-1 on it ($hwpt2) that
     // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA)
     return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),

@@ -182,11 +182,12 @@ const ENV_FORMATS: EnvFormats = {
   DMA: (c) => line('DMA', String(c.dev), c.pasid === null ? null : `pasid ${num(c.pasid)}`, String(c.access), hex(c.iova)),
   GUEST_WRITE_PGTABLE: (c) => line('GUEST_WRITE_PGTABLE', `table=${hex(c.table)}`, `iova=${hex(c.iova)}`, '->', c.gpa === null ? 'not-present' : hex(c.gpa)),
   GUEST_WRITE_PASID_TABLE: (c) => line('GUEST_WRITE_PASID_TABLE', `table=${hex(c.table)}`, `pasid=${num(c.pasid)}`, '->', c.pgtable === null ? 'not-present' : hex(c.pgtable)),
+  MOCK_ADD_RESERVED: (c) => line('MOCK_ADD_RESERVED', on(c.fd), ref(c.ioas_id), `iova=${hex(c.start)}`, `len=${size(c.length)}`),
 };
 
 /** A command nothing in the uapi names (a typo in a hand-written trace): every field, raw. */
 const unknownCmd = (c: SymCmd): string =>
-  line(stepName(c), ...Object.entries(c).filter(([k]) => k !== 'ioctl' && k !== 'env').map(([k, v]) => `${k}=${isRefField(k) ? ref(v) : typeof v === 'bigint' ? hex(v) : raw(v)}`));
+  line(stepName(c), ...Object.entries(c).filter(([k]) => k !== 'ioctl' && k !== 'env' && k !== 'assert').map(([k, v]) => `${k}=${isRefField(k) ? ref(v) : typeof v === 'bigint' ? hex(v) : raw(v)}`));
 const isRefField = (k: string): boolean => (FD_FIELDS as readonly string[]).includes(k) || (ID_FIELDS as readonly string[]).includes(k);
 
 /** A command as its meaning, on one line: `IOMMU_IOAS_MAP $fd1 ioas=$ioas1 iova=0x1000 len=4K user_va=0x100000 RW FIXED`. */
@@ -194,6 +195,7 @@ export function formatCmd(cmd: SymCmd): string {
   const name = stepName(cmd);
   // each row takes the command of its name; the trace's record is trusted to be one (loadTrace checks the fields)
   if ('ioctl' in cmd) return Object.hasOwn(IOCTL_FORMATS, name) ? (IOCTL_FORMATS[name as IoctlName] as (c: SymCmd) => string)(cmd) : unknownCmd(cmd);
+  if ('assert' in cmd) return unknownCmd(cmd); // an assertion prints its query and fields as they are: `ASSERT PINS uva=0x100000 length=0x4000`
   return Object.hasOwn(ENV_FORMATS, name) ? (ENV_FORMATS[name as EnvName] as (c: SymCmd) => string)(cmd) : unknownCmd(cmd);
 }
 
@@ -243,13 +245,13 @@ export function counterexampleProperty(t: Trace, outcome: ReplayOutcome): string
 }
 
 /**
- * Stable name: the same design, hardware, RLIMIT_MEMLOCK, commands and binds give the same name, whatever the
- * results or origin; any of them differing gives another name (each can change the verdict).
+ * Stable name: the same design, hardware, profile, RLIMIT_MEMLOCK, commands and binds give the same name, whatever
+ * the results or origin; any of them differing gives another name (each can change the verdict).
  */
-export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages' | 'steps'>): string {
-  // memlockPages drops out of the key when unset (JSON.stringify skips undefined)
+export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'profile' | 'memlockPages' | 'steps'>): string {
+  // profile and memlockPages drop out of the key when unset (JSON.stringify skips undefined): old names stay
   const binds = t.steps.some((s) => s.bind !== undefined) ? { binds: t.steps.map((s) => s.bind ?? null) } : {};
-  const key = JSON.stringify({ design: t.design, hardware: t.hardware, memlockPages: t.memlockPages, cmds: t.steps.map((s) => s.cmd), ...binds }, encode);
+  const key = JSON.stringify({ design: t.design, hardware: t.hardware, profile: t.profile, memlockPages: t.memlockPages, cmds: t.steps.map((s) => s.cmd), ...binds }, encode);
   return createHash('sha256').update(key).digest('hex').slice(0, 10);
 }
 

@@ -7,7 +7,7 @@
  * whole 20-bit width, and the IOVAs a guest wrote into its stage-1 tables.
  */
 import fc from 'fast-check';
-import { CARD_RMRR, PASID_MAX, U64_MAX, type IovaRange } from '../uapi/index.js';
+import { PASID_MAX, U64_MAX, type IovaRange } from '../uapi/index.js';
 import type { GenModel } from './model.js';
 
 export const PAGE = 0x1000n;
@@ -41,8 +41,10 @@ export const EDGE_LENGTHS: readonly bigint[] = [0n, 0x800n, MIB2, MIB2 + PAGE, G
 export type Addr =
   /** relative to the k-th mapped area of any address space */
   | { readonly area: number; readonly at: 'start' | 'inside' | 'last' | 'after' | 'before' }
-  /** k pages from 0: where guest tables and guest-physical pages sit in a stage-2 IOAS */
+  /** k pages from the bottom of the aperture (0, or the mock's 16 MiB): where guest tables and guest RAM sit in a stage-2 IOAS */
   | { readonly low: number }
+  /** the k-th place the machine reserves or stops translating: reserved regions, the aperture's edges, IOMMU-page boundaries */
+  | { readonly platform: number }
   /** a fixed value (edges) */
   | { readonly at: bigint };
 
@@ -52,8 +54,8 @@ export function addrA(g: GenConfig): fc.Arbitrary<Addr> {
     { weight: 55, arbitrary: fc.record({ area: fc.nat({ max: 7 }), at: fc.constantFrom('start' as const, 'start' as const, 'inside' as const, 'last' as const, 'after' as const, 'before' as const) }) },
     // low pages: the guest's tables (2, 3: stage-1 roots; 4: PASID table) and the pages they point at
     { weight: Math.max(1, 39 - w.edge), arbitrary: fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 8), fc.nat({ max: 31 })).map((low) => ({ low })) },
-    // where a real platform reserves: the MSI window, the card's RMRR, the end of a 48-bit aperture (a VMM maps around them)
-    { weight: 6, arbitrary: fc.constantFrom(MSI_START, CARD_RMRR.start, (1n << 48n) - PAGE).map((at) => ({ at })) },
+    // where the platform reserves: the MSI window, the card's RMRR, the aperture's ends (a VMM maps around them)
+    { weight: 6, arbitrary: fc.nat({ max: 2 }).map((platform) => ({ platform })) },
     { weight: Math.max(1, w.edge), arbitrary: fc.constantFrom(...EDGE_ADDRS).map((at) => ({ at })) },
   );
 }
@@ -62,10 +64,14 @@ export function addrA(g: GenConfig): fc.Arbitrary<Addr> {
 export const shifted = (m: GenModel, a: Addr, shift: bigint): bigint => u64(addrOf(m, a) + ('at' in a && typeof a.at === 'bigint' ? 0n : shift));
 
 export function addrOf(m: GenModel, a: Addr): bigint {
-  if ('low' in a) return BigInt(a.low) * PAGE;
+  if ('low' in a) return m.iovaBase() + BigInt(a.low) * PAGE;
+  if ('platform' in a) {
+    const edges = m.platformAddrs();
+    return edges[a.platform % edges.length]!; // never empty: the aperture's end is always there
+  }
   if (typeof a.at === 'bigint') return a.at;
   const areas = m.areas();
-  if (!('area' in a) || areas.length === 0) return PAGE * BigInt(('area' in a ? a.area : 0) + 1);
+  if (!('area' in a) || areas.length === 0) return m.iovaBase() + PAGE * BigInt(('area' in a ? a.area : 0) + 1);
   const r = areas[a.area % areas.length]!; // length > 0
   return pointIn(r, a.at);
 }

@@ -7,12 +7,12 @@
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName,
+  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
-import { DEVICE_PATHS, HIGH_RAM, USER_MEM } from './fixture.js';
+import { HIGH_RAM, USER_MEM } from './fixture.js';
 import {
   addrA, addrOf, DEFAULT_GEN, shifted, GUEST_IOVA, lenA, PAGE, PASID_TABLE, pasidA, rangeA, rangeOf, tableA, u64, type GenConfig,
 } from './gen-values.js';
@@ -125,6 +125,12 @@ export const RECIPES: RecipeArbs = {
     const roots = m.stage1Roots().pasidTables;
     const table = x.live > 0 && roots.length > 0 ? roots[x.live % roots.length]! : PASID_TABLE; // length > 0
     return { env: 'GUEST_WRITE_PASID_TABLE', table, pasid: x.p, pgtable: x.r ?? null };
+  }),
+  // the selftest mock's reserved range: at an address drawn like a map's, so it meets areas and allowed ranges;
+  // now and then empty (the selftests' own EINVAL case)
+  MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
+    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
+    return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: u64(addrOf(m, x.a)), length: x.n };
   }),
 
   IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device') }), (x, m, res) => {
@@ -334,8 +340,11 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
 /** The environment actions every design's traces draw from, beside its ioctls. */
 export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'];
 
+/** The environment actions of a machine: every one of ENV_RECIPES, and on a kernel built for the selftests its test port. */
+export const envRecipesOf = (w: World): readonly EnvName[] => (hasTestPort(w) ? [...ENV_RECIPES, 'MOCK_ADD_RESERVED'] : ENV_RECIPES);
+
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */
-export function recipesFor(ioctls: readonly IoctlName[], g: GenConfig = DEFAULT_GEN, only?: ReadonlySet<IoctlName | EnvName>): fc.Arbitrary<Recipe>[] {
-  const names = [...ioctls, ...ENV_RECIPES].filter((n) => only === undefined || only.has(n));
+export function recipesFor(ioctls: readonly IoctlName[], g: GenConfig = DEFAULT_GEN, only?: ReadonlySet<IoctlName | EnvName>, envs: readonly EnvName[] = ENV_RECIPES): fc.Arbitrary<Recipe>[] {
+  const names = [...ioctls, ...envs].filter((n) => only === undefined || only.has(n));
   return names.flatMap((n) => Array.from({ length: WEIGHT[n] ?? 1 }, () => RECIPES[n](g)));
 }

@@ -222,6 +222,27 @@ export class GenModel {
   }
 
   /** IOVAs (page bases) the guest has written into any of its stage-1 tables. */
+  /** Where the machine's IOVA space starts being translatable: guest RAM and low addresses are drawn from here. */
+  iovaBase(): bigint {
+    return this.state.world.iommu.aperture.start;
+  }
+
+  /**
+   * Where the machine reserves or stops translating, in a fixed order: each distinct reserved region's start (the
+   * MSI window, the card's RMRR), the last page of the aperture; then, where they differ from a plain 4 KiB IOMMU
+   * at 0, the aperture's start and the page below it, and one IOMMU page past it (the mock's 2 KiB).
+   */
+  platformAddrs(): bigint[] {
+    const { world } = this.state;
+    const starts = [...new Set(world.devices.flatMap((d) => d.reserved.map((r) => r.start)))];
+    const { start, last } = world.iommu.aperture;
+    const page = world.iommu.pgsizeBitmap & -world.iommu.pgsizeBitmap;
+    const tail = [last + 1n - 0x1000n];
+    const low = start === 0n ? [] : [start, start - 0x1000n];
+    const sub = page < 0x1000n ? [start + page] : [];
+    return [...starts, ...tail, ...low, ...sub];
+  }
+
   guestIovas(): bigint[] {
     return [...new Set(Object.values(this.state.guestPgtables).flatMap((t) => Object.keys(t)))].map((vpn) => BigInt(vpn) << 12n);
   }

@@ -36,8 +36,8 @@ function outputs(got: unknown, want: { readonly [field: string]: unknown }, how:
   return null;
 }
 
-export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages'>, steps: readonly TraceStep[], factory?: KernelFactory, probe = true): ReplayOutcome {
-  const sides: Sides = startSides(t.design, t.hardware, t.memlockPages, factory);
+export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages' | 'profile'>, steps: readonly TraceStep[], factory?: KernelFactory, probe = true): ReplayOutcome {
+  const sides: Sides = startSides(t.design, t.hardware, t.memlockPages, factory, t.profile);
   const records: StepRecord[] = [];
   const unexpected: { step: number; side: 'spec' | 'kernel'; message: string }[] = [];
   for (const [i, st] of steps.entries()) {

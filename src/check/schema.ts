@@ -7,13 +7,15 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
-  DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES,
+  DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES, PROFILE_NAMES,
   type Brand, type EnvAction, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
 } from '../uapi/index.js';
 import { readFileSync, statSync } from 'node:fs';
 import { JsonError, parseJson } from './json.js';
+import { profileProblem } from './machine.js';
 import { excerpt, printable } from './printable.js';
-import { bindableOutputs, isFailureExpect, stepName, TRACE_SCHEMA, type SymCmd, type Trace } from './trace.js';
+import { ASSERT_NAMES, ASSERT_OUTPUTS, type AssertCmd, type AssertFields } from './assert.js';
+import { bindableOutputs, isFailureExpect, stepName, TRACE_SCHEMA, TRACE_SCHEMAS, type SymCmd, type Trace } from './trace.js';
 
 /** A schema node: plain JSON, read by ajv. */
 export type SchemaNode = { readonly [keyword: string]: unknown };
@@ -51,7 +53,7 @@ type FieldSchema<T> = [T] extends [Fd] ? typeof fdRef
               : SchemaNode;
 
 /** Every field of a command but its tag, each required. */
-type Fields<C> = { readonly [K in Exclude<keyof C, 'ioctl' | 'env'>]-?: FieldSchema<C[K]> };
+type Fields<C> = { readonly [K in Exclude<keyof C, 'ioctl' | 'env' | 'assert'>]-?: FieldSchema<C[K]> };
 
 const closed = (title: string, required: readonly string[], properties: Record<string, unknown>): SchemaNode =>
   ({ type: 'object', title, required, additionalProperties: false, properties });
@@ -123,9 +125,19 @@ export const ENV_FIELDS = {
   DMA: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, iova: u64, access: enumOf(['read', 'write'] as const) },
   GUEST_WRITE_PGTABLE: { table: u64, iova: u64, gpa: u64OrNull },
   GUEST_WRITE_PASID_TABLE: { table: u64, pasid: u32, pgtable: u64OrNull },
+  MOCK_ADD_RESERVED: { fd: fdRef, ioas_id: idRef, start: u64, length: u64 },
 } satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
 
 export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
+
+/** The fields of each assertion query (src/check/assert.ts), typed against its resolved form. */
+export const ASSERT_FIELDS = {
+  PINS: { uva: u64, length: u64 },
+  OBJECT: { fd: fdRef, id: idRef },
+  ATTACHED: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull },
+  AREAS: { fd: fdRef, ioas_id: idRef },
+  DMA: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, iova: u64, access: enumOf(['read', 'write'] as const) },
+} satisfies { readonly [N in keyof AssertFields]: Fields<Extract<AssertCmd, { assert: N }>> };
 
 /** Every command's output fields, from the uAPI's output types (a field added there and not here fails to compile). */
 type Outs = IommufdOut & IoasidOut & EnvOut;
@@ -140,10 +152,11 @@ export const OUTPUT_FIELDS = {
   VFIO_ATTACH_IOASID: {}, VFIO_DETACH_IOASID: {}, VFIO_DEVICE_BIND_PGTABLE: {}, VFIO_DEVICE_UNBIND_PGTABLE: {}, VFIO_DEVICE_BIND_PASID_TABLE: {},
   VFIO_DEVICE_INVALIDATE_CACHE: {},
   OPEN: { fd: true }, CLOSE: {}, MMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
+  MOCK_ADD_RESERVED: {},
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */
-function commands(tag: 'ioctl' | 'env', names: readonly string[], table: Readonly<Record<string, Readonly<Record<string, unknown>>>>, what: string): SchemaNode {
+function commands(tag: 'ioctl' | 'env' | 'query', names: readonly string[], table: Readonly<Record<string, Readonly<Record<string, unknown>>>>, what: string): SchemaNode {
   return {
     type: 'object', required: [tag],
     properties: { [tag]: { type: 'string', enum: names, description: what } },
@@ -164,7 +177,13 @@ const result = {
 
 const EXPECT = `"ok", an errno (${ERRNOS.join(', ')}), an object of returned values, or {"errno", "out"}: a failure and what it wrote back`;
 
-const step = closed('a step has cmd and maybe bind, expect, failNth, spec, impl', ['cmd'], {
+/** An assertion step: a query of the state and what it must answer (docs/trace-format.md "Assertions"). */
+const assertStep = closed('an assertion step has assert and expect', ['assert', 'expect'], {
+  assert: { type: 'object', description: 'an object naming a "query"', ...commands('query', ASSERT_NAMES, ASSERT_FIELDS, `a query (${ASSERT_NAMES.join(', ')})`) },
+  expect: { type: 'object', description: 'an object of the values the query must answer' },
+});
+
+const cmdStep = closed('a step has cmd and maybe bind, expect, failNth, spec, impl', ['cmd'], {
   cmd: {
     type: 'object', description: 'an object naming an "ioctl" or an "env" action',
     if: { required: ['ioctl'] },
@@ -189,18 +208,23 @@ const step = closed('a step has cmd and maybe bind, expect, failNth, spec, impl'
   impl: closed('impl has result', ['result'], { result }),
 });
 
+/** A step is a command, or (from @2) an assertion. */
+const step: SchemaNode = { type: 'object', description: 'an object with a "cmd" or an "assert"', if: { required: ['assert'] }, then: assertStep, else: cmdStep };
+
 const count = { type: 'integer', minimum: 0, description: 'an integer >= 0' } as const;
 
-/** The JSON Schema of a trace file, version `ioasid-lab/trace@1`. */
+/** The JSON Schema of a trace file, versions `ioasid-lab/trace@1` and `@2` (what only @2 may use is checked after). */
 export const TRACE_JSON_SCHEMA: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  ...closed('a trace has schema, design, hardware, origin, steps and maybe memlockPages, verdict', ['schema', 'design', 'hardware', 'origin', 'steps'], {
-    schema: { const: TRACE_SCHEMA },
+  ...closed('a trace has schema, design, hardware, origin, steps and maybe profile, memlockPages, verdict', ['schema', 'design', 'hardware', 'origin', 'steps'], {
+    schema: enumOf(TRACE_SCHEMAS),
     design: enumOf(DESIGN_NAMES),
     hardware: enumOf(HW_KINDS),
+    profile: enumOf(PROFILE_NAMES),
     memlockPages: count,
-    origin: closed('origin has kind and maybe seed, path, runs, shrinks, minimality', ['kind'], {
+    origin: closed('origin has kind and maybe source, seed, path, runs, shrinks, minimality', ['kind'], {
       kind: enumOf(['check', 'explore', 'hand'] as const),
+      source: text,
       seed: { type: 'integer' },
       path: text,
       runs: count,
@@ -300,13 +324,40 @@ export function loadTrace(text: string, source: string): Trace {
     const first = validate.errors?.[0];
     throw new TraceError(`${name}: ${first ? oneLine(explain(first, raw)) : 'not a valid trace'}`);
   }
-  const t = decodeHex(raw) as Trace;
+  const t = fromFile(decodeHex(raw) as FileTrace);
   if (t.verdict && t.verdict.step > t.steps.length) {
     throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }
-  const bad = badBind(t) ?? badExpect(t);
+  const bad = needsV2(t) ?? profileProblem(t.profile, t.design, t.hardware) ?? badBind(t) ?? badExpect(t);
   if (bad) throw new TraceError(`${name}: ${bad}`);
   return t;
+}
+
+/** A trace as the file holds it: a step is a command, or an assertion `{ assert: { query, ... }, expect }`. */
+type FileStep = Trace['steps'][number] | { readonly assert: { readonly query: string; readonly [k: string]: unknown }; readonly expect: { readonly [k: string]: unknown } };
+type FileTrace = Omit<Trace, 'steps'> & { readonly steps: readonly FileStep[] };
+
+/** A file's trace in the form every tool reads: an assertion becomes the step `{ cmd: { assert: query, ... }, expect }`. */
+function fromFile(t: FileTrace): Trace {
+  if (!t.steps.some((st) => 'assert' in st)) return t as Trace;
+  return {
+    ...t,
+    steps: t.steps.map((st) => {
+      if (!('assert' in st)) return st;
+      const { query, ...fields } = st.assert;
+      return { cmd: { assert: query, ...fields }, expect: st.expect };
+    }),
+  };
+}
+
+/** What only `ioasid-lab/trace@2` may say: a profile, an origin source, assertion steps, the selftest test port. */
+function needsV2(t: Trace): string | null {
+  if (t.schema !== 'ioasid-lab/trace@1') return null;
+  const what = t.profile !== undefined ? 'profile'
+    : t.origin.source !== undefined ? 'origin.source'
+      : t.steps.some((st) => 'assert' in st.cmd) ? 'an assertion step'
+        : t.steps.some((st) => 'env' in st.cmd && st.cmd.env === 'MOCK_ADD_RESERVED') ? 'MOCK_ADD_RESERVED' : null;
+  return what === null ? null : `${what} needs schema "${TRACE_SCHEMA}" (this file says ioasid-lab/trace@1)`;
 }
 
 /**
@@ -337,7 +388,7 @@ function badExpect(t: Trace): string | null {
     const e = st.expect;
     if (typeof e !== 'object') continue;
     const name = stepName(st.cmd as SymCmd);
-    const outputs = Object.keys((OUTPUT_FIELDS as Readonly<Record<string, object>>)[name] ?? {});
+    const outputs: readonly string[] = 'assert' in st.cmd ? ASSERT_OUTPUTS[st.cmd.assert as keyof typeof ASSERT_OUTPUTS] : Object.keys((OUTPUT_FIELDS as Readonly<Record<string, object>>)[name] ?? {});
     const [fields, where] = isFailureExpect(e) ? [Object.keys(e.out ?? {}), 'expect.out'] : [Object.keys(e), 'expect'];
     const unknown = fields.find((f) => !outputs.includes(f));
     if (unknown !== undefined) return `step ${i + 1}: ${where}.${printable(unknown)} is not an output of ${name} (${outputs.length === 0 ? 'it returns nothing' : `it returns ${outputs.join(', ')}`})`;

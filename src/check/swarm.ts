@@ -30,11 +30,11 @@ const LEVELS: readonly number[] = [0, 0.5, 1, 2.5];
 export const SMALL_MEMLOCK: readonly number[] = [4, 12, 17, 18, 20, 24, 32];
 
 /** One run's configuration. `memlockPages` fixed by the user wins over the drawn one. */
-export function runConfigA(names: readonly RecipeName[], gen: GenConfig, swarm: boolean, memlockPages: number | undefined): fc.Arbitrary<RunConfig> {
+export function runConfigA(names: readonly RecipeName[], gen: GenConfig, swarm: boolean, memlockPages: number | undefined, fixtures: readonly Fixture[] = ['plain', 'nested']): fc.Arbitrary<RunConfig> {
   const memlock: fc.Arbitrary<number | undefined> = memlockPages !== undefined
     ? fc.constant(memlockPages)
     : fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...SMALL_MEMLOCK) });
-  const fixture = fc.constantFrom<Fixture>('plain', 'nested');
+  const fixture = fc.constantFrom<Fixture>(...fixtures);
   if (!swarm) return fc.record({ memlock, fixture }).map(({ memlock: m, fixture: f }) => ({ enabled: null, gen, memlockPages: m, fixture: f }));
   return fc.record({
     on: fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }),

@@ -6,9 +6,11 @@
  * number: a deliberately bad id (never allocated, 0) or a hand-written concrete id.
  * JSON form: u64 values are "0x..." strings; everything else is plain JSON. See docs/trace-format.md.
  */
-import type { Cmd, DesignName, Errno, HwKind, Result } from '../uapi/index.js';
+import type { Cmd, DesignName, Errno, HwKind, ProfileName, Result } from '../uapi/index.js';
 
-export const TRACE_SCHEMA = 'ioasid-lab/trace@1';
+/** The version written; `@1` files still load (docs/trace-format.md "Versions"). */
+export const TRACE_SCHEMA = 'ioasid-lab/trace@2';
+export const TRACE_SCHEMAS = ['ioasid-lab/trace@1', TRACE_SCHEMA] as const;
 
 /** A symbol: `$` + kind + ordinal (`$fd2`, `$ioas1`, `$hwpt3`, `$dev1`, `$ioasid2`). */
 export type Sym = `$${string}`;
@@ -44,7 +46,7 @@ export const VALUE_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
 export const bindableOutputs = (name: string): readonly string[] => [...Object.keys(BINDERS[name] ?? {}), ...(VALUE_OUTPUTS[name] ?? [])];
 
 /** A command whose reference fields may hold symbols. */
-export type SymCmd = { readonly [k: string]: unknown } & ({ readonly ioctl: string } | { readonly env: string });
+export type SymCmd = { readonly [k: string]: unknown } & ({ readonly ioctl: string } | { readonly env: string } | { readonly assert: string });
 
 /**
  * The expectation a hand-written step may carry: success, an errno, (at least) these returned values, or a failure
@@ -77,6 +79,8 @@ export interface TraceStep {
 
 export interface TraceOrigin {
   readonly kind: 'check' | 'explore' | 'hand';
+  /** where a hand-written trace comes from: a kernel selftest's file, TEST_F and fixture variant */
+  readonly source?: string;
   readonly seed?: number;
   /** fast-check's replay path */
   readonly path?: string;
@@ -96,9 +100,11 @@ export interface Verdict {
 }
 
 export interface Trace {
-  readonly schema: typeof TRACE_SCHEMA;
+  readonly schema: (typeof TRACE_SCHEMAS)[number];
   readonly design: DesignName;
   readonly hardware: HwKind;
+  /** the machine (src/uapi/profiles.ts): absent is `default`, today's world on `hardware` */
+  readonly profile?: ProfileName;
   readonly memlockPages?: number;
   readonly origin: TraceOrigin;
   readonly verdict?: Verdict;
@@ -110,7 +116,14 @@ export interface Trace {
 /** JSON.stringify replacer: bigint -> "0x...". */
 export const encode = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
 
-export const traceToJson = (t: Trace): string => `${JSON.stringify(t, encode, 2)}\n`;
+/** The file form of a step: an assertion is written `{ "assert": { "query": ..., ... }, "expect": ... }`. */
+function toFile(st: TraceStep): unknown {
+  if (!('assert' in st.cmd)) return st;
+  const { assert, ...fields } = st.cmd;
+  return { assert: { query: assert, ...fields }, expect: st.expect ?? {} };
+}
+
+export const traceToJson = (t: Trace): string => `${JSON.stringify({ ...t, steps: t.steps.map(toFile) }, encode, 2)}\n`;
 
 // ---- symbols ---------------------------------------------------------------------------------------------------
 
@@ -198,4 +211,4 @@ export class Bindings {
 }
 
 /** The name of a step's command (ioctl or environment action). */
-export const stepName = (c: SymCmd): string => ('ioctl' in c ? String(c.ioctl) : String(c.env));
+export const stepName = (c: SymCmd): string => ('ioctl' in c ? String(c.ioctl) : 'env' in c ? String(c.env) : `ASSERT ${String(c.assert)}`);

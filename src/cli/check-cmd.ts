@@ -12,14 +12,19 @@ import type { KernelFactory } from '../check/differential.js';
 import { coverageOf, mergeCoverage, type CoverageReport } from '../check/coverage.js';
 import { formatReach } from '../check/reach.js';
 import { DESIGNS } from '../spec/index.js';
-import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
-import { oneOrAll, share, text, wholeNumber, type Flags } from './args.js';
+import { DESIGN_NAMES, HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../uapi/index.js';
+import { profileHardware, profileProblem } from '../check/machine.js';
+import { oneOrAll, share, text, UsageError, wholeNumber, type Flags } from './args.js';
 import { prepareOutDir } from './output.js';
 import { progress } from './progress.js';
 
 export interface CheckArgs {
   readonly designs: readonly DesignName[];
   readonly hardware: readonly HwKind[];
+  /** the machine every run uses (`default`: today's world on each hardware kind) */
+  readonly profile: ProfileName;
+  /** designs the profile does not fit, and why (printed, not run) */
+  readonly skipped: readonly { readonly design: DesignName; readonly why: string }[];
   readonly runs: number;
   readonly seed: number;
   readonly maxCommands: number;
@@ -42,10 +47,26 @@ export interface CheckArgs {
 /** Where `check` writes what it finds: beside the tracked regression set, never into it (`adopt` moves a trace in). */
 export const DEFAULT_OUT = join('counterexamples', NEW_DIR);
 
+/**
+ * The designs and hardware kinds a profile runs: a built-in machine fixes its hardware kind (another --hardware is
+ * a usage error), and a design it does not fit is an error when named, else skipped with its reason.
+ */
+function onProfile(flags: Flags): Pick<CheckArgs, 'designs' | 'hardware' | 'profile' | 'skipped'> {
+  const profile = oneOrAll(flags, 'profile', PROFILE_NAMES)[0] ?? 'default';
+  if (!flags.has('profile')) return { designs: oneOrAll(flags, 'design', DESIGN_NAMES), hardware: oneOrAll(flags, 'hardware', HW_KINDS), profile: 'default', skipped: [] };
+  const fixed = profileHardware(profile);
+  const asked = oneOrAll(flags, 'hardware', HW_KINDS);
+  if (fixed !== null && flags.has('hardware') && asked[0] !== fixed) throw new UsageError(`--profile ${profile} is ${fixed} hardware, not ${asked[0]} (leave --hardware out)`);
+  const hardware = fixed === null ? asked : [fixed];
+  const all = oneOrAll(flags, 'design', DESIGN_NAMES);
+  const skipped = all.flatMap((design) => hardware.map((hw) => profileProblem(profile, design, hw)).filter((w) => w !== null).slice(0, 1).map((why) => ({ design, why })));
+  if (flags.has('design') && skipped[0]) throw new UsageError(skipped[0].why);
+  return { designs: all.filter((d) => !skipped.some((s) => s.design === d)), hardware, profile, skipped };
+}
+
 export function checkArgs(flags: Flags): CheckArgs {
   return {
-    designs: oneOrAll(flags, 'design', DESIGN_NAMES),
-    hardware: oneOrAll(flags, 'hardware', HW_KINDS),
+    ...onProfile(flags),
     runs: wholeNumber(flags, 'runs', 100, 1, 100_000_000),
     seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff),
     maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
@@ -74,11 +95,12 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
   const p = progress();
   const cells: Cell[] = [];
   const t0 = Date.now();
+  for (const s of a.skipped) p.line(`${s.design}: skipped: ${s.why}`);
   for (const design of a.designs) {
     for (const hardware of a.hardware) {
-      const label = `${design} on ${hardware}`;
+      const label = `${design} on ${hardware}${a.profile === 'default' ? '' : ` (${a.profile})`}`;
       const outcome = check({
-        design, hardware, runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
+        design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
         ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
         onRun: (n) => p.update(label, n, a.runs),
       });

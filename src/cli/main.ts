@@ -3,7 +3,7 @@
  * or replay failed, 2 bad usage or bad input (one printable line on stderr, nothing written).
  */
 import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
-import { HW_KINDS } from '../uapi/index.js';
+import { HW_KINDS, PROFILE_NAMES } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
 import { printable } from '../check/printable.js';
 import { oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec } from './args.js';
@@ -17,6 +17,7 @@ import { prepareOutDir } from './output.js';
 const FLAGS: readonly FlagSpec[] = [
   { name: 'design', value: true, help: `one design (${DESIGN_NAMES.join(', ')}); default: all` },
   { name: 'hardware', value: true, help: `one hardware kind (${HW_KINDS.join(', ')}); default: all` },
+  { name: 'profile', value: true, help: `the machine (${PROFILE_NAMES.join(', ')}); default: default, today's world. A built-in fixes its hardware kind` },
   { name: 'runs', value: true, help: 'random traces per design and hardware kind (default 100)' },
   { name: 'seed', value: true, help: 'fast-check seed, 0 to 4294967295 (default 1)' },
   { name: 'max-commands', value: true, help: 'commands per trace after the set-up (default 30)' },
@@ -43,7 +44,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'fail-nth', 'json'],
+    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'fail-nth', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',

@@ -6,7 +6,7 @@
  * @see drivers/iommu/iommufd/device.c, drivers/vfio/device_cdev.c, drivers/vfio/iommufd.c
  */
 import {
-  PASID_MAX, VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, fail, ok,
+  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, fail, ok,
   type Errno, type Result, type VfioDeviceAttachIommufdPt, type VfioDeviceBindIommufd, type VfioDeviceDetachIommufdPt,
 } from '../uapi/index.js';
 import type { Context } from './hw/contract.js';
@@ -215,7 +215,7 @@ export function attachPt(k: Kernel, f: DeviceFile, c: VfioDeviceAttachIommufdPt)
   const pasid = usesPasid ? c.pasid : null;
   const pt = ictx.table.get(c.pt_id);
   if (!pt) return fail('ENOENT');
-  if (usesPasid && (!vdev.phys.pasid || c.pasid < 0 || c.pasid > PASID_MAX)) return fail('EINVAL');
+  if (usesPasid && (vdev.phys.pasidBits === 0 || c.pasid < 0 || c.pasid >= 2 ** vdev.phys.pasidBits)) return fail('EINVAL'); // pasid >= max_pasids
   const old = vdev.routes.find((r) => r.pasid === pasid);
   if (pt instanceof IoasObj) return attachIoas(k, ictx, vdev, pt, pasid, old);
   if (!(pt instanceof HwptPaging || pt instanceof HwptNested)) return fail('EINVAL');

@@ -26,7 +26,8 @@ export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { aut
   return hwpt;
 }
 
-const nativeDataType = (k: Kernel) => (k.world.hw === 'host-pasid-table' ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3');
+/** The stage-1 format the IOMMU driver's domain_alloc_user takes for a nested domain (null: none). */
+const nativeDataType = (k: Kernel) => k.world.iommu.stage1Format;
 
 export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<unknown> {
   if (c.__reserved !== 0) return fail('EOPNOTSUPP');
@@ -35,13 +36,14 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
   if (!idev) return fail('ENOENT');
   const pt = f.table.get(c.pt_id);
   if (!pt) return fail('EINVAL');
-  const devPasid = k.devices.get(idev.dev)?.phys.pasid ?? false;
+  const devPasid = (k.devices.get(idev.dev)?.phys.pasidBits ?? 0) > 0;
   if (pt instanceof IoasObj) {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return fail('EOPNOTSUPP');
     if (c.data !== null || (c.flags & DIRTY) !== 0) return fail('EOPNOTSUPP');
     // iommufd_hwpt_paging_alloc: "if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))"
     if ((c.flags & FAULT_ID_VALID) !== 0 && (c.flags & NEST_PARENT) !== 0) return fail('EOPNOTSUPP');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
+    if ((c.flags & NEST_PARENT) !== 0 && !k.world.iommu.nestParent) return fail('EOPNOTSUPP'); // the driver cannot be a nest parent
     const hwpt = newPagingHwpt(k, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasidCompat: (c.flags & ALLOC_PASID) !== 0 });
     if (typeof hwpt === 'string') return fail(hwpt);
     // FAULT_ID_VALID names a FAULT object; none exist in this kernel: the lookup fails and the new HWPT is aborted
@@ -75,7 +77,7 @@ export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate
   const o = f.table.get(c.hwpt_id);
   if (!o) return failed('ENOENT');
   if (!(o instanceof HwptNested)) return failed('EINVAL');
-  const native = k.world.hw === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+  const native = k.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return failed('EINVAL');
   for (const e of c.entries) {
     if (e.scope === 'all') k.iommu.flushDomain(o.domainId);

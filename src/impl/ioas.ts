@@ -100,8 +100,9 @@ export function ioasIovaRanges(_k: Kernel, f: IommufdFile, c: IommuIoasIovaRange
   const ioas = f.table.getKind(c.ioas_id, IoasObj);
   if (!ioas) return fail('ENOENT');
   const ranges = holesOf(ioas.iopt.reservedRanges());
-  if (c.num_iovas < ranges.length) return { ok: false, errno: 'EMSGSIZE', out: { num_iovas: ranges.length } };
-  return ok({ num_iovas: ranges.length, allowed_iovas: ranges, out_iova_alignment: ioas.iopt.alignment });
+  // the count, the alignment and the ranges that fit are written back before the EMSGSIZE (iommufd_ucmd_respond first)
+  const out = { num_iovas: ranges.length, allowed_iovas: ranges.slice(0, c.num_iovas), out_iova_alignment: ioas.iopt.alignment };
+  return c.num_iovas < ranges.length ? { ok: false, errno: 'EMSGSIZE', out } : ok(out);
 }
 
 export function ioasAllowIovas(_k: Kernel, f: IommufdFile, c: IommuIoasAllowIovas): Result<unknown> {

@@ -137,7 +137,7 @@ export function attachIoasid(k: Kernel, f: DeviceFile, c: VfioAttachIoasid, reso
   const vdev = f.vdev;
   if ((c.flags & ~USER_PASID) !== 0) return fail('EINVAL');
   const usesPasid = (c.flags & USER_PASID) !== 0;
-  if (usesPasid && !vdev.phys.pasid) return fail('EOPNOTSUPP');
+  if (usesPasid && vdev.phys.pasidBits === 0) return fail('EOPNOTSUPP');
   if (usesPasid && (c.user_pasid < 0 || c.user_pasid > PASID_MAX)) return fail('EINVAL');
   const pasid = usesPasid ? c.user_pasid : null;
   const o = resolve(k, f, c.ioasid);

@@ -54,6 +54,10 @@ export class IoasidRoot extends IommufdObject {
     return this.domain ? { kind: 'paging', domain: this.domain } : BLOCKED;
   }
 
+  override mappings() {
+    return this.iopt.areas;
+  }
+
   /** After this map changed: bring every child's shadow up to date. False if a shadow table page could not be had. */
   syncChildren(): boolean {
     for (const c of this.children) if (!c.syncShadow()) return false;
@@ -100,6 +104,10 @@ export class IoasidChild extends IommufdObject {
 
   get stackedOn(): IommufdObject {
     return this.parent;
+  }
+
+  override mappings() {
+    return this.areas;
   }
 
   get context(): Context {

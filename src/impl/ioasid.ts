@@ -14,7 +14,7 @@ import {
   type Result,
 } from '../uapi/index.js';
 import type { DomainId } from './hw/contract.js';
-import { APERTURE_LAST, IoPagetable } from './iopt.js';
+import { IoPagetable, outsideAperture } from './iopt.js';
 import { mapUser } from './ioas.js';
 import { reprogramUsers } from './ioasid-device.js';
 import { IoasidCtxFile, IoasidSingleFile, type IoasidAsFile } from './ioasid-file.js';
@@ -48,10 +48,10 @@ function ready(k: Kernel, f: IoasidAsFile, ioasid: number): IoasidSpace | Errno 
   return o;
 }
 
-/** A child's reserved IOVA: its devices' regions and what lies above the aperture. */
+/** A child's reserved IOVA: its devices' regions and what lies outside the aperture. */
 function childReserved(k: Kernel, c: IoasidChild): IovaRange[] {
   const devs = [...k.devices.values()].filter((d) => d.routes.some((r) => r.target === c));
-  return [...devs.flatMap((d) => d.phys.reserved), { start: APERTURE_LAST + 1n, last: U64_MAX }];
+  return [...devs.flatMap((d) => d.phys.reserved), ...outsideAperture(k.iommu)];
 }
 
 export function ioasidAlloc(k: Kernel, f: IoasidCtxFile, _c: IoasidAlloc): Result<unknown> {

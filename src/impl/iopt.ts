@@ -11,8 +11,11 @@ import type { Allocator, IommuApi, PagingDomain } from './hw/contract.js';
 import type { IoptPages } from './pages.js';
 import { WARN_ON } from './warn.js';
 
-/** Input addresses a domain translates: [0, 2^48 - 1]. */
-export const APERTURE_LAST = (1n << 48n) - 1n;
+/** What a domain of this IOMMU cannot translate: below its aperture and above it (iopt_table_add_domain reserves both). */
+export function outsideAperture(iommu: IommuApi): IovaRange[] {
+  const { start, last } = iommu.geometry.aperture;
+  return [...(start > 0n ? [{ start: 0n, last: start - 1n }] : []), ...(last < ULONG_MAX ? [{ start: last + 1n, last: ULONG_MAX }] : [])];
+}
 /** x86 transparent huge page size: the most alignment an automatic IOVA keeps. */
 const HPAGE_SIZE = 1n << 21n;
 
@@ -47,9 +50,14 @@ export class IoPagetable {
 
   constructor(private readonly iommu: IommuApi, private readonly alloc: Allocator) {}
 
-  /** iopt->iova_alignment: 1 without a domain, the domains' 4 KiB page size with one. */
+  /** The IOMMU's smallest page size: what a domain maps at. */
+  private get granule(): bigint {
+    return 1n << this.iommu.geometry.pageShift;
+  }
+
+  /** iopt->iova_alignment: 1 without a domain, the domains' smallest page size with one. */
   get alignment(): bigint {
-    return this.domains.length > 0 ? PAGE_SIZE : 1n;
+    return this.domains.length > 0 ? this.granule : 1n;
   }
 
   reservedRanges(): readonly IovaRange[] {
@@ -130,9 +138,10 @@ export class IoPagetable {
         const bad = made[i]!.pages.pin(); // i < made.length
         if (bad) return this.unwindNew(made, i, bad);
       }
-      // batch_to_domain maps whole pages from the area's IOVA: iommu_map refuses a piece that is not page aligned
-      // (a copy of sub-page areas of an IOAS without a domain can sum to whole pages)
-      if (made.some((a) => a.start % PAGE_SIZE !== 0n || (a.last + 1n) % PAGE_SIZE !== 0n)) return this.unwindNew(made, made.length, 'EINVAL');
+      // batch_to_domain maps whole IOMMU pages from the area's IOVA: iommu_map refuses a piece that is not aligned
+      // to them (a copy of sub-page areas of an IOAS without a domain can sum to whole pages)
+      const g = this.granule;
+      if (made.some((a) => a.start % g !== 0n || (a.last + 1n) % g !== 0n)) return this.unwindNew(made, made.length, 'EINVAL');
       for (let d = 0; d < this.domains.length; d++) {
         for (let i = 0; i < made.length; i++) {
           if (!this.fillArea(this.domains[d]!, made[i]!)) { // d, i in range
@@ -165,10 +174,11 @@ export class IoPagetable {
 
   /** Map an area's pages into one domain's page table; false (nothing left mapped) if a table page is missing. */
   private fillArea(d: PagingDomain, a: Area): boolean {
-    for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) {
+    const g = 1n << d.pt.shift;
+    for (let iova = a.start; iova <= a.last; iova += g) {
       const hpa = a.pages.uva + a.offset + (iova - a.start);
       if (!d.pt.map(iova, hpa, a.prot)) {
-        for (let back = a.start; back < iova; back += PAGE_SIZE) d.pt.unmap(back);
+        for (let back = a.start; back < iova; back += g) d.pt.unmap(back);
         return false;
       }
     }
@@ -177,8 +187,8 @@ export class IoPagetable {
 
   /** Unmap an area from one domain and invalidate that domain's IOTLB for it (iommu_unmap + iotlb_sync). */
   private unfillArea(d: PagingDomain, a: Area) {
-    for (let iova = a.start; iova <= a.last; iova += PAGE_SIZE) d.pt.unmap(iova);
-    this.iommu.flushRange(d.id, a.start >> 12n, a.last >> 12n);
+    for (let iova = a.start; iova <= a.last; iova += 1n << d.pt.shift) d.pt.unmap(iova);
+    this.iommu.flushRange(d.id, a.start >> d.pt.shift, a.last >> d.pt.shift);
   }
 
   /** Remove one area from every domain, drop its pin and its pages reference. */
@@ -218,15 +228,18 @@ export class IoPagetable {
 
   /**
    * iopt_table_add_domain: reserve what lies outside the aperture (EADDRINUSE if an area or allowed range is
-   * there), raise the alignment (EADDRINUSE if an area does not fit 4 KiB pages), pin and fill. Unwinds on failure.
+   * there), raise the alignment (iopt_check_iova_alignment: EADDRINUSE if an area does not fit the IOMMU's pages),
+   * pin and fill. Unwinds on failure.
    */
   addDomain(d: PagingDomain): Errno | null {
     const firstDomain = this.domains.length === 0;
+    const outside = outsideAperture(this.iommu);
     if (firstDomain) {
-      const above = { start: APERTURE_LAST + 1n, last: ULONG_MAX };
-      if (this.areas.some((a) => overlaps(a, above)) || this.allowed.some((r) => overlaps(r, above))) return 'EADDRINUSE';
+      const hit = (r: IovaRange) => outside.some((o) => overlaps(o, r));
+      if (this.areas.some(hit) || this.allowed.some(hit)) return 'EADDRINUSE';
+      const g = this.granule;
       for (const a of this.areas) {
-        if (a.start % PAGE_SIZE !== 0n || (a.last + 1n) % PAGE_SIZE !== 0n || (a.pages.uva + a.offset) % PAGE_SIZE !== 0n) return 'EADDRINUSE';
+        if (a.start % g !== 0n || (a.last + 1n) % g !== 0n || ((a.pages.uva + a.offset) % PAGE_SIZE) % g !== 0n) return 'EADDRINUSE';
       }
       for (let i = 0; i < this.areas.length; i++) {
         const bad = this.areas[i]!.pages.pin(); // i in range
@@ -243,7 +256,7 @@ export class IoPagetable {
         return 'ENOMEM';
       }
     }
-    if (firstDomain) this.reserved.push({ start: APERTURE_LAST + 1n, last: ULONG_MAX, owner: 'aperture' });
+    if (firstDomain) for (const o of outside) this.reserved.push({ ...o, owner: 'aperture' });
     this.domains.push(d);
     return null;
   }

@@ -6,7 +6,7 @@
  * opening the node creates; the objects, the io_pagetable engine and the hardware are shared by all designs.
  */
 import {
-  ok, fail, type Cmd, type DesignName, type DevName, type Errno, type Ioctl, type IoctlName, type PhysDevice,
+  minPageSize, ok, fail, type Cmd, type DesignName, type DevName, type Errno, type Ioctl, type IoctlName, type PhysDevice,
   type Result, type World,
 } from '../uapi/index.js';
 import type { Allocator, PagingDomain } from './hw/contract.js';
@@ -17,6 +17,7 @@ import { Mm } from './mm.js';
 import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
+import { mockAddReserved } from './selftest.js';
 import { WARN_ON } from './warn.js';
 
 export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
@@ -116,7 +117,9 @@ export class Kernel {
 
   constructor(readonly fe: FrontEnd, readonly world: World, readonly alloc: Allocator = PLENTY) {
     this.mm = new Mm(world.memlockPages);
-    this.iommu = new Iommu(world.hw, this.guest);
+    // the IOMMU's geometry is what its driver reports for a domain (profile aperture and pgsize_bitmap)
+    const pageShift = BigInt(minPageSize(world.iommu.pgsizeBitmap).toString(2).length - 1);
+    this.iommu = new Iommu(world.hw, this.guest, { aperture: world.iommu.aperture, pageShift });
     for (const d of world.devices) this.devices.set(d.name, new VfioDevice(d));
   }
 
@@ -199,6 +202,8 @@ export class Kernel {
       case 'GUEST_WRITE_PASID_TABLE':
         this.guest.writePasidEntry(c.table, c.pasid, c.pgtable);
         return ok({});
+      case 'MOCK_ADD_RESERVED':
+        return mockAddReserved(this, c);
     }
   }
 
@@ -207,7 +212,8 @@ export class Kernel {
   /** A new paging domain with an empty page table, or null (ENOMEM). */
   newDomain(): PagingDomain | null {
     if (!this.alloc.alloc('domain')) return null;
-    const pt = IoPageTable.create(this.alloc);
+    const { aperture, pageShift } = this.iommu.geometry;
+    const pt = IoPageTable.create(this.alloc, pageShift, Math.max(48, aperture.last.toString(2).length)); // the input width the aperture needs
     if (!pt) {
       this.alloc.free('domain');
       return null;

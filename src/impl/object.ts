@@ -16,6 +16,10 @@ export abstract class IommufdObject {
   abstract readonly kind: string;
   /** Release what the object holds (refcounts on others, domains, reservations). Called once, with users == 1. */
   abstract destroy(): void;
+  /** An address space's mappings in IOVA order (for observe()); null for anything else. */
+  mappings(): readonly { readonly start: bigint; readonly last: bigint }[] | null {
+    return null;
+  }
 }
 
 /**

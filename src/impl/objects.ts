@@ -18,6 +18,9 @@ export class IoasObj extends IommufdObject {
   destroy() {
     this.iopt.unmapAll();
   }
+  override mappings() {
+    return this.iopt.areas;
+  }
 }
 
 /** HWPT_PAGING: a domain mirroring `ioas`. */

@@ -31,7 +31,10 @@ function pinRuns(held: readonly { first: bigint; last: bigint }[]): PinView[] {
 
 export function observe(k: Kernel): Observation {
   const files = k.files();
-  const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => ({ file: o.file, id: o.id, kind: o.kind })));
+  const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => {
+    const areas = o.mappings();
+    return { file: o.file, id: o.id, kind: o.kind, users: o.users, ...(areas ? { areas: areas.map((a) => ({ start: a.start, last: a.last })).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)) } : {}) };
+  }));
   const pages = new Set<IoptPages>();
   const regs: { start: bigint; last: bigint }[] = [];
   for (const f of files) f.pinned(pages, regs);

@@ -22,7 +22,7 @@ function route(f: DeviceFile, flags: number, pasid: number): { pasid: number | n
   if ((flags & ~SVA_PASID) !== 0) return 'EINVAL';
   if (f.vdev.df !== f) return 'EINVAL';
   if ((flags & SVA_PASID) === 0) return { pasid: null };
-  if (!f.vdev.phys.pasid) return 'EOPNOTSUPP';
+  if (f.vdev.phys.pasidBits === 0) return 'EOPNOTSUPP';
   if (pasid < 0 || pasid > PASID_MAX) return 'EINVAL';
   return { pasid };
 }

@@ -9,7 +9,7 @@
  */
 import type { Draft } from 'immer';
 import {
-  PASID_MAX, VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID,
+  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID,
   type DevName, type Pasid, type VfioDeviceAttachIommufdPt, type VfioDeviceBindIommufd, type VfioDeviceDetachIommufdPt,
 } from '../uapi/index.js';
 import { addDomainCheck, newPaging } from './hwpt.js';
@@ -112,6 +112,9 @@ export function reapAuto(d: Draft<State>, ctxs: readonly ObjKey[]) {
  * automatic domain: an existing auto HWPT of that IOAS if one fits, else a new one (its id is returned).
  * @see device_cdev.c vfio_df_ioctl_attach_pt, device.c iommufd_device_attach / iommufd_device_replace
  */
+/** iommu_attach_device_pasid: no PASID capability (max_pasids 0), or a PASID at or past 2^width, is EINVAL. */
+const pasidFits = (bits: number, pasid: number): boolean => bits > 0 && pasid >= 0 && pasid < 2 ** bits;
+
 export function attachPt(s: State, f: DeviceFile, c: VfioDeviceAttachIommufdPt): Outcome {
   if (f.bound === null) return reject('EINVAL', 'ATTACH_PT.EINVAL.unbound');
   if ((c.flags & ~VFIO_DEVICE_ATTACH_PASID) !== 0) return reject('EINVAL', 'ATTACH_PT.EINVAL.flags');
@@ -120,7 +123,7 @@ export function attachPt(s: State, f: DeviceFile, c: VfioDeviceAttachIommufdPt):
   const pt = s.objects[objKey(f.bound, c.pt_id)];
   if (!pt) return reject('ENOENT', 'ATTACH_PT.ENOENT.pt_id');
   // vfio-pci always has PASID ops (no EOPNOTSUPP from VFIO); the IOMMU refuses a PASID the device cannot issue
-  if (usesPasid && (!physDevice(s, f.dev).pasid || c.pasid < 0 || c.pasid > PASID_MAX)) return reject('EINVAL', 'ATTACH_PT.EINVAL.no_pasid');
+  if (usesPasid && !pasidFits(physDevice(s, f.dev).pasidBits, c.pasid)) return reject('EINVAL', 'ATTACH_PT.EINVAL.no_pasid');
   const old = s.attachments.find((a) => a.dev === f.dev && a.pasid === pasid);
   if (pt.kind === 'ioas') return attachIoas(s, f, pt, pasid, old);
   if (pt.kind !== 'hwpt_paging' && pt.kind !== 'hwpt_nested') return reject('EINVAL', 'ATTACH_PT.EINVAL.pt_kind');

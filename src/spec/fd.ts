@@ -27,7 +27,7 @@ export function open(s: State, c: EnvOpen): Outcome {
     // design point: fdModel — per-ioasid: opening /dev/ioasid allocates the one ioasid the FD stands for (seed step 1)
     else if (s.design.policy.fdModel === 'per-ioasid') {
       d.files[key] = { kind: 'ioasid-single', key };
-      d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false };
+      d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false, testReserved: [] };
     } else d.files[key] = { kind: 'ioasid', key, registrations: [], sealed: false };
     return { fd };
   });

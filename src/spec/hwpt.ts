@@ -14,28 +14,31 @@ import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType,
 } from '../uapi/index.js';
-import { APERTURE_LAST, aligned } from './iova.js';
+import { aligned, iommuPage, outsideAperture } from './iova.js';
+import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
 import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
-import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
+import { allocId, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
 import { hasDomain } from './pins.js';
 
-/** The stage-1 data format this hardware's nested domains take. */
-export const nativeDataType = (s: State): HwptDataType => (hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3');
+/** The stage-1 data format this IOMMU's nested domains take (profile `stage1Format`); null: it nests nothing. */
+export const nativeDataType = (s: State): HwptDataType | null => s.world.iommu.stage1Format;
 
 /**
- * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture (48 bits) must hold every
- * allowed range and area, and its 4 KiB page size must fit every area (EADDRINUSE); pinning the pages (EFAULT,
- * ENOMEM) is checked on the resulting state by the caller.
+ * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture must hold every allowed range
+ * and area (iopt_reserve_iova of what lies outside it), and its smallest page size must fit every area
+ * (iopt_check_iova_alignment) (EADDRINUSE); pinning the pages (EFAULT, ENOMEM) is checked on the resulting state
+ * by the caller.
  */
 export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): Rejection | null {
   if (hasDomain(s, ioas)) return null;
-  // iopt_reserve_iova of the space above the aperture: no area and no allowed range may sit there
-  if (ioas.allowed.some((r) => r.last > APERTURE_LAST)) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
+  const outside = outsideAperture(s);
+  if (ioas.allowed.some((r) => outside.some((o) => overlaps(o, r)))) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
+  const page = iommuPage(s);
   for (const a of ioas.areas) {
-    if (a.last > APERTURE_LAST) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
+    if (outside.some((o) => overlaps(o, a))) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
     const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % 4096n : 0n;
-    if (!aligned(a.start, 4096n) || !aligned(a.last + 1n, 4096n) || off !== 0n) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.alignment`);
+    if (!aligned(a.start, page) || !aligned(a.last + 1n, page) || !aligned(off, page)) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.alignment`);
   }
   return null;
 }
@@ -55,7 +58,7 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   if (!dev) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.dev');
   const pt = s.objects[objKey(f.key, c.pt_id)];
   if (!pt) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_id');
-  const devPasid = physDevice(s, dev.dev).pasid;
+  const devPasid = physDevice(s, dev.dev).pasidBits > 0;
   if (pt.kind === 'ioas') {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
     if (c.data !== null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
@@ -65,6 +68,8 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     // 6.13/6.14 looked the fault up and answered ENOENT for a bad id. @see hw_pagetable.c iommufd_hwpt_paging_alloc
     if (c.flags & FAULT_ID_VALID && c.flags & NEST_PARENT) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nest_parent_fault');
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
+    // the driver's domain_alloc_user refuses a nest parent it cannot be (AMD v1 in 6.12: amd_iommu_domain_alloc_user)
+    if (c.flags & NEST_PARENT && !s.world.iommu.nestParent) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nest_parent');
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
     const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
@@ -118,7 +123,8 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
       ? reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.not_nested', none)
       : reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.not_nested', none);
   }
-  const native = hw(s) === 'host-pasid-table' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+  // the invalidation format that goes with the IOMMU's stage-1 format (a nested HWPT exists only where there is one)
+  const native = nativeDataType(s) === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
   if (c.entries.length === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
   return commit(s, 'HWPT_INVALIDATE.ok', (d) => {

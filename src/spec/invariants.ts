@@ -4,7 +4,7 @@
  * ../shared/domain/properties.md that a spec state can break. P-NOLEAK is an end-of-trace obligation.
  */
 import { hasDomain, lockedPages, pinnedPages } from './pins.js';
-import { reservedOf, rootSpace } from './iova.js';
+import { iommuPage, reservedOf, rootSpace } from './iova.js';
 import { hex, inUnion, overlaps } from './ranges.js';
 import { keyOf, type Area, type State } from './state.js';
 
@@ -59,15 +59,16 @@ export const pinsAccounted: Invariant = (s) => {
   return n > s.world.memlockPages ? `${n} pages charged, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
 };
 
-/** P-IOVA-ALLOC (state part): no area meets a reserved range of its space; domain-backed areas are page aligned. */
+/** P-IOVA-ALLOC (state part): no area meets a reserved range of its space; domain-backed areas are aligned to the IOMMU's pages. */
 export const iovaRespected: Invariant = (s) => {
+  const page = iommuPage(s);
   for (const o of Object.values(s.objects)) {
     if (o.kind !== 'ioas') continue;
     const reserved = reservedOf(s, o);
     for (const a of o.areas) {
       const r = reserved.find((x) => overlaps(x, a));
       if (r) return `area ${hex(a.start)}..${hex(a.last)} of ioas ${keyOf(o)} meets reserved ${hex(r.start)}..${hex(r.last)}`;
-      if (hasDomain(s, o) && (a.start % 4096n !== 0n || (a.last + 1n) % 4096n !== 0n)) return `area ${hex(a.start)} of ioas ${keyOf(o)} is not page aligned under a domain`;
+      if (hasDomain(s, o) && (a.start % page !== 0n || (a.last + 1n) % page !== 0n)) return `area ${hex(a.start)} of ioas ${keyOf(o)} is not aligned to the IOMMU's ${page}-byte pages under a domain`;
     }
   }
   return null;

@@ -28,7 +28,7 @@ export function ioasAlloc(s: State, f: File, c: IommuIoasAlloc): Outcome {
   if (c.flags !== 0) return reject('EOPNOTSUPP', 'IOAS_ALLOC.EOPNOTSUPP.flags');
   return commit(s, 'IOAS_ALLOC.ok', (d) => {
     const id = allocId(s, f.key);
-    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false };
+    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, testReserved: [] };
     return { out_ioas_id: id };
   });
 }
@@ -219,14 +219,19 @@ export function removeAreas(d: Draft<State>, space: ObjKey, removed: readonly Ar
   return removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
 }
 
-/** IOMMU_IOAS_IOVA_RANGES: the holes of the reserved ranges. @see ioas.c iommufd_ioas_iova_ranges */
+/**
+ * IOMMU_IOAS_IOVA_RANGES: the holes of the reserved ranges. Too small a buffer is EMSGSIZE, but the kernel has
+ * already written back the count it needs, the alignment and the ranges that fit (the respond comes before the
+ * EMSGSIZE). @see ioas.c iommufd_ioas_iova_ranges
+ */
 export function ioasIovaRanges(s: State, f: File, c: IommuIoasIovaRanges): Outcome {
   if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'IOAS_IOVA_RANGES.EOPNOTSUPP.reserved');
   const ioas = lookup(s, f.key, c.ioas_id, 'ioas');
   if (!ioas) return reject('ENOENT', 'IOAS_IOVA_RANGES.ENOENT.ioas');
   const ranges = holes(0n, ULONG_MAX, reservedOf(s, ioas));
-  if (c.num_iovas < ranges.length) return reject('EMSGSIZE', 'IOAS_IOVA_RANGES.EMSGSIZE.too_small', { num_iovas: ranges.length });
-  return answer(s, 'IOAS_IOVA_RANGES.ok', { num_iovas: ranges.length, allowed_iovas: ranges, out_iova_alignment: alignmentOf(s, ioas) });
+  const out = { num_iovas: ranges.length, allowed_iovas: ranges.slice(0, c.num_iovas), out_iova_alignment: alignmentOf(s, ioas) };
+  if (c.num_iovas < ranges.length) return reject('EMSGSIZE', 'IOAS_IOVA_RANGES.EMSGSIZE.too_small', out);
+  return answer(s, 'IOAS_IOVA_RANGES.ok', out);
 }
 
 /**

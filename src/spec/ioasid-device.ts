@@ -67,7 +67,7 @@ export function attachIoasid(s: State, f: DeviceFile, c: VfioAttachIoasid): Outc
   const P = 'VFIO_ATTACH_IOASID';
   if ((c.flags & ~USER_PASID) !== 0) return reject('EINVAL', `${P}.EINVAL.flags`);
   const usesPasid = (c.flags & USER_PASID) !== 0;
-  if (usesPasid && !physDevice(s, f.dev).pasid) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_pasid`);
+  if (usesPasid && physDevice(s, f.dev).pasidBits === 0) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_pasid`);
   if (usesPasid && (c.user_pasid < 0 || c.user_pasid > PASID_MAX)) return reject('EINVAL', `${P}.EINVAL.pasid_range`);
   const pasid: Pasid | null = usesPasid ? c.user_pasid : null;
   const o = target(s, f, c.ioasid, P);

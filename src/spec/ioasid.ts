@@ -13,14 +13,14 @@
  */
 import type { Draft } from 'immer';
 import {
-  IOASID_DMA_MAP_FLAG_READ as READ, IOASID_DMA_MAP_FLAG_WRITE as WRITE, PAGE_SIZE, U64_MAX,
+  IOASID_DMA_MAP_FLAG_READ as READ, IOASID_DMA_MAP_FLAG_WRITE as WRITE, PAGE_SIZE,
   type Granularity, type IoasidAlloc, type IoasidBindPasidTable, type IoasidBindPgtable, type IoasidCreateNesting,
   type IoasidFormat, type IoasidFree, type IoasidInvalidateCache, type IoasidMapDma, type IoasidRegisterMemory,
   type IoasidUnbindPasidTable, type IoasidUnbindPgtable, type IoasidUnmapDma, type IoasidUnregisterMemory, type IovaRange,
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
 import { insertSorted, removeAreas, scanUnmap } from './ioas.js';
-import { APERTURE_LAST, reservedOf } from './iova.js';
+import { outsideAperture, reservedOf } from './iova.js';
 import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { coveredBy, lastOf, overlaps } from './ranges.js';
@@ -72,14 +72,14 @@ const seal = (d: Draft<State>, f: CtxFile) => {
 /** Reserved IOVA of a space: a root's from its devices and domain; a child's from the devices attached to it. */
 function reservedFor(s: State, o: Space): IovaRange[] {
   if (o.kind === 'ioas') return reservedOf(s, o);
-  return [...attachedDevs(s, o).flatMap((d) => physDevice(s, d).reserved), { start: APERTURE_LAST + 1n, last: U64_MAX }];
+  return [...attachedDevs(s, o).flatMap((d) => physDevice(s, d).reserved), ...outsideAperture(s)];
 }
 
 /** IOASID_ALLOC: a new root ioasid; it is "just a number" until a device is attached (RFC v1 §2). */
 export function ioasidAlloc(s: State, f: CtxFile, _c: IoasidAlloc): Outcome {
   return commit(s, 'IOASID_ALLOC.ok', (d) => {
     const id = allocId(s, f.key);
-    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false };
+    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, testReserved: [] };
     return { ioasid: id };
   });
 }

@@ -4,13 +4,22 @@
  * (its aperture), never stored: detaching a device widens the space again (facts §2.5 "Reserved vs allowed").
  * @see drivers/iommu/iommufd/io_pagetable.c iopt_alloc_iova, iopt_check_iova, iopt_reserve_iova
  */
-import { PAGE_SIZE, ULONG_MAX, type IovaRange } from '../uapi/index.js';
+import { minPageSize, PAGE_SIZE, ULONG_MAX, type IovaRange } from '../uapi/index.js';
 import { hasDomain } from './pins.js';
 import { holes, overlaps } from './ranges.js';
 import { keyOf, physDevice, type Obj, type ObjKey, type ObjOf, type State } from './state.js';
 
-/** The modelled IOMMU's input address width: domains cover [0, 2^48 - 1] (VT-d 4-level / SMMUv3 48-bit). */
-export const APERTURE_LAST = (1n << 48n) - 1n;
+/**
+ * What a domain of this world's IOMMU cannot translate: below its aperture start and above its aperture end
+ * (profile `aperture`; the default world's domains cover [0, 2^48 - 1]). iopt_table_add_domain reserves both.
+ */
+export function outsideAperture(s: State): IovaRange[] {
+  const { start, last } = s.world.iommu.aperture;
+  const out: IovaRange[] = [];
+  if (start > 0n) out.push({ start: 0n, last: start - 1n });
+  if (last < ULONG_MAX) out.push({ start: last + 1n, last: ULONG_MAX });
+  return out;
+}
 
 /** The kernel-managed address space at the root of a translation context (P-OWNER: reserved ranges apply there). */
 export function rootSpace(s: State, ctx: Obj): ObjOf<'ioas'> | undefined {
@@ -40,17 +49,20 @@ export function devicesOn(s: State, space: ObjKey) {
 
 /** Reserved ranges of an address space: device reserved regions and, once a domain exists, its aperture. */
 export function reservedOf(s: State, space: ObjOf<'ioas'>): IovaRange[] {
-  const out: IovaRange[] = [];
+  const out: IovaRange[] = [...space.testReserved];
   for (const dev of devicesOn(s, keyOf(space))) out.push(...physDevice(s, dev).reserved);
-  if (hasDomain(s, space)) out.push({ start: APERTURE_LAST + 1n, last: ULONG_MAX });
+  if (hasDomain(s, space)) out.push(...outsideAperture(s));
   return out;
 }
 
 /** Transparent huge page size on x86 (2 MiB): the largest alignment an automatic IOVA keeps. */
 export const HPAGE_SIZE = 1n << 21n;
 
-/** iopt->iova_alignment: 1 on a fresh IOAS, PAGE_SIZE once a domain with 4 KiB pages exists. */
-export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => (hasDomain(s, space) ? PAGE_SIZE : 1n);
+/** The IOMMU's smallest page size (1 << __ffs(pgsize_bitmap)): 4 KiB on the default world, 2 KiB on the selftest mock. */
+export const iommuPage = (s: State): bigint => minPageSize(s.world.iommu.pgsizeBitmap);
+
+/** iopt->iova_alignment: 1 on a fresh IOAS, the IOMMU's smallest page size once a domain exists (iopt_calculate_iova_alignment). */
+export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => (hasDomain(s, space) ? iommuPage(s) : 1n);
 
 export const aligned = (x: bigint, align: bigint): boolean => x % align === 0n;
 

@@ -20,6 +20,12 @@ export function holders(s: State, o: Obj): string[] {
   return out;
 }
 
+/**
+ * The kernel's obj->users, derived: the table's own reference plus one per holder. A per-device-sva bind lives in
+ * its device FD's own table, so the device FD's hold on it is that table reference, not one more.
+ */
+export const usersOf = (s: State, o: Obj): number => (o.kind === 'sva_bind' ? 0 : 1) + holders(s, o).length;
+
 /** Forget guest-table entries cached for a context that no longer exists. */
 function dropStale(d: Draft<State>, key: ObjKey) {
   d.stale = d.stale.filter((e) => e.ctx !== key);

@@ -8,7 +8,7 @@ import type { Design } from './design.js';
 import { genericRules, RULES } from './rules.js';
 import { BIND_IOCTLS } from './step.js';
 
-export const ENV_NAMES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'];
+export const ENV_NAMES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED'];
 
 /** Every rule id a design's commands can return, grouped by command. */
 export function outcomesOf(design: Design): ReadonlyMap<string, readonly string[]> {

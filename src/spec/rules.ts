@@ -145,6 +145,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_ALLOC.EOPNOTSUPP.data_type',
     'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking',
     'HWPT_ALLOC.EOPNOTSUPP.flags',
+    'HWPT_ALLOC.EOPNOTSUPP.nest_parent',
     'HWPT_ALLOC.EOPNOTSUPP.nest_parent_fault',
     'HWPT_ALLOC.EOPNOTSUPP.nested_flags',
     'HWPT_ALLOC.EOPNOTSUPP.no_pasid',
@@ -240,6 +241,15 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
   MMAP: [
     'MMAP.EINVAL.range',
     'MMAP.ok',
+  ],
+  MOCK_ADD_RESERVED: [
+    'MOCK_ADD_RESERVED.EADDRINUSE.in_use',
+    'MOCK_ADD_RESERVED.EBADF.fd',
+    'MOCK_ADD_RESERVED.EINVAL.length',
+    'MOCK_ADD_RESERVED.ENOENT.ioas',
+    'MOCK_ADD_RESERVED.ENOTTY.no_test_port',
+    'MOCK_ADD_RESERVED.EOVERFLOW.wrap',
+    'MOCK_ADD_RESERVED.ok',
   ],
   OPEN: [
     'OPEN.ENOENT.path',

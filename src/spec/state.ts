@@ -63,7 +63,11 @@ export type Obj =
    * A kernel-managed address space: iommufd IOAS, or an RFC root ioasid (which is also its own page table:
    * `domain` says whether that page table exists yet, i.e. a device was ever attached).
    */
-  | (ObjBase & { readonly kind: 'ioas'; readonly areas: readonly Area[]; readonly allowed: readonly IovaRange[]; readonly domain: boolean })
+  | (ObjBase & {
+    readonly kind: 'ioas'; readonly areas: readonly Area[]; readonly allowed: readonly IovaRange[]; readonly domain: boolean;
+    /** ranges the selftest reserved for good (MOCK_ADD_RESERVED: iopt_reserve_iova with no owner, never removed) */
+    readonly testReserved: readonly IovaRange[];
+  })
   /** iommufd HWPT_PAGING: a domain mirroring `ioas`. */
   | (ObjBase & { readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean })
   /** iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT; `pasid`: allocated with ALLOC_PASID. */

@@ -15,6 +15,7 @@ import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap
 import * as ioasid from './ioasid.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
 import { objectDestroy } from './objects-ioctl.js';
+import { mockAddReserved } from './selftest.js';
 import { reject, type Outcome, type RuleId } from './rule.js';
 import { fileOfFd, type File, type FileKind, type State } from './state.js';
 import { deviceBindPasidTable, deviceBindPgtable, deviceInvalidateCache, deviceUnbindPgtable } from './sva.js';
@@ -95,6 +96,7 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'DMA' }, (x) => dma(s, x))
     .with({ env: 'GUEST_WRITE_PGTABLE' }, (x) => guestWritePgtable(s, x))
     .with({ env: 'GUEST_WRITE_PASID_TABLE' }, (x) => guestWritePasidTable(s, x))
+    .with({ env: 'MOCK_ADD_RESERVED' }, (x) => mockAddReserved(s, x))
     .exhaustive();
 
 /** step(state, cmd) -> { state, result, rule }. Pure; never throws for user input. */

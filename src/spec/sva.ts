@@ -25,7 +25,7 @@ function route(s: State, f: DeviceFile, flags: number, pasid: Pasid, P: string):
   if ((flags & ~SVA_PASID) !== 0) return reject('EINVAL', `${P}.EINVAL.flags`);
   if (f.bound === null) return reject('EINVAL', `${P}.EINVAL.not_bound`);
   if ((flags & SVA_PASID) === 0) return null;
-  if (!physDevice(s, f.dev).pasid) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_pasid`);
+  if (physDevice(s, f.dev).pasidBits === 0) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_pasid`);
   if (pasid < 0 || pasid > PASID_MAX) return reject('EINVAL', `${P}.EINVAL.pasid_range`);
   return pasid;
 }

@@ -1,4 +1,4 @@
-import type { Access, Fd, Gpa, Iova, Pasid, Uva } from './types.js';
+import type { Access, Fd, Gpa, IoasId, Iova, Pasid, Uva } from './types.js';
 import type { DevName } from './world.js';
 
 /**
@@ -17,7 +17,14 @@ export interface EnvGuestWritePgtable { readonly env: 'GUEST_WRITE_PGTABLE'; rea
 /** The guest writes one entry of the PASID table it owns (guest-pasid-table hardware): pasid -> stage-1 root, or clears it. */
 export interface EnvGuestWritePasidTable { readonly env: 'GUEST_WRITE_PASID_TABLE'; readonly table: Gpa; readonly pasid: Pasid; readonly pgtable: Gpa | null }
 
-export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable;
+/**
+ * The selftest mock's IOMMU_TEST_OP_ADD_RESERVED (IOMMU_TEST_CMD on /dev/iommu): reserve [start, start+length) of
+ * an IOAS for good, as a device reserved region would (drivers/iommu/iommufd/selftest.c iommufd_test_add_reserved).
+ * Only a kernel with CONFIG_IOMMUFD_TEST has it: on any profile but `selftest-mock` it is ENOTTY.
+ */
+export interface EnvMockAddReserved { readonly env: 'MOCK_ADD_RESERVED'; readonly fd: Fd; readonly ioas_id: IoasId; readonly start: Iova; readonly length: bigint }
+
+export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved;
 export type EnvName = EnvAction['env'];
 
 /** What one DMA does now: reach a host physical address, or fault (with the level that refused it). */
@@ -41,4 +48,5 @@ export interface EnvOut {
   DMA: { readonly xlate: Xlate; readonly stale: readonly Xlate[] };
   GUEST_WRITE_PGTABLE: Record<string, never>;
   GUEST_WRITE_PASID_TABLE: Record<string, never>;
+  MOCK_ADD_RESERVED: Record<string, never>;
 }

@@ -8,3 +8,6 @@ export * from './env.js';
 export * from './command.js';
 export * from './observation.js';
 export * from './build.js';
+export * from './profile.js';
+export * from './profiles.js';
+export * from './machine.js';

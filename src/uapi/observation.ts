@@ -19,6 +19,13 @@ export interface ObjectView {
   readonly id: number;
   /** design vocabulary: ioas, hwpt_paging, hwpt_nested, device, ioasid, ioasid_child, sva_bind */
   readonly kind: string;
+  /**
+   * The kernel's obj->users: 1 for the table's own reference, plus one per dependent (a HWPT on its IOAS, a child
+   * on its parent, an attached route, the binding driver of a DEVICE); IOMMU_DESTROY succeeds only at 1.
+   */
+  readonly users: number;
+  /** An address space's mappings in IOVA order, [start, last] inclusive (IOAS areas, a child's software maps); absent otherwise. */
+  readonly areas?: readonly { readonly start: bigint; readonly last: bigint }[];
 }
 
 export interface AttachmentView {

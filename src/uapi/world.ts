@@ -1,4 +1,4 @@
-import type { IovaRange } from './types.js';
+import type { IommuProfile, MachineProfile, ReservedRegion } from './profile.js';
 
 /**
  * The machine a trace runs on: the hardware kind and the physical devices. Design-neutral: every design
@@ -26,40 +26,43 @@ export interface PhysDevice {
   readonly path: string;
   /** iommu_group number: devices of one group share one translation (facts §2.5 group rule). */
   readonly group: number;
-  /** Whether the device (and its IOMMU) supports PASID. */
-  readonly pasid: boolean;
-  /** Reserved regions the device imposes on any IOAS it is attached to (MSI window, RMRRs). */
-  readonly reserved: readonly IovaRange[];
+  /**
+   * PASID width in bits (dev->iommu->max_pasids = min of the device's and the IOMMU's): 0 is no PASID support, and
+   * a PASID at or past 2^pasidBits fails EINVAL (iommu_attach_device_pasid).
+   */
+  readonly pasidBits: number;
+  /** Reserved regions the device imposes on any IOAS it is attached to: its IOMMU's (the MSI window) and its own (RMRRs). */
+  readonly reserved: readonly ReservedRegion[];
 }
 
 export interface World {
   readonly hw: HwKind;
+  /** The IOMMU serving every device: aperture, page sizes, nesting (src/uapi/profile.ts). */
+  readonly iommu: IommuProfile;
   readonly devices: readonly PhysDevice[];
   /** RLIMIT_MEMLOCK in pages for the process's user (ENOMEM past it). */
   readonly memlockPages: number;
 }
 
 /** The x86 interrupt window every device reserves (IOMMU_RESV_MSI). */
-export const MSI_WINDOW: IovaRange = { start: 0xfee0_0000n, last: 0xfeef_ffffn };
+export const MSI_WINDOW: ReservedRegion = { start: 0xfee0_0000n, last: 0xfeef_ffffn, kind: 'msi' };
 
 /** A reserved memory region the multi-function card's firmware reports (an RMRR, IOMMU_RESV_DIRECT). */
-export const CARD_RMRR: IovaRange = { start: 0xd000_0000n, last: 0xd00f_ffffn };
+export const CARD_RMRR: ReservedRegion = { start: 0xd000_0000n, last: 0xd00f_ffffn, kind: 'direct' };
 
-/**
- * Default world: two PASID-capable devices each in its own group, and two devices without PASID sharing one
- * group (a multi-function card behind a non-ACS bridge), so the group rule can be exercised. The card's functions
- * also reserve an RMRR besides the MSI window, so which device reserved what on an IOAS can be told apart.
- */
-export function defaultWorld(hw: HwKind = 'host-pasid-table', memlockPages = 1 << 16): World {
+/** The VFIO cdev node of each device, in DEVICE_NAMES order. */
+export const DEVICE_PATHS = ['/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio1', '/dev/vfio/devices/vfio2', '/dev/vfio/devices/vfio3'] as const;
+
+/** The world a machine profile describes: each device reserves its IOMMU's regions and its own. */
+export function worldOf(m: MachineProfile, memlockPages = 1 << 16): World {
   return {
-    hw,
+    hw: m.iommu.hw,
+    iommu: m.iommu,
     memlockPages,
-    devices: [
-      { name: 'dev1', path: '/dev/vfio/devices/vfio0', group: 1, pasid: true, reserved: [MSI_WINDOW] },
-      { name: 'dev2', path: '/dev/vfio/devices/vfio1', group: 2, pasid: true, reserved: [MSI_WINDOW] },
-      { name: 'dev3', path: '/dev/vfio/devices/vfio2', group: 3, pasid: false, reserved: [MSI_WINDOW, CARD_RMRR] },
-      { name: 'dev4', path: '/dev/vfio/devices/vfio3', group: 3, pasid: false, reserved: [MSI_WINDOW, CARD_RMRR] },
-    ],
+    devices: DEVICE_NAMES.map((name, i) => {
+      const d = m.devices[i]!; // a machine has exactly one profile per device name
+      return { name, path: DEVICE_PATHS[i]!, group: d.group, pasidBits: d.pasidBits, reserved: [...m.iommu.reserved, ...d.reserved] };
+    }),
   };
 }
 

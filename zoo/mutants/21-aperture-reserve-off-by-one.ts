@@ -12,6 +12,6 @@ export default {
   fix: { commit: '31000732d56b43765d51e08cccb68818fbc0032c', subject: 'iommu/vt-d: Fix identity map bounds in si_domain_init()' },
   note: 'same inclusive/exclusive bound confusion (the VT-d fix: an exclusive end pfn passed where an inclusive one was expected), here in the aperture reservation of io_pagetable',
   file: 'src/impl/iopt.ts',
-  find: "this.reserved.push({ start: APERTURE_LAST + 1n, last: ULONG_MAX, owner: 'aperture' });",
-  replace: "this.reserved.push({ start: APERTURE_LAST, last: ULONG_MAX, owner: 'aperture' });",
+  find: '...(last < ULONG_MAX ? [{ start: last + 1n, last: ULONG_MAX }] : [])',
+  replace: '...(last < ULONG_MAX ? [{ start: last, last: ULONG_MAX }] : [])',
 } satisfies Mutant;

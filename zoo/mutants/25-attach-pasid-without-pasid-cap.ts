@@ -11,7 +11,7 @@ export default {
   fix: { commit: 'c404f55c26fc23c70a9f2262f3f36a69fc46289b', subject: 'iommu: Validate the PASID in iommu_attach_device_pasid()' },
   note: 'the range check (pasid <= PASID_MAX) stays; only the per-device capability check is dropped',
   file: 'src/impl/device.ts',
-  find: "if (usesPasid && (!vdev.phys.pasid || c.pasid < 0 || c.pasid > PASID_MAX)) return fail('EINVAL');",
-  replace: "if (usesPasid && (c.pasid < 0 || c.pasid > PASID_MAX)) return fail('EINVAL');",
+  find: "if (usesPasid && (vdev.phys.pasidBits === 0 || c.pasid < 0 || c.pasid >= 2 ** vdev.phys.pasidBits)) return fail('EINVAL');",
+  replace: "if (usesPasid && (c.pasid < 0 || c.pasid >= 2 ** 20)) return fail('EINVAL');",
   designs: ['iommufd'],
 } satisfies Mutant;

@@ -12,7 +12,7 @@ export default {
   fix: { commit: 'b2f44814680b569be98e58111bd582fd3a689d4d', subject: 'iommufd/device: Enforce reserved IOVA also when attached to hwpt_nested' },
   note: 'same class (reserved IOVA enforced only at the paging/root level, not for the nested level the device is attached to), in the RFC child ioasid instead of hwpt_nested',
   file: 'src/impl/ioasid.ts',
-  find: '  return [...devs.flatMap((d) => d.phys.reserved), { start: APERTURE_LAST + 1n, last: U64_MAX }];',
-  replace: '  return [{ start: APERTURE_LAST + 1n, last: U64_MAX }];',
+  find: '  return [...devs.flatMap((d) => d.phys.reserved), ...outsideAperture(k.iommu)];',
+  replace: '  return [...outsideAperture(k.iommu)];',
   designs: ['rfc-v1', 'fd-per-ioasid', 'setup-only-association'],
 } satisfies Mutant;

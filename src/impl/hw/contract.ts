@@ -34,13 +34,15 @@ export type Context =
   /** RID only, guest-pasid-table hardware: the guest's PASID table at GPA `table`, walked for every request */
   | { readonly kind: 'guest-pasid-table'; readonly id: DomainId; readonly table: Gpa; readonly parent: PagingDomain };
 
-/** A 4 KiB-page I/O page table (multi-level radix tree, 48-bit input address). */
+/** An I/O page table of one granule (4 KiB; the selftest mock's 2 KiB): a multi-level radix tree. */
 export interface IoPageTableApi {
-  /** map one 4 KiB page iova -> hpa (both page aligned); false if a table page could not be allocated (nothing changed) */
+  /** log2 of the granule: 12 for 4 KiB pages, 11 for the mock's 2 KiB */
+  readonly shift: bigint;
+  /** map one granule iova -> hpa (both granule aligned); false if a table page could not be allocated (nothing changed) */
   map(iova: bigint, hpa: bigint, prot: Prot): boolean;
-  /** unmap one page; returns whether it was mapped; frees table pages left empty */
+  /** unmap one granule; returns whether it was mapped; frees table pages left empty */
   unmap(iova: bigint): boolean;
-  /** the leaf entry for the page holding `iova`, or null */
+  /** the leaf entry for the granule holding `iova`, or null */
   walk(iova: bigint): { readonly hpa: bigint; readonly prot: Prot } | null;
   /** how many leaf entries are present */
   readonly mapped: number;
@@ -58,9 +60,17 @@ export interface GuestMemoryApi {
   readPasidEntry(table: Gpa, pasid: number): Gpa | null;
 }
 
+/** A domain's geometry on this IOMMU: the input range it translates and the page size it maps (profile aperture, pgsize). */
+export interface Geometry {
+  readonly aperture: { readonly start: bigint; readonly last: bigint };
+  /** log2 of the smallest page size (1 << __ffs(pgsize_bitmap)) */
+  readonly pageShift: bigint;
+}
+
 /** One IOMMU instance serving every device of the machine. */
 export interface IommuApi {
   readonly hw: HwKind;
+  readonly geometry: Geometry;
   /** program a device's RID context (pasid null) or its host PASID-table entry */
   setContext(dev: DevName, pasid: number | null, ctx: Context): void;
   context(dev: DevName, pasid: number | null): Context;

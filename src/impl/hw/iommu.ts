@@ -8,7 +8,7 @@
  * reads as not present ('no-pasid-entry'), as the spec answers for a PASID route with no attachment.
  */
 import type { Access, DevName, FaultReason, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
-import type { Context, DomainId, GuestMemoryApi, IommuApi, PagingDomain } from './contract.js';
+import type { Context, DomainId, Geometry, GuestMemoryApi, IommuApi, PagingDomain } from './contract.js';
 import { Iotlb, iotlbKey, pasidKey, routeKey } from './iotlb.js';
 
 type Fault = Extract<Xlate, { kind: 'fault' }>;
@@ -24,6 +24,7 @@ const FAULT = {
 } as const satisfies Record<FaultReason, Fault>;
 
 const BLOCKED: Context = Object.freeze({ kind: 'blocked' });
+/** The guest's stage-1 pages are 4 KiB whatever the IOMMU's granule. */
 const PAGE_OFFSET = 0xfffn;
 
 const allows = (prot: Prot, access: Access): boolean => (access === 'write' ? prot.write : prot.read);
@@ -41,6 +42,7 @@ export class Iommu implements IommuApi {
   constructor(
     readonly hw: HwKind,
     private readonly guest: GuestMemoryApi,
+    readonly geometry: Geometry = { aperture: { start: 0n, last: (1n << 48n) - 1n }, pageShift: 12n },
   ) {}
 
   get cached(): number {
@@ -100,10 +102,13 @@ export class Iommu implements IommuApi {
   /** IOTLB first; on a miss, walk `ctx` (reached through route `served`) and cache a successful translation. */
   private through(ctx: Exclude<Context, { kind: 'blocked' }>, dev: DevName, pasid: number | null, served: number | null, iova: bigint, access: Access): Xlate {
     const ctxId = ctx.kind === 'paging' ? ctx.domain.id : ctx.id;
-    const vpn = iova >> 12n;
+    // a single-stage domain caches per granule of its own page table; a nested one per guest 4 KiB page
+    const shift = ctx.kind === 'paging' ? ctx.domain.pt.shift : 12n;
+    const offsetMask = (1n << shift) - 1n;
+    const vpn = iova >> shift;
     const key = iotlbKey(ctxId, dev, pasid, vpn);
     const hit = this.iotlb.lookup(key);
-    if (hit) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & PAGE_OFFSET) } : FAULT.permission;
+    if (hit) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & offsetMask) } : FAULT.permission;
 
     let s2: PagingDomain;
     let gpa: bigint; // the stage-2 input
@@ -135,7 +140,7 @@ export class Iommu implements IommuApi {
     if (!allows(leaf.prot, access)) return FAULT.permission;
     // the guest PTE is a page base, so the page offset of iova is the page offset of gpa
     if (!this.probing) this.iotlb.fill({ key, ctx: ctxId, s2: s2.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
-    return { kind: 'hit', hpa: leaf.hpa + (iova & PAGE_OFFSET) };
+    return { kind: 'hit', hpa: leaf.hpa + (gpa & ((1n << s2.pt.shift) - 1n)) };
   }
 
   /** The guest stage-1 PTE for `vpn` under `root` (a GPA page base), or the stage-1 fault. */

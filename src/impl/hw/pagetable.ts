@@ -1,17 +1,19 @@
 /**
- * The IOMMU's I/O page table: a 4-level radix tree of 512-entry table pages with 4 KiB leaves over a 48-bit
- * input address (VT-d second-level / SMMUv3 stage-2 with a 4 KiB granule; levels index bits 47-39, 38-30,
- * 29-21, 20-12). Every table page, the root included, is one `alloc('pgtable-page')`, so fail_nth reaches the
- * middle of a map and leak checks count table pages.
- * Simplified: no huge pages (a leaf is always one 4 KiB page at the last level), a PTE is an object holding the
- * page base and Prot instead of packed bits, and inputs at or above 2^48 are outside the aperture: they are
- * never mapped (`map`/`unmap` return false, `walk` returns null), as a 4-level walk has no bits for them.
+ * The IOMMU's I/O page table: a radix tree of 512-entry table pages, by default 4 levels with 4 KiB leaves over a
+ * 48-bit input address (VT-d second-level / SMMUv3 stage-2 with a 4 KiB granule; levels index bits 47-39, 38-30,
+ * 29-21, 20-12). The granule and the input width are parameters, so one tree serves every profile: the selftest
+ * mock's 2 KiB pages (MOCK_IO_PAGE_SIZE, drivers/iommu/iommufd/selftest.c) and AMD's v1 table over the whole u64
+ * space (6 levels, PAGE_MODE_6_LEVEL). Every table page, the root included, is one `alloc('pgtable-page')`, so
+ * fail_nth reaches the middle of a map and leak checks count table pages.
+ * Simplified: no huge pages (a leaf is always one granule at the last level), a PTE is an object holding the
+ * granule's base and Prot instead of packed bits, and inputs past the input width are outside the aperture: they
+ * are never mapped (`map`/`unmap` return false, `walk` returns null), as the walk has no bits for them.
  * Re-mapping a present page overwrites its PTE (a PTE write), it is not refused.
  */
 import type { Prot } from '../../uapi/index.js';
 import type { Allocator, IoPageTableApi } from './contract.js';
 
-/** A leaf PTE: host page base (low 12 bits clear) and its permissions. */
+/** A leaf PTE: host address of the granule (its low `shift` bits clear) and its permissions. */
 export interface Pte {
   readonly hpa: bigint;
   readonly prot: Prot;
@@ -19,8 +21,6 @@ export interface Pte {
 
 const ENTRIES = 512;
 const IDX_MASK = 0x1ff;
-const LEVEL_SPAN = 512; // vpn units one level index spans at the level below
-const INPUT_LIMIT = 1n << 48n;
 const ROOT_TAKEN: unique symbol = Symbol('root-taken');
 
 /** One table page: 512 slots and the count of present ones (a page whose count drops to 0 is freed). */
@@ -40,41 +40,49 @@ class TablePage<T> {
   }
 }
 
-type L3 = TablePage<Pte>; // last level: PTEs, bits 20-12
-type L2 = TablePage<L3>; // bits 29-21
-type L1 = TablePage<L2>; // bits 38-30
-type L0 = TablePage<L1>; // root, bits 47-39
+/** A table page of any level: the last level holds PTEs, every other one the table pages below it. */
+type Node = TablePage<Node | Pte>;
 
-/*
- * Level indices from the vpn as a double: a 36-bit vpn is exact in a double, and each quotient below is under
- * 2^31 before the mask, so `& IDX_MASK` is exact (one bigint shift per walk instead of four).
- */
-const idx0 = (vpn: number) => Math.floor(vpn / (LEVEL_SPAN * LEVEL_SPAN * LEVEL_SPAN)) & IDX_MASK;
-const idx1 = (vpn: number) => Math.floor(vpn / (LEVEL_SPAN * LEVEL_SPAN)) & IDX_MASK;
-const idx2 = (vpn: number) => Math.floor(vpn / LEVEL_SPAN) & IDX_MASK;
-const idx3 = (vpn: number) => vpn & IDX_MASK; // ToInt32 keeps the low 9 bits of any integer below 2^53
-
-/** The vpn of an input address inside the aperture, or -1 for one the table cannot hold. */
-function vpnOf(iova: bigint): number {
-  return iova < 0n || iova >= INPUT_LIMIT ? -1 : Number(iova >> 12n);
-}
+const LEVEL_BITS = 9;
+/** 512^k as a double, k = 0..6: exact, and a vpn (< 2^53) divided by it floors exactly. */
+const SPAN = Array.from({ length: 7 }, (_, k) => 512 ** k);
 
 export class IoPageTable implements IoPageTableApi {
-  private root: L0 = new TablePage<L1>();
+  private root: Node = new TablePage<Node | Pte>();
+  /** levels of 9 index bits above the granule: 4 cover 2^48 of input with 4 KiB pages, 6 cover the whole u64 space */
+  private readonly levels: number;
+  /** inputs at or past this are outside what the table can hold */
+  private readonly inputLimit: bigint;
+  private readonly granuleMask: bigint;
   private pages = 1;
   private leaves = 0;
 
   /**
    * Allocates the root; throws when the allocator refuses it (a caller bug: use `create` where allocation may
-   * fail). `rootTaken` is module-private: only `create`, which already allocated the root, passes it.
+   * fail). `rootTaken` is module-private: only `create`, which already allocated the root, passes it. `inputBits`:
+   * the input address width the IOMMU translates (48 by default; the AMD v1 table's 64).
    */
-  constructor(private readonly alloc: Allocator, rootTaken?: typeof ROOT_TAKEN) {
+  constructor(private readonly alloc: Allocator, rootTaken?: typeof ROOT_TAKEN, readonly shift = 12n, inputBits = 48) {
+    this.levels = Math.ceil((inputBits - Number(shift)) / LEVEL_BITS);
+    const reach = shift + BigInt(this.levels * LEVEL_BITS);
+    this.inputLimit = 1n << (reach < BigInt(inputBits) ? reach : BigInt(inputBits));
+    this.granuleMask = (1n << shift) - 1n;
     if (rootTaken !== ROOT_TAKEN && !alloc.alloc('pgtable-page')) throw new Error('IoPageTable: root table page allocation failed (use IoPageTable.create)');
   }
 
   /** A table with its root allocated, or null when that allocation fails (the caller answers ENOMEM). */
-  static create(alloc: Allocator): IoPageTable | null {
-    return alloc.alloc('pgtable-page') ? new IoPageTable(alloc, ROOT_TAKEN) : null;
+  static create(alloc: Allocator, shift = 12n, inputBits = 48): IoPageTable | null {
+    return alloc.alloc('pgtable-page') ? new IoPageTable(alloc, ROOT_TAKEN, shift, inputBits) : null;
+  }
+
+  /** The vpn of an input address inside the table's reach, or -1 for one it cannot hold. */
+  private vpnOf(iova: bigint): number {
+    return iova < 0n || iova >= this.inputLimit ? -1 : Number(iova >> this.shift);
+  }
+
+  /** The index at `level` (0: the root) of a vpn: exact, as vpn < 2^53 and each quotient is masked to 9 bits. */
+  private idx(vpn: number, level: number): number {
+    return Math.floor(vpn / SPAN[this.levels - 1 - level]!) & IDX_MASK; // levels <= 7
   }
 
   get mapped(): number {
@@ -86,65 +94,70 @@ export class IoPageTable implements IoPageTableApi {
   }
 
   walk(iova: bigint): Pte | null {
-    const vpn = vpnOf(iova);
+    const vpn = this.vpnOf(iova);
     if (vpn < 0) return null;
-    return this.root.slots[idx0(vpn)]?.slots[idx1(vpn)]?.slots[idx2(vpn)]?.slots[idx3(vpn)] ?? null;
+    let node: Node | Pte | undefined = this.root;
+    for (let l = 0; l < this.levels && node !== undefined; l++) node = (node as Node).slots[this.idx(vpn, l)];
+    return (node as Pte | undefined) ?? null;
   }
 
   map(iova: bigint, hpa: bigint, prot: Prot): boolean {
-    const vpn = vpnOf(iova);
+    const vpn = this.vpnOf(iova);
     if (vpn < 0) return false;
-    const i0 = idx0(vpn), i1 = idx1(vpn), i2 = idx2(vpn);
-    const l1 = this.root.slots[i0];
-    const l2 = l1?.slots[i1];
-    const l3 = l2?.slots[i2];
+    // the path of table pages that exist, from the root down
+    const path: Node[] = [this.root];
+    for (let l = 1; l < this.levels; l++) {
+      const next = path[l - 1]!.slots[this.idx(vpn, l - 1)] as Node | undefined; // path has l entries
+      if (next === undefined) break;
+      path.push(next);
+    }
     // allocate every missing level before linking any: a refusal then only returns what this call took
-    const missing = l3 ? 0 : l2 ? 1 : l1 ? 2 : 3;
+    const missing = this.levels - path.length;
     for (let got = 0; got < missing; got++) {
       if (this.alloc.alloc('pgtable-page')) continue;
       for (let k = 0; k < got; k++) this.alloc.free('pgtable-page');
       return false;
     }
     this.pages += missing;
-    const n1 = l1 ?? this.link(this.root, i0, new TablePage<L2>());
-    const n2 = l2 ?? this.link(n1, i1, new TablePage<L3>());
-    const n3 = l3 ?? this.link(n2, i2, new TablePage<Pte>());
-    const i3 = idx3(vpn);
-    if (n3.slots[i3] === undefined) this.leaves++;
-    n3.set(i3, { hpa: hpa & ~0xfffn, prot });
+    while (path.length < this.levels) {
+      const child: Node = new TablePage<Node | Pte>();
+      path[path.length - 1]!.set(this.idx(vpn, path.length - 1), child); // path is never empty
+      path.push(child);
+    }
+    const leaf = path[this.levels - 1]!; // levels entries now
+    const i = this.idx(vpn, this.levels - 1);
+    if (leaf.slots[i] === undefined) this.leaves++;
+    leaf.set(i, { hpa: hpa & ~this.granuleMask, prot });
     return true;
   }
 
   unmap(iova: bigint): boolean {
-    const vpn = vpnOf(iova);
+    const vpn = this.vpnOf(iova);
     if (vpn < 0) return false;
-    const i0 = idx0(vpn), i1 = idx1(vpn), i2 = idx2(vpn), i3 = idx3(vpn);
-    const l1 = this.root.slots[i0];
-    const l2 = l1?.slots[i1];
-    const l3 = l2?.slots[i2];
-    if (!l1 || !l2 || !l3 || l3.slots[i3] === undefined) return false;
-    l3.clear(i3);
+    const path: Node[] = [this.root];
+    for (let l = 1; l < this.levels; l++) {
+      const next = path[l - 1]!.slots[this.idx(vpn, l - 1)] as Node | undefined; // path has l entries
+      if (next === undefined) return false;
+      path.push(next);
+    }
+    const leaf = path[this.levels - 1]!; // levels entries
+    const i = this.idx(vpn, this.levels - 1);
+    if (leaf.slots[i] === undefined) return false;
+    leaf.clear(i);
     this.leaves--;
     // free table pages left empty, bottom up; the root stays (it lives as long as the domain)
-    if (l3.live === 0) this.release(l2, i2);
-    if (l2.live === 0) this.release(l1, i1);
-    if (l1.live === 0) this.release(this.root, i0);
+    for (let l = this.levels - 1; l > 0 && path[l]!.live === 0; l--) this.release(path[l - 1]!, this.idx(vpn, l - 1)); // l in range
     return true;
   }
 
   destroy(): void {
     for (let k = 0; k < this.pages; k++) this.alloc.free('pgtable-page');
-    this.root = new TablePage<L1>();
+    this.root = new TablePage<Node | Pte>();
     this.pages = 0;
     this.leaves = 0;
   }
 
-  private link<T>(parent: TablePage<T>, i: number, child: T): T {
-    parent.set(i, child);
-    return child;
-  }
-
-  private release<T>(parent: TablePage<T>, i: number): void {
+  private release(parent: Node, i: number): void {
     parent.clear(i);
     this.pages--;
     this.alloc.free('pgtable-page');

@@ -1,0 +1,23 @@
+/**
+ * Which profile a run may use: a built-in machine fixes its hardware kind, and a machine whose IOMMU pages are
+ * smaller than a CPU page (the selftest mock's 2 KiB) fits only a design that maps through iommufd's
+ * io_pagetable (IOMMU_IOAS_MAP): the 2021 designs' type1 MAP_DMA, registrations and software nesting are page
+ * granular in the model, and the mock exists only as iommufd's own test harness.
+ */
+import { DESIGNS } from '../spec/index.js';
+import { builtinMachine, minPageSize, PAGE_SIZE, type DesignName, type HwKind, type ProfileName } from '../uapi/index.js';
+
+/** Why `profile` cannot run `design` on `hw`, in one line; null when it can. */
+export function profileProblem(profile: ProfileName | undefined, design: DesignName, hw: HwKind): string | null {
+  if (profile === undefined || profile === 'default') return null;
+  const m = builtinMachine(profile, hw);
+  if (m.iommu.hw !== hw) return `profile ${profile} is ${m.iommu.hw} hardware, not ${hw}`;
+  const page = minPageSize(m.iommu.pgsizeBitmap);
+  if (page < PAGE_SIZE && !DESIGNS[design].ioctls.includes('IOMMU_IOAS_MAP')) {
+    return `profile ${profile} maps ${page}-byte IOMMU pages, which only a design mapping through IOMMU_IOAS_MAP models (${design} does not)`;
+  }
+  return null;
+}
+
+/** The hardware kind a profile fixes (the default runs on either). */
+export const profileHardware = (profile: ProfileName): HwKind | null => (profile === 'default' ? null : builtinMachine(profile, 'host-pasid-table').iommu.hw);
