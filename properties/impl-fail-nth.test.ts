@@ -6,11 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createKernel, observe, type Allocator, type AllocKind } from '../src/impl/index.js';
-import { defaultWorld, type Observation } from '../src/uapi/index.js';
+import type { Observation } from '../src/uapi/index.js';
 import { DESIGN_EXAMPLES } from './examples/designs.js';
 import { IOMMUFD_FLOWS, RFC_V1_FLOWS } from './examples/flows.js';
 import { IOMMUFD_ERRNO_EXAMPLES } from './examples/iommufd-errnos.js';
-import type { Example } from './support/example.js';
+import { PROFILE_EXAMPLES } from './examples/profiles-raw.js';
+import { worldOfExample, type Example } from './support/example.js';
 import { IoptPages } from '../src/impl/pages.js';
 
 const show = (o: Observation) => JSON.stringify({ ...o, translate: undefined }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
@@ -39,7 +40,7 @@ class FailNth implements Allocator {
 function sweepStep(ex: Example, i: number): number {
   for (let nth = 1; ; nth++) {
     const alloc = new FailNth(nth);
-    const k = createKernel(ex.design, defaultWorld(ex.hw ?? 'host-pasid-table', ex.memlockPages), alloc);
+    const k = createKernel(ex.design, worldOfExample(ex), alloc);
     for (const st of ex.steps.slice(0, i)) k.run(st.cmd);
     const before = show(observe(k));
     alloc.armed = true;
@@ -56,7 +57,7 @@ function sweepStep(ex: Example, i: number): number {
   }
 }
 
-const TABLE = [...IOMMUFD_ERRNO_EXAMPLES, ...IOMMUFD_FLOWS, ...RFC_V1_FLOWS, ...DESIGN_EXAMPLES];
+const TABLE = [...IOMMUFD_ERRNO_EXAMPLES, ...IOMMUFD_FLOWS, ...RFC_V1_FLOWS, ...DESIGN_EXAMPLES, ...PROFILE_EXAMPLES];
 
 /** Every injection point of an example. */
 const sweep = (ex: Example) => ex.steps.reduce((n, st, i) => n + ('ioctl' in st.cmd ? sweepStep(ex, i) : 0), 0);
@@ -91,7 +92,7 @@ describe('fail_nth: every allocation of every ioctl unwinds', () => {
     const kinds = new Set<AllocKind>();
     for (const ex of TABLE) {
       const counter: Allocator = { alloc: (k) => (kinds.add(k), true), free: () => {} };
-      const k = createKernel(ex.design, defaultWorld(ex.hw ?? 'host-pasid-table', ex.memlockPages), counter);
+      const k = createKernel(ex.design, worldOfExample(ex), counter);
       for (const st of ex.steps) k.run(st.cmd);
     }
     expect([...kinds].sort()).toEqual(['area', 'domain', 'object', 'pages', 'pgtable-page', 'pin']);

@@ -3,7 +3,7 @@
  * both the spec and the kernel hand them out deterministically (lowest free object id from 1, lowest free fd
  * from 3), so the same table runs unchanged against any implementation of the uAPI.
  */
-import type { Cmd, DesignName, Errno, FaultReason, HwKind } from './vocab.js';
+import { machineOf, worldOf, type Cmd, type DesignName, type Errno, type FaultReason, type HwKind, type ProfileName, type World } from '../../src/uapi/index.js';
 
 export type Expect =
   | 'ok'
@@ -12,8 +12,8 @@ export type Expect =
   | { readonly out: Readonly<Record<string, unknown>> }
   /** a failure that still wrote back these outputs (IOVA_RANGES' needed num_iovas, HWPT_INVALIDATE's entry_num) */
   | { readonly errno: Errno; readonly out: Readonly<Record<string, unknown>> }
-  /** a failure that kept part of its effect (iommufd range unmap) */
-  | { readonly partial: Errno }
+  /** a failure that kept part of its effect (iommufd range unmap), maybe writing back these outputs */
+  | { readonly partial: Errno; readonly out?: Readonly<Record<string, unknown>> }
   /** DMA reaching this host physical address (user VA) */
   | { readonly hit: bigint; readonly stale?: readonly (bigint | FaultReason)[] }
   /** DMA faulting for this reason */
@@ -31,9 +31,14 @@ export interface Example {
   readonly name: string;
   readonly design: DesignName;
   readonly hw?: HwKind;
+  /** the machine (default: today's world on `hw`); a built-in other than default needs its own `hw` */
+  readonly profile?: ProfileName;
   readonly memlockPages?: number;
   readonly steps: readonly ExampleStep[];
 }
+
+/** The world an example runs in. */
+export const worldOfExample = (ex: Example): World => worldOf(machineOf(ex.profile, ex.hw ?? 'host-pasid-table'), ex.memlockPages);
 
 /** Shorthand for a step. */
 export const st = (cmd: Cmd, expect: Expect = 'ok', rule?: string): ExampleStep => (rule === undefined ? { cmd, expect } : { cmd, expect, rule });

@@ -7,9 +7,9 @@
 import { expect } from 'vitest';
 import { createKernel, observe as observeImpl, type Allocator, type AllocKind } from '../../src/impl/index.js';
 import { DESIGNS, initialState, observe as observeSpec, step } from '../../src/spec/index.js';
-import { defaultWorld, fd as asFd, type Result, type Xlate } from '../../src/uapi/index.js';
+import { fd as asFd, type Result, type Xlate } from '../../src/uapi/index.js';
 import { comparable } from '../../src/check/differential.js';
-import type { Example, Expect } from './example.js';
+import { worldOfExample, type Example, type Expect } from './example.js';
 import { mismatch } from './run-spec.js';
 
 const key = (x: Xlate) => (x.kind === 'hit' ? `hit ${x.hpa}` : `fault ${x.reason}`);
@@ -36,7 +36,7 @@ export function countingAllocator(): Allocator & { outstanding: Map<AllocKind, n
 }
 
 export function runOnImpl(ex: Example) {
-  const world = defaultWorld(ex.hw ?? 'host-pasid-table', ex.memlockPages);
+  const world = worldOfExample(ex);
   const alloc = countingAllocator();
   const k = createKernel(ex.design, world, alloc);
   let s = initialState(world, DESIGNS[ex.design]);

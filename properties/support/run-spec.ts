@@ -4,8 +4,8 @@
  */
 import { expect } from 'vitest';
 import { checkInvariants, DESIGNS, initialState, noLeak, observe, step, type State } from '../../src/spec/index.js';
-import { defaultWorld, fd as asFd, type Result, type Xlate } from '../../src/uapi/index.js';
-import type { Example, ExampleStep, Expect } from './example.js';
+import { fd as asFd, type Result, type Xlate } from '../../src/uapi/index.js';
+import { worldOfExample, type Example, type ExampleStep, type Expect } from './example.js';
 
 const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 
@@ -13,7 +13,12 @@ const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint'
 export function mismatch(r: Result<unknown>, partial: boolean, e: Expect): string | null {
   if (e === 'ok') return r.ok ? null : `expected ok, got ${r.errno}`;
   if (typeof e === 'string') return !r.ok && !partial && r.errno === e ? null : `expected ${e}, got ${r.ok ? 'ok' : r.errno}${partial ? ' (partial)' : ''}`;
-  if ('partial' in e) return !r.ok && partial && r.errno === e.partial ? null : `expected partial ${e.partial}, got ${r.ok ? 'ok' : r.errno}`;
+  if ('partial' in e) {
+    if (r.ok || !partial || r.errno !== e.partial) return `expected partial ${e.partial}, got ${r.ok ? 'ok' : r.errno}`;
+    const out = (r.out ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(e.out ?? {})) if (show(out[k]) !== show(v)) return `expected partial ${e.partial} with ${k}=${show(v)} written back, got ${show(out[k])}`;
+    return null;
+  }
   if ('errno' in e) {
     if (r.ok || partial || r.errno !== e.errno) return `expected ${e.errno}, got ${r.ok ? 'ok' : r.errno}${partial ? ' (partial)' : ''}`;
     const out = (r.out ?? {}) as Record<string, unknown>;
@@ -42,7 +47,7 @@ export interface SpecRun {
 
 /** Run every step; throws (via expect) at the first step that differs, naming it. */
 export function runOnSpec(ex: Example): SpecRun {
-  const world = defaultWorld(ex.hw ?? 'host-pasid-table', ex.memlockPages);
+  const world = worldOfExample(ex);
   let s = initialState(world, DESIGNS[ex.design]);
   const states = [s];
   ex.steps.forEach((st: ExampleStep, i) => {

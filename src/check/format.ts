@@ -105,8 +105,13 @@ function granularity(g: Granularity): string {
 }
 
 function invalidateEntry(e: InvalidateEntry): string {
-  return e.scope === 'all' ? 'all' : e.scope === 'range' ? `addr=${hex(e.addr)} npages=${count(e.npages)}` : raw(e);
+  const words = line(e.flags === undefined ? null : nonZero('flags', e.flags), e.__reserved === undefined ? null : nonZero('__reserved', e.__reserved));
+  const body = e.scope === 'all' ? 'all' : e.scope === 'range' ? `addr=${hex(e.addr)} npages=${count(e.npages)}` : raw(e);
+  return words === '' ? body : `${body} ${words}`;
 }
+
+/** A raw layout word the trace gave (data_len, entry_len, entry_num): shown as given; absent, nothing. */
+const rawWord = (name: string, v: unknown): string | null => (v === undefined ? null : `${name}=${typeof v === 'number' ? num(v) : raw(v)}`);
 
 const list = <T>(xs: readonly T[] | unknown, each: (x: T) => string): string => (Array.isArray(xs) ? `[${(xs as T[]).map(each).join(', ')}]` : raw(xs));
 const rangeText = (r: { readonly start: unknown; readonly last: unknown }): string => `${hex(r.start)}..${hex(r.last)}`;
@@ -123,11 +128,11 @@ const IOCTL_FORMATS: IoctlFormats = {
     mapFlags(c.flags, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_MAP_FIXED_IOVA), nonZero('__reserved', c.__reserved)),
   IOMMU_IOAS_UNMAP: (c) => line(c.ioctl, on(c.fd), `ioas=${ref(c.ioas_id)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`),
   IOMMU_HWPT_ALLOC: (c) => line(c.ioctl, on(c.fd), `dev=${ref(c.dev_id)}`, `pt=${ref(c.pt_id)}`, ...flagNames(c.flags, HWPT_ALLOC_FLAGS),
-    hwptData(c.data_type, c.data), faultId(c.flags, c.fault_id),
+    hwptData(c.data_type, c.data, c.data_len), rawWord('data_len', c.data_len), faultId(c.flags, c.fault_id),
     nonZero('__reserved', c.__reserved)),
   IOMMU_HWPT_INVALIDATE: (c) => line(c.ioctl, on(c.fd), `hwpt=${ref(c.hwpt_id)}`,
     `data=${c.data_type === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' ? 'VTD_S1' : stripped(c.data_type, 'IOMMU_VIOMMU_INVALIDATE_DATA_')}`,
-    `entries=${list(c.entries, invalidateEntry)}`, nonZero('__reserved', c.__reserved)),
+    `entries=${list(c.entries, invalidateEntry)}`, rawWord('entry_len', c.entry_len), rawWord('entry_num', c.entry_num), nonZero('__reserved', c.__reserved)),
   VFIO_DEVICE_BIND_IOMMUFD: (c) => line(c.ioctl, on(c.fd), `iommufd=${ref(c.iommufd)}`, nonZero('flags', c.flags)),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), `pt=${ref(c.pt_id)}`, pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
@@ -169,10 +174,12 @@ function faultId(flags: unknown, id: unknown): string | null {
 }
 
 /** The stage-1 data of a nested HWPT: `data=VTD_S1 pgtbl_addr=0x2000`; nothing for a paging HWPT. */
-function hwptData(type: unknown, data: { readonly pgtbl_addr: bigint } | null): string | null {
-  if (type === 'IOMMU_HWPT_DATA_NONE' && data === null) return null;
+function hwptData(type: unknown, data: { readonly pgtbl_addr: bigint } | null, rawLen: unknown): string | null {
+  if (type === 'IOMMU_HWPT_DATA_NONE' && data === null && rawLen === undefined) return null;
   const t = `data=${stripped(type, 'IOMMU_HWPT_DATA_')}`;
-  return data === null ? `${t} data_len=0` : typeof data === 'object' ? `${t} pgtbl_addr=${hex(data.pgtbl_addr)}` : `${t} ${raw(data)}`;
+  // with a raw data_len, no data is a NULL data_uptr (the length is printed beside)
+  if (data === null) return rawLen === undefined ? `${t} data_len=0` : `${t} data_uptr=NULL`;
+  return typeof data === 'object' ? `${t} pgtbl_addr=${hex(data.pgtbl_addr)}` : `${t} ${raw(data)}`;
 }
 
 const ENV_FORMATS: EnvFormats = {

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName, type World,
+  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
@@ -194,11 +194,14 @@ export const RECIPES: RecipeArbs = {
     f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4, 5),
     // data_type and data are drawn independently in a share of calls (a type without data, data without a type)
     free: fc.nat({ max: 4 }), t: fc.constantFrom(...DATA_TYPES), withData: fc.boolean(), root: tableA, unknown: resvA(g, 0x10), resv: resvA(g, 1),
+    // raw layouts in the edge share: a data_len off by one, 0, or a NULL pointer behind the right length
+    raw: fc.oneof({ weight: 100 - Math.round(g.edgeShare * 50), arbitrary: fc.constant(null) }, { weight: Math.round(g.edgeShare * 50), arbitrary: fc.constantFrom('short', 'long', 'zero', 'null') }),
   }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
     const file = m.tableOf(fd, res);
     const host = m.state.world.hw === 'host-pasid-table';
-    const native = host ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const);
+    // the machine's stage-1 format (an IOMMU that nests nothing still gets the kind of its hardware, to be refused)
+    const native = m.state.world.iommu.stage1Format ?? (host ? ('IOMMU_HWPT_DATA_VTD_S1' as const) : ('IOMMU_HWPT_DATA_ARM_SMMUV3' as const));
     // a nested HWPT needs a NEST_PARENT parent: with none yet, most draws make that parent first
     const isParent = (o: Obj) => o.kind === 'hwpt_paging' && o.nestParent;
     const noParent = !Object.values(m.state.objects).some(isParent);
@@ -207,24 +210,37 @@ export const RECIPES: RecipeArbs = {
     const consistent = x.free > 0;
     const data_type = consistent ? (onHwpt ? native : 'IOMMU_HWPT_DATA_NONE') : x.t;
     // the stage-1 root: a page table (VT-d), or the guest's CD / PASID table (SMMUv3, AMD)
-    const data = (consistent ? onHwpt : x.withData) ? { pgtbl_addr: host || !consistent ? x.root : PASID_TABLE } : null;
+    const given = (consistent ? onHwpt : x.withData) ? { pgtbl_addr: host || !consistent ? x.root : PASID_TABLE } : null;
+    const size = HWPT_DATA_LEN[data_type] || 8;
+    const raw = x.raw === null ? {} : { data_len: x.raw === 'short' ? size - 1 : x.raw === 'long' ? size + 8 : x.raw === 'zero' ? 0 : size };
+    const data = x.raw === 'null' ? null : given;
     // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
     // a quarter of nested allocations take any paging HWPT as parent: the refusal of a non-NEST_PARENT one
     const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
     return {
       ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: (onHwpt ? flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT & 12 : flags) | x.unknown, dev_id: m.obj('device', file, x.d), pt_id,
-      __reserved: x.resv, data_type, data, fault_id: 0,
+      __reserved: x.resv, data_type, data, fault_id: 0, ...raw,
     };
   }),
   IOMMU_HWPT_INVALIDATE: (g) => recipe('IOMMU_HWPT_INVALIDATE', fc.record({
     f: refA(g), o: refA(g), n: fc.constantFrom(1, 1, 1, 2, 0), all: fc.boolean(), v: fc.nat({ max: 3 }), pages: fc.constantFrom(1n, 1n, 2n, 4n), foreign: resvA(g, 1), resv: resvA(g, 1),
+    // raw layouts in the edge share: entry_len 0 or one off, a NULL array, an unknown entry flag, a misaligned address
+    raw: fc.oneof({ weight: 100 - Math.min(100, Math.round(g.edgeShare * 100)), arbitrary: fc.constant(null) }, { weight: Math.min(100, Math.round(g.edgeShare * 100)), arbitrary: fc.constantFrom('len0', 'len+', 'null', 'flag', 'leaf', 'misaligned', 'misaligned') }),
   }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'hwpt_nested', x.o);
-    const native = m.state.world.hw === 'host-pasid-table';
+    const native = m.state.world.iommu.stage1Format !== null ? m.state.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1' : m.state.world.hw === 'host-pasid-table';
     // the other hardware's format in the edge share: EINVAL.data_type; no entries: the data_type probe
     const data_type = native === (x.foreign === 0) ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
-    const entry = (k: number) => (x.all ? { scope: 'all' as const } : { scope: 'range' as const, addr: GUEST_IOVA + BigInt((x.v + k) % 4) * PAGE, npages: x.pages });
-    return { ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: id, data_type, entries: Array.from({ length: x.n }, (_, k) => entry(k)), __reserved: x.resv };
+    // the last entry carries the raw word, so a refusal after the first entry keeps what came before (entry_num):
+    // a raw word comes with one entry or two, equally
+    const n = x.raw === null ? x.n : 1 + (x.v % 2);
+    const word = (k: number) => (k !== n - 1 ? {} : x.raw === 'flag' ? { flags: 2 } : x.raw === 'leaf' ? { flags: 1 } : {});
+    const off = (k: number) => (k === n - 1 && x.raw === 'misaligned' ? 0x800n : 0n);
+    const entry = (k: number) => (x.all ? { scope: 'all' as const, ...word(k) } : { scope: 'range' as const, addr: GUEST_IOVA + BigInt((x.v + k) % 4) * PAGE + off(k), npages: x.pages, ...word(k) });
+    const entries = x.raw === 'null' ? [] : Array.from({ length: n }, (_, k) => entry(k));
+    const size = INVALIDATE_ENTRY_LEN[data_type];
+    const raw = x.raw === 'len0' ? { entry_len: 0 } : x.raw === 'len+' ? { entry_len: size + 8 } : x.raw === 'null' ? { entry_num: n } : {};
+    return { ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: id, data_type, entries, __reserved: x.resv, ...raw };
   }),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {

@@ -52,8 +52,14 @@ type FieldSchema<T> = [T] extends [Fd] ? typeof fdRef
             : [T] extends [string] ? (string extends T ? typeof text : EnumNode<T>)
               : SchemaNode;
 
-/** Every field of a command but its tag, each required. */
-type Fields<C> = { readonly [K in Exclude<keyof C, 'ioctl' | 'env' | 'assert'>]-?: FieldSchema<C[K]> };
+/** A field a command may leave out (a raw layout word that defaults to what the kernel expects). */
+type Optional<N> = N & { readonly optional: true };
+const optional = <N extends SchemaNode>(n: N): Optional<N> => ({ ...n, optional: true });
+
+/** Every field of a command but its tag: required, or marked optional where the uAPI type has it optional. */
+type Fields<C> = {
+  readonly [K in Exclude<keyof C, 'ioctl' | 'env' | 'assert'>]-?: undefined extends C[K] ? Optional<FieldSchema<Exclude<C[K], undefined>>> : FieldSchema<C[K]>
+};
 
 const closed = (title: string, required: readonly string[], properties: Record<string, unknown>): SchemaNode =>
   ({ type: 'object', title, required, additionalProperties: false, properties });
@@ -61,18 +67,19 @@ const closed = (title: string, required: readonly string[], properties: Record<s
 const rangeList = { type: 'array', items: closed('a range has start and last', ['start', 'last'], { start: u64, last: u64 }) };
 const hwptData = { ...closed('data has pgtbl_addr', ['pgtbl_addr'], { pgtbl_addr: u64 }), type: ['object', 'null'] };
 
-/** A tagged union of two shapes: `{tag: a}` or `{tag: b, ...fields}`. */
-function tagged(tag: string, bare: string, full: string, fields: Record<string, unknown>): SchemaNode {
-  const title = `${tag} "${bare}" takes nothing else; ${tag} "${full}" takes ${Object.keys(fields).join(', ')}`;
+/** A tagged union of two shapes: `{tag: a, ...maybe}` or `{tag: b, ...fields, ...maybe}` (`maybe`: optional in both). */
+function tagged(tag: string, bare: string, full: string, fields: Record<string, unknown>, maybe: Record<string, unknown> = {}): SchemaNode {
+  const extra = Object.keys(maybe).length > 0 ? ` and maybe ${Object.keys(maybe).join(', ')}` : '';
+  const title = `${tag} "${bare}" takes nothing else${extra}; ${tag} "${full}" takes ${Object.keys(fields).join(', ')}${extra}`;
   return {
     type: 'object', title, required: [tag], properties: { [tag]: enumOf([bare, full]) },
     if: { properties: { [tag]: { const: full } } },
-    then: closed(title, [tag, ...Object.keys(fields)], { [tag]: true, ...fields }),
-    else: closed(title, [tag], { [tag]: true }),
+    then: closed(title, [tag, ...Object.keys(fields)], { [tag]: true, ...fields, ...maybe }),
+    else: closed(title, [tag], { [tag]: true, ...maybe }),
   };
 }
 const granularity = tagged('kind', 'all', 'range', { iova: u64, size: u64 });
-const invalidateEntries = { type: 'array', items: tagged('scope', 'all', 'range', { addr: u64, npages: u64 }) };
+const invalidateEntries = { type: 'array', items: tagged('scope', 'all', 'range', { addr: u64, npages: u64 }, { flags: u32, __reserved: u32 }) };
 const ioasidFormat = enumOf(['IOASID_FORMAT_VTD', 'IOASID_FORMAT_SMMUV3'] as const);
 
 // ---- the command tables (one row per ioctl, one per environment action) -----------------------------------------
@@ -88,10 +95,11 @@ export const IOCTL_FIELDS = {
   IOMMU_HWPT_ALLOC: {
     fd: fdRef, flags: u32, dev_id: idRef, pt_id: idRef, __reserved: u32,
     data_type: enumOf(['IOMMU_HWPT_DATA_NONE', 'IOMMU_HWPT_DATA_VTD_S1', 'IOMMU_HWPT_DATA_ARM_SMMUV3'] as const), data: hwptData, fault_id: idRef,
+    data_len: optional(u32),
   },
   IOMMU_HWPT_INVALIDATE: {
     fd: fdRef, hwpt_id: idRef, data_type: enumOf(['IOMMU_HWPT_INVALIDATE_DATA_VTD_S1', 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3'] as const),
-    entries: invalidateEntries, __reserved: u32,
+    entries: invalidateEntries, __reserved: u32, entry_len: optional(u32), entry_num: optional(u32),
   },
   VFIO_DEVICE_BIND_IOMMUFD: { fd: fdRef, flags: u32, iommufd: fdRef },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pt_id: idRef, pasid: u32 },
@@ -161,9 +169,13 @@ function commands(tag: 'ioctl' | 'env' | 'query', names: readonly string[], tabl
     type: 'object', required: [tag],
     properties: { [tag]: { type: 'string', enum: names, description: what } },
     allOf: names.map((name) => {
-      const fields = table[name] ?? {};
-      const title = `${name} takes ${Object.keys(fields).join(', ') || 'nothing else'}`;
-      return { if: { properties: { [tag]: { const: name } } }, then: closed(title, [tag, ...Object.keys(fields)], { [tag]: true, ...fields }) };
+      const all = Object.entries(table[name] ?? {}) as [string, SchemaNode][];
+      const required = all.filter(([, f]) => f.optional !== true).map(([k]) => k);
+      const maybe = all.filter(([, f]) => f.optional === true).map(([k]) => k);
+      // `optional` is ours, not a JSON Schema keyword: ajv sees the field's own schema
+      const fields = Object.fromEntries(all.map(([k, f]) => [k, Object.fromEntries(Object.entries(f).filter(([kw]) => kw !== 'optional'))]));
+      const title = `${name} takes ${required.join(', ') || 'nothing else'}${maybe.length > 0 ? ` and maybe ${maybe.join(', ')}` : ''}`;
+      return { if: { properties: { [tag]: { const: name } } }, then: closed(title, [tag, ...required], { [tag]: true, ...fields }) };
     }),
   };
 }
@@ -328,7 +340,7 @@ export function loadTrace(text: string, source: string): Trace {
   if (t.verdict && t.verdict.step > t.steps.length) {
     throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }
-  const bad = needsV2(t) ?? profileProblem(t.profile, t.design, t.hardware) ?? badBind(t) ?? badExpect(t);
+  const bad = needsV2(t) ?? profileProblem(t.profile, t.design, t.hardware) ?? badBind(t) ?? badExpect(t) ?? badEntryNum(t);
   if (bad) throw new TraceError(`${name}: ${bad}`);
   return t;
 }
@@ -358,6 +370,20 @@ function needsV2(t: Trace): string | null {
       : t.steps.some((st) => 'assert' in st.cmd) ? 'an assertion step'
         : t.steps.some((st) => 'env' in st.cmd && st.cmd.env === 'MOCK_ADD_RESERVED') ? 'MOCK_ADD_RESERVED' : null;
   return what === null ? null : `${what} needs schema "${TRACE_SCHEMA}" (this file says ioasid-lab/trace@1)`;
+}
+
+/**
+ * A raw entry_num either counts the entries given, or stands alone (no entries: a NULL data_uptr); any other count
+ * would describe entries the trace does not say.
+ */
+function badEntryNum(t: Trace): string | null {
+  for (const [i, st] of t.steps.entries()) {
+    const c = st.cmd as SymCmd;
+    if (!('ioctl' in c) || c.ioctl !== 'IOMMU_HWPT_INVALIDATE' || typeof c.entry_num !== 'number') continue;
+    const n = Array.isArray(c.entries) ? c.entries.length : 0;
+    if (n !== 0 && c.entry_num !== n) return `step ${i + 1}: cmd.entry_num must be the number of entries (${n}) or stand without entries (a NULL data_uptr), not ${c.entry_num}`;
+  }
+  return null;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, fail, ok,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, ok,
   type Errno, type IommuHwptAlloc, type IommuHwptInvalidate, type Result,
 } from '../uapi/index.js';
 import type { IommufdFile } from './iommufd-file.js';
@@ -31,7 +31,9 @@ const nativeDataType = (k: Kernel) => k.world.iommu.stage1Format;
 
 export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<unknown> {
   if (c.__reserved !== 0) return fail('EOPNOTSUPP');
-  if ((c.data_type === 'IOMMU_HWPT_DATA_NONE') !== (c.data === null)) return fail('EINVAL');
+  // cmd->data_len: as given, else what a caller passing this data would (its struct's size; any for DATA_NONE)
+  const len = c.data_len ?? (c.data === null ? 0 : HWPT_DATA_LEN[c.data_type] || 8);
+  if ((c.data_type === 'IOMMU_HWPT_DATA_NONE' && len !== 0) || (c.data_type !== 'IOMMU_HWPT_DATA_NONE' && len === 0)) return fail('EINVAL');
   const idev = f.table.getKind(c.dev_id, DeviceObj);
   if (!idev) return fail('ENOENT');
   const pt = f.table.get(c.pt_id);
@@ -39,7 +41,7 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
   const devPasid = (k.devices.get(idev.dev)?.phys.pasidBits ?? 0) > 0;
   if (pt instanceof IoasObj) {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return fail('EOPNOTSUPP');
-    if (c.data !== null || (c.flags & DIRTY) !== 0) return fail('EOPNOTSUPP');
+    if (len !== 0 || (c.flags & DIRTY) !== 0) return fail('EOPNOTSUPP'); // user_data.len ? &user_data : NULL
     // iommufd_hwpt_paging_alloc: "if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))"
     if ((c.flags & FAULT_ID_VALID) !== 0 && (c.flags & NEST_PARENT) !== 0) return fail('EOPNOTSUPP');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
@@ -54,9 +56,12 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     return ok({ out_hwpt_id: hwpt.id });
   }
   if (pt instanceof HwptPaging) {
-    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || c.data === null) return fail('EOPNOTSUPP');
+    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || len === 0) return fail('EOPNOTSUPP');
     if (pt.auto || !pt.nestParent) return fail('EINVAL');
     if (c.data_type !== nativeDataType(k)) return fail('EOPNOTSUPP');
+    // iommu_copy_struct_from_user: the length must be the struct's, and the user pointer readable
+    if (len !== HWPT_DATA_LEN[c.data_type]) return fail('EINVAL');
+    if (c.data === null) return fail('EFAULT');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
     if ((c.flags & FAULT_ID_VALID) !== 0) return fail('ENOENT');
     const s1 = { kind: c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? ('pgtable' as const) : ('pasid-table' as const), root: c.data.pgtbl_addr };
@@ -72,14 +77,25 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
 
 export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate): Result<unknown> {
   // "out: cmd->entry_num = done_num; iommufd_ucmd_respond()": a failure still reports the entries it handled (none)
-  const failed = (errno: Errno): Result<unknown> => ({ ok: false, errno, out: { entry_num: 0 } });
+  const failed = (errno: Errno, done = 0): Result<unknown> => ({ ok: false, errno, out: { entry_num: done } });
   if (c.__reserved !== 0) return failed('EOPNOTSUPP');
+  const num = c.entry_num ?? c.entries.length;
+  const entryLen = c.entry_len ?? INVALIDATE_ENTRY_LEN[c.data_type];
+  // "if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len || cmd->entry_len > PAGE_SIZE || ... > ENTRY_NUM_MAX))";
+  // a raw entry_num with no entries stands for a NULL data_uptr
+  if (num !== 0 && (c.entries.length === 0 || entryLen === 0 || entryLen > 4096 || num > 1 << 19)) return failed('EINVAL');
   const o = f.table.get(c.hwpt_id);
   if (!o) return failed('ENOENT');
   if (!(o instanceof HwptNested)) return failed('EINVAL');
-  const native = k.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
+  const vtd = k.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1';
+  const native = vtd ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return failed('EINVAL');
-  for (const e of c.entries) {
+  if (num === 0) return ok({ entry_num: 0 });
+  if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return failed('EINVAL'); // iommu_copy_struct_from_user_array
+  // the driver's loop: each entry checked, then flushed; a refused one stops it with what was done so far
+  for (const [i, e] of c.entries.entries()) {
+    if (((e.flags ?? 0) & ~1) !== 0 || (e.__reserved ?? 0) !== 0) return failed('EOPNOTSUPP', i);
+    if (vtd && e.scope === 'range' && (e.addr % 4096n !== 0n || (e.npages === U64_MAX && e.addr !== 0n))) return failed('EINVAL', i);
     if (e.scope === 'all') k.iommu.flushDomain(o.domainId);
     else {
       const first = e.addr >> 12n;

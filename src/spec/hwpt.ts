@@ -3,7 +3,8 @@
  * attaches to the IOAS, manual by IOMMU_HWPT_ALLOC); HWPT_NESTED is a guest stage-1 on a NEST_PARENT paging HWPT.
  * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
  * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
- * Abstracted: dirty tracking (the modelled IOMMU has none: EOPNOTSUPP), FAULT objects (none exist, so
+ * Abstracted: dirty tracking (not modelled: DIRTY_TRACKING is EOPNOTSUPP on every profile, even one whose IOMMU
+ * has it, where the kernel accepts it; profile `dirtyTracking` only describes), FAULT objects (none exist, so
  * FAULT_ID_VALID finds no fault: ENOENT), vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
  * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
  * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
@@ -12,12 +13,13 @@
 import type { Draft } from 'immer';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX,
+  type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
 import { aligned, iommuPage, outsideAperture } from './iova.js';
 import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
-import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
+import { commit, reject, guardAfter, type Outcome, type Rejection, type RuleId } from './rule.js';
 import { allocId, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
 import { hasDomain } from './pins.js';
 
@@ -50,10 +52,17 @@ export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { au
   return id;
 }
 
+/**
+ * The data_len a call passes: its raw `data_len`, else the size of data_type's struct when it gave data (any
+ * non-zero length for data under DATA_NONE), else 0.
+ */
+const dataLenOf = (c: IommuHwptAlloc): number => c.data_len ?? (c.data === null ? 0 : HWPT_DATA_LEN[c.data_type] || 8);
+
 /** IOMMU_HWPT_ALLOC. @see hw_pagetable.c iommufd_hwpt_alloc, iommufd_hwpt_paging_alloc, iommufd_hwpt_nested_alloc */
 export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.reserved');
-  if ((c.data_type === 'IOMMU_HWPT_DATA_NONE') !== (c.data === null)) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len');
+  const dataLen = dataLenOf(c);
+  if ((c.data_type === 'IOMMU_HWPT_DATA_NONE') !== (dataLen === 0)) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len');
   const dev = lookup(s, f.key, c.dev_id, 'device');
   if (!dev) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.dev');
   const pt = s.objects[objKey(f.key, c.pt_id)];
@@ -61,7 +70,7 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   const devPasid = physDevice(s, dev.dev).pasidBits > 0;
   if (pt.kind === 'ioas') {
     if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
-    if (c.data !== null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
+    if (dataLen !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
     if (c.flags & DIRTY) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking');
     // a nest parent cannot take faults: refused before the fault id is ever looked up. Upstream 1062d8108615
     // ("iommufd: Disallow allocating nested parent domain with fault ID", v6.15, in stable 6.12.32); before it,
@@ -81,9 +90,13 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     return pinned;
   }
   if (pt.kind === 'hwpt_paging') {
-    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || c.data === null) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
+    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || dataLen === 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
     if (pt.auto || !pt.nestParent) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.not_nest_parent');
     if (c.data_type !== nativeDataType(s)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.data_type');
+    // the driver's iommu_copy_struct_from_user: data_len must be the struct's size (min_len = its size in 6.12),
+    // and the pointer must be readable
+    if (dataLen !== HWPT_DATA_LEN[c.data_type]) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len_size');
+    if (c.data === null) return reject('EFAULT', 'HWPT_ALLOC.EFAULT.data_uptr');
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
     if (c.flags & FAULT_ID_VALID) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
     const s1: S1 = c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? { kind: 'pgtable', root: c.data.pgtbl_addr } : { kind: 'pasid-table', root: c.data.pgtbl_addr };
@@ -107,14 +120,40 @@ export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof cov
   d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope) || (table !== undefined && e.table !== table));
 }
 
+/** IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX: the most entries one call may pass (hw_pagetable.c, a 6.12 stable bound). */
+const ENTRY_NUM_MAX = 1 << 19;
+
+/**
+ * Why one entry is refused, by the driver's per-entry checks (intel_nested_cache_invalidate_user): an unknown
+ * flag or a non-zero __reserved is EOPNOTSUPP; on VT-d an address that is not page aligned, or a whole-space
+ * npages from a non-zero address, is EINVAL. The SMMUv3 command words are abstracted: only the first rule applies.
+ */
+function entryProblem(e: InvalidateEntry, vtd: boolean): { first: Rejection; later: RuleId } | null {
+  if (((e.flags ?? 0) & ~1) !== 0 || (e.__reserved ?? 0) !== 0) {
+    return { first: reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.entry_flags'), later: 'HWPT_INVALIDATE.EOPNOTSUPP.entry_flags_after_some' };
+  }
+  if (vtd && e.scope === 'range' && (e.addr % 4096n !== 0n || (e.npages === U64_MAX && e.addr !== 0n))) {
+    return { first: reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.entry_addr'), later: 'HWPT_INVALIDATE.EINVAL.entry_addr_after_some' };
+  }
+  return null;
+}
+
 /**
  * IOMMU_HWPT_INVALIDATE on a nested HWPT: reaches every device attached to it. Every failure still writes back
- * `entry_num`, the entries handled before it (`out: cmd->entry_num = done_num` then respond, on every path): 0 here,
- * as no single entry fails. @see hw_pagetable.c iommufd_hwpt_invalidate
+ * `entry_num`, the entries handled before it (`out: cmd->entry_num = done_num` then respond, on every path). The
+ * array is bounded before the lookup (entry_num with a NULL pointer, a zero or oversized entry_len, too many
+ * entries: EINVAL); the driver then copies each entry (an entry_len other than its struct's: EINVAL) and checks it.
+ * An entry refused after others were handled leaves those flushed: a documented partial outcome, entry_num saying
+ * how many. @see hw_pagetable.c iommufd_hwpt_invalidate, intel/nested.c intel_nested_cache_invalidate_user
  */
 export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outcome {
   const none = { entry_num: 0 };
   if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.reserved', none);
+  const entryNum = c.entry_num ?? c.entries.length;
+  const entryLen = c.entry_len ?? INVALIDATE_ENTRY_LEN[c.data_type];
+  // a raw entry_num with no entries is a NULL data_uptr
+  const noArray = c.entries.length === 0;
+  if (entryNum !== 0 && (noArray || entryLen === 0 || entryLen > 4096 || entryNum > ENTRY_NUM_MAX)) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.array', none);
   const o = s.objects[objKey(f.key, c.hwpt_id)];
   if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id', none);
   if (o.kind !== 'hwpt_nested') {
@@ -126,11 +165,19 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   // the invalidation format that goes with the IOMMU's stage-1 format (a nested HWPT exists only where there is one)
   const native = nativeDataType(s) === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
-  if (c.entries.length === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
-  return commit(s, 'HWPT_INVALIDATE.ok', (d) => {
-    for (const e of c.entries) {
+  if (entryNum === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
+  if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.entry_len', none);
+  const bad = c.entries.findIndex((e) => entryProblem(e, native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1') !== null);
+  const done = bad === -1 ? c.entries : c.entries.slice(0, bad);
+  const flushed = commit(s, 'HWPT_INVALIDATE.ok', (d) => {
+    for (const e of done) {
       flush(d, keyOf(o), e.scope === 'all' ? { all: true } : { all: false, first: e.addr >> 12n, last: (e.addr >> 12n) + (e.npages === 0n ? 0n : e.npages - 1n) });
     }
-    return { entry_num: c.entries.length };
+    return { entry_num: done.length };
   });
+  if (bad === -1) return flushed;
+  const why = entryProblem(c.entries[bad]!, native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1')!; // bad indexes a refused entry
+  if (bad === 0) return reject(why.first.errno, why.first.rule, none);
+  const kept = (flushed as Extract<typeof flushed, { kind: 'ok' }>).state; // commit always succeeds
+  return { kind: 'partial', state: kept, errno: why.first.errno, rule: why.later, out: { entry_num: bad } };
 }

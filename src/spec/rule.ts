@@ -16,7 +16,7 @@ export type Outcome<Out = unknown> =
   /** `out`: what the kernel still writes back on this error (EMSGSIZE's needed count). */
   | { readonly kind: 'fail'; readonly errno: Errno; readonly rule: RuleId; readonly out?: unknown }
   /** The call failed but kept part of its effect: only for documented kernel behaviour (P-ATOMIC exception). */
-  | { readonly kind: 'partial'; readonly state: State; readonly errno: Errno; readonly rule: RuleId };
+  | { readonly kind: 'partial'; readonly state: State; readonly errno: Errno; readonly rule: RuleId; readonly out?: unknown };
 
 export type Rejection = Extract<Outcome, { kind: 'fail' }>;
 

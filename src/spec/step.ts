@@ -111,6 +111,6 @@ export function step(s: State, c: Cmd): StepResult {
     case 'fail':
       return { state: s, result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: false };
     case 'partial':
-      return { state: reap(o.state), result: { ok: false, errno: o.errno }, rule: o.rule, partial: true };
+      return { state: reap(o.state), result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: true };
   }
 }

@@ -76,4 +76,5 @@ export const env = {
   dma: (dev: DevName, pasid: Pasid | null, iova: bigint, access: Access = 'read'): Extract<EnvAction, { env: 'DMA' }> => ({ env: 'DMA', dev, pasid, iova, access }),
   writePte: (table: Gpa, iova: bigint, gpa: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PGTABLE' }> => ({ env: 'GUEST_WRITE_PGTABLE', table, iova, gpa }),
   writePasidEntry: (table: Gpa, pasid: Pasid, pgtable: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PASID_TABLE' }> => ({ env: 'GUEST_WRITE_PASID_TABLE', table, pasid, pgtable }),
+  mockAddReserved: (fd: Fd, ioas: number, start: bigint, length: bigint): Extract<EnvAction, { env: 'MOCK_ADD_RESERVED' }> => ({ env: 'MOCK_ADD_RESERVED', fd, ioas_id: ioas as IoasId, start, length }),
 };

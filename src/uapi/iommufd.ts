@@ -30,10 +30,18 @@ export interface HwptData {
   readonly pgtbl_addr: Gpa;
 }
 
-/** One invalidation entry (struct iommu_hwpt_vtd_s1_invalidate / an SMMUv3 TLBI command, abstracted). */
+/**
+ * One invalidation entry (struct iommu_hwpt_vtd_s1_invalidate / an SMMUv3 TLBI command, abstracted): `all` is
+ * addr 0 with npages U64_MAX. Raw words, where a trace tests them: `flags` (VT-d IOMMU_VTD_INV_FLAGS_LEAF = 1,
+ * any other bit EOPNOTSUPP) and `__reserved` (non-zero EOPNOTSUPP); absent is 0.
+ */
 export type InvalidateEntry =
-  | { readonly scope: 'all' }
-  | { readonly scope: 'range'; readonly addr: Iova; readonly npages: bigint };
+  | { readonly scope: 'all'; readonly flags?: number; readonly __reserved?: number }
+  | { readonly scope: 'range'; readonly addr: Iova; readonly npages: bigint; readonly flags?: number; readonly __reserved?: number };
+
+/** The size of each stage-1 format's structs (include/uapi/linux/iommufd.h): what data_len and entry_len must be. */
+export const HWPT_DATA_LEN = { IOMMU_HWPT_DATA_NONE: 0, IOMMU_HWPT_DATA_VTD_S1: 24, IOMMU_HWPT_DATA_ARM_SMMUV3: 16 } as const;
+export const INVALIDATE_ENTRY_LEN = { IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 24, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 16 } as const;
 
 export interface IommuDestroy { readonly ioctl: 'IOMMU_DESTROY'; readonly fd: Fd; /** any object id */ readonly id: ObjId }
 export interface IommuIoasAlloc { readonly ioctl: 'IOMMU_IOAS_ALLOC'; readonly fd: Fd; /** must be 0 */ readonly flags: number }
@@ -78,8 +86,10 @@ export interface IommuHwptAlloc {
   /** an IOAS (paging HWPT) or a NEST_PARENT HWPT_PAGING (nested HWPT) */ readonly pt_id: PtId;
   /** must be 0 */ readonly __reserved: number;
   readonly data_type: HwptDataType;
-  /** present iff data_type is not NONE (data_len != 0) */ readonly data: HwptData | null;
+  /** the stage-1 data; null: no data (data_len 0), or with `data_len` given, a NULL data_uptr */ readonly data: HwptData | null;
   readonly fault_id: ObjId;
+  /** raw data_len where a trace tests it; absent: the size of data_type's struct when there is data, else 0 */
+  readonly data_len?: number;
 }
 export interface IommuHwptInvalidate {
   readonly ioctl: 'IOMMU_HWPT_INVALIDATE'; readonly fd: Fd;
@@ -87,6 +97,10 @@ export interface IommuHwptInvalidate {
   readonly data_type: 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' | 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   /** entry_num = entries.length; 0 only probes data_type */ readonly entries: readonly InvalidateEntry[];
   /** must be 0 */ readonly __reserved: number;
+  /** raw entry_len where a trace tests it; absent: the size of data_type's entry struct */
+  readonly entry_len?: number;
+  /** raw entry_num where a trace tests it: with no `entries` it is a NULL data_uptr; absent: entries.length */
+  readonly entry_num?: number;
 }
 export interface VfioDeviceBindIommufd {
   readonly ioctl: 'VFIO_DEVICE_BIND_IOMMUFD';

@@ -34,7 +34,7 @@ export const iommufd: Design = {
     'guest-pasid-table hardware: the vIOMMU object is folded into the nested HWPT (data ARM_SMMUV3 = guest CD table), invalidated with IOMMU_HWPT_INVALIDATE on that HWPT',
     'guest-pasid-table hardware: a PASID attach while the RID sits on a nested HWPT with a guest CD table is EINVAL (the guest owns that table)',
     'the modelled IOMMU has no dirty tracking (DIRTY_TRACKING: EOPNOTSUPP) and there are no FAULT objects (FAULT_ID_VALID: ENOENT)',
-    'domains have a 48-bit aperture and 4 KiB pages; manual HWPT_ALLOC does not apply device reserved regions (attach does)',
+    'domains take the machine profile\'s aperture and smallest page size (default: 48 bits, 4 KiB); manual HWPT_ALLOC does not apply device reserved regions (attach does)',
     'the modelled kernel has CONFIG_TRANSPARENT_HUGEPAGE: automatic IOVAs keep up to 2 MiB of the user address alignment',
     'every device is driven by vfio-pci (which has PASID ops): a PASID attach on a device without PASID is EINVAL from the IOMMU',
   ],
