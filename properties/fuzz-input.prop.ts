@@ -257,7 +257,7 @@ describe('fuzzed trace files: exit 2 with one printable line per bad file, or a 
 
 const COMMANDS = ['check', 'replay', 'adopt', 'explore', 'catalogue'] as const;
 /** Every flag but --force, whose purpose is to replace a file that is not ours (hardening.test.ts tests it). */
-const FLAG_NAMES = ['design', 'hardware', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'requirement', 'depth', 'max-states', 'budget', 'html', 'into', 'fail-nth', 'json', 'help', 'nope'] as const;
+const FLAG_NAMES = ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'requirement', 'depth', 'max-states', 'budget', 'html', 'into', 'fail-nth', 'json', 'help', 'nope'] as const;
 /** Flags a command may be given with a large value: the fuzzer gives them small ones or bad ones. */
 const BOUNDED: Readonly<Record<string, string>> = { runs: '1', 'max-commands': '3', 'time-limit': '1', depth: '1', 'max-states': '20', budget: '1' };
 
@@ -278,7 +278,7 @@ describe('fuzzed flag vectors: exit 2 with one printable line, or the command ru
     const traceText = readFileSync(listCounterexamples('counterexamples')[0]!, 'utf8'); // the set is not empty (counterexamples.test.ts)
     const values: fc.Arbitrary<string> = fc.oneof(
       fc.constantFrom('', ' ', '0', '1', '2', '3', '-1', '0x10', '1e3', ' 7', '5=6', '0.5', '.5', '1.0', '2', 'NaN', 'Infinity', '4294967295', '4294967296', '99999999999999999999',
-        'iommufd', 'rfc-v1', 'host-pasid-table', 'guest-pasid-table', 'nope', '--', '-', '\u001b[31m', 'a\nb', '/proc/x/y', '/dev/null', '/dev/zero',
+        'iommufd', 'rfc-v1', 'host-pasid-table', 'guest-pasid-table', 'vtd', 'selftest-mock', 'profiles/vtd-39bit.json', 'nope', '--', '-', '\u001b[31m', 'a\nb', '/proc/x/y', '/dev/null', '/dev/zero',
         precious, join(precious, 'notes.txt'), join(precious, 'page.html'), join(precious, 'README.md'), join(precious, 'notes.txt', 'x'), join(box, 'out'), join(box, 'r.html'), 'README.md'),
       fc.string({ maxLength: 8 }),
     );

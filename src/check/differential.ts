@@ -11,7 +11,7 @@
  */
 import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
 import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
-import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
+import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type MachineProfile, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
@@ -87,7 +87,7 @@ export interface Sides {
   lastImpl?: string;
 }
 
-export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName): Sides {
+export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName | MachineProfile): Sides {
   const world = worldOf(machineOf(profile, hw), memlockPages);
   const balance = new Balance();
   return { spec: initialState(world, DESIGNS[design]), kernel: factory(design, world, balance), balance, specSyms: new Bindings(), implSyms: new Bindings() };

@@ -9,7 +9,8 @@
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
-import { HW_KINDS, machineOf, worldOf, type DesignName, type HwKind, type ProfileName } from '../uapi/index.js';
+import { HW_KINDS, machineOf, worldOf, type DesignName, type HwKind } from '../uapi/index.js';
+import type { Profile } from './machine.js';
 import { isAssertCmd } from './assert.js';
 import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
 import { DEFAULT_GEN, envRecipesOf, recipesFor, type GenConfig, type Recipe } from './generate.js';
@@ -25,7 +26,7 @@ export interface CheckOptions {
   readonly design: DesignName;
   readonly hardware: HwKind;
   /** the machine (default: today's world on `hardware`); the caller checked it fits (machine.ts profileProblem) */
-  readonly profile?: ProfileName;
+  readonly profile?: Profile;
   readonly runs: number;
   readonly seed: number;
   readonly maxCommands: number;

@@ -46,6 +46,8 @@ export interface ExploreReport {
   readonly depth: number;
   readonly designs: readonly { readonly name: DesignName; readonly title: string }[];
   readonly hardware: readonly HwKind[];
+  /** the machine every cell ran on, by name (absent: the default world) */
+  readonly profile?: string;
   readonly requirements: readonly RequirementInfo[];
   readonly cells: readonly ExploreCell[];
 }

@@ -9,7 +9,8 @@
  */
 import { DESIGNS, initialState, observe, step, type State } from '../spec/index.js';
 import { REQUIREMENTS, PROBE, type Requirement, type Situation } from '../spec/requirements/index.js';
-import { defaultWorld, type DesignName, type HwKind, type Observation } from '../uapi/index.js';
+import { machineOf, worldOf, type DesignName, type HwKind, type Observation } from '../uapi/index.js';
+import { profileName, type Profile } from './machine.js';
 import { alphabet, fixture } from './alphabet.js';
 import { EXPLORE_SCHEMA, type ExploreCell, type ExploreReport } from './explore-report.js';
 import { Bindings, encode, stepName, TRACE_SCHEMA, type Trace, type TraceStep } from './trace.js';
@@ -64,13 +65,15 @@ export interface ExploreOptions {
   /** and in any case after this many ms (cells not found by then report the depth actually completed) */
   readonly budgetMs: number;
   readonly requirements?: readonly Requirement[];
+  /** the machine (default: today's world on `hardware`); its aperture must start at 0 (the vocabulary's RAM is at IOVA 0) */
+  readonly profile?: Profile;
 }
 
 /** One BFS for every requirement at once; returns one cell per requirement. */
 export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
   const t0 = Date.now();
   const reqs = opts.requirements ?? REQUIREMENTS;
-  const world = defaultWorld(opts.hardware);
+  const world = worldOf(machineOf(opts.profile, opts.hardware));
   const calls = alphabet(opts.design, opts.hardware);
   const creators = calls.flatMap((st, i) => (st.bind ? [i] : []));
   let root: Node = { made: 0, state: initialState(world, DESIGNS[opts.design]), syms: new Bindings(), facts: new Set(), steps: [], last: null };
@@ -128,16 +131,17 @@ export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
     const n = found.get(r.name);
     const base = { design: opts.design, hardware: opts.hardware, requirement: r.name, depth, states: seen.size, ms };
     if (!n) return { ...base, verdict: 'none-within' as const };
-    const trace: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, origin: { kind: 'explore', minimality: 'shortest' }, steps: n.steps };
+    const machine = opts.profile === undefined || opts.profile === 'default' ? {} : { profile: opts.profile };
+    const trace: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...machine, origin: { kind: 'explore', minimality: 'shortest' }, steps: n.steps };
     return { ...base, verdict: r.kind === 'capability' ? ('witness' as const) : ('counterexample' as const), length: n.steps.length, trace, minimality: 'shortest' as const };
   });
 }
 
-export function explore(designs: readonly DesignName[], hardware: readonly HwKind[], depth: number, maxStates: number, budgetMs: number, onCell?: (c: ExploreCell[]) => void): ExploreReport {
+export function explore(designs: readonly DesignName[], hardware: readonly HwKind[], depth: number, maxStates: number, budgetMs: number, onCell?: (c: ExploreCell[]) => void, profile?: Profile): ExploreReport {
   const cells: ExploreCell[] = [];
   for (const design of designs) {
     for (const hw of hardware) {
-      const got = exploreDesign({ design, hardware: hw, depth, maxStates, budgetMs });
+      const got = exploreDesign({ design, hardware: hw, depth, maxStates, budgetMs, ...(profile === undefined ? {} : { profile }) });
       onCell?.(got);
       cells.push(...got);
     }
@@ -146,6 +150,7 @@ export function explore(designs: readonly DesignName[], hardware: readonly HwKin
     schema: EXPLORE_SCHEMA, depth,
     designs: designs.map((n) => ({ name: n, title: DESIGNS[n].title })),
     hardware,
+    ...(profile === undefined || profile === 'default' ? {} : { profile: profileName(profile) }),
     requirements: REQUIREMENTS.map((r) => ({ name: r.name, kind: r.kind, title: r.title, description: r.description })),
     cells,
   };

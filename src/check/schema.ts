@@ -8,11 +8,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
   DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES, PROFILE_NAMES,
-  type Brand, type EnvAction, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
+  type Brand, type EnvAction, type MachineProfile, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
 } from '../uapi/index.js';
 import { readFileSync, statSync } from 'node:fs';
 import { JsonError, parseJson } from './json.js';
 import { profileProblem } from './machine.js';
+import { machineFromJson, ProfileError } from './machine-file.js';
 import { excerpt, printable } from './printable.js';
 import { ASSERT_NAMES, ASSERT_OUTPUTS, type AssertCmd, type AssertFields } from './assert.js';
 import { bindableOutputs, isFailureExpect, stepName, TRACE_SCHEMA, TRACE_SCHEMAS, type SymCmd, type Trace } from './trace.js';
@@ -232,7 +233,8 @@ export const TRACE_JSON_SCHEMA: SchemaNode = {
     schema: enumOf(TRACE_SCHEMAS),
     design: enumOf(DESIGN_NAMES),
     hardware: enumOf(HW_KINDS),
-    profile: enumOf(PROFILE_NAMES),
+    // a built-in by name, or a user's machine given whole (checked by machine-file.ts, with its own messages)
+    profile: { type: ['string', 'object'], description: `a profile name (${PROFILE_NAMES.join(', ')}) or a machine profile object`, if: { type: 'string' }, then: enumOf(PROFILE_NAMES) },
     memlockPages: count,
     origin: closed('origin has kind and maybe source, seed, path, runs, shrinks, minimality', ['kind'], {
       kind: enumOf(['check', 'explore', 'hand'] as const),
@@ -336,7 +338,18 @@ export function loadTrace(text: string, source: string): Trace {
     const first = validate.errors?.[0];
     throw new TraceError(`${name}: ${first ? oneLine(explain(first, raw)) : 'not a valid trace'}`);
   }
-  const t = fromFile(decodeHex(raw) as FileTrace);
+  let machine: MachineProfile | undefined;
+  const given = (raw as { profile?: unknown }).profile;
+  if (typeof given === 'object' && given !== null) {
+    try {
+      machine = machineFromJson(given, 'profile');
+    } catch (e) {
+      if (e instanceof ProfileError) throw new TraceError(`${name}: ${e.message}`);
+      throw e;
+    }
+  }
+  const decoded = fromFile(decodeHex(raw) as FileTrace);
+  const t = machine === undefined ? decoded : { ...decoded, profile: machine };
   if (t.verdict && t.verdict.step > t.steps.length) {
     throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }

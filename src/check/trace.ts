@@ -6,7 +6,7 @@
  * number: a deliberately bad id (never allocated, 0) or a hand-written concrete id.
  * JSON form: u64 values are "0x..." strings; everything else is plain JSON. See docs/trace-format.md.
  */
-import type { Cmd, DesignName, Errno, HwKind, ProfileName, Result } from '../uapi/index.js';
+import type { Cmd, DesignName, Errno, HwKind, MachineProfile, ProfileName, Result } from '../uapi/index.js';
 
 /** The version written; `@1` files still load (docs/trace-format.md "Versions"). */
 export const TRACE_SCHEMA = 'ioasid-lab/trace@2';
@@ -103,8 +103,8 @@ export interface Trace {
   readonly schema: (typeof TRACE_SCHEMAS)[number];
   readonly design: DesignName;
   readonly hardware: HwKind;
-  /** the machine (src/uapi/profiles.ts): absent is `default`, today's world on `hardware` */
-  readonly profile?: ProfileName;
+  /** the machine: a built-in (src/uapi/profiles.ts), or a user's profile given whole; absent is `default`, today's world on `hardware` */
+  readonly profile?: ProfileName | MachineProfile;
   readonly memlockPages?: number;
   readonly origin: TraceOrigin;
   readonly verdict?: Verdict;

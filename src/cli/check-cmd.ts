@@ -12,17 +12,18 @@ import type { KernelFactory } from '../check/differential.js';
 import { coverageOf, mergeCoverage, type CoverageReport } from '../check/coverage.js';
 import { formatReach } from '../check/reach.js';
 import { DESIGNS } from '../spec/index.js';
-import { DESIGN_NAMES, HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../uapi/index.js';
-import { profileHardware, profileProblem } from '../check/machine.js';
-import { oneOrAll, share, text, UsageError, wholeNumber, type Flags } from './args.js';
+import type { DesignName, HwKind } from '../uapi/index.js';
+import { profileName, type Profile } from '../check/machine.js';
+import { share, text, wholeNumber, type Flags } from './args.js';
+import { onProfile } from './profile-flag.js';
 import { prepareOutDir } from './output.js';
 import { progress } from './progress.js';
 
 export interface CheckArgs {
   readonly designs: readonly DesignName[];
   readonly hardware: readonly HwKind[];
-  /** the machine every run uses (`default`: today's world on each hardware kind) */
-  readonly profile: ProfileName;
+  /** the machine every run uses (`default`: today's world on each hardware kind; or a user's profile file) */
+  readonly profile: Profile;
   /** designs the profile does not fit, and why (printed, not run) */
   readonly skipped: readonly { readonly design: DesignName; readonly why: string }[];
   readonly runs: number;
@@ -51,19 +52,6 @@ export const DEFAULT_OUT = join('counterexamples', NEW_DIR);
  * The designs and hardware kinds a profile runs: a built-in machine fixes its hardware kind (another --hardware is
  * a usage error), and a design it does not fit is an error when named, else skipped with its reason.
  */
-function onProfile(flags: Flags): Pick<CheckArgs, 'designs' | 'hardware' | 'profile' | 'skipped'> {
-  const profile = oneOrAll(flags, 'profile', PROFILE_NAMES)[0] ?? 'default';
-  if (!flags.has('profile')) return { designs: oneOrAll(flags, 'design', DESIGN_NAMES), hardware: oneOrAll(flags, 'hardware', HW_KINDS), profile: 'default', skipped: [] };
-  const fixed = profileHardware(profile);
-  const asked = oneOrAll(flags, 'hardware', HW_KINDS);
-  if (fixed !== null && flags.has('hardware') && asked[0] !== fixed) throw new UsageError(`--profile ${profile} is ${fixed} hardware, not ${asked[0]} (leave --hardware out)`);
-  const hardware = fixed === null ? asked : [fixed];
-  const all = oneOrAll(flags, 'design', DESIGN_NAMES);
-  const skipped = all.flatMap((design) => hardware.map((hw) => profileProblem(profile, design, hw)).filter((w) => w !== null).slice(0, 1).map((why) => ({ design, why })));
-  if (flags.has('design') && skipped[0]) throw new UsageError(skipped[0].why);
-  return { designs: all.filter((d) => !skipped.some((s) => s.design === d)), hardware, profile, skipped };
-}
-
 export function checkArgs(flags: Flags): CheckArgs {
   return {
     ...onProfile(flags),
@@ -98,7 +86,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
   for (const s of a.skipped) p.line(`${s.design}: skipped: ${s.why}`);
   for (const design of a.designs) {
     for (const hardware of a.hardware) {
-      const label = `${design} on ${hardware}${a.profile === 'default' ? '' : ` (${a.profile})`}`;
+      const label = `${design} on ${hardware}${a.profile === 'default' ? '' : ` (${profileName(a.profile)})`}`;
       const outcome = check({
         design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
         ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
@@ -117,7 +105,8 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
   const cover = (c: Cell) => coverageOf(DESIGNS[c.design], c.outcome.stats.coverage);
   if (a.json) {
     out(JSON.stringify({
-      seed: a.seed, runs: a.runs, ms: Date.now() - t0,
+      seed: a.seed, runs: a.runs, ms: Date.now() - t0, profile: profileName(a.profile),
+      skipped: a.skipped,
       cells: cells.map((c) => ({
         design: c.design, hardware: c.hardware, ok: c.outcome.ok, runs: c.outcome.stats.runs, steps: c.outcome.stats.steps,
         generated: c.outcome.stats.generated, executed: c.outcome.stats.executed, injected: c.outcome.stats.injected, ms: c.outcome.stats.ms,
@@ -128,6 +117,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     }, null, 2));
   } else {
     out('');
+    if (a.profile !== 'default') out(`machine: ${profileName(a.profile)}${typeof a.profile === 'string' ? '' : ` (${a.profile.iommu.summary})`}`);
     out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('run', 6)}${pad('rules', 9)}result`);
     for (const c of cells) {
       const s = c.outcome.stats;

@@ -9,14 +9,19 @@ import { encode } from '../check/trace.js';
 import { writeAtomic } from '../check/files.js';
 import { isReportPage, renderReport } from '../report/html.js';
 import { REQUIREMENTS } from '../spec/requirements/index.js';
-import { DESIGN_NAMES, HW_KINDS, type DesignName, type HwKind } from '../uapi/index.js';
-import { oneOrAll, text, wholeNumber, type Flags } from './args.js';
+import { machineOf, type DesignName, type HwKind } from '../uapi/index.js';
+import { profileName, type Profile } from '../check/machine.js';
+import { oneOrAll, text, UsageError, wholeNumber, type Flags } from './args.js';
+import { onProfile } from './profile-flag.js';
 import { prepareOutFile } from './output.js';
 import { progress } from './progress.js';
 
 export interface ExploreArgs {
   readonly designs: readonly DesignName[];
   readonly hardware: readonly HwKind[];
+  /** the machine every cell runs on */
+  readonly profile: Profile;
+  readonly skipped: readonly { readonly design: DesignName; readonly why: string }[];
   readonly requirement: string | null;
   readonly depth: number;
   readonly maxStates: number;
@@ -29,8 +34,12 @@ export interface ExploreArgs {
 
 export function exploreArgs(flags: Flags): ExploreArgs {
   const req = oneOrAll(flags, 'requirement', REQUIREMENTS.map((r) => r.name));
+  const on = onProfile(flags);
+  // the vocabulary (alphabet.ts) maps guest RAM at IOVA 0 and probes fixed guest addresses
+  const start = machineOf(on.profile, on.hardware[0] ?? 'host-pasid-table').iommu.aperture.start;
+  if (start !== 0n) throw new UsageError(`explore runs on machines whose aperture starts at 0 (its vocabulary puts guest RAM at IOVA 0); profile ${profileName(on.profile)} starts at 0x${start.toString(16)}`);
   return {
-    designs: oneOrAll(flags, 'design', DESIGN_NAMES), hardware: oneOrAll(flags, 'hardware', HW_KINDS),
+    ...on,
     requirement: flags.has('requirement') ? (req[0] ?? null) : null,
     depth: wholeNumber(flags, 'depth', 16, 1, 1000), maxStates: wholeNumber(flags, 'max-states', 20_000, 1, 100_000_000), budgetS: wholeNumber(flags, 'budget', 30, 1, 7 * 24 * 3600),
     json: flags.has('json'), html: text(flags, 'html') ?? null, force: flags.has('force'),
@@ -47,7 +56,7 @@ export function formatMatrix(r: ExploreReport): string {
   const head = cols.map((c) => `${c.d}/${c.h === 'host-pasid-table' ? 'host' : 'guest'}`);
   const ws = head.map((h) => Math.max(h.length, 9) + 2);
   const row = (first: string, cells: string[]) => first.padEnd(w0) + cells.map((x, i) => x.padEnd(ws[i]!)).join('').trimEnd(); // one width per column
-  const lines = [row('requirement', head)];
+  const lines = [...(r.profile === undefined ? [] : [`machine: ${r.profile}`]), row('requirement', head)];
   for (const q of r.requirements) {
     const cells = cols.map((c) => {
       const cell = r.cells.find((x) => x.design === c.d && x.hardware === c.h && x.requirement === q.name);
@@ -64,10 +73,11 @@ export function runExplore(a: ExploreArgs, out: (s: string) => void): number {
   if (a.html) prepareOutFile(a.html, 'html', isReportPage, 'an ioasid-lab report', a.force); // before the search
   const p = progress();
   const t0 = Date.now();
+  for (const s of a.skipped) p.line(`${s.design}: skipped: ${s.why}`);
   const full = explore(a.designs, a.hardware, a.depth, a.maxStates, a.budgetS * 1000, (cells) => {
     const c = cells[0];
     if (c) p.line(`${c.design} on ${c.hardware}: ${c.states} states, depth ${c.depth}, ${(c.ms / 1000).toFixed(1)} s`);
-  });
+  }, a.profile);
   const r: ExploreReport = a.requirement === null ? full : {
     ...full,
     requirements: full.requirements.filter((q) => q.name === a.requirement),

@@ -17,7 +17,7 @@ import { prepareOutDir } from './output.js';
 const FLAGS: readonly FlagSpec[] = [
   { name: 'design', value: true, help: `one design (${DESIGN_NAMES.join(', ')}); default: all` },
   { name: 'hardware', value: true, help: `one hardware kind (${HW_KINDS.join(', ')}); default: all` },
-  { name: 'profile', value: true, help: `the machine (${PROFILE_NAMES.join(', ')}); default: default, today's world. A built-in fixes its hardware kind` },
+  { name: 'profile', value: true, help: `the machine: ${PROFILE_NAMES.join(', ')}, or a machine profile FILE.json (docs/trace-format.md); default: default, today's world. Any other fixes its hardware kind` },
   { name: 'runs', value: true, help: 'random traces per design and hardware kind (default 100)' },
   { name: 'seed', value: true, help: 'fast-check seed, 0 to 4294967295 (default 1)' },
   { name: 'max-commands', value: true, help: 'commands per trace after the set-up (default 30)' },
@@ -59,7 +59,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'explore', files: null,
     help: 'every design x hardware kind x requirement: shortest witnesses (breadth-first search),\nthe matrix, --json, --html FILE for the report with sequence diagrams',
-    flags: ['design', 'hardware', 'requirement', 'depth', 'max-states', 'budget', 'html', 'force', 'json'],
+    flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'html', 'force', 'json'],
   },
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];

@@ -187,6 +187,7 @@ function bindTable(k: Kernel, f: IoasidAsFile, ioasid: number, format: IoasidFor
   if (typeof o === 'string') return fail(o);
   if (!(o instanceof IoasidChild)) return fail('EINVAL');
   if (format !== nativeFormat(k)) return fail('EINVAL');
+  if (k.world.iommu.stage1Format === null) return fail('EOPNOTSUPP'); // the IOMMU nests nothing
   if (o.s1 !== null || o.areas.length > 0) return fail('EBUSY');
   if (s1.kind === 'pgtable' && k.world.hw === 'guest-pasid-table' && !trackOnly(k, o)) return fail('EOPNOTSUPP');
   o.s1 = s1;

@@ -39,6 +39,7 @@ function bind(k: Kernel, f: DeviceFile, pasid: number | null, ioasid: number, s1
   if (!(parent instanceof IoasidRoot)) return fail('EINVAL');
   if (!f.vdev.routes.some((r) => r.pasid === null && r.target === parent)) return fail('EINVAL');
   if (format !== (k.world.hw === 'host-pasid-table' ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3')) return fail('EINVAL');
+  if (k.world.iommu.stage1Format === null) return fail('EOPNOTSUPP'); // the IOMMU nests nothing
   if (bindOf(f, pasid)) return fail('EBUSY');
   const b = new SvaBind(parent, k.newContextId(), s1, f.vdev.name, pasid, k.iommu);
   if (f.table.insert(b) === null) {

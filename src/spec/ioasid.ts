@@ -216,6 +216,9 @@ function bindTable(s: State, f: CtxFile, ioasid: number, format: IoasidFormat, s
   if (isRejection(o)) return o;
   if (o.kind !== 'ioasid_child') return reject('EINVAL', `${P}.EINVAL.not_child`);
   if (format !== nativeFormat(s)) return reject('EINVAL', `${P}.EINVAL.format`);
+  // rule chosen for the 2021 designs (never shipped): binding a guest table is hardware nesting, which an IOMMU
+  // that nests nothing (profile stage1Format null: AMD v1 in 6.12) cannot do, as iommufd's NEST_PARENT refusal says
+  if (s.world.iommu.stage1Format === null) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_nesting`);
   if (o.s1 !== null || o.areas.length > 0) return reject('EBUSY', `${P}.EBUSY.in_use`);
   if (s1.kind === 'pgtable' && hw(s) === 'guest-pasid-table' && !trackOnly(s, o)) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.hardware`);
   return commit(s, `${P}.ok`, (d) => {

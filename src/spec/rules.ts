@@ -31,6 +31,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOASID_BIND_PASID_TABLE.ENODEV.no_device_attached',
     'IOASID_BIND_PASID_TABLE.ENOENT.ioasid',
     'IOASID_BIND_PASID_TABLE.EOPNOTSUPP.hardware',
+    'IOASID_BIND_PASID_TABLE.EOPNOTSUPP.no_nesting',
     'IOASID_BIND_PASID_TABLE.ok',
   ],
   IOASID_BIND_PGTABLE: [
@@ -42,6 +43,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOASID_BIND_PGTABLE.ENODEV.no_device_attached',
     'IOASID_BIND_PGTABLE.ENOENT.ioasid',
     'IOASID_BIND_PGTABLE.EOPNOTSUPP.hardware',
+    'IOASID_BIND_PGTABLE.EOPNOTSUPP.no_nesting',
     'IOASID_BIND_PGTABLE.ok',
   ],
   IOASID_CREATE_NESTING: [
@@ -341,6 +343,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'VFIO_DEVICE_BIND_PASID_TABLE.EINVAL.rid_not_attached',
     'VFIO_DEVICE_BIND_PASID_TABLE.ENOENT.ioasid',
     'VFIO_DEVICE_BIND_PASID_TABLE.EOPNOTSUPP.hardware',
+    'VFIO_DEVICE_BIND_PASID_TABLE.EOPNOTSUPP.no_nesting',
     'VFIO_DEVICE_BIND_PASID_TABLE.ok',
   ],
   VFIO_DEVICE_BIND_PGTABLE: [
@@ -353,6 +356,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'VFIO_DEVICE_BIND_PGTABLE.EINVAL.rid_not_attached',
     'VFIO_DEVICE_BIND_PGTABLE.ENOENT.ioasid',
     'VFIO_DEVICE_BIND_PGTABLE.EOPNOTSUPP.hardware',
+    'VFIO_DEVICE_BIND_PGTABLE.EOPNOTSUPP.no_nesting',
     'VFIO_DEVICE_BIND_PGTABLE.EOPNOTSUPP.no_pasid',
     'VFIO_DEVICE_BIND_PGTABLE.ok',
   ],

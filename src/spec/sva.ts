@@ -41,6 +41,9 @@ function bind(s: State, f: DeviceFile, pasid: Pasid | null, ioasid: number, s1: 
   if (parent.kind !== 'ioas') return reject('EINVAL', `${P}.EINVAL.not_root`);
   if (!s.attachments.some((a) => a.dev === f.dev && a.pasid === null && a.ctx === keyOf(parent))) return reject('EINVAL', `${P}.EINVAL.rid_not_attached`);
   if (format !== nativeFormat(s)) return reject('EINVAL', `${P}.EINVAL.format`);
+  // rule chosen for the 2021 designs (never shipped): binding a guest table is hardware nesting, which an IOMMU
+  // that nests nothing (profile stage1Format null: AMD v1 in 6.12) cannot do, as iommufd's NEST_PARENT refusal says
+  if (s.world.iommu.stage1Format === null) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_nesting`);
   if (bindOf(s, f, pasid)) return reject('EBUSY', `${P}.EBUSY.bound`);
   return commit(s, `${P}.ok`, (d) => {
     // the bind belongs to the device FD (its own small table), not to the /dev/ioasid FD's ioasid numbers
