@@ -38,9 +38,11 @@ export const ASSERT_OUTPUTS = {
 export const isAssertCmd = (c: object): c is AssertCmd => 'assert' in c;
 
 const fileOf = (o: Observation, fd: number) => o.files.find((f) => f.fds.includes(fd))?.file;
+/** The object `id` of the file `fd` names: its kind and what an assertion may ask of it. */
 const objectOf = (o: Observation, fd: number, id: number) => {
   const file = fileOf(o, fd);
-  return file === undefined ? undefined : o.objects.find((x) => x.file === file && x.id === id);
+  const view = file === undefined ? undefined : o.objects.find((x) => x.file === file && x.id === id);
+  return view === undefined || file === undefined ? undefined : { kind: view.kind, ...o.detail(file, id) };
 };
 
 /** The holder count every page of [first, last] has, or -1 when they differ (pages nothing pins count 0). */

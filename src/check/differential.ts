@@ -105,11 +105,10 @@ function specComparable(s: State, o: Observation): string {
 
 /**
  * What two observations must agree on step by step (translation is compared through probes and DMA). An object's
- * users and areas are compared where a trace asks (assertion steps), not here: a refcount that drifts shows at
- * once as the WARN or the EBUSY it leads to, named for what it is.
+ * users and areas (`detail`) are compared where a trace asks (assertion steps), not here: a refcount that drifts
+ * shows as the WARN or the EBUSY it leads to, named for what it is.
  */
-export const comparable = (o: Observation) =>
-  show({ files: o.files, objects: o.objects.map((x) => ({ file: x.file, id: x.id, kind: x.kind })), attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
+export const comparable = (o: Observation) => show({ files: o.files, objects: o.objects, attachments: o.attachments, pins: o.pins, lockedPages: o.lockedPages });
 /** A result as compared: a failure's written-back outputs (EMSGSIZE's needed count) count too. */
 const resultText = (r: Result<unknown>) => (r.ok ? `ok ${show(r.out)}` : r.out === undefined ? r.errno : `${r.errno} ${show(r.out)}`);
 

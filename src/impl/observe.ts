@@ -31,10 +31,7 @@ function pinRuns(held: readonly { first: bigint; last: bigint }[]): PinView[] {
 
 export function observe(k: Kernel): Observation {
   const files = k.files();
-  const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => {
-    const areas = o.mappings();
-    return { file: o.file, id: o.id, kind: o.kind, users: o.users, ...(areas ? { areas: areas.map((a) => ({ start: a.start, last: a.last })).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)) } : {}) };
-  }));
+  const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => ({ file: o.file, id: o.id, kind: o.kind })));
   const pages = new Set<IoptPages>();
   const regs: { start: bigint; last: bigint }[] = [];
   for (const f of files) f.pinned(pages, regs);
@@ -52,5 +49,12 @@ export function observe(k: Kernel): Observation {
     pins,
     lockedPages: k.mm.lockedVm,
     translate: (dev, pasid, iova, access) => ({ xlate: k.iommu.probe(dev, pasid, iova, access), stale: [] }),
+    detail: (file, id) => {
+      const o = files.find((f) => f.serial === file)?.objects().find((x) => x.id === id);
+      if (!o) return null;
+      const areas = o.mappings();
+      const byStart = (a: { start: bigint }, b: { start: bigint }) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
+      return { users: o.users, ...(areas ? { areas: areas.map((a) => ({ start: a.start, last: a.last })).sort(byStart) } : {}) };
+    },
   };
 }

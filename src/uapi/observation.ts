@@ -19,6 +19,10 @@ export interface ObjectView {
   readonly id: number;
   /** design vocabulary: ioas, hwpt_paging, hwpt_nested, device, ioasid, ioasid_child, sva_bind */
   readonly kind: string;
+}
+
+/** What an assertion may ask of one object, computed only when asked (observe() stays cheap on every step). */
+export interface ObjectDetail {
   /**
    * The kernel's obj->users: 1 for the table's own reference, plus one per dependent (a HWPT on its IOAS, a child
    * on its parent, an attached route, the binding driver of a DEVICE); IOMMU_DESTROY succeeds only at 1.
@@ -58,4 +62,6 @@ export interface Observation {
   readonly lockedPages: number;
   /** what a DMA would do now; `stale` lists other answers a not-yet-invalidated IOTLB may give */
   readonly translate: (dev: DevName, pasid: Pasid | null, iova: bigint, access: Access) => { readonly xlate: Xlate; readonly stale: readonly Xlate[] };
+  /** users and areas of the object `id` of file `file`, or null when there is none */
+  readonly detail: (file: FileName, id: number) => ObjectDetail | null;
 }
