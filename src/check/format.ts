@@ -343,6 +343,9 @@ function expectedVsActual(t: Trace, outcome: ReplayOutcome): string {
   return sentence(`At step ${v.step} (${cmd})${both} ${v.property} was expected to hold; actually ${v.message}`);
 }
 
+/** ` (machine selftest-mock)` for a trace on a machine other than the default world; nothing otherwise. */
+const onMachine = (t: Trace): string => (t.profile === undefined || t.profile === 'default' ? '' : ` (machine ${typeof t.profile === 'string' ? t.profile : t.profile.iommu.name})`);
+
 /** A vitest case that replays the counterexample from its JSON: it keeps failing this way until fixed, then passes. */
 function replaySnippet(t: Trace, outcome: ReplayOutcome, source: string): string[] {
   const v = outcome.violation;
@@ -396,7 +399,7 @@ export function counterexampleMarkdown(t: Trace, outcome: ReplayOutcome, source 
   const at = v === null ? '' : v.step === 0 ? ' at the end of the trace' : ` at step ${v.step}`;
   const broke = v ? sentence(capital(v.message)) : outcome.unexpected[0] ? sentence(outcome.unexpected[0].message) : 'Nothing: every property holds on replay.';
   return [
-    `# ${v === null && outcome.unexpected.length === 0 ? 'No property broken' : `${property}${at}`}: ${t.design} on ${t.hardware}`,
+    `# ${v === null && outcome.unexpected.length === 0 ? 'No property broken' : `${property}${at}`}: ${t.design} on ${t.hardware}${onMachine(t)}`,
     '',
     originLine(t),
     '',
