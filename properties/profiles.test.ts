@@ -138,3 +138,14 @@ describe('explore on a machine', () => {
     expectUsageError(runCli('explore', '--profile', 'selftest-mock'), /explore runs on machines whose aperture starts at 0 .* starts at 0x1000000/);
   });
 });
+
+describe('generation on a machine', () => {
+  it('draws where the machine reserves or stops translating; on the default world exactly the places it always drew', async () => {
+    const { GenModel } = await import('../src/check/model.js');
+    const { DESIGNS, initialState } = await import('../src/spec/index.js');
+    const at = (w: ReturnType<typeof defaultWorld>) => new GenModel(initialState(w, DESIGNS.iommufd)).platformAddrs();
+    expect(at(defaultWorld())).toEqual([0xfee0_0000n, 0xd000_0000n, (1n << 48n) - 0x1000n]);
+    expect(at(worldOf(builtinMachine('selftest-mock', 'host-pasid-table')))).toEqual([0x7fff_f000n, 0x100_0000n, 0xff_f000n, 0x100_0800n]);
+    expect(at(worldOf(builtinMachine('smmuv3', 'guest-pasid-table')))).toContain(0x800_0000n);
+  });
+});
