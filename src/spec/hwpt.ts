@@ -167,7 +167,10 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
   if (entryNum === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
   if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.entry_len', none);
-  const bad = c.entries.findIndex((e) => entryProblem(e, native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1') !== null);
+  const vtd = native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1';
+  const bad = c.entries.findIndex((e) => entryProblem(e, vtd) !== null);
+  const why = bad === -1 ? null : entryProblem(c.entries[bad]!, vtd); // bad indexes an entry
+  if (why !== null && bad === 0) return reject(why.first.errno, why.first.rule, none);
   const done = bad === -1 ? c.entries : c.entries.slice(0, bad);
   const flushed = commit(s, 'HWPT_INVALIDATE.ok', (d) => {
     for (const e of done) {
@@ -175,9 +178,8 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
     }
     return { entry_num: done.length };
   });
-  if (bad === -1) return flushed;
-  const why = entryProblem(c.entries[bad]!, native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1')!; // bad indexes a refused entry
-  if (bad === 0) return reject(why.first.errno, why.first.rule, none);
+  if (why === null) return flushed;
+  // the entries before the refused one stay flushed: a partial outcome, entry_num saying how many
   const kept = (flushed as Extract<typeof flushed, { kind: 'ok' }>).state; // commit always succeeds
   return { kind: 'partial', state: kept, errno: why.first.errno, rule: why.later, out: { entry_num: bad } };
 }
