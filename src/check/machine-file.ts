@@ -6,9 +6,8 @@
  * reserved regions that are ranges, and a name no built-in has. A bad file is one line, as for traces.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { readFileSync, statSync } from 'node:fs';
 import { HW_KINDS, minPageSize, PROFILE_NAMES, RESV_KINDS, U64_MAX, type MachineProfile } from '../uapi/index.js';
-import { JsonError, parseJson } from './json.js';
+import { oneLine, parseInput, readInputText } from './input.js';
 import { excerpt, printable } from './printable.js';
 
 const hex = { type: 'string', pattern: '^0x[0-9a-fA-F]{1,16}$', description: 'a u64 as a 0x... hex string' } as const;
@@ -74,21 +73,13 @@ export class ProfileError extends Error {
 
 /** Parse, validate and decode a machine profile's text; `source` names it in errors. */
 export function loadMachine(text: string, source: string): MachineProfile {
-  const name = printable(source);
-  let raw: unknown;
-  try {
-    raw = parseJson(text);
-  } catch (e) {
-    if (e instanceof JsonError) throw new ProfileError(`${name}: ${printable(e.message)}`);
-    throw e;
-  }
-  return machineFromJson(raw, name);
+  return machineFromJson(parseInput(text, source, (m) => new ProfileError(m)), printable(source));
 }
 
 /** A machine from an already-parsed JSON value (a trace's inline `profile`). */
 export function machineFromJson(raw: unknown, where: string): MachineProfile {
   const validate = validator();
-  if (!validate(raw)) throw new ProfileError(`${where}: ${printable(validate.errors?.[0] ? explain(validate.errors[0]) : 'not a valid machine profile')}`);
+  if (!validate(raw)) throw new ProfileError(`${where}: ${oneLine(validate.errors?.[0] ? explain(validate.errors[0]) : 'not a valid machine profile')}`);
   const j = raw as {
     iommu: Omit<MachineProfile['iommu'], 'aperture' | 'pgsizeBitmap' | 'reserved'> & { aperture: { start: string; last: string }; pgsizeBitmap: string; reserved: Parameters<typeof decodeRegion>[0][] };
     devices: { group: number; pasidBits: number; reserved: Parameters<typeof decodeRegion>[0][] }[];
@@ -105,17 +96,9 @@ export function machineFromJson(raw: unknown, where: string): MachineProfile {
 
 /** Read a machine profile file: only a regular file, at most 1 MiB. */
 export function readMachineFile(file: string): MachineProfile {
-  const name = printable(file);
-  let text: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new ProfileError(`${name}: not a regular file (a machine profile is a .json file)`);
-    if (st.size > 1 << 20) throw new ProfileError(`${name}: ${st.size} bytes is larger than a machine profile may be (1 MiB)`);
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof ProfileError) throw e;
-    throw new ProfileError(`${name}: cannot read: ${printable((e as Error).message.replace(/\s*\n\s*/g, ' '))}`);
-  }
+  const text = readInputText(file, {
+    notFile: 'a machine profile is a .json file', tooLarge: 'a machine profile may be (1 MiB)', maxBytes: 1 << 20, fail: (m) => new ProfileError(m),
+  });
   return loadMachine(text, file);
 }
 

@@ -10,8 +10,7 @@ import {
   DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES, PROFILE_NAMES,
   type Brand, type EnvAction, type MachineProfile, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
 } from '../uapi/index.js';
-import { readFileSync, statSync } from 'node:fs';
-import { JsonError, parseJson } from './json.js';
+import { oneLine, parseInput, readInputText } from './input.js';
 import { profileProblem } from './machine.js';
 import { machineFromJson, ProfileError } from './machine-file.js';
 import { excerpt, printable } from './printable.js';
@@ -267,7 +266,6 @@ let compiled: ValidateFunction | undefined;
 const validator = (): ValidateFunction =>
   (compiled ??= new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false }).compile(TRACE_JSON_SCHEMA));
 
-const oneLine = (s: string) => printable(s.replace(/\s*\n\s*/g, ' '));
 const show = (v: unknown): string => excerpt(v);
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null;
 const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'an object', array: 'an array', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', null: 'null' };
@@ -326,13 +324,7 @@ export const MAX_TRACE_BYTES = 256 * 1024 * 1024;
  */
 export function loadTrace(text: string, source: string): Trace {
   const name = printable(source);
-  let raw: unknown;
-  try {
-    raw = parseJson(text);
-  } catch (e) {
-    if (e instanceof JsonError) throw new TraceError(`${name}: ${oneLine(e.message)}`);
-    throw e;
-  }
+  const raw = parseInput(text, source, (m) => new TraceError(m));
   const validate = validator();
   if (!validate(raw)) {
     const first = validate.errors?.[0];
@@ -456,16 +448,8 @@ function decodeHex(v: unknown): unknown {
  * (`/dev/zero`) or a directory is refused before anything blocks or fills memory.
  */
 export function readTraceFile(file: string): Trace {
-  const name = printable(file);
-  let text: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new TraceError(`${name}: not a regular file (a trace is a .json file)`);
-    if (st.size > MAX_TRACE_BYTES) throw new TraceError(`${name}: ${st.size} bytes is larger than a trace file may be (${MAX_TRACE_BYTES})`);
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof TraceError) throw e;
-    throw new TraceError(`${name}: cannot read: ${oneLine((e as Error).message)}`);
-  }
+  const text = readInputText(file, {
+    notFile: 'a trace is a .json file', tooLarge: `a trace file may be (${MAX_TRACE_BYTES})`, maxBytes: MAX_TRACE_BYTES, fail: (m) => new TraceError(m),
+  });
   return loadTrace(text, file);
 }
