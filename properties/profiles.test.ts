@@ -18,8 +18,13 @@ import { expectUsageError, runCli } from './support/cli.js';
 const FILE = 'profiles/vtd-39bit.json';
 const dir = mkdtempSync(join(tmpdir(), 'ioasid-lab-profiles-'));
 const machineText = readFileSync(FILE, 'utf8');
-const edited = (f: (j: Record<string, any>) => void): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const j = JSON.parse(machineText) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The profile file as JSON, for editing one field of it. */
+interface MachineJson {
+  iommu: Record<string, unknown> & { reserved: Record<string, unknown>[] };
+  devices?: Record<string, unknown>[];
+}
+const edited = (f: (j: MachineJson) => void): string => {
+  const j = JSON.parse(machineText) as MachineJson;
   f(j);
   return JSON.stringify(j);
 };
@@ -61,14 +66,14 @@ describe('a user\'s machine profile file', () => {
     expect(r.out.filter((l) => / ok$/.test(l))).toHaveLength(5);
   });
   it.each([
-    [(j: Record<string, any>) => { delete j.devices; }, /devices is missing/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.name = 'vtd'; }, /iommu.name "vtd" is a built-in profile's/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.pgsizeBitmap = '0x10000'; }, /smallest page must be 2 KiB or 4 KiB .* not 0x10000/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.aperture = { start: '0x2000', last: '0x1000' }; }, /aperture.start must not be above/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.nestParent = false; }, /stage1Format needs iommu.nestParent/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.devices[1].pasidBits = 21; }, /devices\[1\].pasidBits must be/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.reserved[0].kind = 'mmio'; }, /iommu.reserved\[0\].kind must be one of msi, sw-msi, direct, reserved/], // eslint-disable-line @typescript-eslint/no-explicit-any
-    [(j: Record<string, any>) => { j.iommu.extra = 1; }, /iommu.extra is not a known field/], // eslint-disable-line @typescript-eslint/no-explicit-any
+    [(j: MachineJson) => { delete j.devices; }, /devices is missing/],
+    [(j: MachineJson) => { j.iommu.name = 'vtd'; }, /iommu.name "vtd" is a built-in profile's/],
+    [(j: MachineJson) => { j.iommu.pgsizeBitmap = '0x10000'; }, /smallest page must be 2 KiB or 4 KiB .* not 0x10000/],
+    [(j: MachineJson) => { j.iommu.aperture = { start: '0x2000', last: '0x1000' }; }, /aperture.start must not be above/],
+    [(j: MachineJson) => { j.iommu.nestParent = false; }, /stage1Format needs iommu.nestParent/],
+    [(j: MachineJson) => { j.devices![1]!.pasidBits = 21; /* the file has four devices */ }, /devices\[1\].pasidBits must be/],
+    [(j: MachineJson) => { j.iommu.reserved[0]!.kind = 'mmio'; /* the file reserves the MSI window */ }, /iommu.reserved\[0\].kind must be one of msi, sw-msi, direct, reserved/],
+    [(j: MachineJson) => { j.iommu.extra = 1; }, /iommu.extra is not a known field/],
   ])('a bad profile file is one line and exit 2 (%#)', (f, message) => {
     const p = join(dir, 'bad.json');
     writeFileSync(p, edited(f));

@@ -50,27 +50,25 @@ export function checkSuite(designs: readonly DesignName[], strict: boolean) {
 }
 
 function checkDesign(design: DesignName, reached: Map<DesignName, Map<string, number>[]>, strict: boolean) {
-  for (const hardware of HW_KINDS) {
-    it(`${design} on ${hardware}: ${runsOf(design)} random traces, no property broken`, () => {
-      const out = check({ design, hardware, runs: runsOf(design), seed: 20261126, maxCommands: 30, timeLimitMs: 120_000 });
+  // the default world on each hardware kind, then every other machine the design fits on its own
+  const cells: { hardware: HwKind; profile?: ProfileName; runs: number }[] = [
+    ...HW_KINDS.map((hardware) => ({ hardware, runs: runsOf(design) })),
+    ...profilesOf(design).map((p) => ({ ...p, runs: profileRunsOf(design) })),
+  ];
+  for (const { hardware, profile, runs } of cells) {
+    const on = profile === undefined ? hardware : `${hardware} (${profile})`;
+    it(`${design} on ${on}: ${runs} random traces, no property broken`, () => {
+      const out = check({ design, hardware, ...(profile === undefined ? {} : { profile }), runs, seed: 20261126, maxCommands: 30, timeLimitMs: 120_000 });
       const detail = out.trace ? out.trace.steps.map((s, i) => `${i + 1}. ${JSON.stringify(s.cmd, encode)}`).join('\n') : '';
       expect(out.violation ?? null, detail).toBeNull();
       expect(out.stats.executed).toBe(out.stats.generated);
       reached.set(design, [...(reached.get(design) ?? []), new Map(out.stats.coverage)]);
-      console.log(`reach ${design} on ${hardware}: ${formatReach(out.stats.reach)}`);
-    });
-  }
-  for (const { profile, hardware } of profilesOf(design)) {
-    it(`${design} on ${hardware} (${profile}): ${profileRunsOf(design)} random traces, no property broken`, () => {
-      const out = check({ design, hardware, profile, runs: profileRunsOf(design), seed: 20261126, maxCommands: 30, timeLimitMs: 120_000 });
-      const detail = out.trace ? out.trace.steps.map((s, i) => `${i + 1}. ${JSON.stringify(s.cmd, encode)}`).join('\n') : '';
-      expect(out.violation ?? null, detail).toBeNull();
-      reached.set(design, [...(reached.get(design) ?? []), new Map(out.stats.coverage)]);
+      console.log(`reach ${design} on ${on}: ${formatReach(out.stats.reach)}`);
     });
   }
   it(`${design}: rule coverage`, () => {
     const maps = reached.get(design) ?? [];
-    expect(maps).toHaveLength(HW_KINDS.length + profilesOf(design).length); // every cell ran above
+    expect(maps).toHaveLength(cells.length); // every cell ran above
     const c = coverageOf(DESIGNS[design], mergeCoverage(maps));
     console.log(`coverage ${design}: rules ${c.reached}/${c.rules}, (ioctl x errno) ${c.errnosReached}/${c.errnos}`);
     expect(c.unknown, 'rules reached that src/spec/rules.ts does not list (npm run rules)').toEqual([]);

@@ -5,7 +5,7 @@
  * that created them to later calls (syzkaller resources, Hypothesis bundles) and almost nothing is discarded.
  */
 import { hasDomain, type Obj, type ObjKey, type State } from '../spec/index.js';
-import type { DevName, IovaRange } from '../uapi/index.js';
+import { minPageSize, type DevName, type IovaRange } from '../uapi/index.js';
 import type { Sym } from './trace.js';
 
 /** How a recipe names an object: the pick among live candidates, or a kind of bad reference. */
@@ -236,7 +236,7 @@ export class GenModel {
     const { world } = this.state;
     const starts = [...new Set(world.devices.flatMap((d) => d.reserved.map((r) => r.start)))];
     const { start, last } = world.iommu.aperture;
-    const page = world.iommu.pgsizeBitmap & -world.iommu.pgsizeBitmap;
+    const page = minPageSize(world.iommu.pgsizeBitmap);
     const tail = [last + 1n - 0x1000n];
     const low = start === 0n ? [] : [start, start - 0x1000n];
     const sub = page < 0x1000n ? [start + page] : [];

@@ -168,8 +168,9 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   if (entryNum === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
   if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.entry_len', none);
   const vtd = native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1';
-  const bad = c.entries.findIndex((e) => entryProblem(e, vtd) !== null);
-  const why = bad === -1 ? null : entryProblem(c.entries[bad]!, vtd); // bad indexes an entry
+  const problems = c.entries.map((e) => entryProblem(e, vtd));
+  const bad = problems.findIndex((p) => p !== null);
+  const why = bad === -1 ? null : problems[bad]!; // bad indexes a problem
   if (why !== null && bad === 0) return reject(why.first.errno, why.first.rule, none);
   const done = bad === -1 ? c.entries : c.entries.slice(0, bad);
   const flushed = commit(s, 'HWPT_INVALIDATE.ok', (d) => {

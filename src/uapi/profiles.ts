@@ -101,7 +101,7 @@ const AMD_V1: MachineProfile = {
       'drivers/iommu/amd/io_pgtable.c v1_alloc_pgtable: pgsize_bitmap amd_iommu_pgsize_bitmap = AMD_IOMMU_PGSIZES (amd_iommu_types.h: GENMASK_ULL(51, 12) ^ SZ_512G); amd_iommu=pgsize_4k gives 4K only',
       'drivers/iommu/amd/init.c iommu_init_pci (FEATURE_GT): max_pasids = (1 << (PASmax + 1)) - 1, BUG_ON past PASID_MASK 0xffff: 16 bits (IOMMU_GET_HW_INFO reports ilog2 = 15)',
       'drivers/iommu/amd/iommu.c amd_iommu_probe_device: dev max_pasids = min(iommu max_pasids, pci_max_pasids) only if amd_iommu_pasid_supported (GT + PPR, not SNP)',
-      'drivers/iommu/amd/iommu.c amd_iommu_domain_alloc_user: any flag but DIRTY_TRACKING, a parent or user_data fails EOPNOTSUPP: no NEST_PARENT, no nested HWPT in 6.12',
+      'drivers/iommu/amd/iommu.c amd_iommu_domain_alloc_user: a flag other than DIRTY_TRACKING, a parent or user_data fails EOPNOTSUPP: no NEST_PARENT, no nested HWPT in 6.12',
       'newer: amd_iommu_domain_alloc_paging_flags accepts NEST_PARENT (GT, GIOSUP, GCR3TRPMODE) and drivers/iommu/amd/nested.c amd_iommu_alloc_domain_nested takes IOMMU_HWPT_DATA_AMD_GUEST via a vIOMMU @103f4e7c: not a Stage1Format, 6.12 followed',
       'drivers/iommu/amd/iommu.c amd_iommu_hd_support: DIRTY_TRACKING needs EFR FEATURE_HDSUP: true on HD-capable parts',
       'drivers/iommu/amd/iommu.c amd_iommu_capable: IOMMU_CAP_CACHE_COHERENCY and ENFORCE_CACHE_COHERENCY true (amd_iommu_enforce_cache_coherency: IOMMU_PTE_FC always set)',
