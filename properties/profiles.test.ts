@@ -153,4 +153,15 @@ describe('generation on a machine', () => {
     expect(at(worldOf(builtinMachine('selftest-mock', 'host-pasid-table')))).toEqual([0x7fff_f000n, 0x100_0000n, 0xff_f000n, 0x100_0800n]);
     expect(at(worldOf(builtinMachine('smmuv3', 'guest-pasid-table')))).toContain(0x800_0000n);
   });
+  it('every one of those places is drawn, on every machine (the draw spreads over all of them)', async () => {
+    const { GenModel } = await import('../src/check/model.js');
+    const { addrOf } = await import('../src/check/gen-values.js');
+    const { DESIGNS, initialState } = await import('../src/spec/index.js');
+    for (const name of PROFILE_NAMES) {
+      const w = worldOf(builtinMachine(name, 'host-pasid-table'));
+      const m = new GenModel(initialState(w, DESIGNS.iommufd));
+      const drawn = new Set(Array.from({ length: 12 }, (_, platform) => addrOf(m, { platform })));
+      expect([...drawn].sort(), name).toEqual([...new Set(m.platformAddrs())].sort());
+    }
+  });
 });

@@ -54,8 +54,9 @@ export function addrA(g: GenConfig): fc.Arbitrary<Addr> {
     { weight: 55, arbitrary: fc.record({ area: fc.nat({ max: 7 }), at: fc.constantFrom('start' as const, 'start' as const, 'inside' as const, 'last' as const, 'after' as const, 'before' as const) }) },
     // low pages: the guest's tables (2, 3: stage-1 roots; 4: PASID table) and the pages they point at
     { weight: Math.max(1, 39 - w.edge), arbitrary: fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 8), fc.nat({ max: 31 })).map((low) => ({ low })) },
-    // where the platform reserves: the MSI window, the card's RMRR, the aperture's ends (a VMM maps around them)
-    { weight: 6, arbitrary: fc.nat({ max: 2 }).map((platform) => ({ platform })) },
+    // where the platform reserves: the MSI window, the card's RMRR, the aperture's ends (a VMM maps around them);
+    // 12 choices spread evenly over the 3 to 6 places a machine has
+    { weight: 6, arbitrary: fc.nat({ max: 11 }).map((platform) => ({ platform })) },
     { weight: Math.max(1, w.edge), arbitrary: fc.constantFrom(...EDGE_ADDRS).map((at) => ({ at })) },
   );
 }

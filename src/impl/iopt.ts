@@ -187,7 +187,8 @@ export class IoPagetable {
 
   /** Unmap an area from one domain and invalidate that domain's IOTLB for it (iommu_unmap + iotlb_sync). */
   private unfillArea(d: PagingDomain, a: Area) {
-    for (let iova = a.start; iova <= a.last; iova += 1n << d.pt.shift) d.pt.unmap(iova);
+    const g = 1n << d.pt.shift;
+    for (let iova = a.start; iova <= a.last; iova += g) d.pt.unmap(iova);
     this.iommu.flushRange(d.id, a.start >> d.pt.shift, a.last >> d.pt.shift);
   }
 
