@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exploreDesign } from '../src/check/explore.js';
+import { simDriver } from '../src/check/driver.js';
 import { replaySteps } from '../src/check/replay.js';
 import { main } from '../src/cli/main.js';
 import { observe } from '../src/spec/index.js';
@@ -46,7 +47,7 @@ describe('explorer', () => {
       if (!c.trace || c.verdict !== 'witness') continue;
       const req = requirementByName(c.requirement)!; // cells name known requirements
       const reached = (steps: typeof c.trace.steps) => {
-        const r = replaySteps(c.trace!, steps, undefined, false); // c.trace checked above
+        const r = replaySteps(c.trace!, steps, simDriver(undefined, false)); // c.trace checked above
         const last = r.records[r.records.length - 1];
         if (!last) return false;
         const s: Situation = { state: last.spec.state, obs: observe(last.spec.state), facts: new Set(), last: null };

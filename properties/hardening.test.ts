@@ -58,6 +58,13 @@ describe('1. nesting that would exhaust the stack: one line, exit 2', () => {
 
 describe('2, 3, 9. flags are strict: a number is decimal digits in range, a share 0 to 1, nothing empty, nothing twice', () => {
   const quick = ['--design', 'iommufd', '--hardware', 'host-pasid-table', '--runs', '2', '--max-commands', '5'];
+  it('--kernel-version 6.12 runs iommufd on 6.12\'s uAPI and leaves the designs that never shipped out, saying why', () => {
+    const r = runCli('check', '--hardware', 'host-pasid-table', '--runs', '5', '--max-commands', '5', '--kernel-version', '6.12', '--json', '--out', join(sandbox, 'cx'));
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const j = JSON.parse(r.out.join('\n')) as { cells: { design: string }[]; skipped: { design: string; why: string }[] };
+    expect(j.cells.map((c) => c.design)).toEqual(['iommufd']);
+    expect(j.skipped).toContainEqual({ design: 'rfc-v1', why: 'never shipped: --kernel-version 6.12 applies to a merged design only' });
+  });
   it('--edge-share and --bad-share take any share from 0 to 1 (0.5 used to crash the generator)', () => {
     for (const s of ['0', '0.5', '.75', '1']) {
       for (const flag of ['--edge-share', '--bad-share']) expect(runCli('check', ...quick, flag, s, '--out', join(sandbox, 'cx')).code).toBe(0);
@@ -90,6 +97,9 @@ describe('2, 3, 9. flags are strict: a number is decimal digits in range, a shar
     [['check', 'extra'], /check takes no arguments/],
     [['replay'], /replay needs FILE/],
     [['check', '--design', 'x\u001b[31m'], /unknown design 'x\\u001b\[31m'/],
+    [['check', '--kernel-version', '5.4'], /unknown kernel version '5.4' \(known: upstream, 6.12\)/],
+    [['check', '--design', 'rfc-v1', '--kernel-version', '6.12'], /--kernel-version 6.12: design rfc-v1 never shipped, a kernel version applies to a merged design only/],
+    [['explore', '--kernel-version', '6.12'], /--kernel-version is not a flag of explore/],
   ])('%j', (argv, message) => {
     expectUsageError(runCli(...argv), message);
   });

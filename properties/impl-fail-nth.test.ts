@@ -71,8 +71,8 @@ describe('fail_nth: every allocation of every ioctl unwinds', () => {
   it('the sweep catches an unwind that forgets to unpin', () => {
     const unpin = IoptPages.prototype.unpin;
     let leaked = false;
-    IoptPages.prototype.unpin = function (this: IoptPages) {
-      if (this.pinUsers > 1) unpin.call(this); // drops the last unpin: the pin and its charge stay
+    IoptPages.prototype.unpin = function (this: IoptPages, r) {
+      if (this.pinCount > 1) unpin.call(this, r); // drops the last unpin: the pin and its charge stay
     };
     try {
       for (const e of TABLE.filter((x) => x.steps.some((st) => 'ioctl' in st.cmd && st.cmd.ioctl === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT')).slice(0, 20)) {

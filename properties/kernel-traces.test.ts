@@ -60,3 +60,31 @@ describe('traces/kernel: the iommufd selftests as traces', () => {
     expect(failed.some((f) => f.includes('iova_ranges-mock_domain'))).toBe(true);
   });
 });
+
+/**
+ * traces/linux/: where `ioasid-lab kernel check` found the spec answering otherwise than Linux, the case written
+ * small, with Linux's answers as expectations; each now replays on the spec and the simulated kernel (and on Linux
+ * itself under npm run test:kernel).
+ */
+describe('traces/linux: what Linux answered where the spec used to differ', () => {
+  const LDIR = 'traces/linux';
+  const linux = readdirSync(LDIR).filter((f) => f.endsWith('.json')).sort().map((f): [string, Trace] => [f, loadTrace(readFileSync(join(LDIR, f), 'utf8'), join(LDIR, f))]);
+  it('each names the Linux release and what it answered, on the machine Linux ran it on', () => {
+    expect(linux.length).toBeGreaterThanOrEqual(5);
+    for (const [f, t] of linux) {
+      expect(t.origin.linux, f).toMatch(/^\d+\.\d+\.\d+/);
+      expect(t.origin.source, f).toMatch(/ioasid-lab kernel check.*Linux/);
+      expect(t.profile, f).toBe('selftest-mock');
+    }
+  });
+  for (const [f, t] of linux) {
+    it(`${f} replays as Linux answers, on the spec and on the simulated kernel`, () => {
+      expect(judge(f, t, replay(t)).summary).toMatch(/^ok/);
+    });
+  }
+  it('they can fail: the spec at upstream answers otherwise than 6.12 in uapi-6.12.json', () => {
+    const [f, t] = linux.find(([n]) => n === 'uapi-6.12.json')!; // listed above
+    const { kernel: _k, ...upstream } = t;
+    expect(judge(f, upstream, replay(upstream)).ok).toBe(false);
+  });
+});

@@ -10,6 +10,7 @@ import { check } from '../src/check/engine.js';
 import type { KernelFactory } from '../src/check/differential.js';
 import { createKernel } from '../src/impl/index.js';
 import { replay } from '../src/check/replay.js';
+import { renumber } from '../src/check/shrink.js';
 import { ENV_FIELDS, ENV_NAMES, FIELD_KINDS, IOCTL_FIELDS, loadTrace, OUTPUT_FIELDS, TraceError } from '../src/check/schema.js';
 import { FD_FIELDS, ID_FIELDS, TRACE_SCHEMA, traceToJson, VALUE_OUTPUTS, type Trace, type TraceStep } from '../src/check/trace.js';
 import { DESIGN_NAMES, HW_KINDS, IOCTL_NAMES } from '../src/uapi/index.js';
@@ -96,6 +97,15 @@ describe('trace format: a bad file is one line naming the file, the step and the
     expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', origin: { kind: 'hand', source: 'x' } }))).toMatch(/origin.source needs schema/);
   });
 
+  it('a kernel version: a known one loads with the Linux release a find came from; an unknown one, one in a @1 file, or one on a design that never shipped is refused', () => {
+    const t = loadTrace(traceText([OPEN, ALLOC], { kernel: '6.12', origin: { kind: 'check', linux: '6.12.118' } }), FILE);
+    expect([t.kernel, t.origin.linux]).toEqual(['6.12', '6.12.118']);
+    expect(replay(t).violation).toBeNull();
+    expect(rejection(traceText([OPEN], { kernel: '5.4' }))).toBe(`${FILE}: kernel must be a kernel version whose uAPI the trace follows (upstream, 6.12), not "5.4"`);
+    expect(rejection(traceText([OPEN], { kernel: '6.12', design: 'rfc-v1' }))).toBe(`${FILE}: kernel 6.12: design rfc-v1 never shipped, a kernel version applies to a merged design only`);
+    expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', kernel: '6.12' }))).toBe(`${FILE}: kernel needs schema "ioasid-lab/trace@2" (this file says ioasid-lab/trace@1)`);
+  });
+
   it('an unknown design', () => {
     expect(rejection(traceText([OPEN], { design: 'vfio-type1' }))).toBe(`${FILE}: design must be one of iommufd, rfc-v1, fd-per-ioasid, per-device-sva, setup-only-association, not "vfio-type1"`);
   });
@@ -118,7 +128,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
 
   it('a bad errno in expect', () => {
     expect(rejection(traceText([{ ...OPEN, expect: 'EWOULDBLOCK' }]))).toBe(
-      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE), an object of returned values, or {"errno", "out"}: a failure and what it wrote back, not "EWOULDBLOCK"`,
+      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE, ESRCH, EINTR, EIO, ENXIO, EAGAIN, EACCES, EMFILE, ERANGE, ENOSYS, ENODATA, ETIMEDOUT), an object of returned values, or {"errno", "out"}: a failure and what it wrote back, not "EWOULDBLOCK"`,
     );
   });
 
@@ -268,5 +278,20 @@ describe('trace format: an expectation names only outputs its command has', () =
   });
   it('every value a step may bind is an output of its command', () => {
     for (const [name, fields] of Object.entries(VALUE_OUTPUTS)) for (const f of fields) expect(Object.keys(OUTPUT_FIELDS[name as keyof typeof OUTPUT_FIELDS]), name).toContain(f);
+  });
+});
+
+describe('trace format: symbols after shrinking', () => {
+  it('renumbering names bound symbols in binding order and never gives an unbound one the name of a bound one', () => {
+    // the step that bound $fd1 was shrunk away: $fd1 means "never opened" (-1) and must not become the renamed $fd2
+    const steps: TraceStep[] = [
+      { cmd: { env: 'OPEN', path: '/dev/vfio/devices/vfio0' }, bind: { fd: '$fd2' } },
+      { cmd: { ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: '$fd2', flags: 0, iommufd: '$fd1' } },
+    ];
+    const r = renumber(steps);
+    expect(r[0]?.bind).toEqual({ fd: '$fd1' });
+    expect(r[1]?.cmd).toMatchObject({ fd: '$fd1', iommufd: '$fd2' });
+    const t: Trace = { schema: TRACE_SCHEMA, design: 'iommufd', hardware: 'host-pasid-table', origin: { kind: 'hand' }, steps };
+    expect(replay(t).records[1]?.spec.rule).toBe(replay({ ...t, steps: r }).records[1]?.spec.rule); // the same meaning: BIND_IOMMUFD.EINVAL.negative_fd
   });
 });

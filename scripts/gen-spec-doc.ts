@@ -12,7 +12,6 @@ const POLICY_DOC: Record<keyof Design['policy'], string> = {
   association: 'when devices may be associated with an address space',
   guestPasidTable: 'whether a guest-owned PASID table (AMD/ARM) can be bound',
   unmap: 'a range unmap that meets a partly covered mapping',
-  invalidatePaging: 'HWPT_INVALIDATE on a paging HWPT (kernel version drift, facts §6)',
 };
 
 const OWNERSHIP_ROWS: [string, (d: Design) => string][] = [

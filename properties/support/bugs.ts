@@ -7,6 +7,7 @@ import { createKernel, Kernel, type Allocator } from '../../src/impl/index.js';
 import { iommufdFrontEnd } from '../../src/impl/designs/iommufd.js';
 import type { FrontEnd, Handler, KFile } from '../../src/impl/kernel.js';
 import { IoasObj } from '../../src/impl/objects.js';
+import { pagesOf } from '../../src/impl/iopt.js';
 import { putUsers } from '../../src/impl/object.js';
 import type { IommufdFile } from '../../src/impl/iommufd-file.js';
 import type { DeviceFile } from '../../src/impl/kernel.js';
@@ -77,8 +78,8 @@ export const BUGS: readonly InjectedBug[] = [
       if (!r.ok && (r.errno === 'EFAULT' || r.errno === 'ENOMEM') && c.ioctl === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT') {
         const ictx = (f as DeviceFile).vdev.ctx as IommufdFile | null;
         const ioas = ictx?.table.get(c.pt_id);
-        const first = ioas instanceof IoasObj ? ioas.iopt.areas.find((a) => !a.pages.pinned) : undefined;
-        first?.pages.pin(); // the unwind skipped this unpin
+        const first = ioas instanceof IoasObj ? ioas.iopt.areas.find((a) => a.pages.pinCount === 0) : undefined;
+        first?.pages.pin(pagesOf(first)); // the unwind skipped this unpin
       }
       return r;
     })),

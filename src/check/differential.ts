@@ -11,7 +11,7 @@
  */
 import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
 import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
-import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type MachineProfile, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
+import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
@@ -87,8 +87,8 @@ export interface Sides {
   lastImpl?: string;
 }
 
-export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName | MachineProfile): Sides {
-  const world = worldOf(machineOf(profile, hw), memlockPages);
+export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName | MachineProfile, kernel?: KernelVersion): Sides {
+  const world = worldOf(machineOf(profile, hw), memlockPages, kernel);
   const balance = new Balance();
   return { spec: initialState(world, DESIGNS[design]), kernel: factory(design, world, balance), balance, specSyms: new Bindings(), implSyms: new Bindings() };
 }
@@ -151,7 +151,7 @@ function probes(s: State, before: State): { dev: string; pasid: number | null; i
  * sides accepted a map/copy without FIXED_IOVA and chose different IOVAs; anything else is a plain differential
  * failure (its message names the rule the spec applied, so a missing permission check reads as one).
  */
-function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
+export function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
   if (!('ioctl' in c)) return 'differential';
   if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
   const autoIova = (c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0;

@@ -9,10 +9,11 @@
  */
 import fc from 'fast-check';
 import { DESIGNS, type State } from '../spec/index.js';
-import { HW_KINDS, machineOf, worldOf, type DesignName, type HwKind } from '../uapi/index.js';
+import { HW_KINDS, machineOf, worldOf, type DesignName, type HwKind, type KernelVersion } from '../uapi/index.js';
 import type { Profile } from './machine.js';
 import { isAssertCmd } from './assert.js';
-import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type Violation } from './differential.js';
+import type { KernelFactory, Violation } from './differential.js';
+import { simDriver, type Driver, type SidesView, type TraceHeader } from './driver.js';
 import { DEFAULT_GEN, envRecipesOf, recipesFor, type GenConfig, type Recipe } from './generate.js';
 import { fixturesOf, prologue } from './fixture.js';
 import { GenModel } from './model.js';
@@ -27,6 +28,8 @@ export interface CheckOptions {
   readonly hardware: HwKind;
   /** the machine (default: today's world on `hardware`); the caller checked it fits (machine.ts profileProblem) */
   readonly profile?: Profile;
+  /** the kernel version whose uAPI both sides follow (default `upstream`) */
+  readonly kernel?: KernelVersion;
   readonly runs: number;
   readonly seed: number;
   readonly maxCommands: number;
@@ -39,8 +42,10 @@ export interface CheckOptions {
   readonly gen?: GenConfig;
   /** swarm testing: each run draws a subset of recipes and argument strategies (default on) */
   readonly swarm?: boolean;
-  /** the kernel under test (tests inject bugs through it) */
+  /** the simulated kernel under test (tests inject bugs through it) */
   readonly factory?: KernelFactory;
+  /** the sides every trace runs on (default: the spec and the simulated kernel `factory` builds) */
+  readonly driver?: Driver;
   /** translation probes after every step (slower, catches stale translations nothing DMAs at) */
   readonly probe?: boolean;
   readonly onRun?: (run: number) => void;
@@ -77,6 +82,17 @@ export interface CheckOutcome {
   readonly shrink?: { readonly ms: number; readonly tries: number; readonly minimal: boolean; readonly fromSteps: number };
 }
 
+/** What every trace of a check says about where it runs (the base of a counterexample). */
+const headerOf = (opts: CheckOptions, memlockPages: number | undefined): TraceHeader => ({
+  design: opts.design, hardware: opts.hardware,
+  ...(opts.profile === undefined || opts.profile === 'default' ? {} : { profile: opts.profile }),
+  ...(memlockPages === undefined ? {} : { memlockPages }),
+  ...(opts.kernel === undefined || opts.kernel === 'upstream' ? {} : { kernel: opts.kernel }),
+});
+
+/** The sides a check runs on: the given driver, else the spec and the simulated kernel. */
+const driverOf = (opts: CheckOptions): Driver => opts.driver ?? simDriver(opts.factory, opts.probe ?? true);
+
 class CheckFailure extends Error {
   constructor(readonly violation: Violation) {
     super(`${violation.property} at step ${violation.step}: ${violation.message}`);
@@ -85,11 +101,13 @@ class CheckFailure extends Error {
 
 /** One trace being generated: both sides, the generation model, and the steps so far. */
 class Run {
-  readonly sides: Sides;
+  readonly sides: SidesView;
+  readonly driver: Driver;
   readonly gen: GenModel;
   readonly steps: TraceStep[] = [];
   constructor(readonly opts: CheckOptions, readonly counters: { steps: number; executed: number; injected?: number; coverage?: Map<string, number>; reach?: Reach }, readonly cfg: Pick<RunConfig, 'memlockPages' | 'fixture'>) {
-    this.sides = startSides(opts.design, opts.hardware, cfg.memlockPages, opts.factory, opts.profile);
+    this.driver = driverOf(opts);
+    this.sides = this.driver.start(headerOf(opts, cfg.memlockPages));
     this.gen = new GenModel(this.sides.spec);
   }
 
@@ -119,7 +137,7 @@ class Run {
     const bind: Record<string, Sym> | undefined = binders ? Object.fromEntries(Object.entries(binders).map(([f, kind]) => [f, this.gen.fresh(kind)])) : undefined;
     const st: TraceStep = { cmd, ...(bind ? { bind } : {}), ...(failNth === undefined ? {} : { failNth }) };
     const before = this.sides.spec;
-    const rec = diffStep(this.sides, st, this.steps.length + 1, this.opts.probe ?? true);
+    const rec = this.driver.step(this.sides, st, this.steps.length + 1);
     if (!isAssertCmd(rec.cmd)) this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before); // generated runs hold no assertion
     this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
@@ -132,7 +150,7 @@ class Run {
   }
 
   finish() {
-    const v = endOfTrace(this.sides);
+    const v = this.driver.end(this.sides);
     if (v) throw new CheckFailure(v);
   }
 }
@@ -214,11 +232,11 @@ export function check(opts: CheckOptions): CheckOutcome {
     const err = out.errorInstance instanceof Error ? (out.errorInstance.stack ?? out.errorInstance.message) : 'unknown failure';
     return { ok: false, stats: stats(), violation: { property: 'internal', step: 0, message: err } };
   }
-  const base: Trace = { schema: TRACE_SCHEMA, design: opts.design, hardware: opts.hardware, ...(opts.profile === undefined || opts.profile === 'default' ? {} : { profile: opts.profile }), ...(cfg.memlockPages === undefined ? {} : { memlockPages: cfg.memlockPages }), origin: { kind: 'check' }, steps: rerun.steps };
+  const base: Trace = { schema: TRACE_SCHEMA, ...headerOf(opts, cfg.memlockPages), origin: { kind: 'check' }, steps: rerun.steps };
   const s0 = Date.now();
-  const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), opts.factory);
+  const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), driverOf(opts));
   // replay the shrunk trace once more: its own failing step and message, and each step's answers for the file
-  const final = replaySteps(base, shrunk.steps, opts.factory);
+  const final = replaySteps(base, shrunk.steps, driverOf(opts));
   const v = final.violation ?? violation;
   const steps = shrunk.steps.map((st, i) => {
     const rec = final.records[i];
@@ -230,7 +248,7 @@ export function check(opts: CheckOptions): CheckOutcome {
     violation: v,
     trace: {
       ...base,
-      origin: { kind: 'check', seed: opts.seed, path: out.counterexamplePath ?? '', runs: out.numRuns, shrinks: out.numShrinks, minimality: shrunk.minimal ? '1-minimal' : 'none' },
+      origin: { kind: 'check', seed: opts.seed, path: out.counterexamplePath ?? '', runs: out.numRuns, shrinks: out.numShrinks, minimality: shrunk.minimal ? '1-minimal' : 'none', ...driverOf(opts).origin?.() },
       verdict: { ...v, status: 'open' },
       steps,
     },

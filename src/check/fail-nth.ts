@@ -5,6 +5,7 @@
  * (P-NOLEAK), besides every check a replay makes.
  */
 import type { KernelFactory, Violation } from './differential.js';
+import type { Driver } from './driver.js';
 import { replaySteps } from './replay.js';
 import type { Trace, TraceStep } from './trace.js';
 
@@ -23,12 +24,12 @@ function injectAt(steps: readonly TraceStep[], i: number, nth: number): TraceSte
   return [...steps.slice(0, i), { ...st, failNth: nth }];
 }
 
-export function sweepFailNth(t: Trace, factory?: KernelFactory): FailNthSweep {
+export function sweepFailNth(t: Trace, on?: Driver | KernelFactory): FailNthSweep {
   let points = 0;
   let steps = 0;
   for (let i = 0; i < t.steps.length; i++) {
     for (let nth = 1; ; nth++) {
-      const o = replaySteps(t, injectAt(t.steps, i, nth), factory);
+      const o = replaySteps(t, injectAt(t.steps, i, nth), on);
       if (o.violation) return { points, steps, failure: { step: i + 1, nth, violation: o.violation } };
       if (!o.records[i]?.injected) break; // the step has fewer than nth allocations
       points++;

@@ -255,10 +255,10 @@ export function counterexampleProperty(t: Trace, outcome: ReplayOutcome): string
  * Stable name: the same design, hardware, profile, RLIMIT_MEMLOCK, commands and binds give the same name, whatever
  * the results or origin; any of them differing gives another name (each can change the verdict).
  */
-export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'profile' | 'memlockPages' | 'steps'>): string {
-  // profile and memlockPages drop out of the key when unset (JSON.stringify skips undefined): old names stay
+export function counterexampleHash(t: Pick<Trace, 'design' | 'hardware' | 'profile' | 'memlockPages' | 'kernel' | 'steps'>): string {
+  // profile, memlockPages and kernel drop out of the key when unset (JSON.stringify skips undefined): old names stay
   const binds = t.steps.some((s) => s.bind !== undefined) ? { binds: t.steps.map((s) => s.bind ?? null) } : {};
-  const key = JSON.stringify({ design: t.design, hardware: t.hardware, profile: t.profile, memlockPages: t.memlockPages, cmds: t.steps.map((s) => s.cmd), ...binds }, encode);
+  const key = JSON.stringify({ design: t.design, hardware: t.hardware, profile: t.profile, memlockPages: t.memlockPages, kernel: t.kernel, cmds: t.steps.map((s) => s.cmd), ...binds }, encode);
   return createHash('sha256').update(key).digest('hex').slice(0, 10);
 }
 

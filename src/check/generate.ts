@@ -356,8 +356,15 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
 /** The environment actions every design's traces draw from, beside its ioctls. */
 export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'];
 
-/** The environment actions of a machine: every one of ENV_RECIPES, and on a kernel built for the selftests its test port. */
-export const envRecipesOf = (w: World): readonly EnvName[] => (hasTestPort(w) ? [...ENV_RECIPES, 'MOCK_ADD_RESERVED'] : ENV_RECIPES);
+/**
+ * The environment actions of a machine: every one of ENV_RECIPES, but guest writes to its stage-1 tables only where
+ * the IOMMU can nest a stage-1 (elsewhere nothing ever walks them), and on a kernel built for the selftests its
+ * test port.
+ */
+export const envRecipesOf = (w: World): readonly EnvName[] => [
+  ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
+  ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED'] as const) : []),
+];
 
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */
 export function recipesFor(ioctls: readonly IoctlName[], g: GenConfig = DEFAULT_GEN, only?: ReadonlySet<IoctlName | EnvName>, envs: readonly EnvName[] = ENV_RECIPES): fc.Arbitrary<Recipe>[] {

@@ -59,7 +59,8 @@ export class GenModel {
   /** An fd of `role` (the pick-th), or a closed/never-opened number when none (or when asked for a bad one). */
   fd(role: FdRole, r: Ref): Sym | number {
     const live = this.fdsOf(role);
-    if (r.bad === 'never' || live.length === 0) return NEVER;
+    // never opened: a number nothing has, and a quarter of the time -1, the "no fd" callers pass (VFIO refuses it first)
+    if (r.bad === 'never' || live.length === 0) return r.bad === 'never' && r.pick % 4 === 0 ? -1 : NEVER;
     if (r.bad === 'destroyed' && this.dead.length > 0) return this.dead[r.pick % this.dead.length]!; // length > 0
     if (r.bad === 'wrong-kind') {
       let other = this.fdsOf(role === 'device' ? 'ctx' : 'device');

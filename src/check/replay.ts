@@ -4,7 +4,8 @@
  * by `ioasid-lab replay`, and by the test suite for every file under counterexamples/.
  */
 import type { Result } from '../uapi/index.js';
-import { diffStep, endOfTrace, startSides, type KernelFactory, type Sides, type StepRecord, type Violation } from './differential.js';
+import type { KernelFactory, StepRecord, Violation } from './differential.js';
+import { asDriver, type Driver, type TraceHeader } from './driver.js';
 import { encode, isFailureExpect, stepName, type StepExpect, type Trace, type TraceStep } from './trace.js';
 
 export interface ReplayOutcome {
@@ -36,12 +37,14 @@ function outputs(got: unknown, want: { readonly [field: string]: unknown }, how:
   return null;
 }
 
-export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages' | 'profile'>, steps: readonly TraceStep[], factory?: KernelFactory, probe = true): ReplayOutcome {
-  const sides: Sides = startSides(t.design, t.hardware, t.memlockPages, factory, t.profile);
+/** Replay `steps` under the header of `t` on a driver's sides (default: the spec and the simulated kernel). */
+export function replaySteps(t: TraceHeader, steps: readonly TraceStep[], on?: Driver | KernelFactory): ReplayOutcome {
+  const driver = asDriver(on);
+  const sides = driver.start(t);
   const records: StepRecord[] = [];
   const unexpected: { step: number; side: 'spec' | 'kernel'; message: string }[] = [];
   for (const [i, st] of steps.entries()) {
-    const rec = diffStep(sides, st, i + 1, probe);
+    const rec = driver.step(sides, st, i + 1);
     records.push(rec);
     if (st.expect !== undefined) {
       // symbols inside an expectation mean what each side bound them to (an IOVA each side chose)
@@ -52,7 +55,7 @@ export function replaySteps(t: Pick<Trace, 'design' | 'hardware' | 'memlockPages
     }
     if (rec.violation) return { records, violation: rec.violation, unexpected };
   }
-  return { records, violation: endOfTrace(sides), unexpected };
+  return { records, violation: driver.end(sides), unexpected };
 }
 
-export const replay = (t: Trace, factory?: KernelFactory): ReplayOutcome => replaySteps(t, t.steps, factory);
+export const replay = (t: Trace, on?: Driver | KernelFactory): ReplayOutcome => replaySteps(t, t.steps, on);

@@ -7,9 +7,10 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
-  DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES, PROFILE_NAMES,
+  DESIGN_NAMES, DEVICE_NAMES, ERRNOS, HW_KINDS, IOCTL_NAMES, KERNEL_VERSIONS, PROFILE_NAMES,
   type Brand, type EnvAction, type MachineProfile, type EnvName, type EnvOut, type Fd, type IoasidOut, type Ioctl, type IoctlName, type IommufdOut,
 } from '../uapi/index.js';
+import { DESIGNS } from '../spec/index.js';
 import { oneLine, parseInput, readInputText } from './input.js';
 import { profileProblem } from './machine.js';
 import { machineFromJson, ProfileError } from './machine-file.js';
@@ -228,14 +229,15 @@ const count = { type: 'integer', minimum: 0, description: 'an integer >= 0' } as
 /** The JSON Schema of a trace file, versions `ioasid-lab/trace@1` and `@2` (what only @2 may use is checked after). */
 export const TRACE_JSON_SCHEMA: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  ...closed('a trace has schema, design, hardware, origin, steps and maybe profile, memlockPages, verdict', ['schema', 'design', 'hardware', 'origin', 'steps'], {
+  ...closed('a trace has schema, design, hardware, origin, steps and maybe profile, memlockPages, kernel, verdict', ['schema', 'design', 'hardware', 'origin', 'steps'], {
     schema: enumOf(TRACE_SCHEMAS),
     design: enumOf(DESIGN_NAMES),
     hardware: enumOf(HW_KINDS),
     // a built-in by name, or a user's machine given whole (checked by machine-file.ts, with its own messages)
     profile: { type: ['string', 'object'], description: `a profile name (${PROFILE_NAMES.join(', ')}) or a machine profile object`, if: { type: 'string' }, then: enumOf(PROFILE_NAMES) },
     memlockPages: count,
-    origin: closed('origin has kind and maybe source, seed, path, runs, shrinks, minimality', ['kind'], {
+    kernel: { ...enumOf(KERNEL_VERSIONS), description: `a kernel version whose uAPI the trace follows (${KERNEL_VERSIONS.join(', ')})` },
+    origin: closed('origin has kind and maybe source, seed, path, runs, shrinks, minimality, linux', ['kind'], {
       kind: enumOf(['check', 'explore', 'hand'] as const),
       source: text,
       seed: { type: 'integer' },
@@ -243,6 +245,7 @@ export const TRACE_JSON_SCHEMA: SchemaNode = {
       runs: count,
       shrinks: count,
       minimality: enumOf(['1-minimal', 'shortest', 'none'] as const),
+      linux: text,
     }),
     verdict: closed('verdict has property, step, message, status', ['property', 'step', 'message', 'status'], {
       property: text,
@@ -345,7 +348,7 @@ export function loadTrace(text: string, source: string): Trace {
   if (t.verdict && t.verdict.step > t.steps.length) {
     throw new TraceError(`${name}: verdict.step must be at most ${t.steps.length} (the number of steps), not ${t.verdict.step}`);
   }
-  const bad = needsV2(t) ?? profileProblem(t.profile, t.design, t.hardware) ?? badBind(t) ?? badExpect(t) ?? badEntryNum(t);
+  const bad = needsV2(t) ?? profileProblem(t.profile, t.design, t.hardware) ?? kernelProblem(t) ?? badBind(t) ?? badExpect(t) ?? badEntryNum(t);
   if (bad) throw new TraceError(`${name}: ${bad}`);
   return t;
 }
@@ -367,11 +370,19 @@ function fromFile(t: FileTrace): Trace {
   };
 }
 
-/** What only `ioasid-lab/trace@2` may say: a profile, an origin source, assertion steps, the selftest test port. */
+/** A kernel version is a fact about a kernel that ran the design: the 2021 designs never shipped. */
+function kernelProblem(t: Trace): string | null {
+  if (t.kernel === undefined || t.kernel === 'upstream' || DESIGNS[t.design].status === 'merged') return null;
+  return `kernel ${t.kernel}: design ${t.design} never shipped, a kernel version applies to a merged design only`;
+}
+
+/** What only `ioasid-lab/trace@2` may say: a profile, a kernel version, an origin source or Linux release, assertion steps, the selftest test port. */
 function needsV2(t: Trace): string | null {
   if (t.schema !== 'ioasid-lab/trace@1') return null;
   const what = t.profile !== undefined ? 'profile'
+    : t.kernel !== undefined ? 'kernel'
     : t.origin.source !== undefined ? 'origin.source'
+    : t.origin.linux !== undefined ? 'origin.linux'
       : t.steps.some((st) => 'assert' in st.cmd) ? 'an assertion step'
         : t.steps.some((st) => 'env' in st.cmd && st.cmd.env === 'MOCK_ADD_RESERVED') ? 'MOCK_ADD_RESERVED' : null;
   return what === null ? null : `${what} needs schema "${TRACE_SCHEMA}" (this file says ioasid-lab/trace@1)`;

@@ -4,6 +4,7 @@
  * order they are bound. Bounded in time; reports whether it reached 1-minimality.
  */
 import type { KernelFactory } from './differential.js';
+import type { Driver } from './driver.js';
 import { replaySteps } from './replay.js';
 import { isSym, type Sym, type Trace, type TraceStep } from './trace.js';
 
@@ -14,21 +15,24 @@ export interface ShrinkResult {
   readonly tries: number;
 }
 
-const fails = (t: Trace, steps: readonly TraceStep[], property: string, factory?: KernelFactory) =>
-  replaySteps(t, steps, factory).violation?.property === property;
+const fails = (t: Trace, steps: readonly TraceStep[], property: string, on?: Driver | KernelFactory) =>
+  replaySteps(t, steps, on).violation?.property === property;
 
-/** Drop symbols no remaining step binds (their uses become plain "never allocated" ids on replay anyway). */
-function renumber(steps: readonly TraceStep[]): TraceStep[] {
+/**
+ * Number the symbols in the order steps bind them. A symbol no remaining step binds (it means "never allocated" on
+ * replay) is numbered after the bound ones of its kind, so it can never take the name of one that is bound.
+ */
+export function renumber(steps: readonly TraceStep[]): TraceStep[] {
   const names = new Map<Sym, Sym>();
   const counters = new Map<string, number>();
-  for (const st of steps) {
-    for (const sym of Object.values(st.bind ?? {})) {
-      const kind = sym.replace(/^\$([a-z]+)[0-9]+$/, '$1');
-      const n = (counters.get(kind) ?? 0) + 1;
-      counters.set(kind, n);
-      names.set(sym, `$${kind}${n}`);
-    }
-  }
+  const kindOf = (sym: Sym) => sym.replace(/^\$([a-z]+)[0-9]+$/, '$1');
+  const name = (sym: Sym) => {
+    const n = (counters.get(kindOf(sym)) ?? 0) + 1;
+    counters.set(kindOf(sym), n);
+    names.set(sym, `$${kindOf(sym)}${n}`);
+  };
+  for (const st of steps) for (const sym of Object.values(st.bind ?? {})) name(sym);
+  for (const st of steps) for (const v of Object.values(st.cmd)) if (isSym(v) && !names.has(v)) name(v);
   const rename = (v: unknown) => (isSym(v) ? (names.get(v) ?? v) : v);
   return steps.map((st) => {
     const cmd = Object.fromEntries(Object.entries(st.cmd).map(([k, v]) => [k, rename(v)])) as TraceStep['cmd'];
@@ -39,13 +43,13 @@ function renumber(steps: readonly TraceStep[]): TraceStep[] {
 
 const SIMPLER = [0x1000n, 0n];
 
-export function minimize(t: Trace, property: string, deadline: number, factory?: KernelFactory): ShrinkResult {
+export function minimize(t: Trace, property: string, deadline: number, on?: Driver | KernelFactory): ShrinkResult {
   // what a step is made of: its command, binds and injected failure (recorded answers and expectations go)
   let steps: TraceStep[] = t.steps.map((s) => ({ cmd: s.cmd, ...(s.bind ? { bind: s.bind } : {}), ...(s.failNth === undefined ? {} : { failNth: s.failNth }) }));
   let tries = 0;
   const stillFails = (candidate: TraceStep[]) => {
     tries++;
-    return fails(t, candidate, property, factory);
+    return fails(t, candidate, property, on);
   };
   /** One pass dropping single steps, last first; true if any went. */
   const dropPass = () => {

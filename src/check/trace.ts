@@ -6,7 +6,7 @@
  * number: a deliberately bad id (never allocated, 0) or a hand-written concrete id.
  * JSON form: u64 values are "0x..." strings; everything else is plain JSON. See docs/trace-format.md.
  */
-import type { Cmd, DesignName, Errno, HwKind, MachineProfile, ProfileName, Result } from '../uapi/index.js';
+import type { Cmd, DesignName, Errno, HwKind, KernelVersion, MachineProfile, ProfileName, Result } from '../uapi/index.js';
 
 /** The version written; `@1` files still load (docs/trace-format.md "Versions"). */
 export const TRACE_SCHEMA = 'ioasid-lab/trace@2';
@@ -87,6 +87,8 @@ export interface TraceOrigin {
   readonly runs?: number;
   readonly shrinks?: number;
   readonly minimality?: '1-minimal' | 'shortest' | 'none';
+  /** the Linux release (`uname -r`) a find of `ioasid-lab kernel check` came from: the kernel side of its answers */
+  readonly linux?: string;
 }
 
 export interface Verdict {
@@ -106,6 +108,8 @@ export interface Trace {
   /** the machine: a built-in (src/uapi/profiles.ts), or a user's profile given whole; absent is `default`, today's world on `hardware` */
   readonly profile?: ProfileName | MachineProfile;
   readonly memlockPages?: number;
+  /** the kernel version whose uAPI the spec and the kernel follow (src/uapi/kernel.ts); absent is `upstream` */
+  readonly kernel?: KernelVersion;
   readonly origin: TraceOrigin;
   readonly verdict?: Verdict;
   readonly steps: readonly TraceStep[];

@@ -12,9 +12,9 @@ import type { KernelFactory } from '../check/differential.js';
 import { coverageOf, mergeCoverage, type CoverageReport } from '../check/coverage.js';
 import { formatReach } from '../check/reach.js';
 import { DESIGNS } from '../spec/index.js';
-import type { DesignName, HwKind } from '../uapi/index.js';
+import { isKernelVersion, KERNEL_VERSIONS, type DesignName, type HwKind, type KernelVersion } from '../uapi/index.js';
 import { profileName, type Profile } from '../check/machine.js';
-import { share, text, wholeNumber, type Flags } from './args.js';
+import { shown, share, text, UsageError, wholeNumber, type Flags } from './args.js';
 import { onProfile } from './profile-flag.js';
 import { prepareOutDir } from './output.js';
 import { progress } from './progress.js';
@@ -41,6 +41,8 @@ export interface CheckArgs {
   readonly coverage: boolean;
   /** fail_nth: a share of steps fail one of their allocations */
   readonly failNth: boolean;
+  /** the kernel version whose uAPI both sides follow */
+  readonly kernel: KernelVersion;
   /** the kernel under test (not a flag: tests pass a broken one) */
   readonly factory?: KernelFactory;
 }
@@ -53,8 +55,16 @@ export const DEFAULT_OUT = join('counterexamples', NEW_DIR);
  * a usage error), and a design it does not fit is an error when named, else skipped with its reason.
  */
 export function checkArgs(flags: Flags): CheckArgs {
+  const kernel = kernelVersionFlag(flags);
+  const on = onProfile(flags);
+  // a kernel version is a fact about the design that shipped: the 2021 designs are left out (named: an error)
+  const never: readonly DesignName[] = kernel === 'upstream' ? [] : on.designs.filter((d) => DESIGNS[d].status !== 'merged');
+  if (never.length > 0 && flags.has('design')) throw new UsageError(`--kernel-version ${kernel}: design ${never[0]} never shipped, a kernel version applies to a merged design only`);
   return {
-    ...onProfile(flags),
+    ...on,
+    designs: on.designs.filter((d) => !never.includes(d)),
+    skipped: [...on.skipped, ...never.map((design) => ({ design, why: `never shipped: --kernel-version ${kernel} applies to a merged design only` }))],
+    kernel,
     runs: wholeNumber(flags, 'runs', 100, 1, 100_000_000),
     seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff),
     maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
@@ -67,6 +77,14 @@ export function checkArgs(flags: Flags): CheckArgs {
     coverage: flags.has('coverage'),
     failNth: flags.has('fail-nth'),
   };
+}
+
+/** --kernel-version V: one of the versions the uAPI table knows (default upstream). */
+export function kernelVersionFlag(flags: Flags): KernelVersion {
+  const v = text(flags, 'kernel-version');
+  if (v === undefined) return 'upstream';
+  if (!isKernelVersion(v)) throw new UsageError(`unknown kernel version ${shown(v)} (known: ${KERNEL_VERSIONS.join(', ')})`);
+  return v;
 }
 
 interface Cell {
@@ -88,7 +106,7 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
     for (const hardware of a.hardware) {
       const label = `${design} on ${hardware}${a.profile === 'default' ? '' : ` (${profileName(a.profile)})`}`;
       const outcome = check({
-        design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
+        design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), ...(a.kernel === 'upstream' ? {} : { kernel: a.kernel }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
         ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
         onRun: (n) => p.update(label, n, a.runs),
       });

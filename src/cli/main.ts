@@ -3,7 +3,7 @@
  * or replay failed, 2 bad usage or bad input (one printable line on stderr, nothing written).
  */
 import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
-import { HW_KINDS, PROFILE_NAMES } from '../uapi/index.js';
+import { HW_KINDS, KERNEL_VERSIONS, PROFILE_NAMES } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
 import { printable } from '../check/printable.js';
 import { oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec } from './args.js';
@@ -26,6 +26,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'bad-share', value: true, help: 'share of deliberately bad ids, 0 to 1 (default 0.1)' },
   { name: 'edge-share', value: true, help: 'share of edge values (0, U64_MAX, misaligned, wrapping), 0 to 1 (default 0.1)' },
   { name: 'memlock', value: true, help: 'RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
+  { name: 'kernel-version', value: true, help: `the uAPI of a kernel version both sides follow (${KERNEL_VERSIONS.join(', ')}; default upstream); iommufd only` },
   { name: 'no-swarm', value: false, help: 'every run draws from every ioctl and argument strategy (default: swarm)' },
   { name: 'coverage', value: false, help: 'list the spec rules and (ioctl x errno) pairs no run reached' },
   { name: 'requirement', value: true, help: 'one requirement; default: all' },
@@ -44,7 +45,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'no-swarm', 'coverage', 'fail-nth', 'json'],
+    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'no-swarm', 'coverage', 'fail-nth', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',

@@ -6,7 +6,7 @@
  * @see drivers/iommu/iommufd/device.c, drivers/vfio/device_cdev.c, drivers/vfio/iommufd.c
  */
 import {
-  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, fail, ok,
+  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, fail, ok, uapiOf,
   type Errno, type Result, type VfioDeviceAttachIommufdPt, type VfioDeviceBindIommufd, type VfioDeviceDetachIommufdPt,
 } from '../uapi/index.js';
 import type { Context } from './hw/contract.js';
@@ -77,7 +77,7 @@ export function reprogram(k: Kernel, vdev: VfioDevice, oldPasids: readonly numbe
 
 /** VFIO_DEVICE_BIND_IOMMUFD. */
 export function bindIommufd(k: Kernel, f: DeviceFile, c: VfioDeviceBindIommufd): Result<unknown> {
-  if (c.flags !== 0) return fail('EINVAL');
+  if (c.flags !== 0 || c.iommufd < 0) return fail('EINVAL');
   const vdev = f.vdev;
   if (vdev.df === f) return fail('EINVAL');
   const ictx = k.fds.get(c.iommufd);
@@ -210,7 +210,7 @@ export function attachPt(k: Kernel, f: DeviceFile, c: VfioDeviceAttachIommufdPt)
   const vdev = f.vdev;
   const ictx = vdev.ctx;
   if (!(ictx instanceof IommufdFile)) return fail('EINVAL');
-  if ((c.flags & ~VFIO_DEVICE_ATTACH_PASID) !== 0) return fail('EINVAL');
+  if ((c.flags & ~(uapiOf(k.world).vfioPasid ? VFIO_DEVICE_ATTACH_PASID : 0)) !== 0) return fail('EINVAL');
   const usesPasid = (c.flags & VFIO_DEVICE_ATTACH_PASID) !== 0;
   const pasid = usesPasid ? c.pasid : null;
   const pt = ictx.table.get(c.pt_id);
@@ -225,7 +225,7 @@ export function attachPt(k: Kernel, f: DeviceFile, c: VfioDeviceAttachIommufdPt)
 
 /** VFIO_DEVICE_DETACH_IOMMUFD_PT: never fails once the arguments are valid. */
 export function detachPt(k: Kernel, f: DeviceFile, c: VfioDeviceDetachIommufdPt): Result<unknown> {
-  if ((c.flags & ~VFIO_DEVICE_DETACH_PASID) !== 0) return fail('EINVAL');
+  if ((c.flags & ~(uapiOf(k.world).vfioPasid ? VFIO_DEVICE_DETACH_PASID : 0)) !== 0) return fail('EINVAL');
   dropRoute(k, f.vdev, (c.flags & VFIO_DEVICE_DETACH_PASID) !== 0 ? c.pasid : null);
   return ok({});
 }

@@ -4,7 +4,7 @@
  */
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, ok,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
   type Errno, type IommuHwptAlloc, type IommuHwptInvalidate, type Result,
 } from '../uapi/index.js';
 import type { IommufdFile } from './iommufd-file.js';
@@ -31,17 +31,20 @@ const nativeDataType = (k: Kernel) => k.world.iommu.stage1Format;
 
 export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<unknown> {
   if (c.__reserved !== 0) return fail('EOPNOTSUPP');
-  // cmd->data_len: as given, else what a caller passing this data would (its struct's size; any for DATA_NONE)
-  const len = c.data_len ?? (c.data === null ? 0 : HWPT_DATA_LEN[c.data_type] || 8);
+  const len = hwptDataLen(c);
   if ((c.data_type === 'IOMMU_HWPT_DATA_NONE' && len !== 0) || (c.data_type !== 'IOMMU_HWPT_DATA_NONE' && len === 0)) return fail('EINVAL');
   const idev = f.table.getKind(c.dev_id, DeviceObj);
   if (!idev) return fail('ENOENT');
   const pt = f.table.get(c.pt_id);
   if (!pt) return fail('EINVAL');
   const devPasid = (k.devices.get(idev.dev)?.phys.pasidBits ?? 0) > 0;
+  // the flags this kernel version knows: 6.12's iommufd_hwpt_paging_alloc takes NEST_PARENT | DIRTY_TRACKING only
+  const uapi = uapiOf(k.world);
+  const pasidFlag = uapi.hwptAllocPasid ? ALLOC_PASID : 0;
   if (pt instanceof IoasObj) {
-    if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return fail('EOPNOTSUPP');
-    if (len !== 0 || (c.flags & DIRTY) !== 0) return fail('EOPNOTSUPP'); // user_data.len ? &user_data : NULL
+    if ((c.flags & ~(NEST_PARENT | DIRTY | (uapi.pagingFault ? FAULT_ID_VALID : 0) | pasidFlag)) !== 0) return fail('EOPNOTSUPP');
+    if (len !== 0) return fail('EOPNOTSUPP'); // user_data.len ? &user_data : NULL
+    if ((c.flags & DIRTY) !== 0 && !k.world.iommu.dirtyTracking) return fail('EOPNOTSUPP'); // !device_iommu_capable(IOMMU_CAP_DIRTY_TRACKING)
     // iommufd_hwpt_paging_alloc: "if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))"
     if ((c.flags & FAULT_ID_VALID) !== 0 && (c.flags & NEST_PARENT) !== 0) return fail('EOPNOTSUPP');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
@@ -56,7 +59,7 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     return ok({ out_hwpt_id: hwpt.id });
   }
   if (pt instanceof HwptPaging) {
-    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || len === 0) return fail('EOPNOTSUPP');
+    if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || len === 0) return fail('EOPNOTSUPP');
     if (pt.auto || !pt.nestParent) return fail('EINVAL');
     if (c.data_type !== nativeDataType(k)) return fail('EOPNOTSUPP');
     // iommu_copy_struct_from_user: the length must be the struct's, and the user pointer readable
@@ -86,7 +89,8 @@ export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate
   if (num !== 0 && (c.entries.length === 0 || entryLen === 0 || entryLen > 4096 || num > 1 << 19)) return failed('EINVAL');
   const o = f.table.get(c.hwpt_id);
   if (!o) return failed('ENOENT');
-  if (!(o instanceof HwptNested)) return failed('EINVAL');
+  // before the vIOMMU rework the lookup itself asks for a nested HWPT (iommufd_get_hwpt_nested): ENOENT
+  if (!(o instanceof HwptNested)) return failed(uapiOf(k.world).invalidatePaging);
   const vtd = k.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1';
   const native = vtd ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return failed('EINVAL');

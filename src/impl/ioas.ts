@@ -18,7 +18,7 @@ const MAP_FLAGS = FIXED | WRITE | READ;
 const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
 
 /** iommufd accounts every pin to the user (no registration). */
-export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, alreadyCharged: () => 0 });
+export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, registered: () => [] });
 
 export function ioasAlloc(k: Kernel, f: IommufdFile, c: IommuIoasAlloc): Result<unknown> {
   if (c.flags !== 0) return fail('EOPNOTSUPP');

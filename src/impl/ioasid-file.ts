@@ -15,12 +15,6 @@ import { KFile, type Kernel } from './kernel.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { Accounting, IoptPages } from './pages.js';
 
-/** Pages of [first, last] (page numbers) inside `r`. */
-function pagesIn(r: IovaRange, first: bigint, last: bigint): number {
-  const lo = r.start >> 12n > first ? r.start >> 12n : first;
-  const hi = r.last >> 12n < last ? r.last >> 12n : last;
-  return hi >= lo ? Number(hi - lo + 1n) : 0;
-}
 
 /** Pin users of roots that have a page table: what the file keeps pinned. */
 function pinnedBy(table: ObjectTable, into: Set<IoptPages>) {
@@ -40,7 +34,7 @@ export class IoasidCtxFile extends KFile {
   constructor(serial: number, private readonly k: Kernel, readonly setupOnly: boolean) {
     super(serial);
     this.table = new ObjectTable(serial, k.alloc);
-    this.acct = { mm: k.mm, alreadyCharged: (first, last) => this.registrations.reduce((n, r) => n + pagesIn(r, first, last), 0) };
+    this.acct = { mm: k.mm, registered: () => this.registrations.map((r) => ({ first: r.start >> 12n, last: r.last >> 12n })) };
   }
 
   /** design point: association — the first map or bind seals a setup-only FD against new associations */
@@ -57,11 +51,12 @@ export class IoasidCtxFile extends KFile {
     if (!this.k.mm.present(reg.start, reg.last)) return 'EFAULT'; // the registration pins the range
     const pinned = new Set<IoptPages>();
     pinnedBy(this.table, pinned);
-    const handover = [...pinned].map((p) => ({ p, n: pagesIn(reg, p.firstPage, p.lastPage) }));
-    const delta = Number((reg.last - reg.start + 1n) / PAGE_SIZE) - handover.reduce((n, x) => n + x.n, 0);
+    const pages = { first: reg.start >> 12n, last: reg.last >> 12n };
+    const handover = [...pinned].reduce((n, p) => n + p.chargedIn(pages), 0);
+    const delta = Number((reg.last - reg.start + 1n) / PAGE_SIZE) - handover;
     if (delta > 0 && !this.k.mm.charge(delta)) return 'ENOMEM';
     if (delta < 0) this.k.mm.uncharge(-delta);
-    for (const { p, n } of handover) p.charged -= n; // uncharged by the registration from now on, not by p's unpin
+    for (const p of pinned) p.handOver(pages); // uncharged by the registration from now on, not by p's unpin
     this.registrations.push(reg);
     return null;
   }

@@ -8,6 +8,7 @@
  */
 import { PAGE_SIZE, ULONG_MAX, type Errno, type IovaRange, type Prot } from '../uapi/index.js';
 import type { Allocator, IommuApi, PagingDomain } from './hw/contract.js';
+import type { PageRange } from './page-ranges.js';
 import type { IoptPages } from './pages.js';
 import { WARN_ON } from './warn.js';
 
@@ -41,6 +42,8 @@ interface Reservation extends IovaRange {
 
 const overlaps = (a: IovaRange, b: IovaRange) => a.start <= b.last && b.start <= a.last;
 const uvaOf = (p: Piece) => p.pages.uva + p.offset;
+/** The user pages an area covers: the index range of its pages it pins while in a domain. */
+export const pagesOf = (a: Area): PageRange => ({ first: (a.pages.uva + a.offset) >> 12n, last: (a.pages.uva + a.offset + (a.last - a.start)) >> 12n });
 
 export class IoPagetable {
   readonly areas: Area[] = [];
@@ -135,7 +138,7 @@ export class IoPagetable {
     }
     if (this.domains.length > 0) {
       for (let i = 0; i < made.length; i++) {
-        const bad = made[i]!.pages.pin(); // i < made.length
+        const bad = made[i]!.pages.pin(pagesOf(made[i]!)); // i < made.length
         if (bad) return this.unwindNew(made, i, bad);
       }
       // batch_to_domain maps whole IOMMU pages from the area's IOVA: iommu_map refuses a piece that is not aligned
@@ -161,7 +164,7 @@ export class IoPagetable {
 
   /** Undo a map that failed: unpin the first `pinned` areas, free every new area. */
   private unwindNew(made: readonly Area[], pinned: number, errno: Errno): Errno {
-    for (let i = 0; i < pinned; i++) made[i]!.pages.unpin(); // i < pinned <= made.length
+    for (let i = 0; i < pinned; i++) made[i]!.pages.unpin(pagesOf(made[i]!)); // i < pinned <= made.length
     for (let i = 0; i < made.length; i++) this.alloc.free('area');
     return errno;
   }
@@ -195,7 +198,7 @@ export class IoPagetable {
   /** Remove one area from every domain, drop its pin and its pages reference. */
   private removeArea(a: Area) {
     for (const d of this.domains) this.unfillArea(d, a);
-    if (this.domains.length > 0) a.pages.unpin();
+    if (this.domains.length > 0) a.pages.unpin(pagesOf(a));
     if (--a.pages.users === 0) this.alloc.free('pages'); // the last area let go of the iopt_pages
     this.areas.splice(this.areas.indexOf(a), 1);
     this.alloc.free('area');
@@ -243,9 +246,9 @@ export class IoPagetable {
         if (a.start % g !== 0n || (a.last + 1n) % g !== 0n || ((a.pages.uva + a.offset) % PAGE_SIZE) % g !== 0n) return 'EADDRINUSE';
       }
       for (let i = 0; i < this.areas.length; i++) {
-        const bad = this.areas[i]!.pages.pin(); // i in range
+        const bad = this.areas[i]!.pages.pin(pagesOf(this.areas[i]!)); // i in range
         if (bad) {
-          for (let j = 0; j < i; j++) this.areas[j]!.pages.unpin(); // j < i
+          for (let j = 0; j < i; j++) this.areas[j]!.pages.unpin(pagesOf(this.areas[j]!)); // j < i
           return bad;
         }
       }
@@ -253,7 +256,7 @@ export class IoPagetable {
     for (let i = 0; i < this.areas.length; i++) {
       if (!this.fillArea(d, this.areas[i]!)) { // i in range
         for (let j = 0; j < i; j++) this.unfillArea(d, this.areas[j]!); // j < i
-        if (firstDomain) for (const a of this.areas) a.pages.unpin();
+        if (firstDomain) for (const a of this.areas) a.pages.unpin(pagesOf(a));
         return 'ENOMEM';
       }
     }
@@ -270,7 +273,7 @@ export class IoPagetable {
     this.domains.splice(i, 1);
     this.iommu.flushDomain(d.id);
     if (this.domains.length > 0) return;
-    for (const a of this.areas) a.pages.unpin();
+    for (const a of this.areas) a.pages.unpin(pagesOf(a));
     this.unreserve('aperture');
   }
 

@@ -35,7 +35,7 @@ export function observe(k: Kernel): Observation {
   const pages = new Set<IoptPages>();
   const regs: { start: bigint; last: bigint }[] = [];
   for (const f of files) f.pinned(pages, regs);
-  const held = [...pages].filter((p) => p.pinned).map((p) => ({ first: p.firstPage, last: p.lastPage }));
+  const held = [...pages].flatMap((p) => p.pinnedRuns());
   for (const r of regs) held.push({ first: r.start >> 12n, last: r.last >> 12n });
   const pins = pinRuns(held);
   const fdsOf = new Map<number, number[]>();

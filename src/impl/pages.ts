@@ -1,28 +1,32 @@
 /**
- * struct iopt_pages: a user VA range, shared by every area that maps it (IOAS_COPY shares, MAP creates). Pinned
- * once while any area using it lives in an IOAS that has a domain (`pinUsers` counts those areas), charged once
- * for the pages it pins. Simplified: the whole range is pinned at once (the kernel pins in batches).
+ * struct iopt_pages: a user VA range, shared by every area that maps it (IOAS_COPY shares, MAP creates). A page of
+ * it is pinned while some area using it, in an IOAS that has a domain, covers that page — once, however many
+ * such areas cover it — and charged once, when it is pinned (unless a registration already charges it, RFC v1).
+ * `pin`/`unpin` take one area's page range, as iopt_area_fill_domains pins the area's index range and
+ * __iopt_area_unfill_domain unpins only what no other area still covers. Simplified: the pages of one call are
+ * pinned at once (the kernel pins in batches).
  * @see drivers/iommu/iommufd/pages.c
  */
 import type { Errno } from '../uapi/index.js';
 import type { Allocator } from './hw/contract.js';
 import type { Mm } from './mm.js';
+import { merge, overlapCount, pageCount, uncovered, without, type PageRange } from './page-ranges.js';
 import { WARN_ON } from './warn.js';
 
 /** What a pin may leave uncharged (RFC v1 registered memory is charged once, by its registration). */
 export interface Accounting {
   readonly mm: Mm;
-  /** pages of [first, last] (page numbers) that someone else already charges */
-  alreadyCharged(first: bigint, last: bigint): number;
+  /** the page ranges someone else already charges */
+  registered(): readonly PageRange[];
 }
 
 export class IoptPages {
   /** areas using these pages */
   users = 0;
-  /** areas using them in an IOAS with a domain: the pages stay pinned while this is > 0 */
-  pinUsers = 0;
-  /** pages charged to locked_vm by this object */
-  charged = 0;
+  /** the page range of each area that pins these pages now (one entry per such area) */
+  private readonly pinners: PageRange[] = [];
+  /** the pinned pages this object charged to locked_vm */
+  private charges: PageRange[] = [];
 
   constructor(
     readonly serial: number,
@@ -33,39 +37,57 @@ export class IoptPages {
     private readonly alloc: Allocator,
   ) {}
 
-  get firstPage(): bigint {
-    return this.uva >> 12n;
-  }
-  get lastPage(): bigint {
-    return (this.uva + this.length - 1n) >> 12n;
-  }
-  get pinned(): boolean {
-    return this.pinUsers > 0;
+  /** How many areas pin these pages now. */
+  get pinCount(): number {
+    return this.pinners.length;
   }
 
-  /** One more pinning user; the first pins: EFAULT outside mapped memory, ENOMEM past RLIMIT_MEMLOCK. */
-  pin(): Errno | null {
-    if (this.pinUsers > 0) {
-      this.pinUsers++;
-      return null;
-    }
-    if (!this.acct.mm.present(this.uva, this.uva + this.length - 1n)) return 'EFAULT';
+  /** The pages pinned now, as runs. */
+  pinnedRuns(): PageRange[] {
+    return merge(this.pinners);
+  }
+
+  /** Pages charged to locked_vm by this object. */
+  get charged(): number {
+    return pageCount(this.charges);
+  }
+
+  /** One more area pins `r`: what no area pinned yet is pinned (EFAULT outside mapped memory) and charged (ENOMEM past RLIMIT_MEMLOCK). */
+  pin(r: PageRange): Errno | null {
+    const fresh = uncovered(r, this.pinnedRuns());
+    // gup_fast_fallback: "check_add_overflow(start, len, &end)" before any lookup: the top page of the space wraps
+    if (fresh.some((h) => h.last === (1n << 52n) - 1n)) return 'EOVERFLOW';
+    if (fresh.some((h) => !this.acct.mm.present(h.first << 12n, (h.last << 12n) | 0xfffn))) return 'EFAULT';
     if (!this.alloc.alloc('pin')) return 'ENOMEM';
-    const n = Number(this.lastPage - this.firstPage + 1n) - this.acct.alreadyCharged(this.firstPage, this.lastPage);
-    if (!this.acct.mm.charge(n)) {
+    const charge = without(fresh, [...this.acct.registered()]);
+    if (!this.acct.mm.charge(pageCount(charge))) {
       this.alloc.free('pin');
       return 'ENOMEM';
     }
-    this.charged = n;
-    this.pinUsers = 1;
+    this.charges = merge([...this.charges, ...charge]);
+    this.pinners.push(r);
     return null;
   }
 
-  unpin() {
-    WARN_ON(this.pinUsers === 0, 'iopt_area_unpin', () => `unpin of unpinned pages at uva 0x${this.uva.toString(16)}`);
-    if (--this.pinUsers > 0) return;
-    this.acct.mm.uncharge(this.charged);
-    this.charged = 0;
+  /** An area that pinned `r` lets go: what no other area still covers is unpinned and uncharged. */
+  unpin(r: PageRange) {
+    const i = this.pinners.findIndex((x) => x.first === r.first && x.last === r.last);
+    WARN_ON(i < 0, 'iopt_area_unpin', () => `unpin of pages 0x${r.first.toString(16)}..0x${r.last.toString(16)} at uva 0x${this.uva.toString(16)}, which no area pinned`);
+    this.pinners.splice(i, 1);
+    const released = uncovered(r, this.pinnedRuns());
+    const n = released.reduce((k, x) => k + overlapCount(x, this.charges), 0);
+    this.charges = without(this.charges, released);
+    this.acct.mm.uncharge(n);
     this.alloc.free('pin');
+  }
+
+  /** How many pages of `r` this object charged. */
+  chargedIn(r: PageRange): number {
+    return overlapCount(r, this.charges);
+  }
+
+  /** A registration now charges the pages of `r`: they are no longer this object's to uncharge. */
+  handOver(r: PageRange) {
+    this.charges = without(this.charges, [r]);
   }
 }

@@ -22,8 +22,6 @@ export interface Policy {
   readonly guestPasidTable: 'bindable' | 'refused';
   /** A range unmap that meets a partly covered area: kernel iommufd keeps what it removed (ENOENT), type1 refuses first. */
   readonly unmap: 'iommufd-partial' | 'type1-atomic';
-  /** IOMMU_HWPT_INVALIDATE on a HWPT_PAGING: EINVAL since the vIOMMU rework, ENOENT before (facts §6). */
-  readonly invalidatePaging: 'EINVAL' | 'ENOENT';
 }
 
 export interface Design {
@@ -32,6 +30,11 @@ export interface Design {
   /** One paragraph: what the design is and why someone proposed it. */
   readonly rationale: string;
   readonly cites: readonly string[];
+  /**
+   * Whether the design shipped in Linux (`merged`) or stayed a proposal of the 2021 thread. Only a merged design has
+   * kernel versions (src/uapi/kernel.ts) and runs on Linux itself (src/kernel/).
+   */
+  readonly status: 'merged' | 'proposed';
   /** The node userspace opens to get the address-space FD. */
   readonly node: '/dev/iommu' | '/dev/ioasid';
   readonly policy: Policy;

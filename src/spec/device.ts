@@ -9,7 +9,7 @@
  */
 import type { Draft } from 'immer';
 import {
-  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID,
+  VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, uapiOf,
   type DevName, type Pasid, type VfioDeviceAttachIommufdPt, type VfioDeviceBindIommufd, type VfioDeviceDetachIommufdPt,
 } from '../uapi/index.js';
 import { addDomainCheck, newPaging } from './hwpt.js';
@@ -28,6 +28,9 @@ type DeviceFile = Extract<File, { kind: 'device' }>;
 /** VFIO_DEVICE_BIND_IOMMUFD. @see device_cdev.c vfio_df_ioctl_bind_iommufd, device.c iommufd_device_bind */
 export function bindIommufd(s: State, f: DeviceFile, c: VfioDeviceBindIommufd): Outcome {
   if (c.flags !== 0) return reject('EINVAL', 'BIND_IOMMUFD.EINVAL.flags');
+  // one check with the flags: `bind.flags || bind.iommufd < 0` is EINVAL before the fd is looked up (found against
+  // Linux 6.12, device_cdev.c vfio_df_ioctl_bind_iommufd: a negative fd is no EBADF)
+  if (c.iommufd < 0) return reject('EINVAL', 'BIND_IOMMUFD.EINVAL.negative_fd');
   if (f.bound !== null) return reject('EINVAL', 'BIND_IOMMUFD.EINVAL.already_bound');
   const ctx = fileOfFd(s, c.iommufd);
   if (!ctx) return reject('EBADF', 'BIND_IOMMUFD.EBADF.iommufd');
@@ -117,7 +120,8 @@ const pasidFits = (bits: number, pasid: number): boolean => bits > 0 && pasid >=
 
 export function attachPt(s: State, f: DeviceFile, c: VfioDeviceAttachIommufdPt): Outcome {
   if (f.bound === null) return reject('EINVAL', 'ATTACH_PT.EINVAL.unbound');
-  if ((c.flags & ~VFIO_DEVICE_ATTACH_PASID) !== 0) return reject('EINVAL', 'ATTACH_PT.EINVAL.flags');
+  // kernel version: 6.12's cdev attach takes no flag at all (device_cdev.c vfio_df_ioctl_attach_pt)
+  if ((c.flags & ~(uapiOf(s.world).vfioPasid ? VFIO_DEVICE_ATTACH_PASID : 0)) !== 0) return reject('EINVAL', 'ATTACH_PT.EINVAL.flags');
   const usesPasid = (c.flags & VFIO_DEVICE_ATTACH_PASID) !== 0;
   const pasid = usesPasid ? c.pasid : null;
   const pt = s.objects[objKey(f.bound, c.pt_id)];
@@ -171,7 +175,7 @@ function attachIoas(s: State, f: DeviceFile, ioas: ObjOf<'ioas'>, pasid: Pasid |
 /** VFIO_DEVICE_DETACH_IOMMUFD_PT: never fails once the arguments are valid; detaching nothing is not an error. */
 export function detachPt(s: State, f: DeviceFile, c: VfioDeviceDetachIommufdPt): Outcome {
   if (f.bound === null) return reject('EINVAL', 'DETACH_PT.EINVAL.unbound');
-  if ((c.flags & ~VFIO_DEVICE_DETACH_PASID) !== 0) return reject('EINVAL', 'DETACH_PT.EINVAL.flags');
+  if ((c.flags & ~(uapiOf(s.world).vfioPasid ? VFIO_DEVICE_DETACH_PASID : 0)) !== 0) return reject('EINVAL', 'DETACH_PT.EINVAL.flags');
   const usesPasid = (c.flags & VFIO_DEVICE_DETACH_PASID) !== 0;
   const pasid = usesPasid ? c.pasid : null;
   if (!s.attachments.some((a) => a.dev === f.dev && a.pasid === pasid)) return commit(s, 'DETACH_PT.ok.not_attached', () => ({}));

@@ -3,8 +3,9 @@
  * attaches to the IOAS, manual by IOMMU_HWPT_ALLOC); HWPT_NESTED is a guest stage-1 on a NEST_PARENT paging HWPT.
  * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
  * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
- * Abstracted: dirty tracking (not modelled: DIRTY_TRACKING is EOPNOTSUPP on every profile, even one whose IOMMU
- * has it, where the kernel accepts it; profile `dirtyTracking` only describes), FAULT objects (none exist, so
+ * Abstracted: dirty tracking itself (a HWPT is allocated with DIRTY_TRACKING where the profile's IOMMU tracks dirty
+ * pages, as the kernel allows; nothing reads or sets the dirty bits: no SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, and
+ * driver refusals of flag combinations are not modelled), FAULT objects (none exist, so
  * FAULT_ID_VALID finds no fault: ENOENT), vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
  * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
  * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
@@ -13,7 +14,7 @@
 import type { Draft } from 'immer';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, hwptDataLen, uapiOf,
   type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
 import { aligned, iommuPage, outsideAperture } from './iova.js';
@@ -52,26 +53,26 @@ export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { au
   return id;
 }
 
-/**
- * The data_len a call passes: its raw `data_len`, else the size of data_type's struct when it gave data (any
- * non-zero length for data under DATA_NONE), else 0.
- */
-const dataLenOf = (c: IommuHwptAlloc): number => c.data_len ?? (c.data === null ? 0 : HWPT_DATA_LEN[c.data_type] || 8);
 
 /** IOMMU_HWPT_ALLOC. @see hw_pagetable.c iommufd_hwpt_alloc, iommufd_hwpt_paging_alloc, iommufd_hwpt_nested_alloc */
 export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   if (c.__reserved !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.reserved');
-  const dataLen = dataLenOf(c);
+  const dataLen = hwptDataLen(c);
   if ((c.data_type === 'IOMMU_HWPT_DATA_NONE') !== (dataLen === 0)) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len');
   const dev = lookup(s, f.key, c.dev_id, 'device');
   if (!dev) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.dev');
   const pt = s.objects[objKey(f.key, c.pt_id)];
   if (!pt) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_id');
   const devPasid = physDevice(s, dev.dev).pasidBits > 0;
+  // kernel version: the flags this kernel knows (6.12: no ALLOC_PASID, and FAULT_ID_VALID only for a nested HWPT)
+  const uapi = uapiOf(s.world);
+  const pasidFlag = uapi.hwptAllocPasid ? ALLOC_PASID : 0;
   if (pt.kind === 'ioas') {
-    if ((c.flags & ~(NEST_PARENT | DIRTY | FAULT_ID_VALID | ALLOC_PASID)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
+    if ((c.flags & ~(NEST_PARENT | DIRTY | (uapi.pagingFault ? FAULT_ID_VALID : 0) | pasidFlag)) !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.flags');
     if (dataLen !== 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.paging_data');
-    if (c.flags & DIRTY) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking');
+    // device_iommu_capable(IOMMU_CAP_DIRTY_TRACKING): the IOMMU tracks dirty pages or the flag is refused (found against
+    // Linux 6.12: the selftest mock has the capability, so its DIRTY_TRACKING HWPT_ALLOC succeeds)
+    if (c.flags & DIRTY && !s.world.iommu.dirtyTracking) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking');
     // a nest parent cannot take faults: refused before the fault id is ever looked up. Upstream 1062d8108615
     // ("iommufd: Disallow allocating nested parent domain with fault ID", v6.15, in stable 6.12.32); before it,
     // 6.13/6.14 looked the fault up and answered ENOENT for a bad id. @see hw_pagetable.c iommufd_hwpt_paging_alloc
@@ -90,7 +91,7 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     return pinned;
   }
   if (pt.kind === 'hwpt_paging') {
-    if ((c.flags & ~(FAULT_ID_VALID | ALLOC_PASID)) !== 0 || dataLen === 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
+    if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || dataLen === 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
     if (pt.auto || !pt.nestParent) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.not_nest_parent');
     if (c.data_type !== nativeDataType(s)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.data_type');
     // the driver's iommu_copy_struct_from_user: data_len must be the struct's size (min_len = its size in 6.12),
@@ -157,8 +158,8 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   const o = s.objects[objKey(f.key, c.hwpt_id)];
   if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id', none);
   if (o.kind !== 'hwpt_nested') {
-    // design point: invalidatePaging (facts §6: ENOENT before the vIOMMU rework, EINVAL after)
-    return s.design.policy.invalidatePaging === 'ENOENT'
+    // kernel version: ENOENT before the vIOMMU rework (6.12 looks up a nested HWPT only), EINVAL after (facts §6)
+    return uapiOf(s.world).invalidatePaging === 'ENOENT'
       ? reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.not_nested', none)
       : reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.not_nested', none);
   }

@@ -48,9 +48,9 @@ export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
 
 /** P-PINCOUNT (state part): only mapped user memory is pinned, and the charge stays within RLIMIT_MEMLOCK. */
 export const pinsAccounted: Invariant = (s) => {
-  for (const id of pinnedPages(s).keys()) {
-    const pg = s.pages[id];
-    if (pg && !inUnion({ start: pg.uva, last: pg.uva + pg.length - 1n }, s.userMem)) return `pages ${id} at uva ${hex(pg.uva)} are pinned but not mapped user memory`;
+  for (const [id, p] of pinnedPages(s)) {
+    const r = p.pages.find((x) => !inUnion({ start: x.start << 12n, last: (x.last << 12n) | 0xfffn }, s.userMem));
+    if (r) return `pages ${id} at uva ${hex(r.start << 12n)} are pinned but not mapped user memory`;
   }
   for (const f of Object.values(s.files)) {
     if (f.kind === 'ioasid') for (const r of f.registrations) if (!inUnion(r, s.userMem)) return `registered memory at ${hex(r.start)} is pinned but not mapped user memory`;

@@ -1,14 +1,17 @@
 /**
- * Pinned pages and RLIMIT_MEMLOCK accounting, derived (never stored). A `pages` object is pinned while any
- * area using it lives in an address space that has a page table (iommufd: a HWPT_PAGING on the IOAS; RFC
- * designs: the ioasid's own page table, created at first attach). Without one, MAP only records the range
- * (facts §2.5 "lazy pinning"). A page is pinned once per pinned `pages` object and once per registration,
- * and charged once per holder, except that RFC v1 registered memory is charged once for every map inside it
- * (facts §1.3 IOASID_REGISTER_MEMORY).
+ * Pinned pages and RLIMIT_MEMLOCK accounting, derived (never stored). A `pages` object pins the user pages that
+ * its areas cover in address spaces that have a page table (iommufd: a HWPT_PAGING on the IOAS; RFC designs: the
+ * ioasid's own page table, created at first attach), each such page once however many areas cover it; pages no
+ * such area covers stay unpinned, even inside the object (a COPY of part of a map pins that part). Without a page
+ * table, MAP only records the range (facts §2.5 "lazy pinning"). A page is pinned once per `pages` object that
+ * pins it and once per registration, and charged once per holder, except that RFC v1 registered memory is charged
+ * once for every map inside it (facts §1.3 IOASID_REGISTER_MEMORY).
+ * @see drivers/iommu/iommufd/pages.c iopt_area_fill_domains (pins the area's index range), __iopt_area_unfill_domain
+ *   (unpins only what no other area in a domain covers: interval_tree_double_span_iter), do_update_pinned
  */
 import { isDraft } from 'immer';
 import type { IovaRange } from '../uapi/index.js';
-import { countIn, countRuns, inUnion, pagesSpanned, sizeOf, unionOf, type Union } from './ranges.js';
+import { countIn, countRuns, holes, inUnion, pagesSpanned, sizeOf, unionOf, type Union } from './ranges.js';
 import { reject, type Rejection, type RuleId } from './rule.js';
 import { keyOf, type Area, type FileKey, type Obj, type ObjKey, type State } from './state.js';
 
@@ -32,18 +35,37 @@ export function hasDomain(s: State, space: Obj): boolean {
   return space.domain || mirroredSpaces(s).has(keyOf(space));
 }
 
-/** The pinned pages objects, with the file whose address spaces hold them. */
-export function pinnedPages(s: State): Map<number, FileKey> {
-  const out = new Map<number, FileKey>();
+/** The user pages an area covers, by where its bytes come from (null: not user memory). */
+export function areaPages(s: State, a: Area): IovaRange | null {
+  if (a.target.kind !== 'pages') return null;
+  const pg = s.pages[a.target.pages];
+  return pg ? pagesSpanned(pg.uva + a.target.offset, a.last - a.start + 1n) : null;
+}
+
+/** What one pages object pins: its user pages as a union, and the file whose address spaces hold it. */
+export interface PinnedPages {
+  readonly file: FileKey;
+  readonly pages: Union;
+}
+
+/** Every pages object that pins something, with what it pins. */
+export function pinnedPages(s: State): Map<number, PinnedPages> {
+  const spans = new Map<number, { file: FileKey; ranges: IovaRange[] }>();
   const pinning = new Map<ObjKey, boolean>();
   for (const o of Object.values(s.objects)) {
     if (o.kind !== 'ioas') continue;
     let p = pinning.get(keyOf(o));
     if (p === undefined) pinning.set(keyOf(o), (p = hasDomain(s, o)));
     if (!p) continue;
-    for (const a of o.areas) if (a.target.kind === 'pages') out.set(a.target.pages, o.file);
+    for (const a of o.areas) {
+      const r = areaPages(s, a);
+      if (r === null || a.target.kind !== 'pages') continue;
+      const e = spans.get(a.target.pages);
+      if (e) e.ranges.push(r);
+      else spans.set(a.target.pages, { file: o.file, ranges: [r] });
+    }
   }
-  return out;
+  return new Map([...spans].map(([id, e]) => [id, { file: e.file, pages: unionOf(e.ranges) }]));
 }
 
 /** The registered memory of `file` as a union of page numbers (RFC v1 registrations are page aligned). */
@@ -52,21 +74,18 @@ function registeredPages(s: State, file: FileKey): Union {
   return f?.kind === 'ioasid' ? unionOf(f.registrations.map((r) => pagesSpanned(r.start, sizeOf(r)))) : [];
 }
 
-/** Pages of a pinned pages object that its file's registrations do not already charge. */
-function unregisteredPages(span: IovaRange, registered: Union): bigint {
-  return sizeOf(span) - countIn(span, registered);
-}
+/** The last user page number of the u64 space. */
+const TOP_PAGE = (1n << 52n) - 1n;
+
+/** Pages of a pinned range that its file's registrations do not already charge. */
+const unregisteredPages = (span: IovaRange, registered: Union): bigint => sizeOf(span) - countIn(span, registered);
 
 /**
  * P-PINCOUNT's right-hand side: user pages with the number of holders that pin them, as maximal runs of pages
  * with the same count, in page order (ranges, never one entry per page: a registration may span terabytes).
  */
 export function pinRuns(s: State): { readonly start: bigint; readonly last: bigint; readonly count: number }[] {
-  const spans: IovaRange[] = [];
-  for (const id of pinnedPages(s).keys()) {
-    const pg = s.pages[id];
-    if (pg) spans.push(pagesSpanned(pg.uva, pg.length));
-  }
+  const spans: IovaRange[] = [...pinnedPages(s).values()].flatMap((p) => p.pages);
   for (const f of Object.values(s.files)) if (f.kind === 'ioasid') for (const r of f.registrations) spans.push(pagesSpanned(r.start, sizeOf(r)));
   return countRuns(spans);
 }
@@ -79,11 +98,9 @@ export function lockedPages(s: State): number {
     for (const r of f.registrations) n += sizeOf(pagesSpanned(r.start, sizeOf(r)));
   }
   const registered = new Map<FileKey, Union>();
-  for (const [id, file] of pinnedPages(s)) {
-    const pg = s.pages[id];
-    if (!pg) continue;
-    if (!registered.has(file)) registered.set(file, registeredPages(s, file));
-    n += unregisteredPages(pagesSpanned(pg.uva, pg.length), registered.get(file) ?? []);
+  for (const p of pinnedPages(s).values()) {
+    if (!registered.has(p.file)) registered.set(p.file, registeredPages(s, p.file));
+    for (const r of p.pages) n += unregisteredPages(r, registered.get(p.file) ?? []);
   }
   return Number(n);
 }
@@ -121,18 +138,22 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
   return (next) => {
     const before = pinnedPages(prev);
     const order = pinOrder(prev, next);
-    const newly = [...pinnedPages(next)].filter(([id]) => !before.has(id))
+    // what each pages object pins now and did not before: only those pages are pinned and charged by this step
+    const newly = [...pinnedPages(next)]
+      .map(([id, p]) => [id, { file: p.file, pages: p.pages.flatMap((r) => holes(r.start, r.last, before.get(id)?.pages ?? [])) }] as const)
+      .filter(([, p]) => p.pages.length > 0)
       .sort(([a], [b]) => { const x = order.get(a) ?? 0n, y = order.get(b) ?? 0n; return x < y ? -1 : x > y ? 1 : a - b; });
     const chargedBefore = lockedPages(prev);
     let charge = chargedBefore;
     const limit = next.world.memlockPages;
     const registered = new Map<FileKey, Union>();
-    for (const [id, file] of newly) {
-      const pg = next.pages[id];
-      if (!pg) continue;
-      if (!inUnion({ start: pg.uva, last: pg.uva + pg.length - 1n }, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
-      if (!registered.has(file)) registered.set(file, registeredPages(next, file));
-      charge += Number(unregisteredPages(pagesSpanned(pg.uva, pg.length), registered.get(file) ?? []));
+    for (const [, p] of newly) {
+      // pin_user_pages_fast refuses a run whose end wraps past 2^64 before it looks at memory (found against Linux
+      // 6.12: a map of the top page answers EOVERFLOW, mm/gup.c gup_fast_fallback check_add_overflow(start, len))
+      if (p.pages.some((r) => r.last === TOP_PAGE)) return reject('EOVERFLOW', `${prefix}.EOVERFLOW.pin` as RuleId);
+      if (p.pages.some((r) => !inUnion({ start: r.start << 12n, last: (r.last << 12n) | 0xfffn }, next.userMem))) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      if (!registered.has(p.file)) registered.set(p.file, registeredPages(next, p.file));
+      for (const r of p.pages) charge += Number(unregisteredPages(r, registered.get(p.file) ?? []));
       if (charge > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     }
     // a new registration pins its whole range at once (RFC v1 REGISTER_MEMORY)

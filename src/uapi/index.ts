@@ -11,3 +11,4 @@ export * from './build.js';
 export * from './profile.js';
 export * from './profiles.js';
 export * from './machine.js';
+export * from './kernel.js';

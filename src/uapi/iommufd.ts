@@ -141,3 +141,10 @@ export interface IommufdOut {
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { readonly pt_id: HwptId };
   VFIO_DEVICE_DETACH_IOMMUFD_PT: Record<string, never>;
 }
+
+/**
+ * The data_len an IOMMU_HWPT_ALLOC record passes: its raw `data_len`, else the size of data_type's struct when it
+ * gives data (8, any non-zero length, for data under DATA_NONE), else 0. Part of what a record means, so the spec,
+ * the simulated kernel and the bytes sent to Linux all read it here.
+ */
+export const hwptDataLen = (c: IommuHwptAlloc): number => c.data_len ?? (c.data === null ? 0 : HWPT_DATA_LEN[c.data_type] || 8);

@@ -52,7 +52,10 @@ export interface IommuProfile {
   readonly nestParent: boolean;
   /** The stage-1 format a nested HWPT on this IOMMU takes (another data_type fails EOPNOTSUPP); null: no nesting. Takes effect. */
   readonly stage1Format: Stage1Format | null;
-  /** Whether the IOMMU can track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). Describes only: dirty tracking is not modelled. */
+  /**
+   * Whether the IOMMU can track dirty pages (IOMMU_CAP_DIRTY_TRACKING). Takes effect: IOMMU_HWPT_ALLOC with
+   * DIRTY_TRACKING is EOPNOTSUPP where it cannot. The tracking itself (set, read, clear the bits) is not modelled.
+   */
   readonly dirtyTracking: boolean;
   /** Whether DMA is cache coherent (IOMMU_CAP_CACHE_COHERENCY, enforce_cache_coherency). Describes only. */
   readonly coherent: boolean;

@@ -1,3 +1,4 @@
+import { UAPI_AT, type KernelVersion, type UapiLevel } from './kernel.js';
 import type { IommuProfile, MachineProfile, ReservedRegion } from './profile.js';
 
 /**
@@ -42,7 +43,12 @@ export interface World {
   readonly devices: readonly PhysDevice[];
   /** RLIMIT_MEMLOCK in pages for the process's user (ENOMEM past it). */
   readonly memlockPages: number;
+  /** the kernel version whose uAPI the machine runs (kernel.ts): which flags and lookups its calls know */
+  readonly kernel: KernelVersion;
 }
+
+/** What the world's kernel takes (kernel.ts UAPI_AT). */
+export const uapiOf = (w: World): UapiLevel => UAPI_AT[w.kernel];
 
 /** The x86 interrupt window every device reserves (IOMMU_RESV_MSI). */
 export const MSI_WINDOW: ReservedRegion = { start: 0xfee0_0000n, last: 0xfeef_ffffn, kind: 'msi' };
@@ -54,11 +60,12 @@ export const CARD_RMRR: ReservedRegion = { start: 0xd000_0000n, last: 0xd00f_fff
 export const DEVICE_PATHS = ['/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio1', '/dev/vfio/devices/vfio2', '/dev/vfio/devices/vfio3'] as const;
 
 /** The world a machine profile describes: each device reserves its IOMMU's regions and its own. */
-export function worldOf(m: MachineProfile, memlockPages = 1 << 16): World {
+export function worldOf(m: MachineProfile, memlockPages = 1 << 16, kernel: KernelVersion = 'upstream'): World {
   return {
     hw: m.iommu.hw,
     iommu: m.iommu,
     memlockPages,
+    kernel,
     devices: DEVICE_NAMES.map((name, i) => {
       const d = m.devices[i]!; // a machine has exactly one profile per device name
       return { name, path: DEVICE_PATHS[i]!, group: d.group, pasidBits: d.pasidBits, reserved: [...m.iommu.reserved, ...d.reserved] };

@@ -7,7 +7,7 @@ export default {
   fix: { commit: '6fc85bbbeaeae39c61d230ce279c0b0d0952d3e3', subject: 'iommufd: Balance veventq->num_events inc/dec' },
   note: 'Upstream, a counter was raised on one path and not matched on the other. Here the pin of a map inside IOASID_REGISTER_MEMORY\'d memory charges its pages to locked_vm again although the registration already charged them (RFC v1: registered memory is charged once), so locked_vm runs ahead of what is pinned and RLIMIT_MEMLOCK is hit early.',
   file: 'src/impl/pages.ts',
-  find: ' - this.acct.alreadyCharged(this.firstPage, this.lastPage);',
-  replace: ';',
+  find: '    const charge = without(fresh, [...this.acct.registered()]);',
+  replace: '    const charge = fresh;',
   designs: ['rfc-v1', 'setup-only-association', 'per-device-sva'],
 } satisfies Mutant;

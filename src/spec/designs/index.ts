@@ -5,7 +5,6 @@ import { perDeviceSva } from './per-device-sva.js';
 import { rfcV1 } from './rfc-v1.js';
 import { setupOnlyAssociation } from './setup-only-association.js';
 
-export { iommufdOld } from './iommufd.js';
 
 /** Every design alternative, by name. */
 export const DESIGNS: { readonly [N in DesignName]: Design } = {

@@ -1,6 +1,6 @@
 import type { Design } from '../design.js';
 
-/** iommufd as merged (Linux 6.2+, newest behaviour read in the kernel; §6 drift as the `invalidatePaging` option). */
+/** iommufd as merged (Linux 6.2+, newest behaviour read in the kernel; what older kernels lack is the world's kernel version, src/uapi/kernel.ts). */
 export const iommufd: Design = {
   name: 'iommufd',
   title: 'iommufd as merged (/dev/iommu)',
@@ -11,10 +11,11 @@ export const iommufd: Design = {
     'but every page-table operation is issued on the iommufd and reaches all devices on that HWPT — Jason\'s ' +
     '"per-ioasid, not per-device" (M2), with the ioasid split into IOAS and HWPT.',
   cites: ['facts §2 (merged uAPI)', 'facts §2.5 (lifetime rules)', 'facts §3 (errnos)', 'seed M2', 'facts §7'],
+  status: 'merged',
   node: '/dev/iommu',
   policy: {
     ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
-    unmap: 'iommufd-partial', invalidatePaging: 'EINVAL',
+    unmap: 'iommufd-partial',
   },
   ioctls: [
     'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_IOAS_COPY', 'IOMMU_IOAS_IOVA_RANGES',
@@ -33,16 +34,10 @@ export const iommufd: Design = {
   choices: [
     'guest-pasid-table hardware: the vIOMMU object is folded into the nested HWPT (data ARM_SMMUV3 = guest CD table), invalidated with IOMMU_HWPT_INVALIDATE on that HWPT',
     'guest-pasid-table hardware: a PASID attach while the RID sits on a nested HWPT with a guest CD table is EINVAL (the guest owns that table)',
-    'the modelled IOMMU has no dirty tracking (DIRTY_TRACKING: EOPNOTSUPP) and there are no FAULT objects (FAULT_ID_VALID: ENOENT)',
+    'a HWPT takes DIRTY_TRACKING where the machine\'s IOMMU tracks dirty pages (the bits themselves are not modelled); there are no FAULT objects (FAULT_ID_VALID: ENOENT)',
     'domains take the machine profile\'s aperture and smallest page size (default: 48 bits, 4 KiB); manual HWPT_ALLOC does not apply device reserved regions (attach does)',
     'the modelled kernel has CONFIG_TRANSPARENT_HUGEPAGE: automatic IOVAs keep up to 2 MiB of the user address alignment',
     'every device is driven by vfio-pci (which has PASID ops): a PASID attach on a device without PASID is EINVAL from the IOMMU',
   ],
 };
 
-/** The same design with the pre-vIOMMU HWPT_INVALIDATE lookup (facts §6): a paging HWPT gives ENOENT. */
-export const iommufdOld: Design = {
-  ...iommufd,
-  title: 'iommufd before the vIOMMU rework (HWPT_INVALIDATE on paging: ENOENT)',
-  policy: { ...iommufd.policy, invalidatePaging: 'ENOENT' },
-};

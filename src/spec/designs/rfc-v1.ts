@@ -28,10 +28,11 @@ export const rfcV1: Design = {
     'ioasid. Devices are bound to the FD from their VFIO device FD and attached per RID or RID+PASID at any time; ' +
     'all devices of an iommu group must sit on the same ioasid before it accepts commands.',
   cites: ['facts §1.3 (RFC v1 ioctls and flows 5.1-5.7)', 'seed M2/M4', 'M5'],
+  status: 'proposed',
   node: '/dev/ioasid',
   policy: {
     ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
-    unmap: 'type1-atomic', invalidatePaging: 'EINVAL',
+    unmap: 'type1-atomic',
   },
   ioctls: RFC_IOCTLS,
   hardware: ['host-pasid-table', 'guest-pasid-table'],
