@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['properties/**/*.test.ts', 'properties/**/*.prop.ts', 'src/**/*.test.ts'],
+    // the suites that boot Linux run under `npm run test:kernel` (vitest.kernel.config.ts), after a kernel build
+    exclude: ['properties/kernel/**', 'node_modules/**'],
     pool: 'threads',
     testTimeout: 60_000,
     reporters: ['default', './properties/support/summary-reporter.ts'],

@@ -2,5 +2,5 @@
 // Runs the TypeScript CLI through tsx's loader, so the package needs no build step.
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));
+const { cli } = await import('../src/cli/main.ts');
+process.exitCode = await cli(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));

@@ -12,6 +12,7 @@ import { checkArgs, runCheck } from './check-cmd.js';
 import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
 import { exploreArgs, runExplore } from './explore-cmd.js';
 import { adopt } from './adopt-cmd.js';
+import { kernelMain } from './kernel-cmd.js';
 import { prepareOutDir } from './output.js';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -65,11 +66,15 @@ const COMMANDS: readonly CommandSpec[] = [
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];
 
+/** `kernel` has commands of its own (kernel-cmd.ts): listed here for --help, parsed there. */
+const KERNEL_LINE = `  ${'kernel …'.padEnd(16)}Linux itself as a third side: kernel build | check | replay FILE… (ioasid-lab kernel --help)`;
+
 const indent = (s: string, n: number) => s.split('\n').join(`\n${' '.repeat(n)}`);
 const HELP = `usage: ioasid-lab [command] [FILE…] [flags]
 
 Commands:
 ${COMMANDS.map((c) => `  ${`${c.name}${c.files ? ` ${c.files}` : ''}`.padEnd(16)}${indent(c.help, 18)}\n${' '.repeat(18)}flags: ${c.flags.map((f) => `--${f}`).join(' ') || 'none'}`).join('\n')}
+${KERNEL_LINE}
 
 Flags:
 ${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
@@ -117,8 +122,10 @@ function run(argv: readonly string[], out: (s: string) => void, err: (s: string)
   throw new UsageError(`unknown command '${command}'`); // parseArgs returns only known commands
 }
 
+/** Run a command other than `kernel` (see cli()). */
 export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
+    if (argv[0] === 'kernel') throw new UsageError('the kernel commands build and boot a kernel and finish asynchronously: run them through cli()');
     return run(argv, out, err);
   } catch (e) {
     if (e instanceof UsageError || e instanceof TraceError) {
@@ -130,4 +137,8 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
 }
 
 const isMain = process.argv[1] !== undefined && /src\/cli\/main\.ts$/.test(process.argv[1]);
-if (isMain) process.exitCode = main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));
+/** The command line: every command; `kernel` ones (they build and boot a kernel) finish asynchronously. */
+export const cli = async (argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> =>
+  argv[0] === 'kernel' ? kernelMain(argv.slice(1), out, err) : main(argv, out, err);
+
+if (isMain) process.exitCode = await cli(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));

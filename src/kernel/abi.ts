@@ -1,0 +1,263 @@
+/**
+ * The binary uAPI: ioctl request numbers and the byte layout of every argument struct a trace's commands become,
+ * from include/uapi/linux/iommufd.h, include/uapi/linux/vfio.h and drivers/iommu/iommufd/iommufd_test.h of Linux
+ * 6.12 (x86-64: little endian, __aligned_u64 on 8 bytes). uAPI structs only grow at their end and the kernel
+ * takes any size from the first release of a struct on (copy_struct_from_user), so these layouts hold on newer
+ * kernels too; `ioasid-lab kernel build` compiles a probe against the tree it builds and refuses a tree whose
+ * header disagrees with a single offset here (layout-probe.ts).
+ */
+import type { IommufdCmd, InvalidateEntry } from '../uapi/index.js';
+import { hwptDataLen, INVALIDATE_ENTRY_LEN, U64_MAX } from '../uapi/index.js';
+
+/** A field: byte offset and width. */
+export type FieldSpec = readonly [offset: number, bytes: 1 | 2 | 4 | 8];
+export interface Layout {
+  /** the C struct it is */
+  readonly name: string;
+  readonly size: number;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+const layout = (name: string, size: number, fields: Record<string, FieldSpec>): Layout => ({ name, size, fields });
+
+/** The structs, by C name. */
+export const LAYOUTS = {
+  iommu_destroy: layout('iommu_destroy', 8, { size: [0, 4], id: [4, 4] }),
+  iommu_ioas_alloc: layout('iommu_ioas_alloc', 12, { size: [0, 4], flags: [4, 4], out_ioas_id: [8, 4] }),
+  iommu_iova_range: layout('iommu_iova_range', 16, { start: [0, 8], last: [8, 8] }),
+  iommu_ioas_allow_iovas: layout('iommu_ioas_allow_iovas', 24, { size: [0, 4], ioas_id: [4, 4], num_iovas: [8, 4], __reserved: [12, 4], allowed_iovas: [16, 8] }),
+  iommu_ioas_copy: layout('iommu_ioas_copy', 40, { size: [0, 4], flags: [4, 4], dst_ioas_id: [8, 4], src_ioas_id: [12, 4], length: [16, 8], dst_iova: [24, 8], src_iova: [32, 8] }),
+  iommu_ioas_iova_ranges: layout('iommu_ioas_iova_ranges', 32, { size: [0, 4], ioas_id: [4, 4], num_iovas: [8, 4], __reserved: [12, 4], allowed_iovas: [16, 8], out_iova_alignment: [24, 8] }),
+  iommu_ioas_map: layout('iommu_ioas_map', 40, { size: [0, 4], flags: [4, 4], ioas_id: [8, 4], __reserved: [12, 4], user_va: [16, 8], length: [24, 8], iova: [32, 8] }),
+  iommu_ioas_unmap: layout('iommu_ioas_unmap', 24, { size: [0, 4], ioas_id: [4, 4], iova: [8, 8], length: [16, 8] }),
+  iommu_hwpt_alloc: layout('iommu_hwpt_alloc', 48, {
+    size: [0, 4], flags: [4, 4], dev_id: [8, 4], pt_id: [12, 4], out_hwpt_id: [16, 4], __reserved: [20, 4], data_type: [24, 4], data_len: [28, 4], data_uptr: [32, 8], fault_id: [40, 4], __reserved2: [44, 4],
+  }),
+  iommu_hwpt_vtd_s1: layout('iommu_hwpt_vtd_s1', 24, { flags: [0, 8], pgtbl_addr: [8, 8], addr_width: [16, 4], __reserved: [20, 4] }),
+  iommu_hwpt_invalidate: layout('iommu_hwpt_invalidate', 32, { size: [0, 4], hwpt_id: [4, 4], data_uptr: [8, 8], data_type: [16, 4], entry_len: [20, 4], entry_num: [24, 4], __reserved: [28, 4] }),
+  iommu_hwpt_vtd_s1_invalidate: layout('iommu_hwpt_vtd_s1_invalidate', 24, { addr: [0, 8], npages: [8, 8], flags: [16, 4], __reserved: [20, 4] }),
+  vfio_device_bind_iommufd: layout('vfio_device_bind_iommufd', 16, { argsz: [0, 4], flags: [4, 4], iommufd: [8, 4], out_devid: [12, 4] }),
+  vfio_device_attach_iommufd_pt: layout('vfio_device_attach_iommufd_pt', 12, { argsz: [0, 4], flags: [4, 4], pt_id: [8, 4] }),
+  vfio_device_detach_iommufd_pt: layout('vfio_device_detach_iommufd_pt', 8, { argsz: [0, 4], flags: [4, 4] }),
+  /** iommufd_test.h: the header and the union members the executor's host side uses */
+  iommu_test_cmd: layout('iommu_test_cmd', 72, {
+    size: [0, 4], op: [4, 4], id: [8, 4], __reserved: [12, 4],
+    'add_reserved.start': [16, 8], 'add_reserved.length': [24, 8],
+    'mock_domain.out_stdev_id': [16, 4], 'mock_domain.out_hwpt_id': [20, 4], 'mock_domain.out_idev_id': [24, 4],
+    'mock_domain_replace.pt_id': [16, 4],
+    'check_map.iova': [16, 8], 'check_map.length': [24, 8], 'check_map.uptr': [32, 8],
+    'check_refs.length': [16, 8], 'check_refs.uptr': [24, 8], 'check_refs.refs': [32, 4],
+    last: [64, 4],
+  }),
+} as const satisfies Record<string, Layout>;
+export type StructName = keyof typeof LAYOUTS;
+
+/** _IO(type, nr): iommufd and VFIO ioctls carry no size in the number (the struct's own size field says it). */
+const io = (type: number, nr: number) => (type << 8) | nr;
+const IOMMUFD_TYPE = 0x3b; // ';'
+const VFIO_TYPE = 0x3b;
+const VFIO_BASE = 100;
+
+/** Request numbers (IOMMUFD_CMD_* from 0x80; VFIO_DEVICE_* from VFIO_BASE; IOMMU_TEST_CMD at 0x80 + 32). */
+export const REQUESTS = {
+  IOMMU_DESTROY: io(IOMMUFD_TYPE, 0x80),
+  IOMMU_IOAS_ALLOC: io(IOMMUFD_TYPE, 0x81),
+  IOMMU_IOAS_ALLOW_IOVAS: io(IOMMUFD_TYPE, 0x82),
+  IOMMU_IOAS_COPY: io(IOMMUFD_TYPE, 0x83),
+  IOMMU_IOAS_IOVA_RANGES: io(IOMMUFD_TYPE, 0x84),
+  IOMMU_IOAS_MAP: io(IOMMUFD_TYPE, 0x85),
+  IOMMU_IOAS_UNMAP: io(IOMMUFD_TYPE, 0x86),
+  IOMMU_HWPT_ALLOC: io(IOMMUFD_TYPE, 0x89),
+  IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
+  IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
+  VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: io(VFIO_TYPE, VFIO_BASE + 19),
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: io(VFIO_TYPE, VFIO_BASE + 20),
+} as const;
+
+/** enum iommu_hwpt_data_type (IOMMU_HWPT_DATA_ARM_SMMUV3 is 6.13+: a 6.12 kernel is sent the number all the same). */
+export const HWPT_DATA_TYPES = { IOMMU_HWPT_DATA_NONE: 0, IOMMU_HWPT_DATA_VTD_S1: 1, IOMMU_HWPT_DATA_ARM_SMMUV3: 2 } as const;
+/** enum iommu_hwpt_invalidate_data_type (the SMMUv3 one is 6.13+, as above). */
+export const INVALIDATE_DATA_TYPES = { IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 0, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 1 } as const;
+
+/** iommufd_test.h enum: the IOMMU_TEST_CMD operations used here. */
+export const TEST_OPS = { ADD_RESERVED: 1, MOCK_DOMAIN: 2, MD_CHECK_MAP: 3, MD_CHECK_REFS: 4, MOCK_DOMAIN_REPLACE: 10 } as const;
+/** The mock domain's page size (selftest.c MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2). */
+export const MOCK_IO_PAGE_SIZE = 0x800n;
+
+export type FieldValues = Readonly<Record<string, bigint | number>>;
+
+/** The bytes of a struct: every field of `values` at its offset, the rest zero. */
+export function pack(l: Layout, values: FieldValues): Buffer {
+  const b = Buffer.alloc(l.size);
+  for (const [name, v] of Object.entries(values)) {
+    const f = l.fields[name];
+    if (!f) throw new Error(`${l.name} has no field ${name}`);
+    put(b, f, BigInt(v));
+  }
+  return b;
+}
+
+function put(b: Buffer, [off, bytes]: FieldSpec, v: bigint) {
+  const x = BigInt.asUintN(bytes * 8, v);
+  if (bytes === 8) b.writeBigUInt64LE(x, off);
+  else if (bytes === 4) b.writeUInt32LE(Number(x), off);
+  else if (bytes === 2) b.writeUInt16LE(Number(x), off);
+  else b.writeUInt8(Number(x), off);
+}
+
+/** A field of a struct's bytes (u64 as bigint, the rest as number). */
+export function field(l: Layout, b: Buffer, name: string): bigint | number {
+  const f = l.fields[name];
+  if (!f) throw new Error(`${l.name} has no field ${name}`);
+  const [off, bytes] = f;
+  if (off + bytes > b.length) return 0; // a shorter struct than ours: the kernel wrote nothing there
+  return bytes === 8 ? b.readBigUInt64LE(off) : bytes === 4 ? b.readUInt32LE(off) : bytes === 2 ? b.readUInt16LE(off) : b.readUInt8(off);
+}
+
+/** A buffer an argument points at (`data: null`: a NULL pointer), and where in the argument the pointer goes. */
+export interface PointedBuffer {
+  readonly at: number;
+  readonly data: Buffer | null;
+}
+
+/** One ioctl as the executor issues it. */
+export interface RawIoctl {
+  readonly req: number;
+  readonly arg: Buffer;
+  readonly bufs: readonly PointedBuffer[];
+}
+
+const sizeOf = (name: StructName) => LAYOUTS[name].size;
+const ptrAt = (name: StructName, f: string) => LAYOUTS[name].fields[f as never] as FieldSpec;
+
+/**
+ * The stage-1 data a nested HWPT_ALLOC carries, `dataLen` bytes of it (zero-padded, or cut where a trace passes a
+ * raw length): VT-d's struct (addr_width 48, a 4-level guest table), or SMMUv3's STE (its first word the table).
+ */
+function hwptData(c: Extract<IommufdCmd, { ioctl: 'IOMMU_HWPT_ALLOC' }>, dataLen: number): Buffer | null {
+  if (c.data === null) return null;
+  const ste = Buffer.alloc(16);
+  ste.writeBigUInt64LE(c.data.pgtbl_addr, 0);
+  const struct = c.data_type === 'IOMMU_HWPT_DATA_ARM_SMMUV3' ? ste : pack(LAYOUTS.iommu_hwpt_vtd_s1, { pgtbl_addr: c.data.pgtbl_addr, addr_width: 48 });
+  const out = Buffer.alloc(Math.min(dataLen, 4096));
+  struct.copy(out, 0, 0, Math.min(struct.length, out.length));
+  return out;
+}
+
+/** The entries of an invalidation, each laid out at `entryLen` bytes (a raw length other than the struct's truncates or zero-pads it). */
+function invalidateEntries(entries: readonly InvalidateEntry[], entryLen: number): Buffer {
+  const out = Buffer.alloc(entries.length * entryLen);
+  entries.forEach((e, i) => {
+    const one = pack(LAYOUTS.iommu_hwpt_vtd_s1_invalidate, {
+      addr: e.scope === 'all' ? 0n : e.addr, npages: e.scope === 'all' ? U64_MAX : e.npages, flags: e.flags ?? 0, __reserved: e.__reserved ?? 0,
+    });
+    one.copy(out, i * entryLen, 0, Math.min(entryLen, one.length));
+  });
+  return out;
+}
+
+/** An iommufd ioctl with its ids already the kernel's own numbers. */
+export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>): RawIoctl {
+  const req = REQUESTS[c.ioctl];
+  switch (c.ioctl) {
+    case 'IOMMU_DESTROY':
+      return { req, arg: pack(LAYOUTS.iommu_destroy, { size: sizeOf('iommu_destroy'), id: c.id }), bufs: [] };
+    case 'IOMMU_IOAS_ALLOC':
+      return { req, arg: pack(LAYOUTS.iommu_ioas_alloc, { size: sizeOf('iommu_ioas_alloc'), flags: c.flags }), bufs: [] };
+    case 'IOMMU_IOAS_ALLOW_IOVAS': {
+      const ranges = Buffer.concat(c.allowed_iovas.map((r) => pack(LAYOUTS.iommu_iova_range, { start: r.start, last: r.last })));
+      return {
+        req, arg: pack(LAYOUTS.iommu_ioas_allow_iovas, { size: sizeOf('iommu_ioas_allow_iovas'), ioas_id: c.ioas_id, num_iovas: c.allowed_iovas.length, __reserved: c.__reserved }),
+        bufs: c.allowed_iovas.length === 0 ? [] : [{ at: ptrAt('iommu_ioas_allow_iovas', 'allowed_iovas')[0], data: ranges }],
+      };
+    }
+    case 'IOMMU_IOAS_COPY':
+      return { req, arg: pack(LAYOUTS.iommu_ioas_copy, { size: sizeOf('iommu_ioas_copy'), flags: c.flags, dst_ioas_id: c.dst_ioas_id, src_ioas_id: c.src_ioas_id, length: c.length, dst_iova: c.dst_iova, src_iova: c.src_iova }), bufs: [] };
+    case 'IOMMU_IOAS_IOVA_RANGES':
+      return {
+        req, arg: pack(LAYOUTS.iommu_ioas_iova_ranges, { size: sizeOf('iommu_ioas_iova_ranges'), ioas_id: c.ioas_id, num_iovas: c.num_iovas, __reserved: c.__reserved }),
+        // room for what the caller said it has (bounded: a trace may claim a huge array it never reads)
+        bufs: c.num_iovas === 0 ? [] : [{ at: ptrAt('iommu_ioas_iova_ranges', 'allowed_iovas')[0], data: Buffer.alloc(Math.min(c.num_iovas, 64) * sizeOf('iommu_iova_range')) }],
+      };
+    case 'IOMMU_IOAS_MAP':
+      return { req, arg: pack(LAYOUTS.iommu_ioas_map, { size: sizeOf('iommu_ioas_map'), flags: c.flags, ioas_id: c.ioas_id, __reserved: c.__reserved, user_va: c.user_va, length: c.length, iova: c.iova }), bufs: [] };
+    case 'IOMMU_IOAS_UNMAP':
+      return { req, arg: pack(LAYOUTS.iommu_ioas_unmap, { size: sizeOf('iommu_ioas_unmap'), ioas_id: c.ioas_id, iova: c.iova, length: c.length }), bufs: [] };
+    case 'IOMMU_HWPT_ALLOC': {
+      const dataLen = hwptDataLen(c);
+      const data = hwptData(c, dataLen);
+      return {
+        req,
+        arg: pack(LAYOUTS.iommu_hwpt_alloc, {
+          size: sizeOf('iommu_hwpt_alloc'), flags: c.flags, dev_id: c.dev_id, pt_id: c.pt_id, __reserved: c.__reserved,
+          data_type: HWPT_DATA_TYPES[c.data_type], data_len: dataLen, fault_id: c.fault_id,
+        }),
+        bufs: data === null && dataLen === 0 ? [] : [{ at: ptrAt('iommu_hwpt_alloc', 'data_uptr')[0], data }],
+      };
+    }
+    case 'IOMMU_HWPT_INVALIDATE': {
+      const entryLen = c.entry_len ?? INVALIDATE_ENTRY_LEN[c.data_type];
+      const entryNum = c.entry_num ?? c.entries.length;
+      return {
+        req,
+        arg: pack(LAYOUTS.iommu_hwpt_invalidate, {
+          size: sizeOf('iommu_hwpt_invalidate'), hwpt_id: c.hwpt_id, data_type: INVALIDATE_DATA_TYPES[c.data_type], entry_len: entryLen, entry_num: entryNum, __reserved: c.__reserved,
+        }),
+        // no entries: a NULL data_uptr (the raw entry_num case)
+        bufs: [{ at: ptrAt('iommu_hwpt_invalidate', 'data_uptr')[0], data: c.entries.length === 0 ? null : invalidateEntries(c.entries, entryLen) }],
+      };
+    }
+  }
+}
+
+/** A VFIO cdev ioctl as the real vfio.h lays it out (issued for real where its fd is no emulated device file). */
+export function encodeVfio(c: Extract<IommufdCmd, { ioctl: `VFIO_${string}` }>): RawIoctl {
+  const req = REQUESTS[c.ioctl];
+  switch (c.ioctl) {
+    case 'VFIO_DEVICE_BIND_IOMMUFD':
+      return { req, arg: pack(LAYOUTS.vfio_device_bind_iommufd, { argsz: sizeOf('vfio_device_bind_iommufd'), flags: c.flags, iommufd: c.iommufd }), bufs: [] };
+    case 'VFIO_DEVICE_ATTACH_IOMMUFD_PT':
+      return { req, arg: pack(LAYOUTS.vfio_device_attach_iommufd_pt, { argsz: sizeOf('vfio_device_attach_iommufd_pt'), flags: c.flags, pt_id: c.pt_id }), bufs: [] };
+    case 'VFIO_DEVICE_DETACH_IOMMUFD_PT':
+      return { req, arg: pack(LAYOUTS.vfio_device_detach_iommufd_pt, { argsz: sizeOf('vfio_device_detach_iommufd_pt'), flags: c.flags }), bufs: [] };
+  }
+}
+
+/** IOMMU_TEST_CMD `op` on object `id` with union fields (`check_map.iova`, ...). */
+export const testCmd = (op: keyof typeof TEST_OPS, id: number, values: FieldValues = {}): RawIoctl => ({
+  req: REQUESTS.IOMMU_TEST_CMD,
+  arg: pack(LAYOUTS.iommu_test_cmd, { size: sizeOf('iommu_test_cmd'), op: TEST_OPS[op], id, ...values }),
+  bufs: [],
+});
+
+/** What an iommufd ioctl returns, read back from its argument (and the buffers it filled), in the spec's terms. */
+export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, arg: Buffer, bufs: readonly Buffer[]): Record<string, unknown> {
+  switch (c.ioctl) {
+    case 'IOMMU_DESTROY':
+    case 'IOMMU_IOAS_ALLOW_IOVAS':
+      return {};
+    case 'IOMMU_IOAS_ALLOC':
+      return { out_ioas_id: Number(field(LAYOUTS.iommu_ioas_alloc, arg, 'out_ioas_id')) };
+    case 'IOMMU_IOAS_COPY':
+      return { dst_iova: BigInt(field(LAYOUTS.iommu_ioas_copy, arg, 'dst_iova')) };
+    case 'IOMMU_IOAS_MAP':
+      return { iova: BigInt(field(LAYOUTS.iommu_ioas_map, arg, 'iova')) };
+    case 'IOMMU_IOAS_UNMAP':
+      return { length: BigInt(field(LAYOUTS.iommu_ioas_unmap, arg, 'length')) };
+    case 'IOMMU_HWPT_ALLOC':
+      return { out_hwpt_id: Number(field(LAYOUTS.iommu_hwpt_alloc, arg, 'out_hwpt_id')) };
+    case 'IOMMU_HWPT_INVALIDATE':
+      return { entry_num: Number(field(LAYOUTS.iommu_hwpt_invalidate, arg, 'entry_num')) };
+    case 'IOMMU_IOAS_IOVA_RANGES': {
+      const num = Number(field(LAYOUTS.iommu_ioas_iova_ranges, arg, 'num_iovas'));
+      const buf = bufs[0] ?? Buffer.alloc(0);
+      const fit = Math.min(num, c.num_iovas, buf.length / sizeOf('iommu_iova_range'));
+      const ranges = Array.from({ length: fit }, (_, i) => ({
+        start: BigInt(field(LAYOUTS.iommu_iova_range, buf.subarray(i * 16), 'start')),
+        last: BigInt(field(LAYOUTS.iommu_iova_range, buf.subarray(i * 16), 'last')),
+      }));
+      return { num_iovas: num, allowed_iovas: ranges, out_iova_alignment: BigInt(field(LAYOUTS.iommu_ioas_iova_ranges, arg, 'out_iova_alignment')) };
+    }
+  }
+}
