@@ -232,6 +232,7 @@ describe('ioasid-lab kernel: its command line', () => {
   };
   it('an unknown kernel command, a flag of another command, a bad version: one line, exit 2', async () => {
     usage(await run('boot'), /unknown kernel command 'boot' \(kernel commands: build, check, replay\)/);
+    usage(await run(), /kernel needs a command: build, check or replay/);
     usage(await run('check', '--source', '/x'), /--source is not a flag of check/);
     usage(await run('replay'), /replay needs FILE/);
     const empty = mkdtempSync(join(tmpdir(), 'ioasid-lab-cache-'));

@@ -28,8 +28,6 @@ export interface SidesView {
 }
 
 export interface Driver<S extends SidesView = SidesView> {
-  /** the kernel this driver runs, for messages: `the simulated kernel`, `Linux 6.12.118` */
-  readonly kernel: string;
   start(t: TraceHeader): S;
   /** run one step on both sides and check everything that applies (1-based `index`) */
   step(sides: S, st: TraceStep, index: number): StepRecord;
@@ -42,7 +40,6 @@ export interface Driver<S extends SidesView = SidesView> {
 /** The spec and the simulated kernel (a broken one, where a test passes its factory); `probe`: translation probes after every step. */
 export function simDriver(factory?: KernelFactory, probe = true): Driver<Sides> {
   return {
-    kernel: 'the simulated kernel',
     start: (t) => startSides(t.design, t.hardware, t.memlockPages, factory, t.profile, t.kernel),
     step: (sides, st, index) => diffStep(sides, st, index, probe),
     end: endOfTrace,

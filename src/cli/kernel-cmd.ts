@@ -94,6 +94,7 @@ function runCheck(flags: Flags, out: (s: string) => void): number {
   const dir = text(flags, 'out') ?? DEFAULT_OUT;
   prepareOutDir(dir, 'out');
   const runs = wholeNumber(flags, 'runs', 100, 1, 100_000_000);
+  const seed = wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff);
   const p = progress();
   const { driver, done } = driverOn(b, flags);
   let compared = 0;
@@ -104,7 +105,7 @@ function runCheck(flags: Flags, out: (s: string) => void): number {
     driver.vm();
     const o = check({
       design: LINUX_DESIGN, hardware: 'host-pasid-table', profile: LINUX_PROFILE, kernel, driver,
-      runs, seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff), maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
+      runs, seed, maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
       timeLimitMs: wholeNumber(flags, 'time-limit', 600, 1, 7 * 24 * 3600) * 1000, failNth: flags.has('fail-nth'),
       onRun: (n) => p.update(`iommufd on Linux ${b.release}`, n, runs),
       onStep: (st) => void (st.impl ? compared++ : unobserved++),
@@ -112,7 +113,7 @@ function runCheck(flags: Flags, out: (s: string) => void): number {
     const written = o.trace ? writeCounterexample(dir, o.trace, replay(o.trace, driver)) : null;
     const ms = Date.now() - t0;
     const summary = {
-      linux: b.release, kernelVersion: kernel, design: LINUX_DESIGN, profile: LINUX_PROFILE, seed: wholeNumber(flags, 'seed', 1, 0, 0xffff_ffff),
+      linux: b.release, kernelVersion: kernel, design: LINUX_DESIGN, profile: LINUX_PROFILE, seed,
       runs: o.stats.runs, steps: o.stats.steps, compared, notObservable: unobserved, injected: o.stats.injected, disagreements: o.ok ? 0 : 1, ms,
       violation: o.violation ?? null, counterexample: written?.json ?? null, minimality: o.trace?.origin.minimality ?? null,
     };
@@ -153,10 +154,11 @@ function runReplay(flags: Flags, files: readonly string[], out: (s: string) => v
 export async function kernelMain(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   try {
     const sub = argv[0];
-    if (sub === undefined || sub === '--help') {
+    if (sub === '--help') {
       out(KERNEL_HELP);
-      return sub === undefined ? 2 : 0;
+      return 0;
     }
+    if (sub === undefined) throw new UsageError('kernel needs a command: build, check or replay (ioasid-lab kernel --help)');
     if (!KERNEL_COMMANDS.some((c) => c.name === sub)) throw new UsageError(`unknown kernel command ${shown(sub)} (kernel commands: ${KERNEL_COMMANDS.map((c) => c.name).join(', ')})`);
     const { command, flags, rest } = parseArgs(argv, KERNEL_FLAGS, KERNEL_COMMANDS, 'check');
     if (flags.has('help')) {

@@ -19,7 +19,7 @@ import { dmaProbes, firstWrong, leakProbes, mapProbes, pinProbes, type Probe } f
 import { isIdOutput, outputTable, rememberBinds, type LinuxSides } from './linux-sides.js';
 import { MockVfio, type RealFile } from './mock-vfio.js';
 import { Session, SessionDied } from './session.js';
-import type { Vm } from './vm.js';
+import { VmDied, type Vm } from './vm.js';
 
 /** The machine Linux's test port stands for, and the design that shipped (the one Linux runs). */
 export const LINUX_PROFILE = 'selftest-mock';
@@ -82,7 +82,6 @@ export function linuxDriver(opts: LinuxDriverOptions): LinuxDriver {
   let vm: Vm | null = null;
   let live: Session | null = null;
   const guest = () => (vm ??= opts.vm());
-  const kernel = () => `Linux ${guest().release}`;
 
   /** A kernel log line that is a finding, as a violation at `index`. */
   const logged = (sides: LinuxSides, index: number): Violation | null => {
@@ -130,7 +129,7 @@ export function linuxDriver(opts: LinuxDriverOptions): LinuxDriver {
     try {
       linux = runOnLinux(sides, linuxCmd, st.failNth ?? 0, before.world);
     } catch (e) {
-      if (!(e instanceof SessionDied) && !(e instanceof Error && e.name === 'VmDied')) throw e;
+      if (!(e instanceof SessionDied) && !(e instanceof VmDied)) throw e;
       const r = specStep(before, specCmd);
       return { cmd: specCmd, spec: r, impl: null, violation: crashed(e, index) };
     }
@@ -167,9 +166,6 @@ export function linuxDriver(opts: LinuxDriverOptions): LinuxDriver {
   }
 
   return {
-    get kernel() {
-      return kernel();
-    },
     vm: guest,
     shutdown() {
       vm?.close();
@@ -219,7 +215,7 @@ export function linuxDriver(opts: LinuxDriverOptions): LinuxDriver {
         sides.session.end();
         return closing ?? logged(sides, 0);
       } catch (e) {
-        if (!(e instanceof SessionDied) && !(e instanceof Error && e.name === 'VmDied')) throw e;
+        if (!(e instanceof SessionDied) && !(e instanceof VmDied)) throw e;
         return crashed(e, 0);
       }
     },

@@ -9,6 +9,7 @@
  */
 import { objKey, observe, type State } from '../spec/index.js';
 import { holes } from '../spec/ranges.js';
+import type { Area } from '../spec/state.js';
 import type { Xlate } from '../uapi/index.js';
 import { MOCK_IO_PAGE_SIZE, testCmd, type RawIoctl } from './abi.js';
 import type { LinuxSides } from './linux-sides.js';
@@ -56,11 +57,10 @@ const checkMap = (hwpt: number, iova: bigint, length: bigint, uva: bigint): RawI
 const mockAligned = (...xs: bigint[]) => xs.every((x) => x % MOCK_IO_PAGE_SIZE === 0n);
 
 /** The user address an area maps its first byte from (null: not user memory). */
-function areaUva(s: State, a: { readonly target: { readonly kind: string } }): bigint | null {
-  const t = a.target as { kind: string; pages?: number; offset?: bigint };
-  if (t.kind !== 'pages' || t.pages === undefined || t.offset === undefined) return null;
-  const p = s.pages[t.pages];
-  return p === undefined ? null : p.uva + t.offset;
+function areaUva(s: State, a: Area): bigint | null {
+  if (a.target.kind !== 'pages') return null;
+  const p = s.pages[a.target.pages];
+  return p === undefined ? null : p.uva + a.target.offset;
 }
 
 /**
@@ -132,7 +132,8 @@ export function firstWrong(sides: LinuxSides, probes: readonly Probe[]): { prope
   for (const [i, p] of probes.entries()) {
     const a = answers[i]!; // one answer per probe
     if ((p.want === 'ok') === a.ok) continue;
-    return { property: p.property, message: `the spec says ${p.says}; Linux ${p.refs ? refsFound(sides, p.refs) : p.want === 'ok' ? `does not (MD_CHECK_MAP: ${a.errno})` : 'still maps it there (MD_CHECK_MAP: ok)'}` };
+    const linux = p.refs ? refsFound(sides, p.refs) : a.ok ? 'still maps it there (MD_CHECK_MAP: ok)' : `does not (MD_CHECK_MAP: ${a.errno})`;
+    return { property: p.property, message: `the spec says ${p.says}; Linux ${linux}` };
   }
   return null;
 }

@@ -64,7 +64,7 @@ export function runOnLinux(sides: LinuxSides, c: Cmd, nth: number, world: World)
     for (const [k, v] of Object.entries(out)) if (/^out_.*_id$/.test(k) && typeof v === 'number') sides.returned.add(v);
     return { result: ok(out), fired: a.fired };
   }
-  const errno = a.errno ?? 'EIO';
+  const errno = a.errno;
   // what the kernel writes back on a failure: IOVA_RANGES' needed count on EMSGSIZE, INVALIDATE's entry_num always
   if (ic.ioctl === 'IOMMU_HWPT_INVALIDATE' || (ic.ioctl === 'IOMMU_IOAS_IOVA_RANGES' && errno === 'EMSGSIZE')) {
     return { result: { ok: false, errno, out: decodeOut(ic, a.arg, a.bufs) }, fired: a.fired };
@@ -91,7 +91,7 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
       return mmap(sides, c.uva, c.length);
     case 'MOCK_ADD_RESERVED': {
       const a = sides.session.ioctl(c.fd, testCmd('ADD_RESERVED', c.ioas_id, { 'add_reserved.start': c.start, 'add_reserved.length': c.length }));
-      return a.ok ? ok({}) : { ok: false, errno: a.errno ?? 'EIO' };
+      return a.ok ? ok({}) : { ok: false, errno: a.errno };
     }
     case 'DMA':
     case 'GUEST_WRITE_PGTABLE':

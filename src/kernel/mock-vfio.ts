@@ -87,7 +87,7 @@ export class MockVfio {
     if ((this.openCount.get(f.dev) ?? 0) !== 0) return fail('EINVAL'); // vfio_df_open: the cdev path opens a device once
     const scratch = this.scratchOf(c.iommufd, target.key);
     const r = this.session.ioctl(c.iommufd, testCmd('MOCK_DOMAIN', scratch), nth);
-    if (!r.ok) return done({ ok: false, errno: r.errno ?? 'EIO' }, r.fired);
+    if (!r.ok) return done({ ok: false, errno: r.errno }, r.fired);
     const L = LAYOUTS.iommu_test_cmd;
     const stdev = Number(field(L, r.arg, 'mock_domain.out_stdev_id'));
     const idev = Number(field(L, r.arg, 'mock_domain.out_idev_id'));
@@ -116,7 +116,7 @@ export class MockVfio {
   private attach(b: Bound, c: Extract<VfioCall, { ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT' }>, nth: number): Emulated {
     if (c.flags !== 0) return fail('EINVAL'); // 6.12: no VFIO_DEVICE_ATTACH_PASID yet
     const r = this.session.ioctl(b.ctxFd, testCmd('MOCK_DOMAIN_REPLACE', b.stdev, { 'mock_domain_replace.pt_id': c.pt_id }), nth);
-    if (!r.ok) return done({ ok: false, errno: r.errno ?? 'EIO' }, r.fired);
+    if (!r.ok) return done({ ok: false, errno: r.errno }, r.fired);
     const pt = Number(field(LAYOUTS.iommu_test_cmd, r.arg, 'mock_domain_replace.pt_id'));
     this.returned.add(pt);
     b.attached = true;

@@ -14,17 +14,13 @@ export class SessionDied extends Error {
 
 export type SysResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: Errno };
 
-export interface IoctlAnswer {
-  readonly ok: boolean;
-  /** the return value (ok) or the errno (not ok) */
-  readonly rc: number;
-  readonly errno: Errno | null;
-  /** whether the armed fail_nth fired; null when none was armed */
+/** An ioctl's answer: its return value or errno, whether the armed fail_nth fired (null: none armed), and the
+ * argument struct after the call with each pointed-to buffer (a NULL one as empty). */
+export type IoctlAnswer = ({ readonly ok: true; readonly rc: number } | { readonly ok: false; readonly errno: Errno }) & {
   readonly fired: boolean | null;
-  /** the argument struct after the call, and each pointed-to buffer (a NULL one as empty) */
   readonly arg: Buffer;
   readonly bufs: readonly Buffer[];
-}
+};
 
 const hex = (n: number | bigint) => n.toString(16);
 const bytes = (b: Buffer) => (b.length === 0 ? '.' : b.toString('hex'));
@@ -104,14 +100,12 @@ export class Session {
     const n = parseInt(rc ?? 'x', 16);
     const nullBufs = c.bufs.map((b) => b.data === null);
     let k = 0;
-    return {
-      ok: a.status === 'R',
-      rc: n,
-      errno: a.status === 'R' ? null : errnoName(n),
+    const after = {
       fired: fired === '-' ? null : fired === '1',
       arg: unhex(arg),
       bufs: nullBufs.map((isNull) => (isNull ? Buffer.alloc(0) : unhex(bufs[k++]))),
     };
+    return a.status === 'R' ? { ok: true, rc: n, ...after } : { ok: false, errno: errnoName(n), ...after };
   }
 
   /** ioctl(fd, c.req, c.arg); `nth` > 0 fails the call's nth fault-injection site (fail_nth). */
