@@ -7,6 +7,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/check/engine.js';
+import { counterexampleMarkdown } from '../../src/check/format.js';
+import { replay } from '../../src/check/replay.js';
 import { judgeOnLinux } from '../../src/kernel/judge.js';
 import { LINUX_DESIGN, LINUX_PROFILE, type LinuxDriver } from '../../src/kernel/linux-driver.js';
 import { step } from '../../src/spec/index.js';
@@ -55,6 +57,10 @@ describe(`Linux ${b.release} as the third side`, () => {
       expect(o.violation?.step).toBe(t.steps.length);
       expect(t.steps[t.steps.length - 1]?.cmd).toMatchObject({ ioctl: 'IOMMU_IOAS_UNMAP' });
       expect(t.steps.length).toBeLessThanOrEqual(4); // open, IOAS_ALLOC, the unmap (and at most one more)
+      // its page reads Linux's answer as Linux's, and replays it on Linux
+      const page = counterexampleMarkdown(t, replay(t, w.driver));
+      expect(page).toContain(`but Linux ${b.release} answered \`ENOENT\``);
+      expect(page).toMatch(/npx ioasid-lab kernel replay /);
     } finally {
       w.done();
     }

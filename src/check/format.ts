@@ -294,10 +294,13 @@ function kernelDiffers(a: StepAnswers): boolean {
 }
 const isDma = (r: Result<unknown>): boolean => r.ok && typeof r.out === 'object' && r.out !== null && 'xlate' in r.out;
 
+/** Which kernel answered beside the spec: Linux itself for a find of `kernel check`, else the simulated kernel. */
+const kernelOf = (t: Trace): string => (t.origin.linux === undefined ? 'the kernel' : `Linux ${t.origin.linux}`);
+
 /** `ok $ioas1`, or both answers with their numbers when the kernel's differs (bindings would hide the difference). */
-function answerText(st: TraceStep, a: StepAnswers): string {
+function answerText(t: Trace, st: TraceStep, a: StepAnswers): string {
   if (!kernelDiffers(a) || a.kernel === null) return formatResult(a.spec, st.bind);
-  return `${formatResult(a.spec)}, kernel: ${formatResult(a.kernel)}`;
+  return `${formatResult(a.spec)}, ${t.origin.linux === undefined ? 'kernel' : `Linux ${t.origin.linux}`}: ${formatResult(a.kernel)}`;
 }
 
 /** The program: one numbered line per step, `>>` before the step that diverges, and the end-of-trace line if that broke. */
@@ -309,7 +312,7 @@ function program(t: Trace, outcome: ReplayOutcome): string[] {
     const a = answers(st, i, outcome);
     // an injected allocation failure shows on its step: `IOMMU_IOAS_ALLOC $fd1 [fail_nth 1] -> ENOMEM`
     const cmd = st.failNth === undefined ? formatCmd(st.cmd) : `${formatCmd(st.cmd)} [fail_nth ${st.failNth}]`;
-    const body = a === null ? `${cmd}  (not run)` : `${cmd} -> ${answerText(st, a)}  [${a.rule}]`;
+    const body = a === null ? `${cmd}  (not run)` : `${cmd} -> ${answerText(t, st, a)}  [${a.rule}]`;
     return `${mark === i + 1 ? '>> ' : '   '}${n} ${body}`;
   });
   if (mark === 0) lines.push(`>> ${' '.repeat(width + 1)} end of trace: every fd closed  [${outcome.violation?.property ?? 'end'}]`);
@@ -327,7 +330,7 @@ function expectedVsActual(t: Trace, outcome: ReplayOutcome): string {
   const v = outcome.violation;
   if (v === null) {
     const u = outcome.unexpected[0];
-    if (!u) return 'Expected the spec and the kernel to agree on every step and nothing to break; that is what happens now.';
+    if (!u) return `Expected the spec and ${kernelOf(t)} to agree on every step and nothing to break; that is what happens now.`;
     const st = t.steps[u.step - 1];
     const why = u.message.slice(u.message.indexOf(': ') + 2);
     return sentence(`At step ${u.step} (${st ? code(formatCmd(st.cmd)) : '?'}) the ${u.side} did not answer as the trace expects: ${why}`);
@@ -337,7 +340,7 @@ function expectedVsActual(t: Trace, outcome: ReplayOutcome): string {
   const a = st ? answers(st, v.step - 1, outcome) : null;
   const cmd = st ? code(formatCmd(st.cmd)) : '?';
   if (a && a.kernel !== null && kernelDiffers(a)) {
-    return `At step ${v.step} (${cmd}) the spec expects ${code(formatResult(a.spec))} by rule ${a.rule}, but the kernel answered ${code(formatResult(a.kernel))}.`;
+    return `At step ${v.step} (${cmd}) the spec expects ${code(formatResult(a.spec))} by rule ${a.rule}, but ${kernelOf(t)} answered ${code(formatResult(a.kernel))}.`;
   }
   const both = a ? ` both answered ${code(formatResult(a.spec))} (${a.rule}), and` : '';
   return sentence(`At step ${v.step} (${cmd})${both} ${v.property} was expected to hold; actually ${v.message}`);
@@ -348,6 +351,8 @@ const onMachine = (t: Trace): string => (t.profile === undefined || t.profile ==
 
 /** A vitest case that replays the counterexample from its JSON: it keeps failing this way until fixed, then passes. */
 function replaySnippet(t: Trace, outcome: ReplayOutcome, source: string): string[] {
+  // a find against Linux replays there (docs/kernel.md); the simulated kernel shared the spec's belief
+  if (t.origin.linux !== undefined) return ['```sh', `npx ioasid-lab kernel replay ${source}`, '```'];
   const v = outcome.violation;
   const where = v === null ? '' : v.step === 0 ? ' at the end' : ` at step ${v.step}`;
   const title = `${counterexampleProperty(t, outcome)}${where}: ${t.design} on ${t.hardware} (${source})`;
@@ -384,6 +389,8 @@ function originLine(t: Trace): string {
     o.shrinks === undefined ? null : `${o.shrinks} shrinks`,
     o.minimality && o.minimality !== 'none' ? o.minimality : null,
     t.memlockPages === undefined ? null : `RLIMIT_MEMLOCK ${t.memlockPages} pages`,
+    t.kernel === undefined ? null : `the uAPI of kernel ${t.kernel}`,
+    o.linux === undefined ? null : `against Linux ${o.linux}`,
   ].filter((x): x is string => x !== null);
   return `${found}${facts.length ? ` (${facts.join(', ')})` : ''}; ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}.`;
 }
