@@ -54,11 +54,11 @@
 
 /* The executor's own descriptors sit high, so a trace's fds are numbered from 3 exactly as the spec numbers them. */
 enum { FD_KMSG = 900, FD_CHAN = 901, FD_NTH = 902 };
-enum { LINE_MAX_BYTES = 1 << 20, MAX_BUFS = 8 };
+enum { LINE_MAX_BYTES = 4 << 20, MAX_BUFS = 8 };
 
 static char line[LINE_MAX_BYTES];
 static size_t line_len, line_have;
-static char inbuf[65536];
+static char inbuf[LINE_MAX_BYTES];
 
 static void die(const char *what)
 {
@@ -85,8 +85,8 @@ static char *next_line(void)
 			line_have -= (size_t)(nl - inbuf) + 1;
 			return line;
 		}
-		if (line_have == sizeof(inbuf)) /* a line longer than the buffer: requests are built smaller */
-			line_have = 0;
+		if (line_have == sizeof(inbuf)) /* a line longer than the buffer: the host never sends one */
+			die("a request line past LINE_MAX_BYTES");
 		ssize_t r = read(FD_CHAN, inbuf + line_have, sizeof(inbuf) - line_have);
 		if (r < 0 && errno == EINTR)
 			continue;

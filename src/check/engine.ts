@@ -234,9 +234,10 @@ export function check(opts: CheckOptions): CheckOutcome {
   }
   const base: Trace = { schema: TRACE_SCHEMA, ...headerOf(opts, cfg.memlockPages), origin: { kind: 'check' }, steps: rerun.steps };
   const s0 = Date.now();
-  const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), driverOf(opts));
+  const driver = driverOf(opts);
+  const shrunk = minimize(base, violation.property, s0 + (opts.shrinkLimitMs ?? 10_000), driver);
   // replay the shrunk trace once more: its own failing step and message, and each step's answers for the file
-  const final = replaySteps(base, shrunk.steps, driverOf(opts));
+  const final = replaySteps(base, shrunk.steps, driver);
   const v = final.violation ?? violation;
   const steps = shrunk.steps.map((st, i) => {
     const rec = final.records[i];
@@ -248,7 +249,7 @@ export function check(opts: CheckOptions): CheckOutcome {
     violation: v,
     trace: {
       ...base,
-      origin: { kind: 'check', seed: opts.seed, path: out.counterexamplePath ?? '', runs: out.numRuns, shrinks: out.numShrinks, minimality: shrunk.minimal ? '1-minimal' : 'none', ...driverOf(opts).origin?.() },
+      origin: { kind: 'check', seed: opts.seed, path: out.counterexamplePath ?? '', runs: out.numRuns, shrinks: out.numShrinks, minimality: shrunk.minimal ? '1-minimal' : 'none', ...driver.origin?.() },
       verdict: { ...v, status: 'open' },
       steps,
     },

@@ -1,11 +1,11 @@
 /**
  * `ioasid-lab kernel build`: a kernel with iommufd's test device, and the executor as its /init, built from a
  * kernel source tree (Debian's linux-source-6.12 tarball by default, or any tree or tarball given) into a cache
- * directory keyed by what decides the result: the source, the config fragment (kernel/iommufd-test.config), the
- * executor's source and the struct layouts the host side speaks. A build whose key exists is reused. Nothing is
- * installed: missing tools are named with the Debian packages that have them. Steps print as they go; a failure
- * names its step and the log to read. The artifacts land in the key's directory last, with a manifest, so a
- * half-finished build is never taken for a finished one.
+ * keyed by what decides the result, in two levels: <cache>/<release>-<source and config fragment>/ holds the kernel
+ * (built once), and its guest-<executor and layouts>/ the executor's initramfs, so a changed executor rebuilds in
+ * seconds. A build whose keys exist is reused. Nothing is installed: missing tools are named with the Debian
+ * packages that have them. Steps print as they go; a failure names its step and the log to read. A manifest is
+ * written last, so a half-finished build is never taken for a finished one.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -87,12 +87,10 @@ export function cacheRoot(given?: string): string {
   return join(resolve(base), 'kernel');
 }
 
-export interface Source {
-  readonly kind: 'tarball' | 'tree';
-  readonly path: string;
-  /** VERSION.PATCHLEVEL.SUBLEVEL from its Makefile */
-  readonly release: string;
-}
+export type Source =
+  | { readonly kind: 'tarball'; readonly path: string }
+  /** a tree, with VERSION.PATCHLEVEL.SUBLEVEL from its Makefile (a tarball's is read once it is unpacked) */
+  | { readonly kind: 'tree'; readonly path: string; readonly release: string };
 
 const makefileRelease = (text: string): string | null => {
   const get = (k: string) => new RegExp(`^${k}[ \\t]*=[ \\t]*(\\S*)`, 'm').exec(text)?.[1];
@@ -100,7 +98,13 @@ const makefileRelease = (text: string): string | null => {
   return v && p && s !== undefined ? `${v}.${p}.${s}${get('EXTRAVERSION') ?? ''}` : null;
 };
 
-/** The source to build: `given` (a tree or a .tar.xz), else the newest linux-source-*.tar.xz under /usr/src. */
+/** The release a tree's Makefile names, or null. */
+function treeRelease(path: string): string | null {
+  const mk = join(path, 'Makefile');
+  return existsSync(mk) && existsSync(join(path, 'drivers/iommu/iommufd')) ? makefileRelease(readFileSync(mk, 'utf8')) : null;
+}
+
+/** The source to build: `given` (a tree or a tarball), else the newest linux-source-*.tar.xz under /usr/src. */
 export function findSource(given?: string): Source {
   let path = given;
   if (path === undefined) {
@@ -113,18 +117,12 @@ export function findSource(given?: string): Source {
   path = resolve(path);
   if (!existsSync(path)) throw new MissingTools(`--source ${path} does not exist`);
   if (statSync(path).isDirectory()) {
-    const mk = join(path, 'Makefile');
-    const release = existsSync(mk) ? makefileRelease(readFileSync(mk, 'utf8')) : null;
-    if (release === null || !existsSync(join(path, 'drivers/iommu/iommufd'))) throw new MissingTools(`--source ${path} is not a kernel tree with iommufd (no Makefile version or drivers/iommu/iommufd)`);
+    const release = treeRelease(path);
+    if (release === null) throw new MissingTools(`--source ${path} is not a kernel tree with iommufd (no Makefile version or drivers/iommu/iommufd)`);
     return { kind: 'tree', path, release };
   }
-  const top = spawnSync('tar', ['-tf', path], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const first = top.stdout?.split('\n').find((l) => /^[^/]+\/Makefile$/.test(l));
-  if (top.status !== 0 || first === undefined) throw new MissingTools(`--source ${path} is not a kernel source tarball (tar lists no top-level Makefile)`);
-  const mk = spawnSync('tar', ['-xOf', path, first], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const release = makefileRelease(mk.stdout ?? '');
-  if (release === null) throw new MissingTools(`--source ${path}: its Makefile names no kernel version`);
-  return { kind: 'tarball', path, release };
+  if (!/\.tar(\.(xz|gz|bz2|zst))?$/.test(path)) throw new MissingTools(`--source ${path} is neither a kernel tree nor a .tar(.xz|.gz|.bz2|.zst) tarball`);
+  return { kind: 'tarball', path };
 }
 
 const sha = (...parts: readonly (string | Buffer)[]) => {
@@ -133,18 +131,20 @@ const sha = (...parts: readonly (string | Buffer)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
-/** The hash of what this checkout builds into the guest: fragment, executor, and the layouts the host speaks. */
+/** The hash of what this checkout puts into the guest: the executor, and the layouts the host speaks. */
 export function toolsHash(): string {
-  return sha(readFileSync(FRAGMENT), readFileSync(EXECUTOR_C), JSON.stringify(LAYOUTS));
+  return sha(readFileSync(EXECUTOR_C), JSON.stringify(LAYOUTS));
 }
 
-/** The cache key of a build: the source (its path, size and date, or a tree's path and version) and the tools. */
-function keyOf(src: Source): string {
+/** The kernel's cache directory: the source (a tarball's path, size and date, a tree's path and Makefile) and the fragment. */
+function kernelKey(src: Source): string {
   const st = statSync(src.kind === 'tree' ? join(src.path, 'Makefile') : src.path);
-  return `${src.release}-${sha(src.path, String(st.size), String(st.mtimeMs), toolsHash())}`;
+  return `linux-${sha(src.path, String(st.size), String(st.mtimeMs), readFileSync(FRAGMENT))}`;
 }
 
 const MANIFEST = 'manifest.json';
+/** A finished bzImage in a kernel's directory (its guests are built beside it). */
+const BUILT = '.bzImage-built';
 
 function readManifest(dir: string): KernelBuild | null {
   try {
@@ -154,11 +154,12 @@ function readManifest(dir: string): KernelBuild | null {
   }
 }
 
-/** The newest finished build of this checkout's tools in the cache, or null. */
+/** The newest finished build of this checkout's executor in the cache (<root>/<kernel>/guest-<tools>/), or null. */
 export function latestBuild(root: string): KernelBuild | null {
   if (!existsSync(root)) return null;
   const tools = toolsHash();
-  const builds = readdirSync(root).map((d) => readManifest(join(root, d))).filter((m): m is KernelBuild => m !== null && m.tools === tools && existsSync(m.bzImage) && existsSync(m.initramfs));
+  const builds = readdirSync(root).map((d) => readManifest(join(root, d, `guest-${tools}`)))
+    .filter((m): m is KernelBuild => m !== null && existsSync(m.bzImage) && existsSync(m.initramfs));
   builds.sort((a, b) => a.built.localeCompare(b.built));
   return builds[builds.length - 1] ?? null;
 }
@@ -208,75 +209,82 @@ function fragmentMisses(config: string): string[] {
   return want.filter((l) => !have.has(l));
 }
 
-/** Build (or find in the cache) the kernel and the executor's initramfs. */
+/** Build (or find in the cache) the kernel, then the executor's initramfs for it. */
 export async function build(opts: BuildOptions): Promise<{ build: KernelBuild; reused: boolean }> {
   const say = opts.say;
   const missing = missingTools();
   if (missing) throw new MissingTools(missing);
   const src = findSource(opts.source);
   const root = cacheRoot(opts.cache);
-  const key = keyOf(src);
+  const key = kernelKey(src);
   const dir = join(root, key);
-  const known = readManifest(dir);
+  const guest = join(dir, `guest-${toolsHash()}`);
+  const known = readManifest(guest);
   if (known && existsSync(known.bzImage) && existsSync(known.initramfs)) {
-    say(`kernel ${known.release}: reusing the build in ${dir}`);
+    say(`kernel ${known.release}: reusing the build in ${guest}`);
     return { build: known, reused: true };
   }
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(guest, { recursive: true });
   const jobs = String(opts.jobs ?? 2);
-  const steps = 7;
+  const built = existsSync(join(dir, BUILT));
+  const steps = built ? 4 : 6;
   let n = 0;
   const step = (what: string) => say(`[${++n}/${steps}] ${what}`);
 
   let tree = src.path;
-  if (src.kind === 'tarball') {
-    tree = join(dir, 'src');
-    step(`unpacking ${basename(src.path)} (Linux ${src.release})`);
-    if (!existsSync(join(tree, '.unpacked'))) {
-      rmSync(tree, { recursive: true, force: true });
-      mkdirSync(tree, { recursive: true });
-      await run('unpacking', 'tar', ['-xf', src.path, '--strip-components=1', '-C', tree], dir, join(dir, 'unpack.log'), say);
-      writeFileSync(join(tree, '.unpacked'), '');
-    }
-  } else step(`using the tree ${src.path} (Linux ${src.release})`);
-
+  if (src.kind === 'tarball') tree = join(dir, 'src');
   const out = join(dir, 'build');
-  step('configuring: tinyconfig + kernel/iommufd-test.config');
-  await run('configuring', 'make', [`O=${out}`, 'tinyconfig'], tree, join(dir, 'config.log'), say);
-  await run('configuring', join(tree, 'scripts/kconfig/merge_config.sh'), ['-m', '-O', out, join(out, '.config'), FRAGMENT], tree, join(dir, 'merge.log'), say);
-  await run('configuring', 'make', [`O=${out}`, 'olddefconfig'], tree, join(dir, 'olddefconfig.log'), say);
-  const misses = fragmentMisses(readFileSync(join(out, '.config'), 'utf8'));
-  if (misses.length > 0) throw new BuildError(`configuring: this tree does not take ${misses.join(', ')} (kernel/iommufd-test.config); see ${join(out, '.config')}`);
+  if (built) step(`the kernel is built (${dir}); building this checkout's executor for it`);
+  else {
+    if (src.kind === 'tarball') {
+      step(`unpacking ${basename(src.path)}`);
+      if (!existsSync(join(tree, '.unpacked'))) {
+        rmSync(tree, { recursive: true, force: true });
+        mkdirSync(tree, { recursive: true });
+        await run('unpacking', 'tar', ['-xf', src.path, '--strip-components=1', '-C', tree], dir, join(dir, 'unpack.log'), say);
+        writeFileSync(join(tree, '.unpacked'), '');
+      }
+    } else step(`using the tree ${src.path} (Linux ${src.release})`);
 
-  step(`building bzImage (make -j${jobs}; a few minutes)`);
-  await run('building bzImage', 'make', [`O=${out}`, `-j${jobs}`, 'bzImage'], tree, join(dir, 'bzImage.log'), say, /^\s+(CC|AS|LD)\s/);
+    if (treeRelease(tree) === null) throw new BuildError(`unpacking: ${src.path} holds no kernel tree with iommufd (no Makefile version or drivers/iommu/iommufd)`);
+    step(`configuring Linux ${treeRelease(tree)}: tinyconfig + kernel/iommufd-test.config`);
+    await run('configuring', 'make', [`O=${out}`, 'tinyconfig'], tree, join(dir, 'config.log'), say);
+    await run('configuring', join(tree, 'scripts/kconfig/merge_config.sh'), ['-m', '-O', out, join(out, '.config'), FRAGMENT], tree, join(dir, 'merge.log'), say);
+    await run('configuring', 'make', [`O=${out}`, 'olddefconfig'], tree, join(dir, 'olddefconfig.log'), say);
+    const misses = fragmentMisses(readFileSync(join(out, '.config'), 'utf8'));
+    if (misses.length > 0) throw new BuildError(`configuring: this tree does not take ${misses.join(', ')} (kernel/iommufd-test.config); see ${join(out, '.config')}`);
+
+    step(`building bzImage (make -j${jobs}; a few minutes)`);
+    await run('building bzImage', 'make', [`O=${out}`, `-j${jobs}`, 'bzImage'], tree, join(dir, 'bzImage.log'), say, /^\s+(CC|AS|LD)\s/);
+    // `make headers` leaves the exported uAPI headers in <out>/usr/include (headers_install would need rsync)
+    await run('exporting uAPI headers', 'make', [`O=${out}`, 'headers'], tree, join(dir, 'headers.log'), say);
+    writeFileSync(join(dir, BUILT), '');
+  }
 
   step('checking the uAPI struct layouts against the tree\'s headers');
-  // `make headers` leaves the exported uAPI headers in <out>/usr/include (headers_install would need rsync)
-  await run('exporting uAPI headers', 'make', [`O=${out}`, 'headers'], tree, join(dir, 'headers.log'), say);
-  const probeC = join(dir, 'layout-probe.c');
+  const probeC = join(guest, 'layout-probe.c');
   writeFileSync(probeC, layoutProbeSource());
-  const probe = join(dir, 'layout-probe');
-  await run('compiling the layout probe', 'gcc', ['-O0', '-w', `-I${join(out, 'usr/include')}`, `-I${join(tree, 'drivers/iommu/iommufd')}`, '-o', probe, probeC], dir, join(dir, 'probe.log'), say);
+  const probe = join(guest, 'layout-probe');
+  await run('compiling the layout probe', 'gcc', ['-O0', '-w', `-I${join(out, 'usr/include')}`, `-I${join(tree, 'drivers/iommu/iommufd')}`, '-o', probe, probeC], guest, join(guest, 'probe.log'), say);
   const seen = spawnSync(probe, [], { encoding: 'utf8' });
   const differ = layoutsDiffer(seen.stdout ?? '');
   if (seen.status !== 0 || differ) throw new BuildError(`checking layouts: the tree's uAPI headers disagree with src/kernel/abi.ts: ${differ ?? 'the probe failed'}`);
 
   step('compiling the executor (static)');
-  const exe = join(dir, 'executor');
-  await run('compiling the executor', 'gcc', ['-static-pie', '-O2', '-Wall', '-Werror', '-o', exe, EXECUTOR_C], dir, join(dir, 'executor.log'), say);
+  const exe = join(guest, 'executor');
+  await run('compiling the executor', 'gcc', ['-static-pie', '-O2', '-Wall', '-Werror', '-o', exe, EXECUTOR_C], guest, join(guest, 'executor.log'), say);
 
   step('writing the initramfs');
-  const initramfs = join(dir, 'initramfs.cpio');
+  const initramfs = join(guest, 'initramfs.cpio');
   writeFileSync(`${initramfs}.tmp`, executorInitramfs(readFileSync(exe)));
   renameSync(`${initramfs}.tmp`, initramfs);
 
-  step('done');
+  const release = treeRelease(tree) ?? 'unknown';
   const manifest: KernelBuild = {
-    release: src.release, kernel: kernelVersionOf(src.release), bzImage: join(out, 'arch/x86/boot/bzImage'), initramfs,
+    release, kernel: kernelVersionOf(release), bzImage: join(out, 'arch/x86/boot/bzImage'), initramfs,
     source: src.path, key, tools: toolsHash(), built: new Date().toISOString(),
   };
-  writeFileSync(join(dir, `${MANIFEST}.tmp`), `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(join(dir, `${MANIFEST}.tmp`), join(dir, MANIFEST));
+  writeFileSync(join(guest, `${MANIFEST}.tmp`), `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(join(guest, `${MANIFEST}.tmp`), join(guest, MANIFEST));
   return { build: manifest, reused: false };
 }

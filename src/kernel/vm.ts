@@ -38,6 +38,9 @@ export class VmDied extends Error {
   }
 }
 
+/** The longest request line the executor reads (executor.c LINE_MAX_BYTES). */
+const MAX_LINE = 4 << 20;
+
 /** Kernel command line: quiet console (a WARN is read from /dev/kmsg, not the slow serial line), reboot on panic. */
 const APPEND = 'console=ttyS0 quiet panic=-1 reboot=t transparent_hugepage=never';
 
@@ -165,7 +168,10 @@ export class Vm {
   requests(lines: readonly string[]): Answer[] {
     if (this.dead) throw this.dead;
     const text = lines.map((l) => `${l}\n`).join('');
-    if (text.length > 48 * 1024) throw new Error(`a request batch of ${text.length} bytes: the channel takes at most 48 KiB at once`);
+    // back to back, answers could fill the channel while requests still wait: a batch stays small; one request may
+    // be as long as the executor's line (LINE_MAX_BYTES)
+    if (lines.length > 1 && text.length > 48 * 1024) throw new Error(`a request batch of ${text.length} bytes: the channel takes at most 48 KiB at once`);
+    if (text.length > MAX_LINE) throw new Error(`a request of ${text.length} bytes: the executor reads lines of at most ${MAX_LINE} bytes`);
     if (process.env.IOASID_LAB_VM_TRACE) process.stderr.write(text);
     writeSync(this.tx, text);
     const out: Answer[] = [];
