@@ -6,6 +6,8 @@ export default defineConfig({
     // the suites that boot Linux run under `npm run test:kernel` (vitest.kernel.config.ts), after a kernel build
     exclude: ['properties/kernel/**', 'node_modules/**'],
     pool: 'threads',
+    // spec states frozen: a rule that writes outside its immer draft throws in the tests (src/spec/rule.ts)
+    env: { IOASID_LAB_FREEZE: '1' },
     testTimeout: 60_000,
     reporters: ['default', './properties/support/summary-reporter.ts'],
   },

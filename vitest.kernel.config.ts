@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: ['properties/kernel/**/*.test.ts'],
     pool: 'forks',
+    env: { IOASID_LAB_FREEZE: '1' },
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 600_000,

@@ -5,16 +5,21 @@
  * may give any answer the spec allows); P-ATOMIC (a call the spec rejects changes nothing in the kernel);
  * observe() (files, objects, attachments, pins, charge); P-XLATE in the kernel; translation probes (P-INVAL:
  * the kernel's DMA answer must be one the spec allows, so a missing invalidation shows as a stale hit).
- * At the end of a trace: close every fd on both sides and require P-NOLEAK.
+ * Incremental: each side says what a step touched — the spec by which of its tables are new objects (touchedParts,
+ * routeInputs), the kernel by the stamps its structures keep (src/impl/hw/stamp.ts) — and only that is compared
+ * and probed after the step. At the end of a trace the whole observation is compared and every route probed (a
+ * kernel that changes a part without stamping it is caught there), then every fd is closed on both sides and
+ * P-NOLEAK required.
  * Anything the simulated kernel throws is a kernel finding, never a crash of the check: its WARN_ON is P-WARN,
  * any other exception (a kernel oops: a null dereference, a broken invariant of a JS structure) is P-OOPS.
  */
-import { createKernel, observe as observeKernel, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
-import { checkInvariants, DESIGNS, initialState, noLeak, observe as observeSpec, step, type State, type StepResult } from '../spec/index.js';
-import { machineOf, U64_MAX, worldOf, type Access, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
+import { clock, createKernel, mappingsTouchedSince, observe as observeKernel, OBSERVE_PARTS, touchedSince, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
+import { checkInvariants, DESIGNS, exitProcess, initialState, noLeak, observe as observeSpec, observeLocked, observePart, step, touchedParts, type State, type StepResult } from '../spec/index.js';
+import { machineOf, OBS_PARTS, U64_MAX, worldOf, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ObsPart, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
+import { probeRoutes, touchedRoutes } from './probes.js';
 import { Bindings, encode, type TraceStep } from './trace.js';
 
 /**
@@ -83,24 +88,47 @@ export interface Sides {
   readonly balance: Balance;
   readonly specSyms: Bindings;
   readonly implSyms: Bindings;
-  /** the kernel's comparable observation after the last step (null before the first, or after a failed check) */
-  lastImpl?: string;
+  /**
+   * The kernel's observation, part by part, as last read: a step compares only the parts either side touched, and
+   * a call that failed must leave each part it touched as it was here (P-ATOMIC).
+   */
+  readonly seen: Record<ObsPart, string>;
+  /** the kernel's locked pages after the last step */
+  locked: number;
 }
 
 export function startSides(design: DesignName, hw: HwKind, memlockPages: number | undefined, factory: KernelFactory = createKernel, profile?: ProfileName | MachineProfile, kernel?: KernelVersion): Sides {
   const world = worldOf(machineOf(profile, hw), memlockPages, kernel);
   const balance = new Balance();
-  return { spec: initialState(world, DESIGNS[design]), kernel: factory(design, world, balance), balance, specSyms: new Bindings(), implSyms: new Bindings() };
+  const k = factory(design, world, balance);
+  const seen = Object.fromEntries(OBS_PARTS.map((p) => [p, kernelPart(k, p)])) as Record<ObsPart, string>;
+  return { spec: initialState(world, DESIGNS[design]), kernel: k, balance, specSyms: new Bindings(), implSyms: new Bindings(), seen, locked: k.mm.lockedVm };
 }
 
 const show = (x: unknown) => JSON.stringify(x, encode);
 const xkey = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
-/** The spec's comparable observation, computed once per state object (a rejected call returns the same object). */
-const specSeen = new WeakMap<State, string>();
-function specComparable(s: State, o: Observation): string {
-  let c = specSeen.get(s);
-  if (c === undefined) specSeen.set(s, (c = comparable(o)));
-  return c;
+
+/**
+ * One part of an observation as compared: one line per entry, every field (a mismatch is reported in JSON, from
+ * the views themselves: `partsDiffer`).
+ */
+const TEXT: { readonly [P in ObsPart]: (v: Pick<Observation, ObsPart>[P]) => string } = {
+  files: (v) => v.map((f) => `${f.file} ${f.kind} ${f.fds.join(',')}`).join('\n'),
+  objects: (v) => v.map((o) => `${o.file}:${o.id} ${o.kind}`).join('\n'),
+  attachments: (v) => v.map((a) => `${a.dev} ${a.pasid} ${a.file}:${a.id}`).join('\n'),
+  pins: (v) => v.map((r) => `${r.page}-${r.last}x${r.holders}`).join('\n'),
+};
+const partText = <P extends ObsPart>(p: P, v: Pick<Observation, ObsPart>[P]): string => TEXT[p](v);
+
+/** One part of the kernel's observation as compared. */
+const kernelPart = (k: Kernel, p: ObsPart): string => partText(p, OBSERVE_PARTS[p](k));
+
+/** One part of the spec's observation as compared, computed once per state object (a rejected call returns the same object). */
+const specParts = new WeakMap<State, Partial<Record<ObsPart, string>>>();
+function specPart(s: State, p: ObsPart): string {
+  let m = specParts.get(s);
+  if (m === undefined) specParts.set(s, (m = {}));
+  return (m[p] ??= partText(p, observePart(s, p)));
 }
 
 /**
@@ -121,29 +149,6 @@ function wraps(c: Cmd): boolean {
   if ('size' in x && 'iova' in x) pairs.push([x.iova, x.size]);
   if (c.ioctl === 'IOMMU_IOAS_UNMAP' && x.iova === 0n && x.length === U64_MAX) return false;
   return pairs.some(([a, n]) => typeof a === 'bigint' && typeof n === 'bigint' && n > 0n && a + n - 1n > U64_MAX);
-}
-
-/**
- * Addresses worth probing: around every area of the spec now and before the step (an address just unmapped is
- * where a missing invalidation shows), guest stage-1 entries, and a few fixed ones.
- */
-function probes(s: State, before: State): { dev: string; pasid: number | null; iova: bigint }[] {
-  const iovas = new Set<bigint>([0n, 0x1000n]);
-  for (const st of [s, before]) {
-    for (const o of Object.values(st.objects)) {
-      if (!('areas' in o)) continue;
-      for (const a of o.areas) for (const v of [a.start, a.last, a.last + 1n]) if (v <= U64_MAX) iovas.add(v);
-    }
-  }
-  for (const t of Object.values(s.guestPgtables)) for (const vpn of Object.keys(t)) iovas.add(BigInt(vpn) << 12n);
-  const routes = new Set<string>(s.world.devices.map((d) => `${d.name}|`));
-  for (const a of s.attachments) if (a.pasid !== null) routes.add(`${a.dev}|${a.pasid}`);
-  const out: { dev: string; pasid: number | null; iova: bigint }[] = [];
-  for (const r of routes) {
-    const [dev, p] = r.split('|') as [string, string];
-    for (const iova of iovas) out.push({ dev, pasid: p === '' ? null : Number(p), iova });
-  }
-  return out;
 }
 
 /**
@@ -189,25 +194,25 @@ export function diffStep(sides: Sides, st: TraceStep, index: number, probe = tru
   const specCmd = sides.specSyms.resolve(st.cmd);
   const implCmd = sides.implSyms.resolve(st.cmd);
   const before = sides.spec;
-  // the kernel's observation after the previous step is its observation before this one
   const r = step(before, specCmd);
+  // everything the kernel's structures stamp after this tick, this step touched
+  const since = clock();
   const run = inKernel(() => {
-    const beforeImpl = sides.lastImpl ?? comparable(observeKernel(sides.kernel));
     sides.balance.arm(st.failNth ?? null);
     try {
-      return { beforeImpl, ir: sides.kernel.run(implCmd) };
+      return sides.kernel.run(implCmd);
     } finally {
       sides.balance.arm(null);
     }
   });
-  if (st.failNth !== undefined && sides.balance.fired) return injectedStep(sides, specCmd, before, run, index);
+  if (st.failNth !== undefined && sides.balance.fired) return injectedStep(sides, specCmd, before, run, since, index);
   sides.spec = r.state;
   sides.specSyms.bind(st, r.result);
   if (!run.ok) return { cmd: specCmd, spec: r, impl: null, violation: { property: run.property, step: index, message: run.message } };
-  const { beforeImpl, ir } = run.value;
+  const ir = run.value;
   sides.implSyms.bind(st, ir);
   const at = (property: string, message: string): StepRecord => ({ cmd: specCmd, spec: r, impl: ir, violation: { property, step: index, message } });
-  const checked = inKernel(() => afterStep(sides, specCmd, r, before, ir, beforeImpl, probe, at));
+  const checked = inKernel(() => afterStep(sides, specCmd, r, before, ir, since, probe, at));
   return checked.ok ? checked.value : at(checked.property, checked.message);
 }
 
@@ -237,54 +242,98 @@ function assertStep(sides: Sides, st: TraceStep, index: number): StepRecord {
  * A step whose fail_nth fired: the kernel must fail the call (an allocation it did not get cannot be used) and
  * leave everything observable as it was (P-ATOMIC); the spec does not take the step, so both stay in step.
  */
-function injectedStep(sides: Sides, specCmd: Cmd, before: State, run: ReturnType<typeof inKernel<{ beforeImpl: string; ir: Result<unknown> }>>, index: number): StepRecord {
+function injectedStep(sides: Sides, specCmd: Cmd, before: State, run: ReturnType<typeof inKernel<Result<unknown>>>, since: number, index: number): StepRecord {
   const spec: StepResult = { state: before, result: { ok: false, errno: 'ENOMEM' }, rule: 'fail_nth.injected' as StepResult['rule'], partial: false };
   if (!run.ok) return { cmd: specCmd, injected: true, spec, impl: null, violation: { property: run.property, step: index, message: run.message } };
-  const { beforeImpl, ir } = run.value;
+  const ir = run.value;
   const at = (message: string): StepRecord => ({ cmd: specCmd, injected: true, spec, impl: ir, violation: { property: 'P-ATOMIC', step: index, message } });
   if (ir.ok) return at('an allocation failed (fail_nth), yet the call succeeded');
-  const after = inKernel(() => comparable(observeKernel(sides.kernel)));
-  if (!after.ok) return { cmd: specCmd, injected: true, spec, impl: ir, violation: { property: after.property, step: index, message: after.message } };
-  if (after.value !== beforeImpl) return at(`an allocation failed (fail_nth) and the call answered ${ir.errno}, but the kernel's state changed`);
-  sides.lastImpl = beforeImpl;
+  const changed = inKernel(() => changedParts(sides, since));
+  if (!changed.ok) return { cmd: specCmd, injected: true, spec, impl: ir, violation: { property: changed.property, step: index, message: changed.message } };
+  if (changed.value.names.length > 0) return at(`an allocation failed (fail_nth) and the call answered ${ir.errno}, but the kernel's ${changed.value.names.join(', ')} changed`);
   return { cmd: specCmd, injected: true, spec, impl: ir, violation: null };
 }
 
-/** Every check after both sides ran the step (the kernel's observation and probes may WARN too). */
-function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir: Result<unknown>, beforeImpl: string, probe: boolean, at: (property: string, message: string) => StepRecord): StepRecord {
+/**
+ * The parts of the kernel's observation (and its locked pages) a step changed: each part it touched is read again
+ * and recorded in `sides.seen`; those whose view differs from before are returned.
+ */
+function changedParts(sides: Sides, since: number): { readonly parts: ObsPart[]; readonly names: string[] } {
+  const k = sides.kernel;
+  const parts: ObsPart[] = [];
+  for (const p of touchedSince(k, since)) {
+    const now = kernelPart(k, p);
+    if (now !== sides.seen[p]) parts.push(p);
+    sides.seen[p] = now;
+  }
+  const locked = k.mm.lockedVm !== sides.locked;
+  sides.locked = k.mm.lockedVm;
+  return { parts, names: locked ? [...parts, 'locked pages'] : parts };
+}
+
+/**
+ * Every check after both sides ran the step (the kernel's observation and probes may WARN too). The observation is
+ * compared part by part, only where either side touched it; probes only on the routes either side touched.
+ */
+function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir: Result<unknown>, since: number, probe: boolean, at: (property: string, message: string) => StepRecord): StepRecord {
   // a call that changed nothing in the spec leaves its invariants as they were (they held before it)
   const inv = r.state === before ? null : checkInvariants(r.state);
   if (inv) return at(inv.split(':')[0] ?? 'wellFormed', inv);
   if (wraps(specCmd) && (r.result.ok || ir.ok)) return at('P-OVERFLOW', `a wrapping range succeeded (${r.result.ok ? 'spec' : 'kernel'})`);
   const bad = compareResults(specCmd, r.result, ir);
   if (bad) return at(resultProperty(specCmd, r.result, ir), `${r.rule}: ${bad}`);
-  const obsImpl = observeKernel(sides.kernel);
-  if (!r.result.ok && !r.partial && comparable(obsImpl) !== beforeImpl) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's state changed`);
-  const os = observeSpec(r.state);
-  const a = specComparable(r.state, os);
-  const b = comparable(obsImpl);
-  sides.lastImpl = b;
-  if (a !== b) return at('differential', `observe() differs: spec ${a} kernel ${b}`);
-  const x = xlateConsistent(sides.kernel);
-  if (x) return at('P-XLATE', x);
+  const k = sides.kernel;
+  const changed = changedParts(sides, since);
+  if (!r.result.ok && !r.partial && changed.names.length > 0) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's ${changed.names.join(', ')} changed`);
+  const differs = observationDiffers(sides, [...new Set([...touchedParts(before, r.state), ...changed.parts])]);
+  if (differs) return at('differential', differs);
+  if (mappingsTouchedSince(k, since)) {
+    const x = xlateConsistent(k);
+    if (x) return at('P-XLATE', x);
+  }
   if (probe) {
-    for (const p of probes(r.state, before)) {
-      for (const access of ['read', 'write'] as Access[]) {
-        const want = os.translate(p.dev as never, p.pasid, p.iova, access);
-        const got = xkey(obsImpl.translate(p.dev as never, p.pasid, p.iova, access).xlate);
-        const allowed = [want.xlate, ...want.stale].map(xkey);
-        if (!allowed.includes(got)) {
-          return at('P-INVAL', `${p.dev}${p.pasid === null ? '' : ` pasid ${p.pasid}`} ${access} at 0x${p.iova.toString(16)}: the kernel gives ${got}, the spec allows ${allowed.join(' | ')}`);
-        }
-      }
-    }
+    const p = probeRoutes(k, r.state, before, touchedRoutes(k, r.state, before, since));
+    if (p) return at('P-INVAL', p);
   }
   return { cmd: specCmd, spec: r, impl: ir, violation: null };
 }
 
-/** End-of-trace obligations: close every fd on both sides, then nothing may be left (P-NOLEAK). */
-export function endOfTrace(sides: Sides): Violation | null {
-  for (const fd of Object.keys(sides.spec.fds)) sides.spec = step(sides.spec, { env: 'CLOSE', fd: Number(fd) as never }).state;
+/** Compare the parts `parts` (and the locked pages) of the spec's observation with the kernel's as last read; one line, or null. */
+function observationDiffers(sides: Sides, parts: readonly ObsPart[]): string | null {
+  for (const p of parts) {
+    const want = specPart(sides.spec, p);
+    if (want !== sides.seen[p]) return `observe() differs in ${p}: spec ${show(observePart(sides.spec, p))} kernel ${show(OBSERVE_PARTS[p](sides.kernel))}`;
+  }
+  const locked = observeLocked(sides.spec);
+  return locked === sides.locked ? null : `observe() differs in lockedPages: spec ${locked} kernel ${sides.locked}`;
+}
+
+/**
+ * The whole comparison, whatever the steps said they touched: every part read again from the kernel, P-XLATE, and
+ * (with probes) every route. A kernel that changed something without stamping it is found here.
+ */
+function wholeComparison(sides: Sides, probe: boolean): Violation | null {
+  const k = sides.kernel;
+  for (const p of OBS_PARTS) sides.seen[p] = kernelPart(k, p);
+  sides.locked = k.mm.lockedVm;
+  const at = (property: string, message: string): Violation => ({ property, step: 0, message: `at the end of the trace: ${message}` });
+  const differs = observationDiffers(sides, OBS_PARTS);
+  if (differs) return at('differential', differs);
+  const x = xlateConsistent(k);
+  if (x) return at('P-XLATE', x);
+  const p = probe ? probeRoutes(k, sides.spec, sides.spec, null) : null;
+  return p ? at('P-INVAL', p) : null;
+}
+
+/**
+ * End-of-trace obligations: the whole observation and every route compared once more (what no step said it
+ * touched), then every fd closed on both sides (the process exits) and nothing may be left (P-NOLEAK).
+ */
+export function endOfTrace(sides: Sides, probe = true): Violation | null {
+  const whole = inKernel(() => wholeComparison(sides, probe));
+  if (!whole.ok) return { property: whole.property, step: 0, message: `at the end of the trace: ${whole.message}` };
+  if (whole.value) return whole.value;
+  sides.spec = exitProcess(sides.spec);
   const closed = inKernel(() => {
     for (const fd of [...sides.kernel.fds.keys()]) sides.kernel.close(fd);
   });

@@ -42,7 +42,7 @@ export function simDriver(factory?: KernelFactory, probe = true): Driver<Sides> 
   return {
     start: (t) => startSides(t.design, t.hardware, t.memlockPages, factory, t.profile, t.kernel),
     step: (sides, st, index) => diffStep(sides, st, index, probe),
-    end: endOfTrace,
+    end: (sides) => endOfTrace(sides, probe),
   };
 }
 

@@ -36,8 +36,13 @@ export interface ExploreCell {
   readonly minimality?: 'shortest' | '1-minimal';
   /** the depth bound searched */
   readonly depth: number;
-  /** distinct states visited */
+  /** distinct states visited (with symmetry reduction: up to renaming of ids, fds and files) */
   readonly states: number;
+  /**
+   * With symmetry reduction: the distinct states as numbered among every step the search took — a search without
+   * the reduction keeps at least these apart (`numberedStates / states` is the reduction, at least)
+   */
+  readonly numberedStates?: number;
   readonly ms: number;
 }
 
@@ -49,5 +54,10 @@ export interface ExploreReport {
   /** the machine every cell ran on, by name (absent: the default world) */
   readonly profile?: string;
   readonly requirements: readonly RequirementInfo[];
+  /**
+   * Symmetry reduction over the whole search (null: it was off): distinct states up to renaming, distinct states as
+   * numbered among the steps taken (a search without the reduction keeps at least these apart), and their ratio.
+   */
+  readonly symmetry?: { readonly states: number; readonly numberedStates: number; readonly reductionAtLeast: number } | null;
   readonly cells: readonly ExploreCell[];
 }

@@ -4,14 +4,7 @@
  * no IOTLB entry, no locked page, every allocation given back).
  */
 import type { Kernel } from '../impl/index.js';
-import { IoPagetable } from '../impl/iopt.js';
-
-/** Every io_pagetable reachable from the kernel's files. */
-function iopts(k: Kernel): IoPagetable[] {
-  const out = new Set<IoPagetable>();
-  for (const f of k.files()) for (const o of f.objects()) if ('iopt' in o && o.iopt instanceof IoPagetable) out.add(o.iopt);
-  return [...out];
-}
+import { iopts } from '../impl/observe.js';
 
 /** P-XLATE: each domain's page table holds exactly the pages of the areas, at the pages' host addresses. */
 export function xlateConsistent(k: Kernel): string | null {

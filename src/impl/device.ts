@@ -147,7 +147,7 @@ function syncReservations(devs: readonly VfioDevice[], spaces: readonly IoasObj[
 export function dropRoute(k: Kernel, vdev: VfioDevice, pasid: number | null) {
   const r = vdev.routes.find((x) => x.pasid === pasid);
   if (!r) return;
-  vdev.routes.splice(vdev.routes.indexOf(r), 1);
+  vdev.removeRoute(r);
   putUsers(r.target);
   const space = spaceOf(r.target);
   if (space) syncReservations([vdev], [space]);
@@ -162,9 +162,9 @@ function moveRoutes(k: Kernel, movers: readonly VfioDevice[], pasid: number | nu
     const r = d.routes.find((x) => x.pasid === pasid);
     if (r) {
       olds.push(r);
-      d.routes.splice(d.routes.indexOf(r), 1);
+      d.removeRoute(r);
     }
-    d.routes.push({ pasid, target: hwpt });
+    d.addRoute({ pasid, target: hwpt });
     hwpt.users++;
   }
   const spaces = [...new Set([hwpt, ...olds.map((r) => r.target)].map(spaceOf).filter((s): s is IoasObj => s !== undefined))];

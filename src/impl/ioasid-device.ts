@@ -59,7 +59,7 @@ export function reprogramUsers(k: Kernel, o: IommufdObject) {
 
 /** Add a route: the target is held (+1 users, and its file), the IOMMU programmed. */
 export function addRoute(k: Kernel, vdev: VfioDevice, pasid: number | null, target: IommufdObject) {
-  vdev.routes.push({ pasid, target });
+  vdev.addRoute({ pasid, target });
   target.users++;
   const held = heldFile(target);
   if (held) k.fget(held);
@@ -70,7 +70,7 @@ export function addRoute(k: Kernel, vdev: VfioDevice, pasid: number | null, targ
 
 /** Drop a route: reprogram, then let go of the target and its file (which may release both). */
 export function dropRoute(k: Kernel, vdev: VfioDevice, r: Route) {
-  vdev.routes.splice(vdev.routes.indexOf(r), 1);
+  vdev.removeRoute(r);
   const root = rootOf(r.target);
   if (root) syncReservation(vdev, root);
   reprogram(k, vdev, r.pasid === null ? [] : [r.pasid]);

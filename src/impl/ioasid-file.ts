@@ -58,12 +58,14 @@ export class IoasidCtxFile extends KFile {
     if (delta < 0) this.k.mm.uncharge(-delta);
     for (const p of pinned) p.handOver(pages); // uncharged by the registration from now on, not by p's unpin
     this.registrations.push(reg);
+    this.k.mm.pinsChanged();
     return null;
   }
 
   /** Drop registration `i`; the caller checked no map of the file uses its pages. */
   unregister(i: number) {
     const [reg] = this.registrations.splice(i, 1);
+    this.k.mm.pinsChanged();
     if (reg) this.k.mm.uncharge(Number((reg.last - reg.start + 1n) / PAGE_SIZE));
   }
 
@@ -71,10 +73,15 @@ export class IoasidCtxFile extends KFile {
     this.table.releaseAll();
     for (const r of this.registrations) this.k.mm.uncharge(Number((r.last - r.start + 1n) / PAGE_SIZE));
     this.registrations.length = 0;
+    this.k.mm.pinsChanged();
   }
 
   override objects(): readonly IommufdObject[] {
     return this.table.values();
+  }
+
+  override get objectsStamp(): number {
+    return this.table.stamp;
   }
 
   override pinned(into: Set<IoptPages>, regs: { start: bigint; last: bigint }[]) {
@@ -126,6 +133,10 @@ export class IoasidSingleFile extends KFile {
 
   override objects(): readonly IommufdObject[] {
     return this.table.values();
+  }
+
+  override get objectsStamp(): number {
+    return this.table.stamp;
   }
 
   override pinned(into: Set<IoptPages>) {

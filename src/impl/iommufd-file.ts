@@ -21,6 +21,9 @@ export class IommufdFile extends KFile {
   override objects(): readonly IommufdObject[] {
     return this.table.values();
   }
+  override get objectsStamp(): number {
+    return this.table.stamp;
+  }
   override pinned(into: Set<IoptPages>) {
     for (const o of this.table.values()) if (o instanceof IoasObj && o.iopt.domains.length > 0) for (const a of o.iopt.areas) into.add(a.pages);
   }

@@ -10,6 +10,7 @@ import { PAGE_SIZE, ULONG_MAX, type Errno, type IovaRange, type Prot } from '../
 import type { Allocator, IommuApi, PagingDomain } from './hw/contract.js';
 import type { PageRange } from './page-ranges.js';
 import type { IoptPages } from './pages.js';
+import { tick } from './hw/stamp.js';
 import { WARN_ON } from './warn.js';
 
 /** What a domain of this IOMMU cannot translate: below its aperture and above it (iopt_table_add_domain reserves both). */
@@ -48,6 +49,8 @@ export const pagesOf = (a: Area): PageRange => ({ first: (a.pages.uva + a.offset
 export class IoPagetable {
   readonly areas: Area[] = [];
   readonly domains: PagingDomain[] = [];
+  /** when an area or a domain last came or went (stamp.ts) */
+  stamp = 0;
   allowed: readonly IovaRange[] = [];
   private readonly reserved: Reservation[] = [];
 
@@ -173,6 +176,7 @@ export class IoPagetable {
     let i = this.areas.length;
     while (i > 0 && this.areas[i - 1]!.start > a.start) i--; // i - 1 in range
     this.areas.splice(i, 0, a);
+    this.stamp = tick();
   }
 
   /** Map an area's pages into one domain's page table; false (nothing left mapped) if a table page is missing. */
@@ -201,6 +205,7 @@ export class IoPagetable {
     if (this.domains.length > 0) a.pages.unpin(pagesOf(a));
     if (--a.pages.users === 0) this.alloc.free('pages'); // the last area let go of the iopt_pages
     this.areas.splice(this.areas.indexOf(a), 1);
+    this.stamp = tick();
     this.alloc.free('area');
   }
 
@@ -262,6 +267,7 @@ export class IoPagetable {
     }
     if (firstDomain) for (const o of outside) this.reserved.push({ ...o, owner: 'aperture' });
     this.domains.push(d);
+    this.stamp = tick();
     return null;
   }
 
@@ -271,6 +277,7 @@ export class IoPagetable {
     WARN_ON(i < 0, 'iopt_table_remove_domain', () => `domain ${d.id} is not on this io_pagetable`);
     for (const a of this.areas) this.unfillArea(d, a);
     this.domains.splice(i, 1);
+    this.stamp = tick();
     this.iommu.flushDomain(d.id);
     if (this.domains.length > 0) return;
     for (const a of this.areas) a.pages.unpin(pagesOf(a));

@@ -18,6 +18,7 @@ import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
 import { mockAddReserved } from './selftest.js';
+import { tick } from './hw/stamp.js';
 import { WARN_ON } from './warn.js';
 
 export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
@@ -35,6 +36,10 @@ export abstract class KFile {
   }
   /** every pages object its address spaces use, and its registrations, for observe() */
   pinned(_into: Set<IoptPages>, _regs: { start: bigint; last: bigint }[]) {}
+  /** when its object table last changed (stamp.ts); 0: it has none */
+  get objectsStamp(): number {
+    return 0;
+  }
 }
 
 /** What a device is attached to on one route (RID when pasid is null). */
@@ -51,8 +56,24 @@ export class VfioDevice {
   ctx: KFile | null = null;
   /** its DEVICE object (iommufd only) */
   idev: IommufdObject | null = null;
-  routes: Route[] = [];
+  /** when `routes` last changed (stamp.ts) */
+  stamp = 0;
+  private readonly own: Route[] = [];
   constructor(readonly phys: PhysDevice) {}
+  /** what the device is attached to, route by route */
+  get routes(): readonly Route[] {
+    return this.own;
+  }
+  addRoute(r: Route) {
+    this.own.push(r);
+    this.stamp = tick();
+  }
+  removeRoute(r: Route) {
+    const i = this.own.indexOf(r);
+    WARN_ON(i < 0, 'route', () => `${this.name} has no route on ${r.pasid === null ? 'its RID' : `pasid ${r.pasid}`} to remove`);
+    this.own.splice(i, 1);
+    this.stamp = tick();
+  }
   get name(): DevName {
     return this.phys.name;
   }
@@ -71,6 +92,9 @@ export class DeviceFile extends KFile {
   }
   override objects(): readonly IommufdObject[] {
     return this.table.values();
+  }
+  override get objectsStamp(): number {
+    return this.table.stamp;
   }
 }
 
@@ -110,6 +134,8 @@ export class Kernel {
   readonly devices = new Map<DevName, VfioDevice>();
   readonly fds = new Map<number, KFile>();
   private readonly live = new Set<KFile>();
+  /** when the fd table or the set of live files last changed (stamp.ts) */
+  filesStamp = 0;
   /** successful opens so far: a new file's serial is opens + 1 */
   opens = 0;
   private nextDomainId = 1;
@@ -133,6 +159,7 @@ export class Kernel {
     WARN_ON(f.refs <= 0, 'fput', () => `file ${f.serial} has no references`);
     if (--f.refs > 0) return;
     this.live.delete(f);
+    this.filesStamp = tick();
     f.release();
   }
 
@@ -142,6 +169,7 @@ export class Kernel {
     while (this.fds.has(fd)) fd++;
     this.fds.set(fd, f);
     this.live.add(f);
+    this.filesStamp = tick();
     this.fget(f);
     return fd;
   }
@@ -164,6 +192,7 @@ export class Kernel {
     const f = this.fds.get(fd);
     if (!f) return fail('EBADF');
     this.fds.delete(fd);
+    this.filesStamp = tick();
     this.fput(f);
     return ok({});
   }

@@ -4,6 +4,7 @@
  * Simplified: one process, one user; a user page is its own host page (hpa == uva).
  */
 import type { IovaRange } from '../uapi/index.js';
+import { tick } from './hw/stamp.js';
 import { WARN_ON } from './warn.js';
 
 export class Mm {
@@ -14,6 +15,8 @@ export class Mm {
   private readonly vmas: IovaRange[] = [];
   /** pages charged to RLIMIT_MEMLOCK */
   lockedVm = 0;
+  /** when a page was last pinned or unpinned, or a registration came or went (stamp.ts) */
+  pinsStamp = 0;
 
   constructor(readonly memlockPages: number) {}
 
@@ -55,6 +58,11 @@ export class Mm {
     if (this.lockedVm + pages > this.memlockPages) return false;
     this.lockedVm += pages;
     return true;
+  }
+
+  /** The process's pinned pages changed (a pin, an unpin, a registration). */
+  pinsChanged() {
+    this.pinsStamp = tick();
   }
 
   uncharge(pages: number) {

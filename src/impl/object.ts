@@ -5,6 +5,7 @@
  * @see drivers/iommu/iommufd/main.c
  */
 import type { Allocator } from './hw/contract.js';
+import { tick } from './hw/stamp.js';
 import { WARN_ON } from './warn.js';
 
 export abstract class IommufdObject {
@@ -33,6 +34,8 @@ export function putUsers(o: IommufdObject): void {
 
 export class ObjectTable {
   private readonly xa = new Map<number, IommufdObject>();
+  /** when an object last came or went (stamp.ts) */
+  stamp = 0;
 
   constructor(readonly file: number, private readonly alloc: Allocator) {}
 
@@ -44,6 +47,7 @@ export class ObjectTable {
     o.id = id;
     o.file = this.file;
     this.xa.set(id, o);
+    this.stamp = tick();
     return id;
   }
 
@@ -61,6 +65,7 @@ export class ObjectTable {
   remove(o: IommufdObject) {
     WARN_ON(this.xa.get(o.id) !== o, 'iommufd_object_remove', () => `object ${o.kind} ${o.id} is not in this table`);
     this.xa.delete(o.id);
+    this.stamp = tick();
     this.alloc.free('object');
     o.destroy();
   }

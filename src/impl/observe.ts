@@ -3,7 +3,8 @@
  * tables, the VFIO routes, the pinned pages and the IOMMU itself. Translation asks the hardware (IOTLB, then a
  * walk) without filling the IOTLB, so observing never changes what a later DMA sees.
  */
-import type { Observation, ObjectView, PinView } from '../uapi/index.js';
+import type { Observation, ObjectView, ObsPart, PinView } from '../uapi/index.js';
+import { IoPagetable } from './iopt.js';
 import type { Kernel } from './kernel.js';
 import type { IoptPages } from './pages.js';
 
@@ -29,24 +30,68 @@ function pinRuns(held: readonly { first: bigint; last: bigint }[]): PinView[] {
   return out;
 }
 
-export function observe(k: Kernel): Observation {
-  const files = k.files();
-  const objects: ObjectView[] = files.flatMap((f) => f.objects().map((o) => ({ file: o.file, id: o.id, kind: o.kind })));
+type Parts = Pick<Observation, ObsPart>;
+
+function pins(k: Kernel): PinView[] {
   const pages = new Set<IoptPages>();
   const regs: { start: bigint; last: bigint }[] = [];
-  for (const f of files) f.pinned(pages, regs);
+  for (const f of k.files()) f.pinned(pages, regs);
   const held = [...pages].flatMap((p) => p.pinnedRuns());
   for (const r of regs) held.push({ first: r.start >> 12n, last: r.last >> 12n });
-  const pins = pinRuns(held);
-  const fdsOf = new Map<number, number[]>();
-  for (const [fd, f] of k.fds) fdsOf.set(f.serial, [...(fdsOf.get(f.serial) ?? []), fd].sort((a, b) => a - b));
-  return {
-    files: files.map((f) => ({ file: f.serial, kind: f.kind, fds: fdsOf.get(f.serial) ?? [] })),
-    objects: objects.sort((a, b) => a.file - b.file || a.id - b.id),
-    attachments: [...k.devices.values()]
+  return pinRuns(held);
+}
+
+/** Each part of the observation, read off the kernel's structures now. */
+export const OBSERVE_PARTS: { readonly [P in ObsPart]: (k: Kernel) => Parts[P] } = {
+  files: (k) => {
+    const fdsOf = new Map<number, number[]>();
+    for (const [fd, f] of k.fds) fdsOf.set(f.serial, [...(fdsOf.get(f.serial) ?? []), fd].sort((a, b) => a - b));
+    return k.files().map((f) => ({ file: f.serial, kind: f.kind, fds: fdsOf.get(f.serial) ?? [] }));
+  },
+  objects: (k) => k.files().flatMap((f) => f.objects().map((o): ObjectView => ({ file: o.file, id: o.id, kind: o.kind }))).sort((a, b) => a.file - b.file || a.id - b.id),
+  attachments: (k) =>
+    [...k.devices.values()]
       .flatMap((d) => d.routes.map((r) => ({ dev: d.name, pasid: r.pasid, file: r.target.file, id: r.target.id })))
       .sort((a, b) => a.dev.localeCompare(b.dev) || (a.pasid ?? -1) - (b.pasid ?? -1) || a.file - b.file || a.id - b.id),
-    pins,
+  pins,
+};
+
+/** Every io_pagetable reachable from the kernel's files. */
+export function iopts(k: Kernel): IoPagetable[] {
+  const out = new Set<IoPagetable>();
+  for (const f of k.files()) for (const o of f.objects()) if ('iopt' in o && o.iopt instanceof IoPagetable) out.add(o.iopt);
+  return [...out];
+}
+
+/**
+ * The parts of the observation the kernel changed after tick `since` (hw/stamp.ts), read off the stamps its
+ * structures keep: the fd table and live files (files), each file's object table (objects), each device's routes
+ * (attachments), the process's pins and registrations and each io_pagetable's areas and domains (pins). A part the
+ * kernel changed without stamping it is found by the whole comparison at the end of the trace.
+ */
+export function touchedSince(k: Kernel, since: number): ObsPart[] {
+  const files = k.filesStamp > since;
+  const objects = files || k.files().some((f) => f.objectsStamp > since);
+  const attachments = [...k.devices.values()].some((d) => d.stamp > since);
+  const pinsChanged = objects || k.mm.pinsStamp > since || iopts(k).some((t) => t.stamp > since);
+  const out: ObsPart[] = [];
+  if (files) out.push('files');
+  if (objects) out.push('objects');
+  if (attachments) out.push('attachments');
+  if (pinsChanged) out.push('pins');
+  return out;
+}
+
+/** Whether an io_pagetable or one of its domains' page tables changed after tick `since` (P-XLATE compares them). */
+export const mappingsTouchedSince = (k: Kernel, since: number): boolean => iopts(k).some((t) => t.stamp > since || t.domains.some((d) => d.pt.stamp > since));
+
+export function observe(k: Kernel): Observation {
+  const files = k.files();
+  return {
+    files: OBSERVE_PARTS.files(k),
+    objects: OBSERVE_PARTS.objects(k),
+    attachments: OBSERVE_PARTS.attachments(k),
+    pins: OBSERVE_PARTS.pins(k),
     lockedPages: k.mm.lockedVm,
     translate: (dev, pasid, iova, access) => ({ xlate: k.iommu.probe(dev, pasid, iova, access), stale: [] }),
     detail: (file, id) => {

@@ -66,6 +66,7 @@ export class IoptPages {
     }
     this.charges = merge([...this.charges, ...charge]);
     this.pinners.push(r);
+    this.acct.mm.pinsChanged();
     return null;
   }
 
@@ -74,6 +75,7 @@ export class IoptPages {
     const i = this.pinners.findIndex((x) => x.first === r.first && x.last === r.last);
     WARN_ON(i < 0, 'iopt_area_unpin', () => `unpin of pages 0x${r.first.toString(16)}..0x${r.last.toString(16)} at uva 0x${this.uva.toString(16)}, which no area pinned`);
     this.pinners.splice(i, 1);
+    this.acct.mm.pinsChanged();
     const released = uncovered(r, this.pinnedRuns());
     const n = released.reduce((k, x) => k + overlapCount(x, this.charges), 0);
     this.charges = without(this.charges, released);

@@ -17,7 +17,7 @@ import { rootSpace } from './iova.js';
 import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { overlaps } from './ranges.js';
-import { commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
+import { commit, peek, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
 import {
   allocId, deviceObj, fileOfFd, keyOf, objKey, physDevice, type Attachment, type File, type Obj, type ObjKey, type ObjOf, type State,
 } from './state.js';
@@ -98,15 +98,17 @@ const alreadyOn = (s: State, dev: DevName, space: ObjKey): boolean =>
 
 /** Remove a route's attachment(s) and reap an automatic domain its last device left (iommufd_hw_pagetable_put). */
 export function detachRoute(d: Draft<State>, devs: readonly DevName[], pasid: Pasid | null) {
-  const left = d.attachments.filter((a) => devs.includes(a.dev) && a.pasid === pasid).map((a) => a.ctx);
-  d.attachments = d.attachments.filter((a) => !(devs.includes(a.dev) && a.pasid === pasid));
+  const now = peek(d.attachments);
+  const left = now.filter((a) => devs.includes(a.dev) && a.pasid === pasid).map((a) => a.ctx);
+  d.attachments = now.filter((a) => !(devs.includes(a.dev) && a.pasid === pasid));
   reapAuto(d, left);
 }
 
 export function reapAuto(d: Draft<State>, ctxs: readonly ObjKey[]) {
   for (const key of new Set(ctxs)) {
-    const o = d.objects[key];
-    if (o?.kind === 'hwpt_paging' && o.auto && holders(d as State, o as Obj).length === 0) destroyObject(d, o as Obj);
+    const now = { objects: peek(d.objects), attachments: peek(d.attachments) };
+    const o = now.objects[key];
+    if (o?.kind === 'hwpt_paging' && o.auto && holders(now, o).length === 0) destroyObject(d, o);
   }
 }
 
@@ -187,11 +189,11 @@ export function detachPt(s: State, f: DeviceFile, c: VfioDeviceDetachIommufdPt):
 
 /** Unbind on device FD release: PASIDs first, then the RID, then the DEVICE object (vfio_iommufd_physical_unbind). */
 export function unbindDevice(d: Draft<State>, f: DeviceFile) {
-  const pasids = [...new Set(d.attachments.filter((a) => a.dev === f.dev && a.pasid !== null).map((a) => a.pasid))];
+  const pasids = [...new Set(peek(d.attachments).filter((a) => a.dev === f.dev && a.pasid !== null).map((a) => a.pasid))];
   for (const p of pasids) detachRoute(d, [f.dev], p);
   detachRoute(d, [f.dev], null);
-  for (const o of Object.values(d.objects)) if (o.kind === 'sva_bind' && o.dev === f.dev) destroyObject(d, o as Obj);
-  const obj = deviceObj(d as State, f.dev);
+  for (const o of Object.values(peek(d.objects))) if (o.kind === 'sva_bind' && o.dev === f.dev) destroyObject(d, o);
+  const obj = deviceObj({ objects: peek(d.objects) }, f.dev);
   if (obj) destroyObject(d, obj);
   (d.files[f.key] as Draft<DeviceFile>).bound = null;
 }

@@ -9,9 +9,9 @@
 import { produce, type Draft } from 'immer';
 import { IOMMUFD_PATH, type EnvClose, type EnvOpen } from '../uapi/index.js';
 import { unbindDevice } from './device.js';
-import { destroyObject } from './objects.js';
-import { commit, reject, type Outcome } from './rule.js';
-import { allocFd, objKey, type File, type FileKey, type State } from './state.js';
+import { destroyObject, gcPages } from './objects.js';
+import { commit, peek, reject, type Outcome } from './rule.js';
+import { allocFd, objKey, type File, type FileKey, type ObjKey, type State } from './state.js';
 
 /** OPEN: /dev/iommu or /dev/ioasid (whichever node the design has), or a VFIO cdev node. */
 export function open(s: State, c: EnvOpen): Outcome {
@@ -34,43 +34,63 @@ export function open(s: State, c: EnvOpen): Outcome {
 }
 
 
-/** CLOSE: the fd number is free at once; the file goes when nothing else holds it. */
+/** CLOSE: the fd number is free at once; the file goes when nothing else holds it (step() reaps it). */
 export function close(s: State, c: EnvClose): Outcome {
   if (s.fds[c.fd] === undefined) return reject('EBADF', 'CLOSE.EBADF.fd');
   return commit(s, 'CLOSE.ok', (d) => {
     delete d.fds[c.fd];
-    releaseUnheld(d);
     return {};
   });
 }
 
 /**
- * After any call: release the files it left unheld (an unbind, a detach or an unbind of a per-device table can
- * drop the last holder of an FD already closed). Returns the same state object when there is nothing to do.
+ * The process exits (do_exit -> exit_files): every fd closes at once and every file nothing else holds goes. The
+ * end of each checked trace; the order fds close in changes nothing at the end: no file is held by an fd any more.
  */
-export function reap(s: State): State {
-  return Object.values(s.files).some((f) => !held(s, f.key)) ? produce(s, (d) => releaseUnheld(d)) : s;
+export function exitProcess(s: State): State {
+  return Object.keys(s.fds).length === 0 ? s : gcPages(reap(produce(s, (d) => {
+    d.fds = {};
+  })));
 }
 
-/** Whether anything still holds file `key` open. */
-function held(d: Draft<State> | State, key: FileKey): boolean {
-  if (Object.values(d.fds).includes(key)) return true;
-  const f = d.files[key];
-  if (!f || f.kind === 'device') return false;
-  if (Object.values(d.files).some((x) => x.kind === 'device' && x.bound === key)) return true;
-  const mine = (k: string) => k.startsWith(`${key}:`);
-  if (d.attachments.some((a) => mine(a.ctx))) return true;
-  return Object.values(d.objects).some((o) => o.file !== key && 'parent' in o && mine(o.parent));
+/**
+ * After any call: release the files it left unheld (a close, an unbind, a detach or an unbind of a per-device
+ * table can drop the last holder of an FD). Returns the same state object when there is nothing to do.
+ */
+export function reap(s: State): State {
+  const held = heldFiles(s);
+  return Object.values(s.files).some((f) => !isHeld(held, f)) ? produce(s, (d) => releaseUnheld(d)) : s;
 }
+
+/** The file part of an object key ("3:1" -> 3). */
+const fileOfKey = (k: ObjKey): FileKey => Number(k.slice(0, k.indexOf(':')));
+
+/**
+ * The address-space files something other than an fd holds: a bound device holds its FD, an attachment holds the
+ * FD of its context, another FD's nested object holds the FD of its parent. A device FD is held by fds only.
+ */
+function heldFiles(s: Pick<State, 'fds' | 'files' | 'objects' | 'attachments'>): { readonly byFd: ReadonlySet<FileKey>; readonly byUse: ReadonlySet<FileKey> } {
+  const byFd = new Set<FileKey>(Object.values(s.fds));
+  const byUse = new Set<FileKey>();
+  for (const f of Object.values(s.files)) if (f.kind === 'device' && f.bound !== null) byUse.add(f.bound);
+  for (const a of s.attachments) byUse.add(fileOfKey(a.ctx));
+  for (const o of Object.values(s.objects)) if ('parent' in o && fileOfKey(o.parent) !== o.file) byUse.add(fileOfKey(o.parent));
+  return { byFd, byUse };
+}
+
+const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || (f.kind !== 'device' && h.byUse.has(f.key));
 
 /** Release every file nobody holds, until none is left (one release can free the next). */
 export function releaseUnheld(d: Draft<State>) {
   for (let changed = true; changed; ) {
     changed = false;
-    for (const f of Object.values(d.files)) {
-      if (held(d, f.key)) continue;
-      release(d, f as File);
+    const now = { fds: peek(d.fds), files: peek(d.files), objects: peek(d.objects), attachments: peek(d.attachments) };
+    const held = heldFiles(now);
+    for (const f of Object.values(now.files)) {
+      if (isHeld(held, f)) continue;
+      release(d, f);
       changed = true;
+      break; // a release changes what holds what: recompute
     }
   }
 }
@@ -81,8 +101,8 @@ function release(d: Draft<State>, f: File) {
     if (f.bound !== null) unbindDevice(d, f);
   } else {
     // iommufd_fops_release: destroy leaves first until the table is empty; nothing outside holds them any more
-    for (const o of Object.values(d.objects)) if (o.file === f.key && o.kind !== 'ioas') destroyObject(d, o);
-    for (const o of Object.values(d.objects)) if (o.file === f.key) destroyObject(d, o);
+    for (const o of Object.values(peek(d.objects))) if (o.file === f.key && o.kind !== 'ioas') destroyObject(d, o);
+    for (const o of Object.values(peek(d.objects))) if (o.file === f.key) destroyObject(d, o);
   }
   delete d.files[f.key];
 }

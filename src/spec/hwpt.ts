@@ -20,7 +20,7 @@ import {
 import { aligned, iommuPage, outsideAperture } from './iova.js';
 import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
-import { commit, reject, guardAfter, type Outcome, type Rejection, type RuleId } from './rule.js';
+import { commit, peek, reject, guardAfter, type Outcome, type Rejection, type RuleId } from './rule.js';
 import { allocId, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
 import { hasDomain } from './pins.js';
 
@@ -118,7 +118,7 @@ export function covers(e: StaleEntry, scope: { all: true } | { all: false; first
 
 /** Drop cached entries of `ctx` that `scope` covers (what reaches the IOTLB / PASID cache); `table`: only that table's. */
 export function flush(d: Draft<State>, ctx: string, scope: Parameters<typeof covers>[1], table?: bigint) {
-  d.stale = d.stale.filter((e) => e.ctx !== ctx || !covers(e, scope) || (table !== undefined && e.table !== table));
+  d.stale = peek(d.stale).filter((e) => e.ctx !== ctx || !covers(e, scope) || (table !== undefined && e.table !== table));
 }
 
 /** IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX: the most entries one call may pass (hw_pagetable.c, a 6.12 stable bound). */

@@ -1,8 +1,9 @@
 /** The executable specification: pure step(state, cmd), observe(state), designs, invariants. */
 export { step, IOCTLS, type StepResult } from './step.js';
 export { initialState, objKey, type Obj, type ObjKey, type State } from './state.js';
-export { observe } from './observe.js';
-export { routeCtx } from './translate.js';
+export { observe, observeLocked, observePart, touchedParts } from './observe.js';
+export { exitProcess } from './fd.js';
+export { routeCtx, routeInputs, sameInputs, translate } from './translate.js';
 export { checkInvariants, noLeak, INVARIANTS, type Invariant, type Violation } from './invariants.js';
 export { DESIGNS, designByName } from './designs/index.js';
 export { DESIGN_NAMES, type Design, type DesignName, type Policy } from './design.js';

@@ -14,7 +14,6 @@ import {
   type IommuIoasMap, type IommuIoasUnmap, type IovaRange, type Prot,
 } from '../uapi/index.js';
 import { aligned, alignmentOf, allocIova, hitsReserved, reservedOf } from './iova.js';
-import { gcPages } from './objects.js';
 import { pinCheck } from './pins.js';
 import { anyOverlap, holes, lastOf, overlaps } from './ranges.js';
 import { answer, commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
@@ -192,7 +191,6 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
     const total = ioas.areas.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
     return commit(s, 'IOAS_UNMAP.ok.all', (d) => {
       (d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>).areas = [];
-      gcPages(d);
       return { length: total };
     });
   }
@@ -210,12 +208,11 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
   return { kind: 'partial', state: (kept as Extract<typeof kept, { kind: 'ok' }>).state, errno: 'ENOENT', rule: kept.rule };
 }
 
-/** Remove `removed` from the areas of `space` and drop pages nobody uses; returns the bytes removed. */
+/** Remove `removed` from the areas of `space` (pages nobody uses then go after the call: gcPages); returns the bytes removed. */
 export function removeAreas(d: Draft<State>, space: ObjKey, removed: readonly Area[]): bigint {
   const gone = new Set(removed.map((a) => a.start));
   const o = d.objects[space] as Draft<ObjOf<'ioas'> | ObjOf<'ioasid_child'>>;
   o.areas = o.areas.filter((a) => !gone.has(a.start));
-  gcPages(d);
   return removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
 }
 

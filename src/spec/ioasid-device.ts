@@ -23,7 +23,7 @@ import { bindCommon } from './device.js';
 import { rootSpace } from './iova.js';
 import { pinCheck } from './pins.js';
 import { overlaps } from './ranges.js';
-import { commit, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
+import { commit, peek, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { fileOfFd, keyOf, lookup, physDevice, type Attachment, type File, type Obj, type ObjOf, type State } from './state.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
@@ -121,7 +121,7 @@ export function detachIoasid(s: State, f: DeviceFile, c: VfioDetachIoasid): Outc
   const onChild = s.attachments.some((a) => a.dev === f.dev && (s.objects[a.ctx] as { parent?: string } | undefined)?.parent === keyOf(o));
   if (onChild) return reject('EBUSY', `${P}.EBUSY.child_attached`);
   return commit(s, `${P}.ok`, (d) => {
-    d.attachments = d.attachments.filter((a) => !(a.dev === f.dev && a.pasid === pasid && a.ctx === keyOf(o)));
+    d.attachments = peek(d.attachments).filter((a) => !(a.dev === f.dev && a.pasid === pasid && a.ctx === keyOf(o)));
     return {};
   });
 }

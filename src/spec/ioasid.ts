@@ -24,7 +24,7 @@ import { outsideAperture, reservedOf } from './iova.js';
 import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { coveredBy, lastOf, overlaps } from './ranges.js';
-import { commit, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
+import { commit, peek, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { allocFd, allocId, hw, keyOf, lookup, objKey, physDevice, type File, type Obj, type ObjOf, type S1, type State } from './state.js';
 import { guestPasidTable, routeCtx } from './translate.js';
 
@@ -239,7 +239,7 @@ function unbindTable(s: State, f: CtxFile, ioasid: number, kind: S1['kind'], P: 
   if (o.kind !== 'ioasid_child' || o.s1?.kind !== kind) return reject('EINVAL', `${P}.EINVAL.not_bound`);
   return commit(s, `${P}.ok`, (d) => {
     (d.objects[keyOf(o)] as Draft<ObjOf<'ioasid_child'>>).s1 = null;
-    d.stale = d.stale.filter((e) => e.ctx !== keyOf(o));
+    d.stale = peek(d.stale).filter((e) => e.ctx !== keyOf(o));
     return {};
   });
 }

@@ -3,11 +3,12 @@
  * is destroyed. `users` is never stored: an object's holders are derived from the relations that point at it,
  * so the kernel's "refcount_dec_if_one(users)" of IOMMU_DESTROY is `holders(o).length === 0` here.
  */
-import type { Draft } from 'immer';
+import { produce, type Draft } from 'immer';
 import { keyOf, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
+import { peek } from './rule.js';
 
 /** Why `o` cannot be destroyed now: one line per holder, for error traces ("hwpt_paging 2", "dev1 attached"). */
-export function holders(s: State, o: Obj): string[] {
+export function holders(s: Pick<State, 'objects' | 'attachments'>, o: Obj): string[] {
   const key = keyOf(o);
   const out: string[] = [];
   for (const x of Object.values(s.objects)) {
@@ -28,16 +29,22 @@ export const usersOf = (s: State, o: Obj): number => (o.kind === 'sva_bind' ? 0 
 
 /** Forget guest-table entries cached for a context that no longer exists. */
 function dropStale(d: Draft<State>, key: ObjKey) {
-  d.stale = d.stale.filter((e) => e.ctx !== key);
+  d.stale = peek(d.stale).filter((e) => e.ctx !== key);
 }
 
-/** Drop `pages` objects no area uses any more (iopt_pages refcount reaching zero). */
-export function gcPages(d: Draft<State>) {
+/**
+ * Drop `pages` objects no area uses any more (iopt_pages refcount reaching zero). Run by step() after every call
+ * whose effect changed the objects, on the plain new state: the same state object when nothing is left unused.
+ */
+export function gcPages(s: State): State {
   const used = new Set<number>();
-  for (const o of Object.values(d.objects)) {
+  for (const o of Object.values(s.objects)) {
     if (o.kind === 'ioas' || o.kind === 'ioasid_child') for (const a of o.areas) if (a.target.kind === 'pages') used.add(a.target.pages);
   }
-  for (const id of Object.keys(d.pages)) if (!used.has(Number(id))) delete d.pages[Number(id)];
+  const unused = Object.keys(s.pages).map(Number).filter((id) => !used.has(id));
+  return unused.length === 0 ? s : produce(s, (d) => {
+    for (const id of unused) delete d.pages[id];
+  });
 }
 
 interface ObjectOps<K extends ObjKind> {
@@ -52,11 +59,12 @@ const remove = (d: Draft<State>, o: Obj) => {
 
 export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
   // iommufd_ioas_destroy: unmaps everything (mappings alone never block destroy, facts §2.5)
-  ioas: { destroy: (d, o) => { remove(d, o); gcPages(d); } },
+  // iommufd_ioas_destroy: its areas go with it (their pages, once unused, go after the call: gcPages)
+  ioas: { destroy: remove },
   hwpt_paging: { destroy: remove },
   hwpt_nested: { destroy: remove },
   device: { destroy: remove },
-  ioasid_child: { destroy: (d, o) => { remove(d, o); gcPages(d); } },
+  ioasid_child: { destroy: remove },
   sva_bind: { destroy: remove },
 };
 

@@ -4,9 +4,16 @@
  * "A failed call changes nothing" is guaranteed here once: `reject` carries no state. The one exception the
  * merged kernel has (a range unmap that removed some areas, then failed) is the named `partial` outcome.
  */
-import { produce, type Draft } from 'immer';
+import { isDraft, isModified, original, produce, setAutoFreeze, type Draft } from 'immer';
 import type { Errno } from '../uapi/index.js';
 import type { State } from './state.js';
+
+/**
+ * Immer freezes every state it produces unless told not to, so a rule that wrote to a state outside its draft
+ * would throw at once. The freeze walks each new state: the test suite keeps it on (IOASID_LAB_FREEZE=1 in
+ * vitest.config.ts), the hot loops of check and explore run without it (docs/perf.md).
+ */
+setAutoFreeze(process.env.IOASID_LAB_FREEZE === '1');
 
 /** `IOCTL.OUTCOME.detail`, e.g. `IOAS_MAP.EEXIST.overlap`, `IOAS_MAP.ok.auto_iova`. */
 export type RuleId = string;
@@ -33,6 +40,14 @@ export function commit<Out>(s: State, rule: RuleId, effect: (d: Draft<State>) =>
   });
   return { kind: 'ok', state, out: out as Out, rule };
 }
+
+/**
+ * A table to scan without writing (who holds an object, which pages are still used): immer makes a draft of every
+ * value read through a draft and finalizes each, so a scan through a draft costs far more than the write it leads
+ * to. A draft nothing has changed yet reads as its original (no drafts made); a changed one, or a plain value (a
+ * value assigned in this effect is plain), is returned as it is.
+ */
+export const peek = <T>(x: T | Draft<T>): T => (isDraft(x) && !isModified(x) ? (original(x as Draft<T>) as T) : (x as T));
 
 /** Succeed with `out` and no state change (queries). */
 export const answer = <Out>(s: State, rule: RuleId, out: Out): Outcome<Out> => ({ kind: 'ok', state: s, out, rule });

@@ -164,8 +164,13 @@ export function allocFd(s: State): Fd {
   return n as Fd;
 }
 
+/** Each world's devices by name (worlds are immutable). */
+const devicesOf = new WeakMap<World, ReadonlyMap<DevName, World['devices'][number]>>();
+
 export function physDevice(s: State, dev: DevName) {
-  const d = s.world.devices.find((x) => x.name === dev);
+  let m = devicesOf.get(s.world);
+  if (m === undefined) devicesOf.set(s.world, (m = new Map(s.world.devices.map((d) => [d.name, d]))));
+  const d = m.get(dev);
   if (!d) throw new Error(`world has no ${dev}`); // a bug in the trace generator, not user input
   return d;
 }
@@ -175,7 +180,7 @@ export function deviceFileOf(s: State, dev: DevName): (File & { kind: 'device' }
 }
 
 /** The iommufd DEVICE object of a bound device. */
-export function deviceObj(s: State, dev: DevName): ObjOf<'device'> | undefined {
+export function deviceObj(s: Pick<State, 'objects'>, dev: DevName): ObjOf<'device'> | undefined {
   return Object.values(s.objects).find((o): o is ObjOf<'device'> => o.kind === 'device' && o.dev === dev);
 }
 

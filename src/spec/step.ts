@@ -15,6 +15,7 @@ import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap
 import * as ioasid from './ioasid.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
 import { objectDestroy } from './objects-ioctl.js';
+import { gcPages } from './objects.js';
 import { mockAddReserved } from './selftest.js';
 import { reject, type Outcome, type RuleId } from './rule.js';
 import { fileOfFd, type File, type FileKind, type State } from './state.js';
@@ -99,6 +100,15 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'MOCK_ADD_RESERVED' }, (x) => mockAddReserved(s, x))
     .exhaustive();
 
+/**
+ * What follows every call that changed something: files nothing holds any more are released (reap), then page
+ * storage no area uses any more is dropped (gcPages). The same state object when there is nothing to do.
+ */
+function settle(before: State, after: State): State {
+  const reaped = reap(after);
+  return reaped.objects === before.objects ? reaped : gcPages(reaped);
+}
+
 /** step(state, cmd) -> { state, result, rule }. Pure; never throws for user input. */
 export function step(s: State, c: Cmd): StepResult {
   const o = match(c)
@@ -107,10 +117,10 @@ export function step(s: State, c: Cmd): StepResult {
     .exhaustive();
   switch (o.kind) {
     case 'ok':
-      return { state: reap(o.state), result: { ok: true, out: o.out }, rule: o.rule, partial: false };
+      return { state: o.state === s ? s : settle(s, o.state), result: { ok: true, out: o.out }, rule: o.rule, partial: false };
     case 'fail':
       return { state: s, result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: false };
     case 'partial':
-      return { state: reap(o.state), result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: true };
+      return { state: settle(s, o.state), result: o.out === undefined ? { ok: false, errno: o.errno } : { ok: false, errno: o.errno, out: o.out }, rule: o.rule, partial: true };
   }
 }

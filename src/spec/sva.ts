@@ -16,7 +16,7 @@ import {
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
 import { nativeFormat, scopeOf } from './ioasid.js';
-import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
+import { commit, peek, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State } from './state.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
@@ -76,9 +76,9 @@ export function deviceUnbindPgtable(s: State, f: DeviceFile, c: VfioDeviceUnbind
   const b = bindOf(s, f, r);
   if (!b) return reject('ENOENT', `${P}.ENOENT.not_bound`);
   return commit(s, `${P}.ok`, (d) => {
-    d.attachments = d.attachments.filter((a) => a.ctx !== keyOf(b));
+    d.attachments = peek(d.attachments).filter((a) => a.ctx !== keyOf(b));
     delete d.objects[keyOf(b)];
-    d.stale = d.stale.filter((e) => e.ctx !== keyOf(b));
+    d.stale = peek(d.stale).filter((e) => e.ctx !== keyOf(b));
     return {};
   });
 }

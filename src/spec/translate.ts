@@ -6,6 +6,7 @@
  * Abstracted away: the IOTLB itself and page-table layout (src/impl has both); here a cached entry is a
  * StaleEntry until invalidated.
  */
+import { isDraft } from 'immer';
 import type { Access, DevName, Gpa, Pasid, Xlate } from '../uapi/index.js';
 import { firstEndingAtOrAfter, within } from './ranges.js';
 import { hw, physDevice, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
@@ -23,6 +24,20 @@ const fault = (reason: Extract<Xlate, { kind: 'fault' }>['reason']): Xlate => ({
  * whole group uses that domain (__iommu_group_set_domain), so a sibling that never attached DMAs through it.
  */
 export function routeCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | undefined {
+  if (isDraft(s)) return findRouteCtx(s, dev, pasid); // a draft may still change
+  let m = routes.get(s);
+  if (m === undefined) routes.set(s, (m = new Map()));
+  const k = pasid === null ? dev : `${dev}:${pasid}`;
+  if (m.has(k)) return m.get(k);
+  const ctx = findRouteCtx(s, dev, pasid);
+  m.set(k, ctx);
+  return ctx;
+}
+
+/** The routes looked up so far in each state (states are immutable): a probe of many addresses routes once. */
+const routes = new WeakMap<State, Map<string, Obj | undefined>>();
+
+function findRouteCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | undefined {
   const own = s.attachments.filter((a) => a.dev === dev && a.pasid === pasid);
   const group = pasid === null && own.length === 0 ? physDevice(s, dev).group : undefined;
   const via = group === undefined ? own : s.attachments.filter((a) => a.pasid === null && physDevice(s, a.dev).group === group);
@@ -30,6 +45,35 @@ export function routeCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | und
   const parents = new Set<ObjKey>(ctxs.flatMap((o) => ('parent' in o ? [o.parent] : [])));
   return ctxs.find((o) => !parents.has(`${o.file}:${o.id}`));
 }
+
+/** The next object a walk of `o` goes through: an HWPT's IOAS, a nested context's parent. */
+function below(s: State, o: Obj): Obj | undefined {
+  if (o.kind === 'hwpt_paging') return s.objects[o.ioas];
+  return 'parent' in o ? s.objects[o.parent] : undefined;
+}
+
+/**
+ * Everything translate(s, dev, pasid, ·) reads, as the objects it reads it from: the attachments, every object on
+ * the walks of the route's contexts down to their address spaces, the page storage and, when a stage-1 is on the
+ * walk, guest memory and what the IOTLB may still hold. Two states whose inputs are the same objects translate
+ * the route alike (immer keeps what a step did not change the same object): a checker probes again only the
+ * routes whose inputs changed (`sameInputs`).
+ */
+export function routeInputs(s: State, dev: DevName, pasid: Pasid | null): readonly unknown[] {
+  const out: unknown[] = [s.attachments, s.pages];
+  let s1 = false;
+  for (const ctx of pasid === null ? [routeCtx(s, dev, null)] : [routeCtx(s, dev, null), routeCtx(s, dev, pasid)]) {
+    out.push(ctx);
+    for (let o = ctx, depth = 0; o !== undefined && depth < 8; o = below(s, o), depth++) {
+      out.push(o);
+      if ('s1' in o && o.s1 !== null) s1 = true;
+    }
+  }
+  if (s1) out.push(s.guestPgtables, s.guestPasidTables, s.stale);
+  return out;
+}
+
+export const sameInputs = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The guest-owned PASID table a context consumes, if any (it may sit on a software-nested parent chain). */
 export function guestPasidTable(ctx: Obj | undefined): S1 | null {
@@ -57,14 +101,11 @@ export function translate(s: State, dev: DevName, pasid: Pasid | null, iova: big
   return { xlate: xlate ?? fault('no-translation'), stale: rest };
 }
 
+/** The answers without repeats, in order (usually one or two: no set needed). */
 function dedupe(xs: Xlate[]): Xlate[] {
-  const seen = new Set<string>();
-  return xs.filter((x) => {
-    const k = x.kind === 'hit' ? `h${x.hpa}` : `f${x.reason}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  if (xs.length < 2) return xs;
+  const same = (a: Xlate, b: Xlate) => (a.kind === 'hit' ? b.kind === 'hit' && a.hpa === b.hpa : b.kind === 'fault' && a.reason === b.reason);
+  return xs.filter((x, i) => xs.findIndex((y) => same(x, y)) === i);
 }
 
 /** Every answer the walk may give; the first is the current one. `index` is the PASID-table index. */
@@ -93,6 +134,7 @@ function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): 
 /** Look up `table[index]` in guest memory: the current value first, then values the IOTLB of `ctx` may still hold. */
 function candidates(s: State, ctx: Obj, kind: 'pte' | 'pasid', table: Gpa, index: bigint): (bigint | null)[] {
   const now = kind === 'pte' ? s.guestPgtables[table.toString()]?.[index.toString()] : s.guestPasidTables[table.toString()]?.[Number(index)];
+  if (s.stale.length === 0) return [now ?? null];
   const key = `${ctx.file}:${ctx.id}`;
   const old = s.stale.filter((e) => e.ctx === key && e.kind === kind && e.table === table && e.index === index).map((e) => e.value);
   return [now ?? null, ...old];

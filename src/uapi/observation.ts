@@ -53,6 +53,13 @@ export interface PinView {
   readonly holders: number;
 }
 
+/**
+ * The parts of an observation a step can change, each compared on its own: a checker compares after a step only
+ * the parts either side says the step touched (and every part at the end of a trace).
+ */
+export const OBS_PARTS = ['files', 'objects', 'attachments', 'pins'] as const;
+export type ObsPart = (typeof OBS_PARTS)[number];
+
 export interface Observation {
   readonly files: readonly { readonly file: FileName; readonly kind: string; readonly fds: readonly number[] }[];
   readonly objects: readonly ObjectView[];

@@ -50,6 +50,8 @@ export interface IoPageTableApi {
   readonly tablePages: number;
   /** free every table page (domain destroy); the table must not be used afterwards */
   destroy(): void;
+  /** when a leaf entry last changed (stamp.ts) */
+  readonly stamp: number;
 }
 
 /** The guest's own memory, as far as the IOMMU reads it: stage-1 page tables and PASID tables, keyed by GPA. */
@@ -58,6 +60,8 @@ export interface GuestMemoryApi {
   readPte(table: Gpa, vpn: bigint): Gpa | null;
   writePasidEntry(table: Gpa, pasid: number, pgtable: Gpa | null): void;
   readPasidEntry(table: Gpa, pasid: number): Gpa | null;
+  /** when the guest last wrote an entry (stamp.ts) */
+  readonly stamp: number;
 }
 
 /** A domain's geometry on this IOMMU: the input range it translates and the page size it maps (profile aperture, pgsize). */

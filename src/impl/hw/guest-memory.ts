@@ -8,15 +8,19 @@
  */
 import type { Gpa } from '../../uapi/index.js';
 import type { GuestMemoryApi } from './contract.js';
+import { tick } from './stamp.js';
 
 const PAGE_BASE = ~0xfffn;
 
 export class GuestMemory implements GuestMemoryApi {
   private readonly pgtables = new Map<Gpa, Map<bigint, Gpa>>();
   private readonly pasidTables = new Map<Gpa, Map<number, Gpa>>();
+  /** when the guest last wrote a table entry (stamp.ts) */
+  stamp = 0;
 
   writePte(table: Gpa, vpn: bigint, gpa: Gpa | null): void {
     write(this.pgtables, table, vpn, gpa);
+    this.stamp = tick();
   }
 
   readPte(table: Gpa, vpn: bigint): Gpa | null {
@@ -25,6 +29,7 @@ export class GuestMemory implements GuestMemoryApi {
 
   writePasidEntry(table: Gpa, pasid: number, pgtable: Gpa | null): void {
     write(this.pasidTables, table, pasid, pgtable);
+    this.stamp = tick();
   }
 
   readPasidEntry(table: Gpa, pasid: number): Gpa | null {

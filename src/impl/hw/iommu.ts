@@ -10,6 +10,7 @@
 import type { Access, DevName, FaultReason, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
 import type { Context, DomainId, Geometry, GuestMemoryApi, IommuApi, PagingDomain } from './contract.js';
 import { Iotlb, iotlbKey, pasidKey, routeKey } from './iotlb.js';
+import { tick } from './stamp.js';
 
 type Fault = Extract<Xlate, { kind: 'fault' }>;
 const fault = (reason: FaultReason): Fault => Object.freeze({ kind: 'fault', reason });
@@ -36,6 +37,8 @@ export class Iommu implements IommuApi {
   private readonly rid = new Map<DevName, Context>();
   private readonly pasidTables = new Map<DevName, Map<number, Context>>();
   private readonly iotlb = new Iotlb();
+  /** when each device's context entries (RID or PASID) were last programmed (stamp.ts) */
+  private readonly ctxStamps = new Map<DevName, number>();
   /** set while probing: walks fill no cache */
   private probing = false;
 
@@ -51,6 +54,7 @@ export class Iommu implements IommuApi {
 
   /** Program an entry; no implicit invalidation — the driver calls flushRoute, as after a context-entry write. */
   setContext(dev: DevName, pasid: number | null, ctx: Context): void {
+    this.ctxStamps.set(dev, tick());
     if (pasid === null) {
       this.rid.set(dev, ctx);
       return;
@@ -75,6 +79,32 @@ export class Iommu implements IommuApi {
     if (pasid === null) return !rid || rid.kind === 'blocked' ? FAULT.blocked : this.through(rid, dev, null, null, iova, access);
     const entry = this.pasidTables.get(dev)?.get(pasid);
     return !entry || entry.kind === 'blocked' ? FAULT['no-pasid-entry'] : this.through(entry, dev, pasid, pasid, iova, access);
+  }
+
+  /**
+   * When anything the translation of route (dev, pasid) reads last changed (stamp.ts): the device's context
+   * entries, the page tables of the contexts it may go through, guest memory under a stage-1, what the route cached.
+   * A checker probes a route again only when this moved (or its own model of the route changed).
+   */
+  stampOf(dev: DevName, pasid: number | null): number {
+    let t = Math.max(this.ctxStamps.get(dev) ?? 0, this.iotlb.stampOf(routeKey(dev, null)), pasid === null ? 0 : this.iotlb.stampOf(routeKey(dev, pasid)));
+    const rid = this.rid.get(dev);
+    if (rid) t = Math.max(t, this.contextStamp(rid));
+    const entry = pasid === null ? undefined : this.pasidTables.get(dev)?.get(pasid);
+    if (entry) t = Math.max(t, this.contextStamp(entry));
+    return t;
+  }
+
+  private contextStamp(c: Context): number {
+    switch (c.kind) {
+      case 'blocked':
+        return 0;
+      case 'paging':
+        return c.domain.pt.stamp;
+      case 'nested':
+      case 'guest-pasid-table':
+        return Math.max(c.parent.pt.stamp, this.guest.stamp);
+    }
   }
 
   /** What `translate` would answer now, without filling any cache (observe() must not change later DMA). */

@@ -9,6 +9,7 @@
  */
 import type { DevName, Gpa, Prot } from '../../uapi/index.js';
 import type { DomainId } from './contract.js';
+import { tick } from './stamp.js';
 
 /** What one cache entry is tagged with. */
 interface Tagged {
@@ -48,6 +49,8 @@ class TaggedCache<E extends Tagged> {
   private readonly entries = new Map<string, E>();
   private readonly byTag = new Map<DomainId, Set<E>>();
   private readonly byRoute = new Map<string, Set<E>>();
+  /** when each route's entries last came or went (stamp.ts) */
+  readonly stamps = new Map<string, number>();
 
   get size(): number {
     return this.entries.size;
@@ -64,6 +67,7 @@ class TaggedCache<E extends Tagged> {
     index(this.byTag, e.ctx, e);
     if (e.s2 !== e.ctx) index(this.byTag, e.s2, e);
     index(this.byRoute, e.route, e);
+    this.stamps.set(e.route, tick());
   }
 
   delete(e: E): void {
@@ -71,6 +75,7 @@ class TaggedCache<E extends Tagged> {
     unindex(this.byTag, e.ctx, e);
     if (e.s2 !== e.ctx) unindex(this.byTag, e.s2, e);
     unindex(this.byRoute, e.route, e);
+    this.stamps.set(e.route, tick());
   }
 
   /** Drop the entries tagged `id` (as ctx or s2) that `victim` selects. */
@@ -101,6 +106,11 @@ const always = (): boolean => true;
 export class Iotlb {
   private readonly tlb = new TaggedCache<IotlbEntry>();
   private readonly pasidCache = new TaggedCache<PasidCacheEntry>();
+
+  /** When what route `route` (routeKey) cached last changed (stamp.ts), in either cache. */
+  stampOf(route: string): number {
+    return Math.max(this.tlb.stamps.get(route) ?? 0, this.pasidCache.stamps.get(route) ?? 0);
+  }
 
   /** entries in both caches */
   get size(): number {

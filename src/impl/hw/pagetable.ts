@@ -12,6 +12,7 @@
  */
 import type { Prot } from '../../uapi/index.js';
 import type { Allocator, IoPageTableApi } from './contract.js';
+import { tick } from './stamp.js';
 
 /** A leaf PTE: host address of the granule (its low `shift` bits clear) and its permissions. */
 export interface Pte {
@@ -56,6 +57,8 @@ export class IoPageTable implements IoPageTableApi {
   private readonly granuleMask: bigint;
   private pages = 1;
   private leaves = 0;
+  /** when a PTE last changed (stamp.ts) */
+  stamp = 0;
 
   /**
    * Allocates the root; throws when the allocator refuses it (a caller bug: use `create` where allocation may
@@ -128,6 +131,7 @@ export class IoPageTable implements IoPageTableApi {
     const i = this.idx(vpn, this.levels - 1);
     if (leaf.slots[i] === undefined) this.leaves++;
     leaf.set(i, { hpa: hpa & ~this.granuleMask, prot });
+    this.stamp = tick();
     return true;
   }
 
@@ -145,6 +149,7 @@ export class IoPageTable implements IoPageTableApi {
     if (leaf.slots[i] === undefined) return false;
     leaf.clear(i);
     this.leaves--;
+    this.stamp = tick();
     // free table pages left empty, bottom up; the root stays (it lives as long as the domain)
     for (let l = this.levels - 1; l > 0 && path[l]!.live === 0; l--) this.release(path[l - 1]!, this.idx(vpn, l - 1)); // l in range
     return true;
@@ -155,6 +160,7 @@ export class IoPageTable implements IoPageTableApi {
     this.root = new TablePage<Node | Pte>();
     this.pages = 0;
     this.leaves = 0;
+    this.stamp = tick();
   }
 
   private release(parent: Node, i: number): void {
