@@ -98,7 +98,8 @@ function prepare(m: Mutant): string {
 
 function runOne(m: Mutant, o: Options): Promise<ZooRow> {
   const dir = prepare(m);
-  const args = ['--import', 'tsx', join(dir, 'src', 'cli', 'main.ts'), 'check', '--json', '--runs', String(o.runs), '--seed', String(o.seed), '--out', join(dir, 'counterexamples')];
+  // one worker per mutant: the zoo already runs as many mutants at once as it has --jobs
+  const args = ['--import', 'tsx', join(dir, 'src', 'cli', 'main.ts'), 'check', '--json', '--runs', String(o.runs), '--seed', String(o.seed), '--workers', '1', '--out', join(dir, 'counterexamples')];
   if (m.designs?.length === 1) args.push('--design', m.designs[0]!); // length checked
   const t0 = Date.now();
   return new Promise((done) => {

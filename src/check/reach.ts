@@ -99,6 +99,13 @@ export class Reach {
   }
 }
 
+/** The figures of several checks as one (the chunks of one cell, chunks.ts): every count summed. */
+export function mergeReach(figures: readonly ReachFigures[]): ReachFigures {
+  const r = new Reach();
+  for (const f of figures) r.add(f);
+  return r.figures;
+}
+
 const pct = (n: number, d: number) => `${d === 0 ? 0 : Math.round((n / d) * 1000) / 10}%`;
 
 /** One line for a run's summary. */

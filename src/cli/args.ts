@@ -5,6 +5,7 @@
  * `1e3`, `' 7'`), a share is a decimal from 0 to 1, no value may be empty, and no flag may be given twice, so what
  * runs is always what was typed.
  */
+import { availableParallelism } from 'node:os';
 import { excerpt, printable } from '../check/printable.js';
 
 export interface FlagSpec {
@@ -100,6 +101,12 @@ export function wholeNumber(flags: Flags, name: string, dflt: number, min: numbe
   if (!(n >= min && n <= max)) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, not ${shown(String(v))}`);
   return n;
 }
+
+/** The most worker threads --workers takes: past this a value is a typo, not a machine. */
+export const MAX_WORKERS = 256;
+
+/** --workers N for check and explore: worker threads, 1 to MAX_WORKERS (default: the cores, os.availableParallelism()). */
+export const workersFlag = (flags: Flags): number => wholeNumber(flags, 'workers', Math.min(availableParallelism(), MAX_WORKERS), 1, MAX_WORKERS);
 
 /** A share from 0 to 1 in decimal (`0`, `0.25`, `.5`, `1`), or `dflt` when absent. */
 export function share(flags: Flags, name: string, dflt: number): number {

@@ -1,9 +1,14 @@
 /**
  * `ioasid-lab check`: run the differential check over the chosen designs and hardware kinds, write every
  * counterexample to <out>/<property>/<hash>.json (+ .md; <out> is counterexamples/new/ unless --out says), print
- * a summary table (or --json). Exit 1 when anything failed.
+ * a summary table (or --json). Exit 1 when anything failed. Each cell runs as chunks of runs (src/check/chunks.ts),
+ * in this thread (runCheck) or on --workers threads (runCheckOnWorkers), with the same outcome either way; only the
+ * main thread writes counterexamples, in cell order.
  */
-import { check, type CheckOutcome } from '../check/engine.js';
+import type { CheckOutcome } from '../check/engine.js';
+import { CellRun, checkHere, checkOnPool } from '../check/chunks.js';
+import { withPool } from '../check/pool.js';
+import type { PlainCheckOptions } from '../check/work.js';
 import { join } from 'node:path';
 import { NEW_DIR, writeCounterexample } from '../check/counterexample.js';
 import { replay } from '../check/replay.js';
@@ -14,10 +19,10 @@ import { formatReach } from '../check/reach.js';
 import { DESIGNS } from '../spec/index.js';
 import { isKernelVersion, KERNEL_VERSIONS, type DesignName, type HwKind, type KernelVersion } from '../uapi/index.js';
 import { profileName, type Profile } from '../check/machine.js';
-import { shown, share, text, UsageError, wholeNumber, type Flags } from './args.js';
+import { shown, share, text, UsageError, wholeNumber, workersFlag, type Flags } from './args.js';
 import { onProfile } from './profile-flag.js';
 import { prepareOutDir } from './output.js';
-import { progress } from './progress.js';
+import { progress, type Progress } from './progress.js';
 
 export interface CheckArgs {
   readonly designs: readonly DesignName[];
@@ -43,7 +48,9 @@ export interface CheckArgs {
   readonly failNth: boolean;
   /** the kernel version whose uAPI both sides follow */
   readonly kernel: KernelVersion;
-  /** the kernel under test (not a flag: tests pass a broken one) */
+  /** worker threads for runCheckOnWorkers (1: everything in this thread) */
+  readonly workers: number;
+  /** the kernel under test (not a flag: tests pass a broken one; a function cannot cross to a thread, so it runs here) */
   readonly factory?: KernelFactory;
 }
 
@@ -76,6 +83,7 @@ export function checkArgs(flags: Flags): CheckArgs {
     swarm: !flags.has('no-swarm'),
     coverage: flags.has('coverage'),
     failNth: flags.has('fail-nth'),
+    workers: workersFlag(flags),
   };
 }
 
@@ -96,27 +104,65 @@ interface Cell {
 
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
 
-export function runCheck(a: CheckArgs, out: (s: string) => void): number {
-  prepareOutDir(a.out, 'out'); // before any work: a run of minutes never ends in "cannot write"
+/** The cells, design by design then hardware kind, as plain options (what a worker thread can take). */
+function cellsOf(a: CheckArgs): PlainCheckOptions[] {
+  return a.designs.flatMap((design) => a.hardware.map((hardware) => ({
+    design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), ...(a.kernel === 'upstream' ? {} : { kernel: a.kernel }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
+    ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }),
+  })));
+}
+
+const labelOf = (a: CheckArgs, c: PlainCheckOptions) => `${c.design} on ${c.hardware}${a.profile === 'default' ? '' : ` (${profileName(a.profile)})`}`;
+
+/** The progress line of a finished cell. */
+function cellLine(a: CheckArgs, c: PlainCheckOptions, outcome: CheckOutcome): string {
+  const s = outcome.stats;
+  return `${labelOf(a, c)}: ${s.runs} runs, ${s.steps} steps${a.failNth ? ` (${s.injected} with an allocation failed)` : ''}, ${outcome.ok ? 'no property broken' : `FAILED ${outcome.violation?.property}`} (${(s.ms / 1000).toFixed(1)} s)`;
+}
+
+/** Before any work: the output directory usable (a run of minutes never ends in "cannot write"), the skipped said. */
+function begin(a: CheckArgs): { readonly p: Progress; readonly t0: number } {
+  prepareOutDir(a.out, 'out');
   const p = progress();
-  const cells: Cell[] = [];
-  const t0 = Date.now();
   for (const s of a.skipped) p.line(`${s.design}: skipped: ${s.why}`);
-  for (const design of a.designs) {
-    for (const hardware of a.hardware) {
-      const label = `${design} on ${hardware}${a.profile === 'default' ? '' : ` (${profileName(a.profile)})`}`;
-      const outcome = check({
-        design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), ...(a.kernel === 'upstream' ? {} : { kernel: a.kernel }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
-        ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.factory ? { factory: a.factory } : {}),
-        onRun: (n) => p.update(label, n, a.runs),
-      });
-      let files: Cell['files'];
-      if (outcome.trace) files = writeCounterexample(a.out, outcome.trace, replay(outcome.trace, a.factory));
-      cells.push(files ? { design, hardware, outcome, files } : { design, hardware, outcome });
-      const s = outcome.stats;
-      p.line(`${label}: ${s.runs} runs, ${s.steps} steps${a.failNth ? ` (${s.injected} with an allocation failed)` : ''}, ${outcome.ok ? 'no property broken' : `FAILED ${outcome.violation?.property}`} (${(s.ms / 1000).toFixed(1)} s)`);
-    }
-  }
+  return { p, t0: Date.now() };
+}
+
+/** `check` in this thread, cell after cell (main(), --workers 1, and a caller's kernel factory). */
+export function runCheck(a: CheckArgs, out: (s: string) => void): number {
+  const run = begin(a);
+  const outcomes = cellsOf(a).map((c) => {
+    const o = checkHere(c, { ...(a.factory ? { factory: a.factory } : {}), onRun: (n) => run.p.update(labelOf(a, c), n, a.runs) });
+    run.p.line(cellLine(a, c, o));
+    return o;
+  });
+  return report(a, outcomes, run.t0, out);
+}
+
+/**
+ * `check` on --workers threads: every cell's chunks on one pool, destroyed when the command ends. In this thread
+ * (runCheck) when one thread would do (--workers 1, a single chunk) or a kernel factory is given (a function does
+ * not cross to a thread).
+ */
+export async function runCheckOnWorkers(a: CheckArgs, out: (s: string) => void): Promise<number> {
+  const cells = cellsOf(a);
+  const width = Math.min(a.workers, cells.reduce((n, c) => n + new CellRun(c).chunks, 0));
+  if (width <= 1 || a.factory) return runCheck(a, out);
+  const run = begin(a);
+  const outcomes = await withPool(width, (pool) => checkOnPool(pool, cells, {
+    chunk: (i, n) => run.p.update(labelOf(a, cells[i]!), n, a.runs), // i indexes cells
+    cell: (i, o) => run.p.line(cellLine(a, cells[i]!, o)), // i indexes cells
+  }));
+  return report(a, outcomes, run.t0, out);
+}
+
+/** Write the counterexamples (in cell order), print the table or --json; exit 1 when a property broke. */
+function report(a: CheckArgs, outcomes: readonly CheckOutcome[], t0: number, out: (s: string) => void): number {
+  const cells: Cell[] = cellsOf(a).map((c, i) => {
+    const outcome = outcomes[i]!; // one outcome per cell
+    const base = { design: c.design, hardware: c.hardware, outcome };
+    return outcome.trace ? { ...base, files: writeCounterexample(a.out, outcome.trace, replay(outcome.trace, a.factory)) } : base;
+  });
   const failed = cells.filter((c) => !c.outcome.ok);
   // coverage per design, over the hardware kinds it ran on
   const coverage: CoverageReport[] = a.designs.map((d) => coverageOf(DESIGNS[d], mergeCoverage(cells.filter((c) => c.design === d).map((c) => c.outcome.stats.coverage))));

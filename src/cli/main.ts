@@ -1,16 +1,18 @@
 /**
  * ioasid-lab command line: parse arguments, run a command, print its outcome. Exit codes: 0 success, 1 a check
- * or replay failed, 2 bad usage or bad input (one printable line on stderr, nothing written).
+ * or replay failed (or ioasid-lab itself failed in a worker thread: one line on stderr), 2 bad usage or bad input
+ * (one printable line on stderr, nothing written).
  */
 import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
 import { HW_KINDS, KERNEL_VERSIONS, PROFILE_NAMES } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
+import { WorkerError } from '../check/pool.js';
 import { printable } from '../check/printable.js';
-import { oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec } from './args.js';
+import { MAX_WORKERS, oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec, type Parsed } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
-import { checkArgs, runCheck } from './check-cmd.js';
+import { checkArgs, runCheck, runCheckOnWorkers } from './check-cmd.js';
 import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
-import { exploreArgs, runExplore } from './explore-cmd.js';
+import { exploreArgs, runExplore, runExploreOnWorkers } from './explore-cmd.js';
 import { adopt } from './adopt-cmd.js';
 import { kernelMain } from './kernel-cmd.js';
 import { prepareOutDir } from './output.js';
@@ -33,11 +35,13 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'requirement', value: true, help: 'one requirement; default: all' },
   { name: 'depth', value: true, help: 'calls after the set-up to search (default 16)' },
   { name: 'max-states', value: true, help: 'distinct states per design and hardware kind (default 20000)' },
+  { name: 'no-symmetry', value: false, help: 'tell apart states that differ only by numbering of ids, fds and files (default: one state up to renaming)' },
   { name: 'budget', value: true, help: 'at most this many seconds per design and hardware kind (default 30)' },
   { name: 'html', value: true, help: 'also write the self-contained HTML report to this file' },
   { name: 'force', value: false, help: 'let --html replace a file that is not an ioasid-lab report' },
   { name: 'fail-nth', value: false, help: 'replay: also fail every allocation of every step in turn; check: half the steps try to fail one of their allocations. Each such call must fail atomically; nothing may leak' },
   { name: 'into', value: true, help: 'the regression set to adopt into (default counterexamples/)' },
+  { name: 'workers', value: true, help: `worker threads, 1 to ${MAX_WORKERS} (default: the number of cores); 1 runs all in this thread. Results do not depend on it` },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
@@ -46,7 +50,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'no-swarm', 'coverage', 'fail-nth', 'json'],
+    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'no-swarm', 'coverage', 'fail-nth', 'workers', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',
@@ -61,7 +65,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'explore', files: null,
     help: 'every design x hardware kind x requirement: shortest witnesses (breadth-first search),\nthe matrix, --json, --html FILE for the report with sequence diagrams',
-    flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'html', 'force', 'json'],
+    flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'no-symmetry', 'html', 'force', 'workers', 'json'],
   },
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];
@@ -80,12 +84,12 @@ Flags:
 ${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
 
 A value is given as --flag VALUE or --flag=VALUE; numbers are decimal digits, shares decimals from 0 to 1.
-Exit codes: 0 success, 1 a property broke or a replay was not as recorded, 2 bad usage or bad input
-(one line on stderr; nothing is written).
+Exit codes: 0 success, 1 a property broke or a replay was not as recorded (or a worker thread failed: one
+line on stderr), 2 bad usage or bad input (one line on stderr; nothing is written).
 `;
 
-function run(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
-  const { command, flags, rest } = parseArgs(argv, FLAGS, COMMANDS, 'check');
+/** A parsed command, in this thread. */
+function run({ command, flags, rest }: Parsed, out: (s: string) => void, err: (s: string) => void): number {
   if (flags.has('help')) {
     out(HELP);
     return 0;
@@ -122,23 +126,44 @@ function run(argv: readonly string[], out: (s: string) => void, err: (s: string)
   throw new UsageError(`unknown command '${command}'`); // parseArgs returns only known commands
 }
 
-/** Run a command other than `kernel` (see cli()). */
+/** An error's one line and exit code: 2 for what a user caused, 1 for a worker thread's failure; others are bugs. */
+function failure(e: unknown, err: (s: string) => void): number {
+  if (e instanceof UsageError || e instanceof TraceError || e instanceof WorkerError) {
+    err(`ioasid-lab: ${printable(e.message)}`);
+    return e instanceof WorkerError ? 1 : 2;
+  }
+  throw e;
+}
+
+/**
+ * Run a command other than `kernel`, synchronously, in this thread: check and explore run their units one after
+ * another whatever --workers says (their results do not depend on it); cli() spreads them over worker threads.
+ */
 export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
     if (argv[0] === 'kernel') throw new UsageError('the kernel commands build and boot a kernel and finish asynchronously: run them through cli()');
-    return run(argv, out, err);
+    return run(parseArgs(argv, FLAGS, COMMANDS, 'check'), out, err);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TraceError) {
-      err(`ioasid-lab: ${printable(e.message)}`);
-      return 2;
-    }
-    throw e;
+    return failure(e, err);
+  }
+}
+
+/**
+ * The command line: every command; check and explore on --workers threads, `kernel` ones (they build and boot a
+ * kernel) asynchronously too.
+ */
+export async function cli(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (argv[0] === 'kernel') return kernelMain(argv.slice(1), out, err);
+  try {
+    const p = parseArgs(argv, FLAGS, COMMANDS, 'check');
+    if (p.flags.has('help')) return run(p, out, err);
+    if (p.command === 'check') return await runCheckOnWorkers(checkArgs(p.flags), out);
+    if (p.command === 'explore') return await runExploreOnWorkers(exploreArgs(p.flags), out);
+    return run(p, out, err);
+  } catch (e) {
+    return failure(e, err);
   }
 }
 
 const isMain = process.argv[1] !== undefined && /src\/cli\/main\.ts$/.test(process.argv[1]);
-/** The command line: every command; `kernel` ones (they build and boot a kernel) finish asynchronously. */
-export const cli = async (argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> =>
-  argv[0] === 'kernel' ? kernelMain(argv.slice(1), out, err) : main(argv, out, err);
-
 if (isMain) process.exitCode = await cli(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));
