@@ -1,26 +1,44 @@
 /**
- * npm run bench: speed of the check engine, measured in one run and printed as ratios.
+ * npm run bench: speed of the check engine and the explorer, measured in one run and printed as ratios (figures of
+ * one machine move together, ratios less). `npm run bench -- --json` writes one JSON object on stdout (the table then
+ * goes to stderr).
  *  - differential steps per second (generate + spec step + kernel step + compare), with and without the
  *    translation probes, against a bare fc.modelRun of no-op commands of the same shape (the target is >= 1/4);
  *  - spec-only steps per second on the same traces;
+ *  - the explorer: distinct states per second over the whole matrix on one and on two worker threads, and the
+ *    symmetry reduction (states of one search without it / with it, to the same depth);
+ *  - pathological inputs: IOMMU_IOAS_ALLOW_IOVAS with 100,000 ranges, 100,000 MMAPs, replayed with every check;
  *  - the share of generated commands that were run, rule coverage, and generator reach per design and hardware
  *    kind (DMA through a guest stage-1, unmaps that split, ...: reach.ts);
  *  - time to find and shrink each injected bug to a 1-minimal counterexample (target < 10 s each).
+ * BENCH_RUNS sets the runs per measurement (default 400).
  */
 import fc from 'fast-check';
 import { check } from '../src/check/engine.js';
-import { Bindings, type TraceStep } from '../src/check/trace.js';
+import { Bindings, TRACE_SCHEMA, type Trace, type TraceStep } from '../src/check/trace.js';
 import { DESIGNS, initialState, step } from '../src/spec/index.js';
-import { defaultWorld } from '../src/uapi/index.js';
+import { defaultWorld, env, fd, iommu, IOMMUFD_PATH, type Cmd, type IovaRange } from '../src/uapi/index.js';
 import { BUGS } from '../properties/support/bugs.js';
-import { explore } from '../src/check/explore.js';
+import { exploreDesign, explore } from '../src/check/explore.js';
+import type { ExploreCell } from '../src/check/explore-report.js';
 import { coverageOf } from '../src/check/coverage.js';
 import { formatReach } from '../src/check/reach.js';
+import { replay } from '../src/check/replay.js';
+import { inOrder, withPool } from '../src/check/pool.js';
 import { DESIGN_NAMES, HW_KINDS } from '../src/uapi/index.js';
+
+const json = process.argv.includes('--json');
+const unknown = process.argv.slice(2).filter((a) => a !== '--json');
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown argument ${JSON.stringify(unknown[0])} (usage: npm run bench [-- --json])\n`);
+  process.exit(2);
+}
+const say = (s: string) => (json ? process.stderr.write(`${s}\n`) : console.log(s));
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 400);
 const MAX = 30;
 const rate = (n: number, ms: number) => Math.round((n / Math.max(ms, 1)) * 1000);
+const fmt = (n: number) => n.toLocaleString('en');
 
 function differential(probe: boolean) {
   const traces: TraceStep[][] = [];
@@ -66,6 +84,63 @@ function bareModelRun() {
   return { steps, ms: performance.now() - t0 };
 }
 
+/**
+ * The explorer's matrix on its defaults (depth 16, 20,000 states per cell), cells in order, on `workers` threads;
+ * timed on a second pass, so each thread runs code its JIT has already compiled (a worker thread compiles its own).
+ */
+async function matrix(workers: number): Promise<{ states: number; ms: number }> {
+  const units = DESIGN_NAMES.flatMap((design) => HW_KINDS.map((hardware) => ({ design, hardware, depth: 16, maxStates: 20_000, budgetMs: 120_000 })));
+  if (workers === 1) {
+    const pass = () => {
+      const t0 = performance.now();
+      const states = units.reduce((n, u) => n + (exploreDesign(u)[0]?.states ?? 0), 0);
+      return { states, ms: performance.now() - t0 };
+    };
+    pass();
+    return pass();
+  }
+  return withPool(workers, async (pool) => {
+    const pass = async () => {
+      let states = 0;
+      const t0 = performance.now();
+      await inOrder(pool, units, (u) => ({ kind: 'explore' as const, opts: u }), (_u, cells: ExploreCell[]) => { states += cells[0]?.states ?? 0; });
+      return { states, ms: performance.now() - t0 };
+    };
+    await pass();
+    return pass();
+  });
+}
+
+/** One replay of a trace with every check; its wall time in ms, and whether it was clean. */
+function timedReplay(t: Trace): { ms: number; clean: boolean } {
+  const t0 = performance.now();
+  const o = replay(t);
+  return { ms: performance.now() - t0, clean: o.violation === null && o.unexpected.length === 0 };
+}
+
+const st = (cmd: Cmd, expect?: 'ok'): TraceStep => ({ cmd: { ...cmd }, ...(expect ? { expect } : {}) });
+const hand = (steps: TraceStep[]): Trace => ({ schema: TRACE_SCHEMA, design: 'iommufd', hardware: 'host-pasid-table', origin: { kind: 'hand' }, steps });
+const IOMMUFD = fd(3);
+/** 100,000 allowed windows of 32 KiB, one per 64 KiB, in a scrambled order. */
+const windows = (): IovaRange[] => Array.from({ length: 100_000 }, (_, p) => {
+  const start = BigInt((p * 7919) % 100_000) * 0x1_0000n + 0x1000n;
+  return { start, last: start + 0x7fffn };
+});
+const pathological = {
+  allowIovas: hand([st(env.open(IOMMUFD_PATH)), st(iommu.ioasAlloc(IOMMUFD)), st(iommu.allowIovas(IOMMUFD, 1, windows()), 'ok')]),
+  mmaps: hand([
+    st(env.open(IOMMUFD_PATH)),
+    // 50,000 of the same 1 MiB, then 50,000 that grow one mapping page by page
+    ...Array.from({ length: 50_000 }, () => st(env.mmap(0x10_0000n, 0x10_0000n))),
+    ...Array.from({ length: 50_000 }, (_, i) => st(env.mmap(0x1000_0000n + BigInt(i) * 0x1000n, 0x1000n))),
+    st(iommu.ioasAlloc(IOMMUFD)),
+    st(iommu.map(IOMMUFD, 1, 0x1000n, 0x10_0000n, 0x1000_0000n + 49_744n * 0x1000n), 'ok'),
+  ]),
+};
+
+// warm up: every measurement below runs on code the JIT has already seen
+check({ design: 'iommufd', hardware: 'host-pasid-table', runs: Math.min(RUNS, 100), seed: 1, maxCommands: MAX, timeLimitMs: 60_000 });
+bareModelRun();
 const bare = bareModelRun();
 const withProbe = differential(true);
 const noProbe = differential(false);
@@ -73,33 +148,92 @@ const spec = specOnly(noProbe.traces);
 const bareRate = rate(bare.steps, bare.ms);
 const diffRate = rate(withProbe.out.stats.steps, withProbe.out.stats.ms);
 const diffRateNoProbe = rate(noProbe.out.stats.steps, noProbe.out.stats.ms);
+const specRate = rate(spec.steps, spec.ms);
 
-console.log(`check engine, iommufd on host-pasid-table, ${RUNS} runs of up to ${MAX} commands, one core`);
-console.log(`  bare fc.modelRun of no-op commands     ${bareRate.toLocaleString('en')} steps/s`);
-console.log(`  differential, with translation probes  ${diffRate.toLocaleString('en')} steps/s  (ratio to bare ${(diffRate / bareRate).toFixed(3)}; target >= 0.25, >= 50,000 steps/s)`);
-console.log(`  differential, without probes           ${diffRateNoProbe.toLocaleString('en')} steps/s  (ratio to bare ${(diffRateNoProbe / bareRate).toFixed(3)})`);
-console.log(`  spec only, same traces                 ${rate(spec.steps, spec.ms).toLocaleString('en')} steps/s  (differential / spec-only ${(diffRateNoProbe / rate(spec.steps, spec.ms)).toFixed(3)})`);
-console.log(`  generated commands that were run       ${withProbe.out.stats.executed}/${withProbe.out.stats.generated} (${((withProbe.out.stats.executed / Math.max(withProbe.out.stats.generated, 1)) * 100).toFixed(1)}%)`);
-console.log(`  spec rules reached                     ${coverageOf(DESIGNS.iommufd, withProbe.out.stats.coverage).reached}/${coverageOf(DESIGNS.iommufd, withProbe.out.stats.coverage).rules}`);
-console.log(`generator reach, ${RUNS} runs per design and hardware kind (seed 3)`);
+say(`check engine, iommufd on host-pasid-table, ${RUNS} runs of up to ${MAX} commands, one core`);
+say(`  bare fc.modelRun of no-op commands     ${fmt(bareRate)} steps/s`);
+say(`  differential, with translation probes  ${fmt(diffRate)} steps/s  (ratio to bare ${(diffRate / bareRate).toFixed(3)}; target >= 0.25, >= 50,000 steps/s)`);
+say(`  differential, without probes           ${fmt(diffRateNoProbe)} steps/s  (ratio to bare ${(diffRateNoProbe / bareRate).toFixed(3)})`);
+say(`  spec only, same traces                 ${fmt(specRate)} steps/s  (ratio to bare ${(specRate / bareRate).toFixed(3)}; target >= 250,000 steps/s)`);
+say(`  generated commands that were run       ${withProbe.out.stats.executed}/${withProbe.out.stats.generated} (${((withProbe.out.stats.executed / Math.max(withProbe.out.stats.generated, 1)) * 100).toFixed(1)}%)`);
+say(`  spec rules reached                     ${coverageOf(DESIGNS.iommufd, withProbe.out.stats.coverage).reached}/${coverageOf(DESIGNS.iommufd, withProbe.out.stats.coverage).rules}`);
+
+const one = await matrix(1);
+const two = await matrix(2);
+const bfs1 = rate(one.states, one.ms);
+const bfs2 = rate(two.states, two.ms);
+const sym = { design: 'iommufd', hardware: 'host-pasid-table', depth: 12, maxStates: 1e9, budgetMs: 600_000 } as const;
+const t0 = performance.now();
+const withSym = exploreDesign(sym)[0]!; // one cell per requirement; every cell carries the search's figures
+const symMs = performance.now() - t0;
+const t1 = performance.now();
+const withoutSym = exploreDesign({ ...sym, symmetry: false })[0]!;
+const noSymMs = performance.now() - t1;
+const reduction = withoutSym.states / withSym.states;
+say(`explorer: the matrix (${DESIGN_NAMES.length} designs x ${HW_KINDS.length} hardware kinds, depth 16, 20,000 states per cell), ${fmt(one.states)} distinct states`);
+say(`  one worker                             ${fmt(bfs1)} states/s  (ratio to bare ${(bfs1 / bareRate).toFixed(3)}; target >= 0.25 and >= 50,000 states/s)`);
+say(`  two workers                            ${fmt(bfs2)} states/s  (${(bfs2 / bfs1).toFixed(2)}x one; target >= 1.6x)`);
+say(`  symmetry reduction, iommufd/host to depth 12: ${fmt(withoutSym.states)} states as numbered, ${fmt(withSym.states)} up to renaming: ${reduction.toFixed(1)}x fewer`);
+say(`    (the whole search: ${(noSymMs / 1000).toFixed(2)} s without, ${(symMs / 1000).toFixed(2)} s with)`);
+const full = (() => {
+  const t = performance.now();
+  const c = exploreDesign({ design: 'iommufd', hardware: 'host-pasid-table', depth: 64, maxStates: 1e9, budgetMs: 600_000 })[0]!;
+  return { states: c.states, depth: c.depth, ms: performance.now() - t };
+})();
+say(`  the whole iommufd/host state space of the vocabulary: ${fmt(full.states)} states (exhausted at depth ${full.depth}) in ${(full.ms / 1000).toFixed(2)} s (target < 2 s)`);
+const exploreDefaults = (() => {
+  const t = performance.now();
+  const r = explore(DESIGN_NAMES, HW_KINDS, 16, 20_000, 30_000);
+  return { ms: performance.now() - t, found: r.cells.filter((c) => c.verdict !== 'none-within').length, cells: r.cells.length };
+})();
+say(`  explore defaults on one thread: ${(exploreDefaults.ms / 1000).toFixed(1)} s (target < 60 s on 2 cores), ${exploreDefaults.found}/${exploreDefaults.cells} cells with a witness or counterexample`);
+
+const allow = timedReplay(pathological.allowIovas);
+const mmaps = timedReplay(pathological.mmaps);
+say('pathological inputs, replayed with every check (spec, simulated kernel, observation, probes)');
+say(`  IOMMU_IOAS_ALLOW_IOVAS with 100,000 ranges                      ${(allow.ms / 1000).toFixed(2)} s${allow.clean ? '' : '  (NOT CLEAN)'}`);
+say(`  100,000 MMAPs (the same 50,000 times, then growing one mapping)  ${(mmaps.ms / 1000).toFixed(2)} s${mmaps.clean ? '' : '  (NOT CLEAN)'}`);
+
+say(`generator reach, ${RUNS} runs per design and hardware kind (seed 3)`);
 for (const design of DESIGN_NAMES) {
   for (const hardware of HW_KINDS) {
     const out = check({ design, hardware, runs: RUNS, seed: 3, maxCommands: MAX, timeLimitMs: 120_000 });
     const cv = coverageOf(DESIGNS[design], out.stats.coverage);
-    console.log(`  ${`${design} / ${hardware}`.padEnd(42)} rules ${cv.reached}/${cv.rules}; ${formatReach(out.stats.reach)}`);
+    say(`  ${`${design} / ${hardware}`.padEnd(42)} rules ${cv.reached}/${cv.rules}; ${formatReach(out.stats.reach)}`);
   }
 }
-console.log('injected bugs: time to find and shrink to a 1-minimal counterexample (target < 10 s each)');
+say('injected bugs: time to find and shrink to a 1-minimal counterexample (target < 10 s each)');
+const bugs: { name: string; property: string | null; totalMs: number; shrinkMs: number | null; minimality: string | null }[] = [];
 for (const bug of BUGS) {
-  const t0 = performance.now();
+  const t = performance.now();
   const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
-  const total = (performance.now() - t0) / 1000;
+  const total = performance.now() - t;
   const shrink = out.shrink ? `shrink ${(out.shrink.ms / 1000).toFixed(2)} s, ${out.shrink.fromSteps} -> ${out.trace?.steps.length} steps, ${out.trace?.origin.minimality}` : 'NOT FOUND';
-  console.log(`  ${bug.name.padEnd(42)} ${out.violation?.property ?? '-'} in ${total.toFixed(2)} s total; ${shrink}`);
+  say(`  ${bug.name.padEnd(42)} ${out.violation?.property ?? '-'} in ${(total / 1000).toFixed(2)} s total; ${shrink}`);
+  bugs.push({ name: bug.name, property: out.violation?.property ?? null, totalMs: Math.round(total), shrinkMs: out.shrink?.ms ?? null, minimality: out.trace?.origin.minimality ?? null });
 }
-{
-  const t0 = performance.now();
-  const r = explore(DESIGN_NAMES, HW_KINDS, 16, 20_000, 30_000);
-  const s = (performance.now() - t0) / 1000;
-  console.log(`explore: ${DESIGN_NAMES.length} designs x ${HW_KINDS.length} hardware kinds x ${r.requirements.length} requirements in ${s.toFixed(1)} s (target < 60 s), ${r.cells.filter((c) => c.verdict !== 'none-within').length} witnesses/counterexamples`);
+
+if (json) {
+  console.log(JSON.stringify({
+    runs: RUNS,
+    bareStepsPerSec: bareRate,
+    diffStepsPerSec: diffRate,
+    diffStepsPerSecNoProbe: diffRateNoProbe,
+    specStepsPerSec: specRate,
+    bfsStatesPerSec1: bfs1,
+    bfsStatesPerSec2: bfs2,
+    symmetryReduction: Number(reduction.toFixed(2)),
+    ratios: {
+      diffToBare: Number((diffRate / bareRate).toFixed(4)),
+      diffNoProbeToBare: Number((diffRateNoProbe / bareRate).toFixed(4)),
+      specToBare: Number((specRate / bareRate).toFixed(4)),
+      bfs1ToBare: Number((bfs1 / bareRate).toFixed(4)),
+      bfs2ToBfs1: Number((bfs2 / bfs1).toFixed(3)),
+    },
+    symmetry: { design: sym.design, hardware: sym.hardware, depth: sym.depth, states: withSym.states, statesWithout: withoutSym.states },
+    wholeIommufdSpace: { states: full.states, depth: full.depth, ms: Math.round(full.ms) },
+    exploreDefaultsMs: Math.round(exploreDefaults.ms),
+    pathologicalMs: { allowIovas100k: Math.round(allow.ms), mmaps100k: Math.round(mmaps.ms) },
+    injectedBugs: bugs,
+  }, null, 2));
 }

@@ -55,6 +55,7 @@ function stepsTo(n: Node): TraceStep[] {
 /** Whether dev1 and dev2 may both see a stale stage-1 answer at the probe address, once per state. */
 const bothStaleOf = new WeakMap<State, boolean>();
 function bothStale(s: State): boolean {
+  if (s.stale.length === 0) return false; // a stale answer is a cached guest entry the guest has changed since
   let b = bothStaleOf.get(s);
   if (b === undefined) {
     const stale = (dev: 'dev1' | 'dev2') => translate(s, dev, PROBE.pasid, PROBE.gva, 'read').stale.length > 0;

@@ -166,17 +166,45 @@ export interface NodeView {
 }
 
 /**
- * The fingerprint of a node: with `symmetry`, numbers renumbered canonically (see the header); without, as the
- * kernel assigned them (two renamings of one node are two nodes). The state with its symbols is hashed once per
- * pair (many steps leave both as they were and change only the path facts).
+ * The fingerprint of a node: with `symmetry`, numbers renumbered canonically (see the header; the state with its
+ * symbols hashed once per pair: many steps leave both as they were and change only the path facts); without, as
+ * the kernel assigned them (two renamings of one node are two nodes).
  */
 export function fingerprint(n: NodeView, symmetry: boolean): number {
-  let byRefs = (symmetry ? canonicalMemo : numberedMemo).get(n.state);
-  if (byRefs === undefined) (symmetry ? canonicalMemo : numberedMemo).set(n.state, (byRefs = new WeakMap()));
+  const memos = symmetry ? canonicalMemo : numberedMemo;
+  let byRefs = memos.get(n.state);
+  if (byRefs === undefined) memos.set(n.state, (byRefs = new WeakMap()));
   let h = byRefs.get(n.refs);
-  if (h === undefined) byRefs.set(n.refs, (h = new Numbering(n.state, n.refs, symmetry).hash()));
+  if (h === undefined) byRefs.set(n.refs, (h = symmetry ? new Numbering(n.state, n.refs).hash() : numbered(n.state, n.refs)));
   return new Hash().num(h).num(n.extra).value;
 }
+
+/**
+ * The state with its symbols as numbered: fd numbers, file serials and object ids as the kernel assigned them (page
+ * storage, as always, by what it holds). Hashed table by table, each object, file and table once per object (what a
+ * step did not change costs a lookup).
+ */
+function numbered(s: State, refs: ReadonlyMap<Sym, Referent>): number {
+  const h = new Hash();
+  h.num(shape(s.fds)).num(shape(s.userMem)).num(shape(s.guestPgtables)).num(shape(s.guestPasidTables));
+  // relations as sets: the order they were made in is history, not state
+  for (const rel of [s.attachments, s.stale]) {
+    const hs = rel.map((x) => shape(x)).sort((x, y) => x - y);
+    h.num(-40 - hs.length);
+    for (const x of hs) h.num(x);
+  }
+  // in key order: two states with the same tables are one, whatever order their entries came in
+  for (const k of Object.keys(s.files).sort()) h.str(k).num(shape(s.files[Number(k)]!)); // a key of files
+  for (const k of Object.keys(s.objects).sort() as ObjKey[]) {
+    const o = s.objects[k]!; // a key of objects
+    h.str(k).num(content(s, o));
+    if (o.kind === 'hwpt_paging') h.str(o.ioas);
+    if ('parent' in o) h.str(o.parent);
+  }
+  return h.num(memo(refsShapes, refs, (r) => shapeHash(new Hash(), [...r].sort((a, b) => (a[0] < b[0] ? -1 : 1))).value)).value;
+}
+
+const refsShapes = new WeakMap<ReadonlyMap<Sym, Referent>, number>();
 
 const canonicalMemo = new WeakMap<State, WeakMap<ReadonlyMap<Sym, Referent>, number>>();
 const numberedMemo = new WeakMap<State, WeakMap<ReadonlyMap<Sym, Referent>, number>>();
@@ -205,14 +233,14 @@ function fdsOf(fds: State['fds']): ReadonlyMap<number, readonly number[]> {
   return m;
 }
 
-/** The numbering of one node: fds, files and objects in the order a walk from the anchors reaches them. */
+/** The canonical numbering of one node: fds, files and objects in the order a walk from the anchors reaches them. */
 class Numbering {
   readonly fdNo = new Map<number, number>();
   readonly fileNo = new Map<number, number>();
   readonly objNo = new Map<ObjKey, number>();
   private readonly fdsOf: ReadonlyMap<number, readonly number[]>;
 
-  constructor(readonly s: State, readonly refs: ReadonlyMap<Sym, Referent>, readonly symmetry: boolean) {
+  constructor(readonly s: State, readonly refs: ReadonlyMap<Sym, Referent>) {
     this.fdsOf = fdsOf(s.fds);
     // anchors: symbols by name, then devices by name; then whatever is left, by content
     for (const sym of symsOf(refs)) {
@@ -238,14 +266,14 @@ class Numbering {
 
   private fd(fd: number) {
     if (this.fdNo.has(fd)) return;
-    this.fdNo.set(fd, this.symmetry ? this.fdNo.size + 1 : fd);
+    this.fdNo.set(fd, this.fdNo.size + 1);
     const key = this.s.fds[fd];
     if (key !== undefined) this.file(key);
   }
 
   private file(key: number) {
     if (this.fileNo.has(key)) return;
-    this.fileNo.set(key, this.symmetry ? this.fileNo.size + 1 : key);
+    this.fileNo.set(key, this.fileNo.size + 1);
     for (const fd of this.fdsOf.get(key) ?? []) this.fd(fd);
     const f = this.s.files[key];
     if (f?.kind === 'device' && f.bound !== null) this.file(f.bound);
@@ -255,7 +283,7 @@ class Numbering {
     if (this.objNo.has(k)) return;
     const o = this.s.objects[k];
     if (!o) return;
-    this.objNo.set(k, this.symmetry ? this.objNo.size + 1 : o.file * 65536 + o.id);
+    this.objNo.set(k, this.objNo.size + 1);
     this.file(o.file);
     if (o.kind === 'hwpt_paging') this.obj(o.ioas);
     if ('parent' in o) this.obj(o.parent);

@@ -10,7 +10,7 @@ import { produce, type Draft } from 'immer';
 import { IOMMUFD_PATH, type EnvClose, type EnvOpen } from '../uapi/index.js';
 import { unbindDevice } from './device.js';
 import { destroyObject, gcPages } from './objects.js';
-import { commit, peek, reject, type Outcome } from './rule.js';
+import { commit, reject, type Outcome } from './rule.js';
 import { allocFd, objKey, type File, type FileKey, type ObjKey, type State } from './state.js';
 
 /** OPEN: /dev/iommu or /dev/ioasid (whichever node the design has), or a VFIO cdev node. */
@@ -58,8 +58,20 @@ export function exitProcess(s: State): State {
  * table can drop the last holder of an FD). Returns the same state object when there is nothing to do.
  */
 export function reap(s: State): State {
+  let now = s;
+  // one release at a time, in file order: a release changes what holds what (it can free the next)
+  for (let f = firstUnheld(now); f !== undefined; f = firstUnheld(now)) {
+    const base = now;
+    const gone = f;
+    now = produce(base, (d) => release(d, gone, base));
+  }
+  return now;
+}
+
+/** The first file (in file order) nothing holds, if any. */
+function firstUnheld(s: State): File | undefined {
   const held = heldFiles(s);
-  return Object.values(s.files).some((f) => !isHeld(held, f)) ? produce(s, (d) => releaseUnheld(d)) : s;
+  return Object.values(s.files).find((f) => !isHeld(held, f));
 }
 
 /** The file part of an object key ("3:1" -> 3). */
@@ -80,29 +92,16 @@ function heldFiles(s: Pick<State, 'fds' | 'files' | 'objects' | 'attachments'>):
 
 const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || (f.kind !== 'device' && h.byUse.has(f.key));
 
-/** Release every file nobody holds, until none is left (one release can free the next). */
-export function releaseUnheld(d: Draft<State>) {
-  for (let changed = true; changed; ) {
-    changed = false;
-    const now = { fds: peek(d.fds), files: peek(d.files), objects: peek(d.objects), attachments: peek(d.attachments) };
-    const held = heldFiles(now);
-    for (const f of Object.values(now.files)) {
-      if (isHeld(held, f)) continue;
-      release(d, f);
-      changed = true;
-      break; // a release changes what holds what: recompute
-    }
-  }
-}
-
-function release(d: Draft<State>, f: File) {
+/** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
+function release(d: Draft<State>, f: File, base: State) {
   if (f.kind === 'device') {
     // only the FD that bound (or, under fd-per-ioasid, claimed) the device holds its associations
-    if (f.bound !== null) unbindDevice(d, f);
+    if (f.bound !== null) unbindDevice(d, f, base);
   } else {
     // iommufd_fops_release: destroy leaves first until the table is empty; nothing outside holds them any more
-    for (const o of Object.values(peek(d.objects))) if (o.file === f.key && o.kind !== 'ioas') destroyObject(d, o);
-    for (const o of Object.values(peek(d.objects))) if (o.file === f.key) destroyObject(d, o);
+    const mine = Object.values(base.objects).filter((o) => o.file === f.key);
+    for (const o of mine) if (o.kind !== 'ioas') destroyObject(d, o);
+    for (const o of mine) if (o.kind === 'ioas') destroyObject(d, o);
   }
   delete d.files[f.key];
 }

@@ -18,7 +18,11 @@ export interface Situation {
    * the last call)
    */
   readonly facts: ReadonlySet<string>;
-  /** the call that led here, and whether it succeeded */
+  /**
+   * the call that led here, and whether it succeeded. The explorer judges every call as it is taken, except one that
+   * failed and changed neither the state nor the facts (its situation is the one before it but for `last`): a
+   * requirement that reads `last` asks that it succeeded.
+   */
   readonly last: { readonly name: string; readonly ok: boolean } | null;
 }
 
