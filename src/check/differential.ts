@@ -110,7 +110,7 @@ const xkey = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `
 
 /**
  * One part of an observation as compared: one line per entry, every field (a mismatch is reported in JSON, from
- * the views themselves: `partsDiffer`).
+ * the views themselves: `observationDiffers`).
  */
 const TEXT: { readonly [P in ObsPart]: (v: Pick<Observation, ObsPart>[P]) => string } = {
   files: (v) => v.map((f) => `${f.file} ${f.kind} ${f.fds.join(',')}`).join('\n'),
