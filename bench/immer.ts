@@ -19,7 +19,7 @@ enablePatches();
 
 let s0 = initialState(defaultWorld(), DESIGNS.iommufd);
 const syms = new Bindings();
-for (const st of [...fixture('/dev/iommu'), ...alphabet('iommufd', 'host-pasid-table').slice(0, 8)]) {
+for (const st of [...fixture('/dev/iommu'), ...alphabet(DESIGNS.iommufd, 'host-pasid-table').slice(0, 8)]) {
   const r = step(s0, syms.resolve(st.cmd));
   syms.bind(st, r.result);
   s0 = r.state;

@@ -4,7 +4,8 @@
  * stage-1 table at GPA 0x2000 and a guest PASID table at GPA 0x3000 — plus the guest's own writes and one DMA.
  * Every design gets the calls its ioctls allow; nothing else. The search starts from a fixed set-up (FIXTURE).
  */
-import type { DesignName, HwKind } from '../uapi/index.js';
+import type { Design } from '../spec/index.js';
+import type { HwKind } from '../uapi/index.js';
 import type { Sym, SymCmd, TraceStep } from './trace.js';
 
 const RAM = 0x4000n;
@@ -115,9 +116,15 @@ function fdPerIoasid(hw: HwKind): TraceStep[] {
   ];
 }
 
-/** The calls the explorer may make for a design on a hardware kind (after the fixture). */
-export function alphabet(design: DesignName, hw: HwKind): TraceStep[] {
-  const calls = design === 'iommufd' ? iommufd(hw) : design === 'fd-per-ioasid' ? fdPerIoasid(hw) : perVm(hw, design === 'per-device-sva');
+/**
+ * The calls the explorer may make for a design on a hardware kind (after the fixture), chosen by what the design is:
+ * the merged uAPI (it offers IOMMU_IOAS_ALLOC), one FD per ioasid (fdModel), or one per-VM FD whose guest tables are
+ * bound and invalidated through the address space or through each device (ownership).
+ */
+export function alphabet(design: Design, hw: HwKind): TraceStep[] {
+  const calls = design.ioctls.includes('IOMMU_IOAS_ALLOC') ? iommufd(hw)
+    : design.policy.fdModel === 'per-ioasid' ? fdPerIoasid(hw)
+    : perVm(hw, design.policy.ownership === 'per-device');
   return [...calls, ...guest(hw)];
 }
 

@@ -109,7 +109,7 @@ export function exploreDesign(opts: ExploreOptions): ExploreCell[] {
   const reqs = opts.requirements ?? REQUIREMENTS;
   const symmetry = opts.symmetry ?? true;
   const world = worldOf(machineOf(opts.profile, opts.hardware));
-  const calls = alphabet(opts.design, opts.hardware);
+  const calls = alphabet(DESIGNS[opts.design], opts.hardware);
   const names = calls.map((st) => stepName(st.cmd));
   const creates = calls.map((st) => st.bind !== undefined);
   let root: Node = { state: initialState(world, DESIGNS[opts.design]), syms: new Bindings(), refs: new Map(), made: 0, facts: 0, parent: null, step: null, last: null };
