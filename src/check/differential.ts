@@ -13,9 +13,9 @@
  * Anything the simulated kernel throws is a kernel finding, never a crash of the check: its WARN_ON is P-WARN,
  * any other exception (a kernel oops: a null dereference, a broken invariant of a JS structure) is P-OOPS.
  */
-import { clock, createKernel, mappingsTouchedSince, observe as observeKernel, OBSERVE_PARTS, touchedSince, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
+import { clock, createKernel, observe as observeKernel, OBSERVE_PARTS, touchedSince, type Allocator, type AllocKind, type Kernel } from '../impl/index.js';
 import { checkInvariants, DESIGNS, exitProcess, initialState, noLeak, observe as observeSpec, observeLocked, observePart, step, touchedParts, type State, type StepResult } from '../spec/index.js';
-import { machineOf, OBS_PARTS, U64_MAX, worldOf, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ObsPart, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
+import { machineOf, OBS_PARTS, U64_MAX, worldOf, xlateLine, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ObsPart, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
@@ -106,7 +106,6 @@ export function startSides(design: DesignName, hw: HwKind, memlockPages: number 
 }
 
 const show = (x: unknown) => JSON.stringify(x, encode);
-const xkey = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
 
 /**
  * One part of an observation as compared: one line per entry, every field (a mismatch is reported in JSON, from
@@ -168,8 +167,8 @@ export function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unkno
 function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string | null {
   if ('env' in c && c.env === 'DMA' && spec.ok && impl.ok) {
     const s = spec.out as { xlate: Xlate; stale: readonly Xlate[] };
-    const got = xkey((impl.out as { xlate: Xlate }).xlate);
-    const allowed = [s.xlate, ...s.stale].map(xkey);
+    const got = xlateLine((impl.out as { xlate: Xlate }).xlate);
+    const allowed = [s.xlate, ...s.stale].map(xlateLine);
     return allowed.includes(got) ? null : `DMA: the kernel gave ${got}, the spec allows ${allowed.join(' | ')}`;
   }
   const a = resultText(spec);
@@ -256,19 +255,20 @@ function injectedStep(sides: Sides, specCmd: Cmd, before: State, run: ReturnType
 
 /**
  * The parts of the kernel's observation (and its locked pages) a step changed: each part it touched is read again
- * and recorded in `sides.seen`; those whose view differs from before are returned.
+ * and recorded in `sides.seen`; those whose view differs from before are returned, with whether its mappings changed.
  */
-function changedParts(sides: Sides, since: number): { readonly parts: ObsPart[]; readonly names: string[] } {
+function changedParts(sides: Sides, since: number): { readonly parts: ObsPart[]; readonly names: string[]; readonly mappings: boolean } {
   const k = sides.kernel;
   const parts: ObsPart[] = [];
-  for (const p of touchedSince(k, since)) {
+  const touched = touchedSince(k, since);
+  for (const p of touched.parts) {
     const now = kernelPart(k, p);
     if (now !== sides.seen[p]) parts.push(p);
     sides.seen[p] = now;
   }
   const locked = k.mm.lockedVm !== sides.locked;
   sides.locked = k.mm.lockedVm;
-  return { parts, names: locked ? [...parts, 'locked pages'] : parts };
+  return { parts, names: locked ? [...parts, 'locked pages'] : parts, mappings: touched.mappings };
 }
 
 /**
@@ -287,7 +287,7 @@ function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir:
   if (!r.result.ok && !r.partial && changed.names.length > 0) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's ${changed.names.join(', ')} changed`);
   const differs = observationDiffers(sides, [...new Set([...touchedParts(before, r.state), ...changed.parts])]);
   if (differs) return at('differential', differs);
-  if (mappingsTouchedSince(k, since)) {
+  if (changed.mappings) {
     const x = xlateConsistent(k);
     if (x) return at('P-XLATE', x);
   }

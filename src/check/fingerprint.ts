@@ -13,7 +13,7 @@
  * Collisions: two distinct nodes share a fingerprint with probability about n^2 / 2^54 in a search of n nodes
  * (1e6 nodes: 6e-5), as in TLC's 64-bit fingerprint sets.
  */
-import type { Obj, ObjKey, State } from '../spec/index.js';
+import { fdsByFile, type Obj, type ObjKey, type State } from '../spec/index.js';
 import type { Sym } from './trace.js';
 
 /** What a symbol of the trace names: an fd number, or an object. */
@@ -217,22 +217,6 @@ const symsOf = (refs: ReadonlyMap<Sym, Referent>): readonly Sym[] => {
   return out;
 };
 
-/** The fds naming each file, once per fd table. */
-const fdsByFile = new WeakMap<State['fds'], ReadonlyMap<number, readonly number[]>>();
-function fdsOf(fds: State['fds']): ReadonlyMap<number, readonly number[]> {
-  let m = fdsByFile.get(fds);
-  if (m === undefined) {
-    const out = new Map<number, number[]>();
-    for (const [fd, key] of Object.entries(fds)) {
-      const l = out.get(key);
-      if (l) l.push(Number(fd));
-      else out.set(key, [Number(fd)]);
-    }
-    fdsByFile.set(fds, (m = out));
-  }
-  return m;
-}
-
 /** The canonical numbering of one node: fds, files and objects in the order a walk from the anchors reaches them. */
 class Numbering {
   readonly fdNo = new Map<number, number>();
@@ -241,7 +225,7 @@ class Numbering {
   private readonly fdsOf: ReadonlyMap<number, readonly number[]>;
 
   constructor(readonly s: State, readonly refs: ReadonlyMap<Sym, Referent>) {
-    this.fdsOf = fdsOf(s.fds);
+    this.fdsOf = fdsByFile(s.fds);
     // anchors: symbols by name, then devices by name; then whatever is left, by content
     for (const sym of symsOf(refs)) {
       const r = refs.get(sym)!; // a key of refs

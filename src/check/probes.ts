@@ -10,7 +10,7 @@
  */
 import type { Kernel } from '../impl/index.js';
 import { routeInputs, sameInputs, translate, type State } from '../spec/index.js';
-import { U64_MAX, type Access, type DevName, type Pasid, type Xlate } from '../uapi/index.js';
+import { sameXlate, U64_MAX, xlateLine, type Access, type DevName, type Pasid } from '../uapi/index.js';
 
 const ACCESSES: readonly Access[] = ['read', 'write'];
 
@@ -50,9 +50,6 @@ function routes(s: State, before: State, k: Kernel): Route[] {
   return out;
 }
 
-const same = (a: Xlate, b: Xlate) => (a.kind === 'hit' ? b.kind === 'hit' && a.hpa === b.hpa : b.kind === 'fault' && a.reason === b.reason);
-const shown = (x: Xlate) => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
-
 /**
  * Probe the routes `touched` selects (all of them when it is null) at the addresses of `s` and `before`; the first
  * disagreement as one line, or null.
@@ -65,9 +62,9 @@ export function probeRoutes(k: Kernel, s: State, before: State, touched: ((r: Ro
       for (const access of ACCESSES) {
         const want = translate(s, r.dev, r.pasid, iova, access);
         const got = k.iommu.probe(r.dev, r.pasid, iova, access);
-        if (same(want.xlate, got) || want.stale.some((x) => same(x, got))) continue;
-        const allowed = [want.xlate, ...want.stale].map(shown).join(' | ');
-        return `${r.dev}${r.pasid === null ? '' : ` pasid ${r.pasid}`} ${access} at 0x${iova.toString(16)}: the kernel gives ${shown(got)}, the spec allows ${allowed}`;
+        if (sameXlate(want.xlate, got) || want.stale.some((x) => sameXlate(x, got))) continue;
+        const allowed = [want.xlate, ...want.stale].map(xlateLine).join(' | ');
+        return `${r.dev}${r.pasid === null ? '' : ` pasid ${r.pasid}`} ${access} at 0x${iova.toString(16)}: the kernel gives ${xlateLine(got)}, the spec allows ${allowed}`;
       }
     }
   }

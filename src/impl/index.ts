@@ -5,7 +5,7 @@ import type { Allocator } from './hw/contract.js';
 import { Kernel, PLENTY } from './kernel.js';
 
 export { Kernel } from './kernel.js';
-export { observe, OBSERVE_PARTS, touchedSince, mappingsTouchedSince } from './observe.js';
+export { observe, OBSERVE_PARTS, touchedSince, type Touched } from './observe.js';
 export { clock } from './hw/stamp.js';
 export type { Allocator, AllocKind } from './hw/contract.js';
 

@@ -63,27 +63,34 @@ export function iopts(k: Kernel): IoPagetable[] {
   return [...out];
 }
 
+/** What the kernel changed after a tick, as a checker compares it. */
+export interface Touched {
+  /** the parts of the observation */
+  readonly parts: readonly ObsPart[];
+  /** an io_pagetable's areas or domains, or a domain's page table (what P-XLATE compares) */
+  readonly mappings: boolean;
+}
+
 /**
- * The parts of the observation the kernel changed after tick `since` (hw/stamp.ts), read off the stamps its
- * structures keep: the fd table and live files (files), each file's object table (objects), each device's routes
- * (attachments), the process's pins and registrations and each io_pagetable's areas and domains (pins). A part the
- * kernel changed without stamping it is found by the whole comparison at the end of the trace.
+ * What the kernel changed after tick `since` (hw/stamp.ts), read off the stamps its structures keep: the fd table
+ * and live files (files), each file's object table (objects), each device's routes (attachments), the process's
+ * pins and registrations and each io_pagetable's areas and domains (pins), and those with the domains' page tables
+ * (mappings). A part the kernel changed without stamping it is found by the whole comparison at the end of a trace.
  */
-export function touchedSince(k: Kernel, since: number): ObsPart[] {
+export function touchedSince(k: Kernel, since: number): Touched {
+  const spaces = iopts(k);
   const files = k.filesStamp > since;
   const objects = files || k.files().some((f) => f.objectsStamp > since);
   const attachments = [...k.devices.values()].some((d) => d.stamp > since);
-  const pinsChanged = objects || k.mm.pinsStamp > since || iopts(k).some((t) => t.stamp > since);
-  const out: ObsPart[] = [];
-  if (files) out.push('files');
-  if (objects) out.push('objects');
-  if (attachments) out.push('attachments');
-  if (pinsChanged) out.push('pins');
-  return out;
+  const areas = spaces.some((t) => t.stamp > since);
+  const pinsChanged = objects || areas || k.mm.pinsStamp > since;
+  const parts: ObsPart[] = [];
+  if (files) parts.push('files');
+  if (objects) parts.push('objects');
+  if (attachments) parts.push('attachments');
+  if (pinsChanged) parts.push('pins');
+  return { parts, mappings: areas || spaces.some((t) => t.domains.some((d) => d.pt.stamp > since)) };
 }
-
-/** Whether an io_pagetable or one of its domains' page tables changed after tick `since` (P-XLATE compares them). */
-export const mappingsTouchedSince = (k: Kernel, since: number): boolean => iopts(k).some((t) => t.stamp > since || t.domains.some((d) => d.pt.stamp > since));
 
 export function observe(k: Kernel): Observation {
   const files = k.files();

@@ -81,7 +81,7 @@ const fileOfKey = (k: ObjKey): FileKey => Number(k.slice(0, k.indexOf(':')));
  * The address-space files something other than an fd holds: a bound device holds its FD, an attachment holds the
  * FD of its context, another FD's nested object holds the FD of its parent. A device FD is held by fds only.
  */
-function heldFiles(s: Pick<State, 'fds' | 'files' | 'objects' | 'attachments'>): { readonly byFd: ReadonlySet<FileKey>; readonly byUse: ReadonlySet<FileKey> } {
+function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly byUse: ReadonlySet<FileKey> } {
   const byFd = new Set<FileKey>(Object.values(s.fds));
   const byUse = new Set<FileKey>();
   for (const f of Object.values(s.files)) if (f.kind === 'device' && f.bound !== null) byUse.add(f.bound);

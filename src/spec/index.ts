@@ -1,6 +1,6 @@
 /** The executable specification: pure step(state, cmd), observe(state), designs, invariants. */
 export { step, IOCTLS, type StepResult } from './step.js';
-export { initialState, objKey, type Obj, type ObjKey, type State } from './state.js';
+export { fdsByFile, initialState, objKey, type Obj, type ObjKey, type State } from './state.js';
 export { observe, observeLocked, observePart, touchedParts } from './observe.js';
 export { exitProcess } from './fd.js';
 export { routeCtx, routeInputs, sameInputs, translate } from './translate.js';

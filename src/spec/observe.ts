@@ -8,18 +8,15 @@ import { isDraft } from 'immer';
 import { OBS_PARTS, type Observation, type ObsPart, type PinView } from '../uapi/index.js';
 import { usersOf } from './objects.js';
 import { lockedPages, pinRuns } from './pins.js';
-import { objKey, type State } from './state.js';
+import { fdsByFile, objKey, type State } from './state.js';
 import { translate } from './translate.js';
-
-const byNum = (a: number, b: number) => a - b;
 
 type Parts = Pick<Observation, ObsPart>;
 
 const PARTS: { readonly [P in ObsPart]: (s: State) => Parts[P] } = {
   files: (s) => {
-    const fdsOf = new Map<number, number[]>();
-    for (const [fd, key] of Object.entries(s.fds)) fdsOf.set(key, [...(fdsOf.get(key) ?? []), Number(fd)]);
-    return Object.values(s.files).map((f) => ({ file: f.key, kind: f.kind, fds: (fdsOf.get(f.key) ?? []).sort(byNum) })).sort((a, b) => a.file - b.file);
+    const fdsOf = fdsByFile(s.fds);
+    return Object.values(s.files).map((f) => ({ file: f.key, kind: f.kind, fds: fdsOf.get(f.key) ?? [] })).sort((a, b) => a.file - b.file);
   },
   objects: (s) => Object.values(s.objects).map((o) => ({ file: o.file, id: o.id, kind: o.kind })).sort((a, b) => a.file - b.file || a.id - b.id),
   attachments: (s) =>

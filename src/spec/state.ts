@@ -6,6 +6,7 @@
  * Abstracted away: locks and concurrency (a call is one atomic step), byte-level argument structs, the IOMMU
  * driver's page-table layout (the spec maps ranges; src/impl walks real tables).
  */
+import { isDraft } from 'immer';
 import type { DevName, Fd, Gpa, HwKind, IovaRange, Pasid, Prot, World } from '../uapi/index.js';
 import type { Design } from './design.js';
 
@@ -157,6 +158,22 @@ export function allocId(s: State, file: FileKey): number {
   return id;
 }
 
+/** The fds naming each file, in fd order; computed once per fd table (tables are immutable; a draft's is not kept). */
+const fdsOfTable = new WeakMap<State['fds'], ReadonlyMap<FileKey, readonly number[]>>();
+export function fdsByFile(fds: State['fds']): ReadonlyMap<FileKey, readonly number[]> {
+  const known = fdsOfTable.get(fds);
+  if (known !== undefined) return known;
+  const out = new Map<FileKey, number[]>();
+  // an integer-keyed record lists its keys in ascending order
+  for (const [fd, key] of Object.entries(fds)) {
+    const l = out.get(key);
+    if (l) l.push(Number(fd));
+    else out.set(key, [Number(fd)]);
+  }
+  if (!isDraft(fds)) fdsOfTable.set(fds, out);
+  return out;
+}
+
 /** The lowest free fd number from 3 (0-2 are stdio), as POSIX open() does. */
 export function allocFd(s: State): Fd {
   let n = 3;
@@ -180,7 +197,7 @@ export function deviceFileOf(s: State, dev: DevName): (File & { kind: 'device' }
 }
 
 /** The iommufd DEVICE object of a bound device. */
-export function deviceObj(s: Pick<State, 'objects'>, dev: DevName): ObjOf<'device'> | undefined {
+export function deviceObj(s: State, dev: DevName): ObjOf<'device'> | undefined {
   return Object.values(s.objects).find((o): o is ObjOf<'device'> => o.kind === 'device' && o.dev === dev);
 }
 

@@ -7,7 +7,7 @@
  * StaleEntry until invalidated.
  */
 import { isDraft } from 'immer';
-import type { Access, DevName, Gpa, Pasid, Xlate } from '../uapi/index.js';
+import { sameXlate, type Access, type DevName, type Gpa, type Pasid, type Xlate } from '../uapi/index.js';
 import { firstEndingAtOrAfter, within } from './ranges.js';
 import { hw, physDevice, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
 
@@ -104,8 +104,7 @@ export function translate(s: State, dev: DevName, pasid: Pasid | null, iova: big
 /** The answers without repeats, in order (usually one or two: no set needed). */
 function dedupe(xs: Xlate[]): Xlate[] {
   if (xs.length < 2) return xs;
-  const same = (a: Xlate, b: Xlate) => (a.kind === 'hit' ? b.kind === 'hit' && a.hpa === b.hpa : b.kind === 'fault' && a.reason === b.reason);
-  return xs.filter((x, i) => xs.findIndex((y) => same(x, y)) === i);
+  return xs.filter((x, i) => xs.findIndex((y) => sameXlate(x, y)) === i);
 }
 
 /** Every answer the walk may give; the first is the current one. `index` is the PASID-table index. */

@@ -32,6 +32,12 @@ export type Xlate =
   | { readonly kind: 'hit'; readonly hpa: bigint }
   | { readonly kind: 'fault'; readonly reason: FaultReason };
 
+/** Whether two answers of a DMA are the same: the same host address, or the same fault. */
+export const sameXlate = (a: Xlate, b: Xlate): boolean => (a.kind === 'hit' ? b.kind === 'hit' && a.hpa === b.hpa : b.kind === 'fault' && a.reason === b.reason);
+
+/** A DMA's answer on one line: `hit 0x101000`, `fault no-translation`. */
+export const xlateLine = (x: Xlate): string => (x.kind === 'hit' ? `hit 0x${x.hpa.toString(16)}` : `fault ${x.reason}`);
+
 export type FaultReason =
   | 'blocked' // device not bound/attached: DMA is blocked
   | 'no-translation' // stage-2 / kernel-managed map has nothing at that address
