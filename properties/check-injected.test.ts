@@ -11,7 +11,7 @@ import { BUGS } from './support/bugs.js';
 describe('check finds injected bugs', () => {
   for (const bug of BUGS) {
     it(`finds: ${bug.name}`, () => {
-      const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
+      const out = check({ design: bug.design ?? 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
       expect(out.ok, bug.name).toBe(false);
       const t = out.trace;
       expect(t, 'a counterexample trace').toBeDefined();

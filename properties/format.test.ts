@@ -58,10 +58,13 @@ describe('formatCmd prints a command as its meaning', () => {
     ['VFIO_DEVICE_BIND_PGTABLE $fd2 ioasid=$ioasid1 pasid=3 format=VTD pgtbl_addr=0x2000', sym(vfio.bindPgtable(F0, 0, 0x2000n, 3), { fd: '$fd2', ioasid: '$ioasid1' })],
     ['VFIO_DEVICE_BIND_PASID_TABLE $fd2 ioasid=$ioasid1 format=SMMUV3 pasid_table_addr=0x5000', sym(vfio.bindPasidTable(F0, 0, 0x5000n), { fd: '$fd2', ioasid: '$ioasid1' })],
     ['VFIO_DEVICE_INVALIDATE_CACHE $fd2 pasid=3 all', sym(vfio.invalidate(F0, 3), { fd: '$fd2' })],
+    ['VFIO_DEVICE_BIND_SVA $fd3 pasid=3', sym(vfio.bindSva(F0, 3), { fd: '$fd3' })],
+    ['VFIO_DEVICE_UNBIND_SVA $fd3 pasid=3 flags=0x1', sym(vfio.unbindSva(F0, 3, 1), { fd: '$fd3' })],
     // environment actions
     ['OPEN /dev/iommu', sym(env.open('/dev/iommu'))],
     ['CLOSE $fd2', sym(env.close(F0), { fd: '$fd2' })],
     ['MMAP uva=0x100000 len=1G', sym(env.mmap(0x100000n, 1n << 30n))],
+    ['MUNMAP uva=0x101000 len=8K', sym(env.munmap(0x101000n, 0x2000n))],
     ['DMA dev1 read 0x1000', sym(env.dma('dev1', null, 0x1000n))],
     ['DMA dev1 pasid 5 write 0x200010', sym(env.dma('dev1', 5, 0x200010n, 'write'))],
     ['GUEST_WRITE_PGTABLE table=0x2000 iova=0x200000 -> 0x3000', sym(env.writePte(0x2000n, 0x200000n, 0x3000n))],

@@ -95,6 +95,12 @@ describe('trace format: a bad file is one line naming the file, the step and the
     expect(loadTrace(v1, FILE).schema).toBe('ioasid-lab/trace@1');
     expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', profile: 'vtd' }))).toBe(`${FILE}: profile needs schema "ioasid-lab/trace@2" (this file says ioasid-lab/trace@1)`);
     expect(rejection(traceText([OPEN], { schema: 'ioasid-lab/trace@1', origin: { kind: 'hand', source: 'x' } }))).toMatch(/origin.source needs schema/);
+    // commands added to @2 since: munmap and native SVA
+    const munmap = { cmd: { env: 'MUNMAP', uva: '0x100000', length: '0x1000' } };
+    expect(loadTrace(traceText([OPEN, MMAP, munmap]), FILE).steps).toHaveLength(3);
+    expect(rejection(traceText([OPEN, MMAP, munmap], { schema: 'ioasid-lab/trace@1' }))).toBe(`${FILE}: MUNMAP needs schema "ioasid-lab/trace@2" (this file says ioasid-lab/trace@1)`);
+    const bindSva = { cmd: { ioctl: 'VFIO_DEVICE_BIND_SVA', fd: 4, flags: 0, pasid: 3 } };
+    expect(rejection(traceText([OPEN, bindSva], { schema: 'ioasid-lab/trace@1', design: 'per-device-sva' }))).toBe(`${FILE}: VFIO_DEVICE_BIND_SVA needs schema "ioasid-lab/trace@2" (this file says ioasid-lab/trace@1)`);
   });
 
   it('a kernel version: a known one loads with the Linux release a find came from; an unknown one, one in a @1 file, or one on a design that never shipped is refused', () => {
@@ -180,7 +186,7 @@ describe('trace format: the schema, the resolver and the doc agree', () => {
 
   it('one row per ioctl and per environment action', () => {
     expect(Object.keys(IOCTL_FIELDS).sort()).toEqual([...IOCTL_NAMES].sort());
-    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED']);
+    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED']);
   });
 
   it('a field may hold a symbol exactly when replay resolves it (FD_FIELDS, ID_FIELDS)', () => {

@@ -12,6 +12,7 @@ const POLICY_DOC: Record<keyof Design['policy'], string> = {
   association: 'when devices may be associated with an address space',
   guestPasidTable: 'whether a guest-owned PASID table (AMD/ARM) can be bound',
   unmap: 'a range unmap that meets a partly covered mapping',
+  nativeSva: 'how a process binds its own address space to a device PASID (native SVA)',
 };
 
 const OWNERSHIP_ROWS: [string, (d: Design) => string][] = [
@@ -22,6 +23,7 @@ const OWNERSHIP_ROWS: [string, (d: Design) => string][] = [
   ['association allowed', (d) => (d.policy.association === 'runtime' ? 'any time' : 'before the first map/bind only')],
   ['guest PASID table (AMD/ARM)', (d) => (d.policy.guestPasidTable === 'bindable' ? 'bindable' : 'no way to bind it')],
   ['failed range unmap', (d) => (d.policy.unmap === 'iommufd-partial' ? 'keeps areas already removed (ENOENT)' : 'changes nothing (EINVAL on split)')],
+  ['native SVA (the process\'s own mm on a PASID)', (d) => (d.policy.nativeSva === 'per-device' ? 'VFIO_DEVICE_BIND_SVA on the device FD' : 'no uAPI')],
 ];
 
 export function specDoc(): string {
@@ -39,8 +41,8 @@ export function specDoc(): string {
     '`observe(state)`, the design-neutral view: what a DMA by (device, pasid | none, iova) reaches, which user pages',
     'are pinned by how many holders, which objects live in which FD. Every outcome has a stable rule id',
     '(`IOAS_MAP.EEXIST.overlap`). Layout: one file per object kind (`fd.ts`, `ioas.ts`, `hwpt.ts`, `device.ts`,',
-    '`ioasid.ts`, `ioasid-device.ts`, `sva.ts`), the guards in kernel order, `step.ts` the one dispatcher with the',
-    'ioctl table, `objects.ts` the object-kind table, `invariants.ts` the named state invariants.',
+    '`ioasid.ts`, `ioasid-device.ts`, `sva.ts`, `native-sva.ts`), the guards in kernel order, `step.ts` the one',
+    'dispatcher with the ioctl table, `objects.ts` the object-kind table, `invariants.ts` the named state invariants.',
     '',
     '## Ownership, side by side',
     '',
@@ -62,6 +64,9 @@ export function specDoc(): string {
     '  looked up in the guest table (RID = entry 0); host per-PASID attachments are bookkeeping the hardware never reads.',
     '- A guest change to a table an attached context walks stays possibly cached (the DMA result lists it as `stale`)',
     '  until an invalidation reaches that context; that is how a missing or too-narrow invalidation becomes visible.',
+    '- A native SVA PASID (per-device-sva) walks the process\'s own page table on either kind: a DMA at a user VA reaches',
+    '  that page while it is mmapped, and `MUNMAP` faults it at once (the kernel\'s mmu notifier flushes the IOTLB: no',
+    '  stale answer is allowed).',
     '',
     '## Designs',
     '',
@@ -87,6 +92,7 @@ export function specDoc(): string {
       ['`pins.ts`', 'pinning, RLIMIT_MEMLOCK', 'facts §2.5 (lazy pinning, accounting); RFC v1 REGISTER_MEMORY (facts §1.3)'],
       ['`ioasid.ts`, `ioasid-device.ts`', 'RFC ioasids, VFIO association', 'RFC v1 (facts §1.3), VFIO type1 v2 for MAP/UNMAP; seed M2-M4'],
       ['`sva.ts`', 'per-device SVA binds', 'the seed\'s objection (M1, M3 concern 3)'],
+      ['`native-sva.ts`', 'native SVA: the process\'s mm on a device PASID', 'seed M3 concern 3 (Yi), M4 (Jason); kernel `iommu-sva.c` `iommu_sva_bind_device`, mmu notifiers'],
       ['`translate.ts`, `env.ts`', 'DMA, guest tables, stale IOTLB entries', 'RFC v1 §1 nesting, facts §2.2 HWPT_NESTED'],
     ]),
     '',

@@ -69,6 +69,9 @@ const guestMaps = (gpa: bigint, table = PGT) => st(env.writePte(table, GVA, gpa)
 const dmaGva = (dev: 'dev1' | 'dev2', gpa: bigint, stale: readonly bigint[] = [], pasid = 5) =>
   st(env.dma(dev, pasid, GVA + 0x10n), stale.length ? { hit: hpa(gpa + 0x10n), stale: stale.map((g) => hpa(g + 0x10n)) } : { hit: hpa(gpa + 0x10n) });
 
+/** vmGpa(), then dev1's guest PASID table bound on its RID, its entry 5 pointing at PGT, which maps GVA to OLD (guest-pasid-table hardware). */
+const dev1GuestPasidTable = (): ExampleStep[] => [...vmGpa(), st(env.writePasidEntry(PASID_TBL, 5, PGT)), guestMaps(OLD), st(vfio.bindPasidTable(D1, 1, PASID_TBL))];
+
 // ---- per-device-sva: the seed's objection (M1, M3 concern 3) ---------------------------------------------------
 
 const perDeviceSva: Example[] = [
@@ -162,10 +165,7 @@ const perDeviceSva: Example[] = [
     design: 'per-device-sva',
     hw: 'guest-pasid-table',
     steps: [
-      ...vmGpa(),
-      st(env.writePasidEntry(PASID_TBL, 5, PGT)),
-      guestMaps(OLD),
-      st(vfio.bindPasidTable(D1, 1, PASID_TBL)),
+      ...dev1GuestPasidTable(),
       dmaGva('dev1', OLD),
       // PASID 6 has no entry in the guest's table
       st(env.dma('dev1', 6, GVA + 0x10n), { fault: 'no-pasid-entry' }),
@@ -212,6 +212,156 @@ const perDeviceSva: Example[] = [
       ...vmGpa(),
       st(vfio.bindPasidTable(D1, 1, PASID_TBL, 'IOASID_FORMAT_VTD'), 'EOPNOTSUPP'),
       st(env.dma('dev1', null, 0x1234n), { hit: hpa(0x1234n) }),
+    ],
+  },
+];
+
+// ---- per-device-sva: native SVA, the process's own address space on a device PASID (M3 concern 3) -------------------
+
+/** The last PASID of the default world's 20-bit width, and one past it. */
+const PASID_LAST = (1 << 20) - 1;
+
+/** Bind the process's memory to dev1's PASID 7, DMA at it, munmap one page, DMA again: on one hardware kind. */
+const nativeDmaAndMunmap = (hw: 'host-pasid-table' | 'guest-pasid-table'): Example => ({
+  name: `per-device-sva on ${hw} hardware: VFIO_DEVICE_BIND_SVA puts the process's memory on a device PASID — a DMA at a mmapped user VA reaches hpa = uva; after MUNMAP the same DMA faults, with no stale answer`,
+  design: 'per-device-sva',
+  hw,
+  steps: [
+    ...vm(),
+    st(vfio.bindSva(D1, 7), 'ok', 'VFIO_DEVICE_BIND_SVA.ok'),
+    // the first DMA of each page walks the CPU page table (and fills the IOTLB)
+    st(env.dma('dev1', 7, UVA + 0x2010n), { hit: UVA + 0x2010n }),
+    st(env.dma('dev1', 7, UVA + 0x3000n, 'write'), { hit: UVA + 0x3000n }),
+    // the CPU loses one page: the mmu notifier flushes the IOTLB within the munmap, so nothing stale is allowed
+    st(env.munmap(UVA + 0x2000n, 0x1000n), 'ok', 'MUNMAP.ok'),
+    st(env.dma('dev1', 7, UVA + 0x2010n), { fault: 'no-translation' }),
+    st(env.dma('dev1', 7, UVA + 0x3000n), { hit: UVA + 0x3000n }),
+    // memory never mmapped is not reached; memory mmapped again is
+    st(env.dma('dev1', 7, 0x10n), { fault: 'no-translation' }),
+    st(env.mmap(UVA + 0x2000n, 0x1000n)),
+    st(env.dma('dev1', 7, UVA + 0x2010n), { hit: UVA + 0x2010n }),
+    // another PASID, and another device, reach nothing
+    st(env.dma('dev1', 8, UVA), { fault: 'no-pasid-entry' }),
+    st(env.dma('dev2', 7, UVA), { fault: 'no-pasid-entry' }),
+    st(vfio.unbindSva(D1, 7), 'ok', 'VFIO_DEVICE_UNBIND_SVA.ok'),
+    st(env.dma('dev1', 7, UVA + 0x3000n), { fault: 'no-pasid-entry' }),
+  ],
+});
+
+const nativeSva: Example[] = [
+  nativeDmaAndMunmap('host-pasid-table'),
+  nativeDmaAndMunmap('guest-pasid-table'),
+  {
+    name: 'per-device-sva: VFIO_DEVICE_BIND_SVA refuses, in order, an unbound device FD (EINVAL), unknown flags (EINVAL), a device without PASID (EOPNOTSUPP), a PASID past its width (EINVAL), a PASID in use (EBUSY)',
+    design: 'per-device-sva',
+    steps: [
+      st(env.open(IOASID_PATH), { out: { fd: 3 } }),
+      st(env.open(DEV1), { out: { fd: 4 } }),
+      st(env.open(DEV3), { out: { fd: 5 } }),
+      st(env.mmap(UVA, RAM)),
+      // a device FD owns no DMA before it is bound to the /dev/ioasid FD
+      st(vfio.bindSva(D1, 7), 'EINVAL', 'VFIO_DEVICE_BIND_SVA.EINVAL.device_not_bound'),
+      st(vfio.bindIoasidFd(D1, CTX)),
+      st(vfio.bindIoasidFd(fd(5), CTX)),
+      st(vfio.bindSva(D1, 7, 1), 'EINVAL', 'VFIO_DEVICE_BIND_SVA.EINVAL.flags'),
+      // flags come first, before what the device can do: dev3 has no PASID
+      st(vfio.bindSva(fd(5), 7, 1), 'EINVAL', 'VFIO_DEVICE_BIND_SVA.EINVAL.flags'),
+      st(vfio.bindSva(fd(5), 7), 'EOPNOTSUPP', 'VFIO_DEVICE_BIND_SVA.EOPNOTSUPP.no_pasid'),
+      st(vfio.bindSva(D1, PASID_LAST + 1), 'EINVAL', 'VFIO_DEVICE_BIND_SVA.EINVAL.pasid_range'),
+      st(vfio.bindSva(D1, PASID_LAST)),
+      st(vfio.bindSva(D1, PASID_LAST), 'EBUSY', 'VFIO_DEVICE_BIND_SVA.EBUSY.route_in_use'),
+      st(env.dma('dev1', PASID_LAST, UVA + 0x10n), { hit: UVA + 0x10n }),
+      // a PASID attached to an ioasid is in use too
+      st(ioasid.alloc(CTX), { out: { ioasid: 1 } }),
+      st(vfio.attachIoasid(D1, 1)),
+      st(vfio.attachIoasid(D1, 1, 7)),
+      st(vfio.bindSva(D1, 7), 'EBUSY', 'VFIO_DEVICE_BIND_SVA.EBUSY.route_in_use'),
+    ],
+  },
+  {
+    name: 'per-device-sva: VFIO_DEVICE_UNBIND_SVA undoes only a native binding — unknown flags (EINVAL), a device without PASID (EOPNOTSUPP), a PASID past its width (EINVAL), a PASID not bound natively (ENOENT), a guest table\'s included',
+    design: 'per-device-sva',
+    steps: [
+      ...vmGpa(),
+      st(env.open(DEV3), { out: { fd: 6 } }),
+      st(vfio.bindIoasidFd(fd(6), CTX)),
+      guestMaps(OLD),
+      st(vfio.bindPgtable(D1, 1, PGT, 5)),
+      st(vfio.bindSva(D1, 6)),
+      st(vfio.unbindSva(D1, 6, 1), 'EINVAL', 'VFIO_DEVICE_UNBIND_SVA.EINVAL.flags'),
+      st(vfio.unbindSva(fd(6), 6), 'EOPNOTSUPP', 'VFIO_DEVICE_UNBIND_SVA.EOPNOTSUPP.no_pasid'),
+      st(vfio.unbindSva(D1, PASID_LAST + 1), 'EINVAL', 'VFIO_DEVICE_UNBIND_SVA.EINVAL.pasid_range'),
+      st(vfio.unbindSva(D1, 5), 'ENOENT', 'VFIO_DEVICE_UNBIND_SVA.ENOENT.not_bound'),
+      st(vfio.unbindSva(D2, 6), 'ENOENT', 'VFIO_DEVICE_UNBIND_SVA.ENOENT.not_bound'),
+      // and the guest-table unbind does not undo a native binding
+      st(vfio.unbindPgtable(D1, 6), 'ENOENT', 'VFIO_DEVICE_UNBIND_PGTABLE.ENOENT.not_bound'),
+      dmaGva('dev1', OLD),
+      st(vfio.unbindSva(D1, 6)),
+      st(vfio.unbindSva(D1, 6), 'ENOENT', 'VFIO_DEVICE_UNBIND_SVA.ENOENT.not_bound'),
+    ],
+  },
+  {
+    name: 'per-device-sva: a natively bound PASID takes no guest table and no attachment (EBUSY), and keeps the device FD bound to /dev/ioasid (VFIO_UNBIND_IOASID_FD is EBUSY)',
+    design: 'per-device-sva',
+    steps: [
+      ...vmGpa(),
+      guestMaps(OLD),
+      st(vfio.bindSva(D1, 5)),
+      st(vfio.bindPgtable(D1, 1, PGT, 5), 'EBUSY', 'VFIO_DEVICE_BIND_PGTABLE.EBUSY.bound'),
+      st(vfio.attachIoasid(D1, 1, 5), 'EBUSY', 'VFIO_ATTACH_IOASID.EBUSY.route_in_use'),
+      st(env.dma('dev1', 5, UVA + 0x10n), { hit: UVA + 0x10n }),
+      st(vfio.detachIoasid(D1, 1)),
+      st(vfio.unbindIoasidFd(D1), 'EBUSY', 'VFIO_UNBIND_IOASID_FD.EBUSY.attached'),
+      st(vfio.unbindSva(D1, 5)),
+      st(vfio.unbindIoasidFd(D1)),
+    ],
+  },
+  {
+    name: 'per-device-sva on guest-pasid-table hardware: while dev1\'s RID walks a guest PASID table the guest owns its PASIDs, so VFIO_DEVICE_BIND_SVA is EBUSY; dev2 binds, and dev1 once the table is unbound',
+    design: 'per-device-sva',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...dev1GuestPasidTable(),
+      st(vfio.bindSva(D1, 7), 'EBUSY', 'VFIO_DEVICE_BIND_SVA.EBUSY.guest_pasid_table'),
+      st(vfio.bindSva(D2, 7)),
+      st(env.dma('dev2', 7, UVA + 0x10n), { hit: UVA + 0x10n }),
+      dmaGva('dev1', OLD),
+      // a PASID table is bound on the RID: its unbind names no PASID
+      st(vfio.unbindPgtable(D1)),
+      st(vfio.bindSva(D1, 7)),
+      st(env.dma('dev1', 7, UVA + 0x10n), { hit: UVA + 0x10n }),
+    ],
+  },
+  {
+    name: 'per-device-sva: closing the device FD releases its native binding (the PASID finds no entry); a new FD of the device binds again',
+    design: 'per-device-sva',
+    steps: [
+      ...vm(),
+      st(vfio.bindSva(D1, 7)),
+      st(env.dma('dev1', 7, UVA), { hit: UVA }),
+      st(env.close(D1)),
+      st(env.dma('dev1', 7, UVA), { fault: 'no-pasid-entry' }),
+      st(env.open(DEV1), { out: { fd: 4 } }),
+      st(vfio.bindIoasidFd(D1, CTX)),
+      st(vfio.bindSva(D1, 7)),
+      st(env.dma('dev1', 7, UVA), { hit: UVA }),
+    ],
+  },
+  {
+    name: 'per-device-sva: MUNMAP leaves pinned pages pinned, still backing their maps; a later map of the munmapped memory fails EFAULT, as for memory never mapped; munmap of nothing is ok, of a misaligned or empty range EINVAL',
+    design: 'per-device-sva',
+    steps: [
+      ...vmGpa(),
+      st(env.munmap(UVA, RAM), 'ok', 'MUNMAP.ok'),
+      // a pin holds the page: dev1's map of guest RAM still reaches it
+      st(env.dma('dev1', null, 0x1234n), { hit: hpa(0x1234n) }),
+      st(ioasid.map(CTX, 1, RAM, 0x1000n, UVA), 'EFAULT', 'IOASID_MAP_DMA.EFAULT.pin'),
+      st(env.munmap(UVA, RAM), 'ok', 'MUNMAP.ok'),
+      st(env.munmap(UVA + 0x800n, 0x1000n), 'EINVAL', 'MUNMAP.EINVAL.range'),
+      st(env.munmap(UVA, 0n), 'EINVAL', 'MUNMAP.EINVAL.range'),
+      // the unmap lets the pages go (the leak check after the last close finds nothing pinned)
+      st(ioasid.unmap(CTX, 1, 0n, RAM), { out: { size: RAM } }),
+      st(env.dma('dev1', null, 0x1234n), { fault: 'no-translation' }),
     ],
   },
 ];
@@ -962,6 +1112,7 @@ export const DESIGNS_REGRESSIONS: { example: Example; why: string }[] = [
 export const DESIGN_EXAMPLES: Example[] = [
   ...DESIGNS_REGRESSIONS.map((r) => r.example),
   ...perDeviceSva,
+  ...nativeSva,
   ...rfcV1,
   ...setupOnly,
   ...fdPerIoasid,

@@ -62,6 +62,9 @@ const ENTRIES: Entry[] = [
   { weight: 1, arbitrary: fc.tuple(fdA, pasidA).map(([d, p]) => vfio.unbindPgtable(d, p)) },
   { weight: 1, arbitrary: fc.tuple(fdA, idA, gpaA, formatA).map(([d, i, g, fm]) => vfio.bindPasidTable(d, i, g, fm)) },
   { weight: 1, arbitrary: fc.tuple(fdA, pasidA, granA).map(([d, p, g]) => vfio.invalidate(d, p, g)) },
+  { weight: 2, arbitrary: fc.tuple(fdA, pasidA, fc.constantFrom(0, 0, 1)).map(([d, p, fl]) => vfio.bindSva(d, p ?? 1 << 20, fl)) },
+  { weight: 1, arbitrary: fc.tuple(fdA, pasidA).map(([d, p]) => vfio.unbindSva(d, p ?? 0)) },
+  { weight: 1, arbitrary: fc.tuple(uvaA, lenA).map(([u, l]) => env.munmap(u, l)) },
 ];
 
 /** Any command of any design (mostly refused: a design meets other designs' ioctls with ENOTTY). */

@@ -32,6 +32,8 @@ export interface InjectedBug {
   readonly message?: RegExp;
   /** RLIMIT_MEMLOCK for every run, where the bug needs a pin to fail */
   readonly memlockPages?: number;
+  /** the design whose kernel runs the broken code, where it is not iommufd */
+  readonly design?: DesignName;
 }
 
 export const BUGS: readonly InjectedBug[] = [
@@ -110,5 +112,16 @@ export const BUGS: readonly InjectedBug[] = [
     factory: withFrontEnd(wrapped('IOMMU_IOAS_MAP', (orig) => (k, f: KFile, c: Ioctl) =>
       orig(k, f, c.ioctl === 'IOMMU_IOAS_MAP' && (c.flags & 6) === 0 ? { ...c, flags: c.flags | 2 } : c))),
     message: /^IOAS_MAP\.EINVAL\.prot: the spec answers EINVAL, the kernel /,
+  },
+  {
+    name: 'munmap skips the mmu notifier: a native SVA binding keeps a stale IOTLB entry for a page the CPU lost',
+    design: 'per-device-sva',
+    property: 'P-INVAL',
+    message: /pasid \d+ (read|write) at 0x[0-9a-f]+: the kernel gives hit 0x[0-9a-f]+, the spec allows fault no-translation$/,
+    factory: (d, w, a) => {
+      const k = createKernel(d, w, a);
+      k.mm.invalidateSecondaryTlbs = () => {};
+      return k;
+    },
   },
 ];

@@ -33,10 +33,11 @@ const profilesOf = (design: DesignName): { profile: ProfileName; hardware: HwKin
 
 /**
  * Rules the 2021 designs reach at their default budget: measured (rfc-v1 138-142, fd-per-ioasid 84, per-device-sva
- * 128, setup-only-association 135-141 over the last generator changes) less a margin of 5, so a reshuffle of the
- * random draws passes and a generator regression that loses a region does not.
+ * 128-130 before native SVA and 149 of 189 with it: all 19 of its rules and the 130 of before, setup-only-association
+ * 135-141 over the last generator changes) less a margin of 5, so a reshuffle of the random draws passes and a
+ * generator regression that loses a region does not.
  */
-const FLOOR: Partial<Record<DesignName, number>> = { 'rfc-v1': 133, 'fd-per-ioasid': 79, 'per-device-sva': 123, 'setup-only-association': 130 };
+const FLOOR: Partial<Record<DesignName, number>> = { 'rfc-v1': 133, 'fd-per-ioasid': 79, 'per-device-sva': 144, 'setup-only-association': 130 };
 
 /**
  * The check and coverage tests of `designs`. `strict`: every rule reached or listed in unreached.ts; otherwise

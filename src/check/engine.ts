@@ -188,7 +188,7 @@ export function check(opts: CheckOptions): CheckOutcome {
   const counters = { steps: 0, executed: 0, injected: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
   const ioctls = DESIGNS[opts.design].ioctls;
   const world = worldOf(machineOf(opts.profile, opts.hardware));
-  const envs = envRecipesOf(world);
+  const envs = envRecipesOf(world, DESIGNS[opts.design]);
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeLimitMs;
   // with fail_nth, half the steps fail their first or second allocation (freq 2: undefined, no injection, half

@@ -20,7 +20,7 @@ import type { Sym } from './trace.js';
 export type Referent = { readonly fd: number } | { readonly obj: ObjKey };
 
 /** Two 32-bit murmur3 lanes with different seeds. */
-class Hash {
+export class Hash {
   private a = 0x9747b28c;
   private b = 0x2f4a7c15;
 
@@ -137,6 +137,9 @@ function content(s: State, o: Obj): number {
         break;
       case 'sva_bind':
         shapeHash(h, o.s1).str(o.dev).num(o.pasid ?? -1);
+        break;
+      case 'sva_mm':
+        h.str(o.dev).num(o.pasid);
         break;
     }
     if ('areas' in o) {

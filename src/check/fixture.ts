@@ -9,6 +9,9 @@ import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
 import type { SymCmd } from './trace.js';
 
+/** The PASID of dev2 the set-up binds natively where the design has native SVA (out of the way of the PASIDs drawn most). */
+export const NATIVE_PASID = 3;
+
 /** Where the set-up maps user memory, and how much. */
 export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 /** The VM's high RAM: 4 MiB at a 1 GiB-aligned address, huge-page backed, mmapped by the set-up, mapped by nobody yet. */
@@ -31,6 +34,8 @@ export const fixturesOf = (world: World): readonly Fixture[] => (world.iommu.nes
  *   second VM's node open ($fd6), so binding the group sibling elsewhere, and every cross-FD reference, has a target;
  * - `nested`: every device bound, and a guest stage-1 on the stage-2 with devices translated through it, in
  *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
+ * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
+ * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
  * aperture, the nested variant takes the IOMMU's stage-1 format, and only a PASID-capable dev1 gets the PASID domain.
  */
@@ -103,8 +108,11 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
         ? { ioctl: 'IOASID_BIND_PGTABLE', fd: '$fd1', ioasid: '$ioasid2', format, pgtbl_addr: S1_ROOT }
         : { ioctl: 'IOASID_BIND_PASID_TABLE', fd: '$fd1', ioasid: '$ioasid2', format, pasid_table_addr: PASID_TABLE },
       ...guestTables];
+  // design point: nativeSva — a process that uses SVA itself: its own memory on dev2's PASID 3 (dev2 walks the CPU page table)
+  const dev2Pasid = (world.devices[1]?.pasidBits ?? 0) > 0;
+  const sva: SymCmd[] = policy.nativeSva !== 'none' && dev2Pasid ? [{ ioctl: 'VFIO_DEVICE_BIND_SVA', fd: '$fd3', flags: 0, pasid: NATIVE_PASID }] : [];
   return [...open, ...devs.map((d) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: d, ioasid_fd: '$fd1' })), { ioctl: 'IOASID_ALLOC', fd: '$fd1' },
     { ioctl: 'VFIO_ATTACH_IOASID', fd: '$fd2', ioasid: '$ioasid1', flags: 0, user_pasid: 0 },
     ...(mapRam ? ram.map((r) => ({ ioctl: 'IOASID_MAP_DMA', fd: '$fd1', ioasid: '$ioasid1', flags: 3, ...r })) : []),
-    ...stage1];
+    ...stage1, ...sva];
 }

@@ -159,6 +159,8 @@ const IOCTL_FORMATS: IoctlFormats = {
   VFIO_DEVICE_UNBIND_PGTABLE: (c) => line(c.ioctl, on(c.fd), pasidArg(c.flags, c.pasid, VFIO_DEVICE_SVA_PASID, 'pasid')),
   VFIO_DEVICE_BIND_PASID_TABLE: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`, formatArg(c.format), `pasid_table_addr=${hex(c.pasid_table_addr)}`),
   VFIO_DEVICE_INVALIDATE_CACHE: (c) => line(c.ioctl, on(c.fd), pasidArg(c.flags, c.pasid, VFIO_DEVICE_SVA_PASID, 'pasid'), granularity(c.granularity)),
+  VFIO_DEVICE_BIND_SVA: (c) => line(c.ioctl, on(c.fd), `pasid=${num(c.pasid)}`, nonZero('flags', c.flags)),
+  VFIO_DEVICE_UNBIND_SVA: (c) => line(c.ioctl, on(c.fd), `pasid=${num(c.pasid)}`, nonZero('flags', c.flags)),
 };
 
 /** The IOVA of a map or copy: an input only with FIXED_IOVA (otherwise the kernel chooses), shown then or when set. */
@@ -186,6 +188,7 @@ const ENV_FORMATS: EnvFormats = {
   OPEN: (c) => line('OPEN', typeof c.path === 'string' ? c.path : raw(c.path)),
   CLOSE: (c) => line('CLOSE', on(c.fd)),
   MMAP: (c) => line('MMAP', `uva=${hex(c.uva)}`, `len=${size(c.length)}`),
+  MUNMAP: (c) => line('MUNMAP', `uva=${hex(c.uva)}`, `len=${size(c.length)}`),
   DMA: (c) => line('DMA', String(c.dev), c.pasid === null ? null : `pasid ${num(c.pasid)}`, String(c.access), hex(c.iova)),
   GUEST_WRITE_PGTABLE: (c) => line('GUEST_WRITE_PGTABLE', `table=${hex(c.table)}`, `iova=${hex(c.iova)}`, '->', c.gpa === null ? 'not-present' : hex(c.gpa)),
   GUEST_WRITE_PASID_TABLE: (c) => line('GUEST_WRITE_PASID_TABLE', `table=${hex(c.table)}`, `pasid=${num(c.pasid)}`, '->', c.pgtable === null ? 'not-present' : hex(c.pgtable)),

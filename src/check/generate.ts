@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
-import type { Obj } from '../spec/index.js';
+import { envNamesOf, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
 import { HIGH_RAM, USER_MEM } from './fixture.js';
@@ -93,12 +93,31 @@ export const RECIPES: RecipeArbs = {
     const r = MMAPS[k]!; // k < length
     return { env: 'MMAP', uva: r.uva + (bad && k === 0 ? 0x800n : 0n), length: bad && k !== 0 ? 0n : r.length }; // misaligned, or empty
   }),
+  // munmap cuts what is mapped: a whole mapping, its first, second or last page, or two pages from its second; in the
+  // edge share a misaligned address or an empty length
+  MUNMAP: (g) => recipe('MUNMAP', fc.record({ r: fc.nat({ max: 7 }), shape: fc.nat({ max: 4 }), bad: resvA(g, 1) }), (x, m) => {
+    const mem = m.state.userMem;
+    const fixed = MMAPS[x.r % MMAPS.length]!; // modulo length
+    // nothing mapped any more: a window an MMAP maps
+    const w = mem.length > 0 ? mem[x.r % mem.length]! : { start: fixed.uva, last: fixed.uva + fixed.length - 1n }; // modulo length
+    const second = w.last - w.start + 1n > PAGE ? w.start + PAGE : w.start;
+    const cuts: readonly (readonly [bigint, bigint])[] = [[w.start, w.last - w.start + 1n], [w.start, PAGE], [second, PAGE], [w.last + 1n - PAGE, PAGE], [second, 2n * PAGE]];
+    const [uva, length] = cuts[x.shape]!; // shape < 5 = length
+    return { env: 'MUNMAP', uva: uva + (x.bad !== 0 && x.r % 2 === 0 ? 0x800n : 0n), length: x.bad !== 0 && x.r % 2 === 1 ? 0n : length };
+  }),
   DMA: (g) => recipe('DMA', fc.record({ aim: fc.nat({ max: 9 }), dev: fc.constantFrom(...DEVICE_NAMES), k: fc.nat({ max: 7 }), p: fc.nat({ max: 3 }), a: addrA(g), w: fc.boolean(), off: fc.constantFrom(0n, 0n, 0x10n, 0xfffn) }), (x, m) => {
     const access = x.w ? ('write' as const) : ('read' as const);
     // half the DMAs go through a guest stage-1 when there is one, at an IOVA the guest wrote: where nested IOTLB entries are made
     const routes = m.nestedRoutes();
     // PASID routes count twice: each is one more context whose cached translations an invalidation must reach
     const nested = [...routes, ...routes.filter((r) => r.pasid !== null)];
+    // where the process's own memory is bound to a PASID (native SVA), three in ten DMAs walk it at a user page
+    const native = m.nativeRoutes();
+    if (x.aim >= 5 && x.aim < 8 && native.length > 0) {
+      const r = native[x.k % native.length]!; // length > 0
+      const pages = [...m.userPages(), ...MMAPS.map((w) => w.uva)];
+      return { env: 'DMA', dev: r.dev, pasid: r.pasid, iova: pages[(x.k + x.p) % pages.length]! + x.off, access }; // length > 0
+    }
     if (x.aim < 5 && nested.length > 0) {
       const r = nested[x.k % nested.length]!; // length > 0
       const mine = m.stage1IovasOf(r.dev, r.pasid);
@@ -334,6 +353,16 @@ export const RECIPES: RecipeArbs = {
     const fd = m.fd('device', x.d);
     return { ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: m.obj('ioas', m.tableOf(fd, res), x.o), format: nativeFormat(m, x.native), pasid_table_addr: 0x4000n };
   }),
+  // native SVA: mostly on a device that takes PASIDs, at a PASID it may not use yet; an unbind mostly names a bound one
+  VFIO_DEVICE_BIND_SVA: (g) => recipe('VFIO_DEVICE_BIND_SVA', fc.record({ unknown: resvA(g, 1), d: refA(g), pasid: pasidA, k: fc.nat({ max: 3 }) }), (x, m) => ({
+    ioctl: 'VFIO_DEVICE_BIND_SVA', fd: (x.k === 0 ? undefined : m.deviceFdOf(m.pasidDevs(), x.d)) ?? m.fd('device', x.d), flags: x.unknown, pasid: x.pasid ?? 3 + x.k,
+  })),
+  VFIO_DEVICE_UNBIND_SVA: (g) => recipe('VFIO_DEVICE_UNBIND_SVA', fc.record({ unknown: resvA(g, 1), d: refA(g), pasid: pasidA, k: fc.nat({ max: 7 }) }), (x, m) => {
+    const bound = m.nativeRoutes();
+    const r = x.k % 4 !== 3 && bound.length > 0 ? bound[x.k % bound.length]! : null; // length > 0
+    const fd = (r === null ? undefined : m.deviceFdOf([r.dev], x.d)) ?? m.fd('device', x.d);
+    return { ioctl: 'VFIO_DEVICE_UNBIND_SVA', fd, flags: x.unknown, pasid: r?.pasid ?? x.pasid ?? 0 };
+  }),
   VFIO_DEVICE_INVALIDATE_CACHE: (g) => recipe('VFIO_DEVICE_INVALIDATE_CACHE', fc.record({ unknown: resvA(g, 2), d: refA(g), pasid: pasidA, all: fc.boolean(), v: fc.nat({ max: 3 }) }), (x, m) => ({
     ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd: m.fd('device', x.d), flags: (x.pasid === null ? 0 : 1) | x.unknown, pasid: x.pasid ?? 0,
     granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: 0x200000n + BigInt(x.v) * PAGE, size: PAGE },
@@ -349,7 +378,7 @@ function nativeFormat(m: GenModel, native: boolean) {
 const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
-  VFIO_DEVICE_BIND_PGTABLE: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
+  VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -357,13 +386,16 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
 export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE'];
 
 /**
- * The environment actions of a machine: every one of ENV_RECIPES, but guest writes to its stage-1 tables only where
- * the IOMMU can nest a stage-1 (elsewhere nothing ever walks them), and on a kernel built for the selftests its
- * test port.
+ * The environment actions of a design on a machine: every one of ENV_RECIPES, but guest writes to its stage-1 tables
+ * only where the IOMMU can nest a stage-1 (elsewhere nothing ever walks them), on a kernel built for the selftests its
+ * test port, and MUNMAP only where the design has native SVA (envNamesOf): only a device walking the CPU page table
+ * makes a munmap matter to DMA, and the Linux executor that `ioasid-lab kernel` runs iommufd traces on has no munmap
+ * step.
  */
-export const envRecipesOf = (w: World): readonly EnvName[] => [
+export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
   ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED'] as const) : []),
+  ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
 ];
 
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */

@@ -1,7 +1,7 @@
 /**
  * Properties read off the simulated kernel's own structures, where observe() cannot see: P-XLATE (every domain
  * of an address space maps exactly its areas) and the P-NOLEAK obligations after every fd is closed (no file,
- * no IOTLB entry, no locked page, every allocation given back).
+ * no IOTLB entry, no locked page, no mmu notifier, every allocation given back).
  */
 import type { Kernel } from '../impl/index.js';
 import { iopts } from '../impl/observe.js';
@@ -32,6 +32,7 @@ export function kernelLeaks(k: Kernel, outstanding: ReadonlyMap<string, number>)
   if (k.files().length > 0) left.push(`${k.files().length} files`);
   if (k.iommu.cached > 0) left.push(`${k.iommu.cached} IOTLB entries`);
   if (k.mm.lockedVm > 0) left.push(`${k.mm.lockedVm} locked pages`);
+  if (k.mm.notifierCount > 0) left.push(`${k.mm.notifierCount} mmu notifiers`);
   for (const [kind, n] of outstanding) if (n !== 0) left.push(`${n} ${kind} allocations`);
   return left.length ? `after every fd is closed the kernel still holds ${left.join(', ')}` : null;
 }

@@ -192,6 +192,23 @@ export class GenModel {
     }).map((a) => ({ dev: a.dev, pasid: a.pasid }));
   }
 
+  /** PASID routes bound natively to the process's own address space (native SVA): their DMA walks the CPU page table. */
+  nativeRoutes(): { dev: DevName; pasid: number }[] {
+    return this.state.attachments.flatMap((a) => (a.pasid !== null && this.state.objects[a.ctx]?.kind === 'sva_mm' ? [{ dev: a.dev, pasid: a.pasid }] : []));
+  }
+
+  /** Devices that take PASIDs: what a native SVA bind wants. */
+  pasidDevs(): DevName[] {
+    return this.state.world.devices.filter((d) => d.pasidBits > 0).map((d) => d.name);
+  }
+
+  /** Page bases of mapped user memory: each mapping's first, second and last page (where a native SVA DMA is aimed, and a munmap cuts). */
+  userPages(): bigint[] {
+    const out = new Set<bigint>();
+    for (const r of this.state.userMem) for (const v of [r.start, r.start + 0x1000n, r.last - 0xfffn]) if (v >= r.start && v <= r.last) out.add(v);
+    return [...out];
+  }
+
   /** IOVAs (page bases) present in the stage-1 page table(s) the context of (dev, pasid) walks. */
   stage1IovasOf(dev: DevName, pasid: number | null): bigint[] {
     const out = new Set<bigint>();

@@ -1,7 +1,8 @@
 /**
  * Translation probes (P-INVAL): after a step, ask both sides what a DMA would do at addresses where a missing
  * invalidation shows — around every area now and before the step (an address just unmapped is where a stale IOTLB
- * entry answers), at every guest stage-1 entry, and at a few fixed addresses — on every route (a device's RID, every
+ * entry answers), at every guest stage-1 entry, at user pages where a native SVA binding walks the CPU page table, and
+ * at a few fixed addresses — on every route (a device's RID, every
  * PASID either side has attached before or after). The kernel's answer must be one the spec allows: the current
  * translation, or one a not yet invalidated IOTLB may still give.
  * Incremental: after a step only the routes it touched are probed — those whose spec inputs changed (routeInputs:
@@ -25,6 +26,11 @@ function addresses(s: State): readonly bigint[] {
     for (const a of o.areas) for (const v of [a.start, a.last, a.last + 1n]) if (v <= U64_MAX) iovas.add(v);
   }
   for (const t of Object.values(s.guestPgtables)) for (const vpn of Object.keys(t)) iovas.add(BigInt(vpn) << 12n);
+  // a native SVA route walks user memory: each mapping's first, second and last page and the byte past it (a page
+  // munmapped since is still probed through the state before the step)
+  if (Object.values(s.objects).some((o) => o.kind === 'sva_mm')) {
+    for (const r of s.userMem) for (const v of [r.start, r.start + 0x1000n, r.last - 0xfffn, r.last + 1n]) if (v >= r.start && v <= U64_MAX) iovas.add(v);
+  }
   addressesOf.set(s, (out = [...iovas]));
   return out;
 }

@@ -2,7 +2,8 @@
  * Reach: how often a run gets where the bugs live, measured on every step (a property only finds what the
  * generator reaches). Each figure is a share or a count over the steps of a check: DMA translated through a
  * guest stage-1, unmaps that hit a split, nested HWPTs made, replaces that failed, the group sibling attached,
- * RLIMIT_MEMLOCK refusals, IOVAs near the top of the u64 space, copies that start inside an area.
+ * RLIMIT_MEMLOCK refusals, IOVAs near the top of the u64 space, copies that start inside an area, DMA through a
+ * native SVA binding and munmaps of mapped memory.
  */
 import { routeCtx, type State } from '../spec/index.js';
 import { U64_MAX, type Cmd, type DevName, type Result } from '../uapi/index.js';
@@ -27,6 +28,9 @@ export interface ReachFigures {
   readonly highIova: number;
   /** copies whose source starts inside an area, not at its start */
   readonly copyInside: number;
+  /** DMAs through a native SVA binding (the process's page table), and MUNMAPs that took mapped memory away */
+  readonly dmaNative: number;
+  readonly munmaps: number;
 }
 
 const SPLIT = /\.(ENOENT|EINVAL)\.split(_after_removing)?$/;
@@ -36,7 +40,7 @@ const STAGE1 = (s: State, dev: DevName, pasid: number | null): boolean => {
 };
 
 export class Reach {
-  private f = { dma: 0, dmaStage1: 0, unmaps: 0, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0 };
+  private f = { dma: 0, dmaStage1: 0, unmaps: 0, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0 };
 
   /** One step: the command, its spec result and rule, the spec state before and after it. */
   step(c: Cmd, result: Result<unknown>, rule: string, before: State) {
@@ -47,7 +51,9 @@ export class Reach {
         f.dma++;
         const hit = result.ok && (result.out as { xlate: { kind: string } }).xlate.kind === 'hit';
         if (hit && STAGE1(before, c.dev, c.pasid)) f.dmaStage1++;
+        if (c.pasid !== null && routeCtx(before, c.dev, c.pasid)?.kind === 'sva_mm') f.dmaNative++;
       }
+      if (c.env === 'MUNMAP' && result.ok && before.userMem.some((r) => r.start <= c.uva + c.length - 1n && c.uva <= r.last)) f.munmaps++;
       return;
     }
     const x = c as unknown as Record<string, unknown>;
@@ -112,5 +118,5 @@ const pct = (n: number, d: number) => `${d === 0 ? 0 : Math.round((n / d) * 1000
 export function formatReach(r: ReachFigures): string {
   return `DMA through a guest stage-1 ${pct(r.dmaStage1, r.dma)} (${r.dmaStage1}/${r.dma}), unmaps that split ${pct(r.unmapSplits, r.unmaps)} (${r.unmapSplits}/${r.unmaps}), ` +
     `nested ${r.nested}, replaces ${r.replaces} (${r.replaceFails} failed), group-sibling attaches ${r.siblingAttaches}, ENOMEM ${r.enomem}, ` +
-    `IOVAs near U64_MAX ${r.highIova}, copies from inside an area ${r.copyInside}`;
+    `IOVAs near U64_MAX ${r.highIova}, copies from inside an area ${r.copyInside}, DMA through native SVA ${r.dmaNative}, munmaps ${r.munmaps}`;
 }

@@ -125,12 +125,15 @@ export const IOCTL_FIELDS = {
   VFIO_DEVICE_UNBIND_PGTABLE: { fd: fdRef, flags: u32, pasid: u32 },
   VFIO_DEVICE_BIND_PASID_TABLE: { fd: fdRef, ioasid: idRef, format: ioasidFormat, pasid_table_addr: u64 },
   VFIO_DEVICE_INVALIDATE_CACHE: { fd: fdRef, flags: u32, pasid: u32, granularity },
+  VFIO_DEVICE_BIND_SVA: { fd: fdRef, flags: u32, pasid: u32 },
+  VFIO_DEVICE_UNBIND_SVA: { fd: fdRef, flags: u32, pasid: u32 },
 } satisfies { readonly [N in IoctlName]: Fields<Extract<Ioctl, { ioctl: N }>> };
 
 export const ENV_FIELDS = {
   OPEN: { path: text },
   CLOSE: { fd: fdRef },
   MMAP: { uva: u64, length: u64 },
+  MUNMAP: { uva: u64, length: u64 },
   DMA: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, iova: u64, access: enumOf(['read', 'write'] as const) },
   GUEST_WRITE_PGTABLE: { table: u64, iova: u64, gpa: u64OrNull },
   GUEST_WRITE_PASID_TABLE: { table: u64, pasid: u32, pgtable: u64OrNull },
@@ -159,8 +162,8 @@ export const OUTPUT_FIELDS = {
   IOASID_UNMAP_DMA: { size: true }, IOASID_CREATE_NESTING: { ioasid: true, fd: true }, IOASID_BIND_PGTABLE: {}, IOASID_UNBIND_PGTABLE: {},
   IOASID_BIND_PASID_TABLE: {}, IOASID_UNBIND_PASID_TABLE: {}, IOASID_INVALIDATE_CACHE: {}, VFIO_BIND_IOASID_FD: {}, VFIO_UNBIND_IOASID_FD: {},
   VFIO_ATTACH_IOASID: {}, VFIO_DETACH_IOASID: {}, VFIO_DEVICE_BIND_PGTABLE: {}, VFIO_DEVICE_UNBIND_PGTABLE: {}, VFIO_DEVICE_BIND_PASID_TABLE: {},
-  VFIO_DEVICE_INVALIDATE_CACHE: {},
-  OPEN: { fd: true }, CLOSE: {}, MMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
+  VFIO_DEVICE_INVALIDATE_CACHE: {}, VFIO_DEVICE_BIND_SVA: {}, VFIO_DEVICE_UNBIND_SVA: {},
+  OPEN: { fd: true }, CLOSE: {}, MMAP: {}, MUNMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
   MOCK_ADD_RESERVED: {},
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
@@ -376,15 +379,19 @@ function kernelProblem(t: Trace): string | null {
   return `kernel ${t.kernel}: design ${t.design} never shipped, a kernel version applies to a merged design only`;
 }
 
-/** What only `ioasid-lab/trace@2` may say: a profile, a kernel version, an origin source or Linux release, assertion steps, the selftest test port. */
+/** Commands added in `ioasid-lab/trace@2`: the selftest test port, munmap, native SVA. */
+const V2_COMMANDS: readonly string[] = ['MOCK_ADD_RESERVED', 'MUNMAP', 'VFIO_DEVICE_BIND_SVA', 'VFIO_DEVICE_UNBIND_SVA'];
+
+/** What only `ioasid-lab/trace@2` may say: a profile, a kernel version, an origin source or Linux release, assertion steps, a command added since. */
 function needsV2(t: Trace): string | null {
   if (t.schema !== 'ioasid-lab/trace@1') return null;
+  const added = t.steps.map((st) => stepName(st.cmd as SymCmd)).find((n) => V2_COMMANDS.includes(n));
   const what = t.profile !== undefined ? 'profile'
     : t.kernel !== undefined ? 'kernel'
     : t.origin.source !== undefined ? 'origin.source'
     : t.origin.linux !== undefined ? 'origin.linux'
       : t.steps.some((st) => 'assert' in st.cmd) ? 'an assertion step'
-        : t.steps.some((st) => 'env' in st.cmd && st.cmd.env === 'MOCK_ADD_RESERVED') ? 'MOCK_ADD_RESERVED' : null;
+        : added ?? null;
   return what === null ? null : `${what} needs schema "${TRACE_SCHEMA}" (this file says ioasid-lab/trace@1)`;
 }
 

@@ -42,6 +42,7 @@ const sameContext = (a: Context, b: Context): boolean => {
       return b.kind === 'paging' && a.domain.id === b.domain.id;
     case 'nested':
     case 'guest-pasid-table':
+    case 'sva':
       return 'id' in b && a.id === b.id;
   }
 };

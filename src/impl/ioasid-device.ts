@@ -79,6 +79,28 @@ export function dropRoute(k: Kernel, vdev: VfioDevice, r: Route) {
   if (held) k.fput(held);
 }
 
+/**
+ * Put an object the device FD owns (a per-device bind) in the FD's table and route `pasid` of its device through it; the
+ * route holds it until its unbind or the release of the FD. ENOMEM (the table's allocation) leaves nothing behind.
+ */
+export function addOwned(k: Kernel, f: DeviceFile, pasid: number | null, o: IommufdObject): Result<unknown> {
+  if (f.table.insert(o) === null) {
+    o.destroy();
+    return fail('ENOMEM');
+  }
+  addRoute(k, f.vdev, pasid, o);
+  return ok({});
+}
+
+/** Drop the route to an object the device FD owns (a per-device bind) and remove it from the FD's table; false when there is none. */
+export function dropOwned(k: Kernel, f: DeviceFile, o: IommufdObject | undefined): boolean {
+  const on = o && f.vdev.routes.find((x) => x.target === o);
+  if (!o || !on) return false;
+  dropRoute(k, f.vdev, on);
+  f.table.remove(o);
+  return true;
+}
+
 /** VFIO_BIND_IOASID_FD: one /dev/ioasid FD per device, one per iommu group. */
 export function bindIoasidFd(k: Kernel, f: DeviceFile, c: VfioBindIoasidFd): Result<unknown> {
   const vdev = f.vdev;

@@ -1,6 +1,6 @@
 /**
  * The simulated kernel, one process's view: open(path) -> fd, ioctl(cmd) -> result, close(fd), plus the
- * environment (mmap, device DMA, the guest writing its tables) reaching the hardware directly. Files are
+ * environment (mmap and munmap, device DMA, the guest writing its tables) reaching the hardware directly. Files are
  * reference counted (fget/fput): an fd holds its file, a bound device holds its iommufd; a file is released
  * when the last reference goes. One design front-end (src/impl/designs/) decides which ioctls exist and what
  * opening the node creates; the objects, the io_pagetable engine and the hardware are shared by all designs.
@@ -217,10 +217,12 @@ export class Kernel {
         return this.open(c.path);
       case 'CLOSE':
         return this.close(c.fd);
-      case 'MMAP': {
+      case 'MMAP':
+      case 'MUNMAP': {
         const last = c.uva + c.length - 1n;
         if (c.length === 0n || last >= 1n << 64n || c.uva % 4096n !== 0n || c.length % 4096n !== 0n) return fail('EINVAL');
-        this.mm.mmap(c.uva, last);
+        if (c.env === 'MMAP') this.mm.mmap(c.uva, last);
+        else this.mm.munmap(c.uva, last);
         return ok({});
       }
       case 'DMA':

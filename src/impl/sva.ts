@@ -3,16 +3,18 @@
  * FD for one route (RID, or RID + PASID). Each bind is an 'sva_bind' object in the device FD's own table, with its
  * own context tag, stacked on the root ioasid whose domain is its stage-2: so an invalidation flushes that tag and
  * reaches this device only — two devices sharing a guest table need one call each (what seed M2 says it loses).
- * The device's RID must be on that root (EINVAL); one bind per route (EBUSY). A single page table cannot be
- * installed on guest-pasid-table hardware, nor a PASID table on host-pasid-table hardware (EOPNOTSUPP).
+ * The device's RID must be on that root (EINVAL); one bind per route, a native SVA binding included (EBUSY). A single
+ * page table cannot be installed on guest-pasid-table hardware, nor a PASID table on host-pasid-table hardware
+ * (EOPNOTSUPP).
  */
 import {
   PASID_MAX, VFIO_DEVICE_SVA_PASID as SVA_PASID, fail, ok,
   type Errno, type IoasidFormat, type Result, type VfioDeviceBindPasidTable, type VfioDeviceBindPgtable,
   type VfioDeviceInvalidateCache, type VfioDeviceUnbindPgtable,
 } from '../uapi/index.js';
-import { addRoute, dropRoute } from './ioasid-device.js';
+import { addOwned, dropOwned } from './ioasid-device.js';
 import { IoasidCtxFile } from './ioasid-file.js';
+import { isNativelyBound } from './native-sva.js';
 import { flushScope, scopeOf } from './ioasid.js';
 import { IoasidChild, IoasidRoot, SvaBind, type IoasidSpace, type S1 } from './ioasid-objects.js';
 import type { DeviceFile, Kernel } from './kernel.js';
@@ -40,14 +42,8 @@ function bind(k: Kernel, f: DeviceFile, pasid: number | null, ioasid: number, s1
   if (!f.vdev.routes.some((r) => r.pasid === null && r.target === parent)) return fail('EINVAL');
   if (format !== (k.world.hw === 'host-pasid-table' ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3')) return fail('EINVAL');
   if (k.world.iommu.stage1Format === null) return fail('EOPNOTSUPP'); // the IOMMU nests nothing
-  if (bindOf(f, pasid)) return fail('EBUSY');
-  const b = new SvaBind(parent, k.newContextId(), s1, f.vdev.name, pasid, k.iommu);
-  if (f.table.insert(b) === null) {
-    b.destroy();
-    return fail('ENOMEM');
-  }
-  addRoute(k, f.vdev, pasid, b); // the route holds the bind until VFIO_DEVICE_UNBIND_PGTABLE or release
-  return ok({});
+  if (bindOf(f, pasid) || isNativelyBound(f, pasid)) return fail('EBUSY'); // one bind per route, native SVA's included
+  return addOwned(k, f, pasid, new SvaBind(parent, k.newContextId(), s1, f.vdev.name, pasid, k.iommu)); // until VFIO_DEVICE_UNBIND_PGTABLE or release
 }
 
 /** VFIO_DEVICE_BIND_PGTABLE: one guest page table for one route of this device. */
@@ -66,12 +62,7 @@ export function deviceBindPasidTable(k: Kernel, f: DeviceFile, c: VfioDeviceBind
 export function deviceUnbindPgtable(k: Kernel, f: DeviceFile, c: VfioDeviceUnbindPgtable): Result<unknown> {
   const r = route(f, c.flags, c.pasid);
   if (typeof r === 'string') return fail(r);
-  const b = bindOf(f, r.pasid);
-  const on = b && f.vdev.routes.find((x) => x.target === b);
-  if (!b || !on) return fail('ENOENT');
-  dropRoute(k, f.vdev, on);
-  f.table.remove(b);
-  return ok({});
+  return dropOwned(k, f, bindOf(f, r.pasid)) ? ok({}) : fail('ENOENT');
 }
 
 /** VFIO_DEVICE_INVALIDATE_CACHE: flushes this device's bind only, not the other devices sharing the table. */

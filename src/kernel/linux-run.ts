@@ -89,6 +89,10 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
       return closeFd(sides, c.fd);
     case 'MMAP':
       return mmap(sides, c.uva, c.length);
+    case 'MUNMAP':
+      // the executor serves open, close, dup, mmap and ioctl only; `kernel check` never draws MUNMAP (it matters where
+      // a device walks the CPU page table, native SVA: no uAPI of the merged design has it)
+      throw new Error('MUNMAP: the Linux executor has no munmap step (kernel/executor.c)');
     case 'MOCK_ADD_RESERVED': {
       const a = sides.session.ioctl(c.fd, testCmd('ADD_RESERVED', c.ioas_id, { 'add_reserved.start': c.start, 'add_reserved.length': c.length }));
       return a.ok ? ok({}) : { ok: false, errno: a.errno };

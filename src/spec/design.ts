@@ -22,6 +22,16 @@ export interface Policy {
   readonly guestPasidTable: 'bindable' | 'refused';
   /** A range unmap that meets a partly covered area: kernel iommufd keeps what it removed (ENOENT), type1 refuses first. */
   readonly unmap: 'iommufd-partial' | 'type1-atomic';
+  /**
+   * Native SVA: how userspace binds its own process address space (the CPU page table) to a device PASID (seed M3
+   * concern 3: "this per-ioasid SVA operations is not aligned with the native SVA usage model. Native SVA bind is
+   * per-device"). `per-device`: Yi's model, VFIO_DEVICE_BIND_SVA / UNBIND_SVA on the device FD bind the calling
+   * process's mm to one PASID of that device (the per-device-sva design). `none`: no uAPI for it — iommufd as merged
+   * has none (drivers bind in the kernel, iommu_sva_bind_device(dev, current->mm)), and RFC v1 and its variants write
+   * none down. Only these two values: Jason's answer (M4: "Seems like that is an error in native SVA"; SVA is a mode
+   * of the PASID's page table) was never written down as a per-ioasid uAPI in the thread, so no design stands for it.
+   */
+  readonly nativeSva: 'per-device' | 'none';
 }
 
 export interface Design {

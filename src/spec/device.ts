@@ -189,13 +189,14 @@ export function detachPt(s: State, f: DeviceFile, c: VfioDeviceDetachIommufdPt):
 
 /**
  * Unbind on device FD release: PASIDs first, then the RID, then the DEVICE object (vfio_iommufd_physical_unbind).
- * `base` is the state the release started from: detaching destroys no per-device bind and no DEVICE object.
+ * `base` is the state the release started from: detaching destroys no per-device bind and no DEVICE object. The
+ * device FD's own binds (a guest table's, the process's) go with it.
  */
 export function unbindDevice(d: Draft<State>, f: DeviceFile, base: State) {
   const pasids = [...new Set(base.attachments.filter((a) => a.dev === f.dev && a.pasid !== null).map((a) => a.pasid))];
   for (const p of pasids) detachRoute(d, [f.dev], p);
   detachRoute(d, [f.dev], null);
-  for (const o of Object.values(base.objects)) if (o.kind === 'sva_bind' && o.dev === f.dev) destroyObject(d, o);
+  for (const o of Object.values(base.objects)) if ((o.kind === 'sva_bind' || o.kind === 'sva_mm') && o.dev === f.dev) destroyObject(d, o);
   const obj = deviceObj(base, f.dev);
   if (obj) destroyObject(d, obj);
   (d.files[f.key] as Draft<DeviceFile>).bound = null;

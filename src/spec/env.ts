@@ -1,29 +1,44 @@
 /**
- * Environment actions: user memory, device DMA, and the guest writing tables in its own memory. A guest write
- * to a table some attached context walks leaves the old entry possibly cached in that context's IOTLB until an
- * invalidation reaches it (StaleEntry): that is what makes a missing or too-narrow invalidation observable.
+ * Environment actions: user memory (mmap, munmap), device DMA, and the guest writing tables in its own memory. A
+ * guest write to a table some attached context walks leaves the old entry possibly cached in that context's IOTLB
+ * until an invalidation reaches it (StaleEntry): that is what makes a missing or too-narrow invalidation observable.
  */
 import { castDraft, type Draft } from 'immer';
-import type { EnvDma, EnvGuestWritePasidTable, EnvGuestWritePgtable, EnvMmap, Gpa } from '../uapi/index.js';
-import { lastOf, unionWith } from './ranges.js';
+import type { EnvDma, EnvGuestWritePasidTable, EnvGuestWritePgtable, EnvMmap, EnvMunmap, Gpa, IovaRange } from '../uapi/index.js';
+import { lastOf, unionWith, unionWithout, type Union } from './ranges.js';
 import { answer, commit, reject, type Outcome } from './rule.js';
 import { keyOf, type Obj, type State, type StaleEntry } from './state.js';
 import { translate } from './translate.js';
 
 /**
- * MMAP: anonymous user memory; page-granular like mmap(2). `userMem` is the mapped addresses as a union in normal
- * form (what pinning asks is only "is this mapped"), so mapping memory that is already mapped changes nothing.
+ * MMAP and MUNMAP: whole pages (EINVAL otherwise, and for a length 0 or a range past the top of the u64 space), then
+ * `userMem` as `change` makes it. `userMem` is the mapped addresses as a union in normal form (what pinning and a
+ * native SVA walk ask is only "is this mapped"), so a call that changes no address changes nothing.
  */
-export function mmap(s: State, c: EnvMmap): Outcome {
+function userMemCall(s: State, c: EnvMmap | EnvMunmap, P: string, change: (u: Union, r: IovaRange) => Union): Outcome {
   const last = lastOf(c.uva, c.length);
-  if (last === null || c.uva % 4096n !== 0n || c.length % 4096n !== 0n) return reject('EINVAL', 'MMAP.EINVAL.range');
-  const userMem = unionWith(s.userMem, { start: c.uva, last });
-  if (userMem === s.userMem) return answer(s, 'MMAP.ok', {});
-  return commit(s, 'MMAP.ok', (d) => {
+  if (last === null || c.uva % 4096n !== 0n || c.length % 4096n !== 0n) return reject('EINVAL', `${P}.EINVAL.range`);
+  const userMem = change(s.userMem, { start: c.uva, last });
+  if (userMem === s.userMem) return answer(s, `${P}.ok`, {});
+  return commit(s, `${P}.ok`, (d) => {
     d.userMem = castDraft(userMem);
     return {};
   });
 }
+
+/** MMAP: anonymous user memory; mapping memory that is already mapped changes nothing. */
+export const mmap = (s: State, c: EnvMmap): Outcome => userMemCall(s, c, 'MMAP', unionWith);
+
+/**
+ * MUNMAP: the CPU's page table loses [uva, uva+length), refused as MMAP is (EINVAL); what is not mapped is skipped,
+ * as munmap(2) does. Nothing else changes here, on purpose: pins are derived from areas, never from
+ * `userMem`, so pages already pinned stay pinned and keep backing their maps (a pin holds the page, mm/gup.c); a later
+ * pin of the range fails as for memory never mapped (pinCheck, EFAULT); a native SVA walk faults there from now on
+ * (translate.ts). The IOTLB needs no entry here: the mmu notifier's flush is part of the munmap, so nothing stale stays.
+ * Model limit, shared with the simulated kernel: a page is named by its user VA, so memory mmapped again at a VA is the
+ * page a pin may still hold there (Linux hands out a fresh page and the pin keeps the old one).
+ */
+export const munmap = (s: State, c: EnvMunmap): Outcome => userMemCall(s, c, 'MUNMAP', unionWithout);
 
 export const dma = (s: State, c: EnvDma): Outcome => answer(s, 'DMA', translate(s, c.dev, c.pasid, c.iova, c.access));
 

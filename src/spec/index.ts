@@ -8,5 +8,5 @@ export { checkInvariants, noLeak, INVARIANTS, type Invariant, type Violation } f
 export { DESIGNS, designByName } from './designs/index.js';
 export { DESIGN_NAMES, type Design, type DesignName, type Policy } from './design.js';
 export type { RuleId } from './rule.js';
-export { ENV_NAMES, errnoOfRule, errnoPairsOf, outcomesOf } from './outcomes.js';
+export { ENV_NAMES, envNamesOf, errnoOfRule, errnoPairsOf, outcomesOf } from './outcomes.js';
 export { hasDomain } from './pins.js';

@@ -34,6 +34,7 @@ export function rootSpace(s: State, ctx: Obj): ObjOf<'ioas'> | undefined {
       return next ? rootSpace(s, next) : undefined;
     }
     case 'device':
+    case 'sva_mm':
       return undefined;
   }
 }

@@ -4,8 +4,9 @@
  * so the kernel's "refcount_dec_if_one(users)" of IOMMU_DESTROY is `holders(o).length === 0` here.
  */
 import { produce, type Draft } from 'immer';
-import { keyOf, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
-import { peek } from './rule.js';
+import type { Pasid } from '../uapi/index.js';
+import { allocId, keyOf, objKey, type File, type FileKey, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
+import { commit, peek, type Outcome, type RuleId } from './rule.js';
 
 /** Why `o` cannot be destroyed now: one line per holder, for error traces ("hwpt_paging 2", "dev1 attached"). */
 export function holders(s: Pick<State, 'objects' | 'attachments'>, o: Obj): string[] {
@@ -16,16 +17,19 @@ export function holders(s: Pick<State, 'objects' | 'attachments'>, o: Obj): stri
     if ('parent' in x && x.parent === key) out.push(`${x.kind} ${x.id}`);
   }
   for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
-  // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6)
-  if (o.kind === 'device' || o.kind === 'sva_bind') out.push(o.kind === 'device' ? `${o.dev} bound` : `${o.dev} device FD`);
+  // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6), its
+  // sva_mm until UNBIND_SVA
+  if (o.kind === 'device') out.push(`${o.dev} bound`);
+  if (o.kind === 'sva_bind' || o.kind === 'sva_mm') out.push(`${o.dev} device FD`);
   return out;
 }
 
 /**
- * The kernel's obj->users, derived: the table's own reference plus one per holder. A per-device-sva bind lives in
- * its device FD's own table, so the device FD's hold on it is that table reference, not one more.
+ * The kernel's obj->users, derived: the table's own reference plus one per holder. A per-device-sva bind (a guest
+ * table's or the process's own) lives in its device FD's own table, so the device FD's hold on it is that table
+ * reference, not one more.
  */
-export const usersOf = (s: State, o: Obj): number => (o.kind === 'sva_bind' ? 0 : 1) + holders(s, o).length;
+export const usersOf = (s: State, o: Obj): number => (o.kind === 'sva_bind' || o.kind === 'sva_mm' ? 0 : 1) + holders(s, o).length;
 
 /** Forget guest-table entries cached for a context that no longer exists. */
 function dropStale(d: Draft<State>, key: ObjKey) {
@@ -66,8 +70,35 @@ export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
   device: { destroy: remove },
   ioasid_child: { destroy: remove },
   sva_bind: { destroy: remove },
+  sva_mm: { destroy: remove },
 };
 
 export function destroyObject(d: Draft<State>, o: Obj) {
   (OBJECT_OPS[o.kind].destroy as (d: Draft<State>, o: Obj) => void)(d, o);
+}
+
+/** What a device FD's own table holds: a per-device bind, of a guest table or of the process's own address space. */
+export type Owned = ObjOf<'sva_bind'> | ObjOf<'sva_mm'>;
+type DeviceFile = Extract<File, { kind: 'device' }>;
+
+/**
+ * A per-device bind's effect: `make(file, id)` becomes object `id` of the device FD's own table (not one of the
+ * /dev/ioasid FD's ioasid numbers), and (device, pasid) routes through it.
+ */
+export function addOwned(s: State, f: DeviceFile, pasid: Pasid | null, rule: RuleId, make: (file: FileKey, id: number) => Owned): Outcome {
+  return commit(s, rule, (d) => {
+    const id = allocId(s, f.key);
+    d.objects[objKey(f.key, id)] = make(f.key, id);
+    d.attachments.push({ dev: f.dev, pasid, ctx: objKey(f.key, id) });
+    return {};
+  });
+}
+
+/** A per-device unbind's effect: the route through `o`, and `o`. */
+export function dropOwned(s: State, o: Owned, rule: RuleId): Outcome {
+  return commit(s, rule, (d) => {
+    d.attachments = peek(d.attachments).filter((a) => a.ctx !== keyOf(o));
+    destroyObject(d, o);
+    return {};
+  });
 }

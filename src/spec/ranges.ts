@@ -72,6 +72,20 @@ export function unionWith(u: Union, r: IovaRange): Union {
   return [...u.slice(0, i), { start, last }, ...u.slice(j)];
 }
 
+/** `u` without the points of `r`, in normal form; `u` itself when they do not meet (munmap of a hole changes nothing). */
+export function unionWithout(u: Union, r: IovaRange): Union {
+  const i = firstEndingAtOrAfter(u, r.start);
+  let j = i;
+  while (j < u.length && u[j]!.start <= r.last) j++; // j < length
+  if (j === i) return u;
+  const first = u[i]!; // i < j <= length
+  const last = u[j - 1]!; // i <= j - 1 < length
+  const kept: IovaRange[] = [];
+  if (first.start < r.start) kept.push({ start: first.start, last: r.start - 1n });
+  if (last.last > r.last) kept.push({ start: r.last + 1n, last: last.last });
+  return [...u.slice(0, i), ...kept, ...u.slice(j)];
+}
+
 /** Whether `r` lies inside the union `u` (normal form: one of its ranges must hold all of r). */
 export function inUnion(r: IovaRange, u: Union): boolean {
   const x = u[firstEndingAtOrAfter(u, r.start)];

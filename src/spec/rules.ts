@@ -266,6 +266,10 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'MOCK_ADD_RESERVED.EOVERFLOW.wrap',
     'MOCK_ADD_RESERVED.ok',
   ],
+  MUNMAP: [
+    'MUNMAP.EINVAL.range',
+    'MUNMAP.ok',
+  ],
   OPEN: [
     'OPEN.ENOENT.path',
     'OPEN.ok.device',
@@ -368,6 +372,14 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'VFIO_DEVICE_BIND_PGTABLE.EOPNOTSUPP.no_pasid',
     'VFIO_DEVICE_BIND_PGTABLE.ok',
   ],
+  VFIO_DEVICE_BIND_SVA: [
+    'VFIO_DEVICE_BIND_SVA.EBUSY.guest_pasid_table',
+    'VFIO_DEVICE_BIND_SVA.EBUSY.route_in_use',
+    'VFIO_DEVICE_BIND_SVA.EINVAL.flags',
+    'VFIO_DEVICE_BIND_SVA.EINVAL.pasid_range',
+    'VFIO_DEVICE_BIND_SVA.EOPNOTSUPP.no_pasid',
+    'VFIO_DEVICE_BIND_SVA.ok',
+  ],
   VFIO_DEVICE_DETACH_IOMMUFD_PT: [
     'DETACH_PT.EINVAL.flags',
     'DETACH_PT.EINVAL.unbound',
@@ -390,6 +402,13 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'VFIO_DEVICE_UNBIND_PGTABLE.ENOENT.not_bound',
     'VFIO_DEVICE_UNBIND_PGTABLE.EOPNOTSUPP.no_pasid',
     'VFIO_DEVICE_UNBIND_PGTABLE.ok',
+  ],
+  VFIO_DEVICE_UNBIND_SVA: [
+    'VFIO_DEVICE_UNBIND_SVA.EINVAL.flags',
+    'VFIO_DEVICE_UNBIND_SVA.EINVAL.pasid_range',
+    'VFIO_DEVICE_UNBIND_SVA.ENOENT.not_bound',
+    'VFIO_DEVICE_UNBIND_SVA.EOPNOTSUPP.no_pasid',
+    'VFIO_DEVICE_UNBIND_SVA.ok',
   ],
   VFIO_UNBIND_IOASID_FD: [
     'VFIO_UNBIND_IOASID_FD.EBUSY.attached',

@@ -81,7 +81,9 @@ export type Obj =
    */
   | (ObjBase & { readonly kind: 'ioasid_child'; readonly parent: ObjKey; readonly areas: readonly Area[]; readonly s1: S1 | null; readonly domain: boolean })
   /** per-device-sva: a stage-1 bound through one device FD for one (device, pasid), over `parent`. */
-  | (ObjBase & { readonly kind: 'sva_bind'; readonly parent: ObjKey; readonly s1: S1; readonly dev: DevName; readonly pasid: Pasid | null });
+  | (ObjBase & { readonly kind: 'sva_bind'; readonly parent: ObjKey; readonly s1: S1; readonly dev: DevName; readonly pasid: Pasid | null })
+  /** per-device-sva native SVA: the process's own address space (userMem, host page = user page) bound to (dev, pasid) through the device FD. */
+  | (ObjBase & { readonly kind: 'sva_mm'; readonly dev: DevName; readonly pasid: Pasid });
 
 export type ObjKind = Obj['kind'];
 export type ObjOf<K extends ObjKind> = Extract<Obj, { kind: K }>;

@@ -8,12 +8,13 @@
 import { match, P } from 'ts-pattern';
 import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
 import { attachPt, bindIommufd, detachPt } from './device.js';
-import { dma, guestWritePasidTable, guestWritePgtable, mmap } from './env.js';
+import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
 import { hwptAlloc, hwptInvalidate } from './hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
 import * as ioasid from './ioasid.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
+import { deviceBindSva, deviceUnbindSva } from './native-sva.js';
 import { objectDestroy } from './objects-ioctl.js';
 import { gcPages } from './objects.js';
 import { mockAddReserved } from './selftest.js';
@@ -64,6 +65,8 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   VFIO_DEVICE_UNBIND_PGTABLE: { on: ['device'], handler: deviceUnbindPgtable },
   VFIO_DEVICE_BIND_PASID_TABLE: { on: ['device'], handler: deviceBindPasidTable },
   VFIO_DEVICE_INVALIDATE_CACHE: { on: ['device'], handler: deviceInvalidateCache },
+  VFIO_DEVICE_BIND_SVA: { on: ['device'], handler: deviceBindSva },
+  VFIO_DEVICE_UNBIND_SVA: { on: ['device'], handler: deviceUnbindSva },
 };
 
 export interface StepResult {
@@ -94,6 +97,7 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'OPEN' }, (x) => open(s, x))
     .with({ env: 'CLOSE' }, (x) => close(s, x))
     .with({ env: 'MMAP' }, (x) => mmap(s, x))
+    .with({ env: 'MUNMAP' }, (x) => munmap(s, x))
     .with({ env: 'DMA' }, (x) => dma(s, x))
     .with({ env: 'GUEST_WRITE_PGTABLE' }, (x) => guestWritePgtable(s, x))
     .with({ env: 'GUEST_WRITE_PASID_TABLE' }, (x) => guestWritePasidTable(s, x))

@@ -6,7 +6,7 @@
  * invalidation reaches one device only: two devices sharing a guest address space need one bind and one
  * invalidation each — the property the seed's per-ioasid argument (M2) says this design loses.
  * Rules chosen: the device's RID must be attached to the (root) ioasid the stage-1 output goes through (EINVAL);
- * one bind per route (EBUSY); a single guest page table cannot be installed on guest-pasid-table hardware
+ * one bind per route, a native SVA binding (native-sva.ts) included (EBUSY); a single guest page table cannot be installed on guest-pasid-table hardware
  * (EOPNOTSUPP: bind the device's guest PASID table instead), and a PASID table cannot on host-pasid-table hardware.
  */
 import type { Draft } from 'immer';
@@ -16,8 +16,10 @@ import {
 } from '../uapi/index.js';
 import { flush } from './hwpt.js';
 import { nativeFormat, scopeOf } from './ioasid.js';
-import { commit, peek, isRejection, reject, type Outcome, type Rejection } from './rule.js';
-import { allocId, hw, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State } from './state.js';
+import { nativeBinding } from './native-sva.js';
+import { addOwned, dropOwned } from './objects.js';
+import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
+import { hw, keyOf, lookup, physDevice, type File, type ObjOf, type S1, type State } from './state.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
 
@@ -44,14 +46,9 @@ function bind(s: State, f: DeviceFile, pasid: Pasid | null, ioasid: number, s1: 
   // rule chosen for the 2021 designs (never shipped): binding a guest table is hardware nesting, which an IOMMU
   // that nests nothing (profile stage1Format null: AMD v1 in 6.12) cannot do, as iommufd's NEST_PARENT refusal says
   if (s.world.iommu.stage1Format === null) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_nesting`);
-  if (bindOf(s, f, pasid)) return reject('EBUSY', `${P}.EBUSY.bound`);
-  return commit(s, `${P}.ok`, (d) => {
-    // the bind belongs to the device FD (its own small table), not to the /dev/ioasid FD's ioasid numbers
-    const id = allocId(s, f.key);
-    d.objects[objKey(f.key, id)] = { kind: 'sva_bind', file: f.key, id, parent: keyOf(parent), s1, dev: f.dev, pasid };
-    d.attachments.push({ dev: f.dev, pasid, ctx: objKey(f.key, id) });
-    return {};
-  });
+  // one bind per route, whether a guest table or (native SVA) the process's own address space
+  if (bindOf(s, f, pasid) || nativeBinding(s, f.dev, pasid)) return reject('EBUSY', `${P}.EBUSY.bound`);
+  return addOwned(s, f, pasid, `${P}.ok`, (file, id) => ({ kind: 'sva_bind', file, id, parent: keyOf(parent), s1, dev: f.dev, pasid }));
 }
 
 /** VFIO_DEVICE_BIND_PGTABLE: one guest page table for one device route. */
@@ -75,12 +72,7 @@ export function deviceUnbindPgtable(s: State, f: DeviceFile, c: VfioDeviceUnbind
   if (isRejection(r)) return r;
   const b = bindOf(s, f, r);
   if (!b) return reject('ENOENT', `${P}.ENOENT.not_bound`);
-  return commit(s, `${P}.ok`, (d) => {
-    d.attachments = peek(d.attachments).filter((a) => a.ctx !== keyOf(b));
-    delete d.objects[keyOf(b)];
-    d.stale = peek(d.stale).filter((e) => e.ctx !== keyOf(b));
-    return {};
-  });
+  return dropOwned(s, b, `${P}.ok`);
 }
 
 /** VFIO_DEVICE_INVALIDATE_CACHE: flushes this device's route only — not the other devices sharing the table. */

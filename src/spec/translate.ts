@@ -1,14 +1,14 @@
 /**
  * What a DMA does: the translation function of observe(). Routing picks the context a (device, pasid|null)
  * request goes through; the walk follows stage-1 (guest tables in guest memory) and then the kernel-managed
- * map down to a user page. Guest table entries the guest changed since the last invalidation that reached the
+ * map down to a user page — or, on a native SVA route, the process's own page table (user memory). Guest table entries the guest changed since the last invalidation that reached the
  * context may still be cached: the walk returns the current answer and the stale ones the IOTLB may give.
  * Abstracted away: the IOTLB itself and page-table layout (src/impl has both); here a cached entry is a
  * StaleEntry until invalidated.
  */
 import { isDraft } from 'immer';
 import { sameXlate, type Access, type DevName, type Gpa, type Pasid, type Xlate } from '../uapi/index.js';
-import { firstEndingAtOrAfter, within } from './ranges.js';
+import { firstEndingAtOrAfter, inUnion, within } from './ranges.js';
 import { hw, physDevice, type Area, type Obj, type ObjKey, type S1, type State } from './state.js';
 
 export interface Translation {
@@ -62,14 +62,18 @@ function below(s: State, o: Obj): Obj | undefined {
 export function routeInputs(s: State, dev: DevName, pasid: Pasid | null): readonly unknown[] {
   const out: unknown[] = [s.attachments, s.pages];
   let s1 = false;
+  let mm = false;
   for (const ctx of pasid === null ? [routeCtx(s, dev, null)] : [routeCtx(s, dev, null), routeCtx(s, dev, pasid)]) {
     out.push(ctx);
     for (let o = ctx, depth = 0; o !== undefined && depth < 8; o = below(s, o), depth++) {
       out.push(o);
       if ('s1' in o && o.s1 !== null) s1 = true;
+      if (o.kind === 'sva_mm') mm = true;
     }
   }
   if (s1) out.push(s.guestPgtables, s.guestPasidTables, s.stale);
+  // a native SVA route walks the CPU page table: what is mmapped now
+  if (mm) out.push(s.userMem);
   return out;
 }
 
@@ -86,7 +90,9 @@ export function guestPasidTable(ctx: Obj | undefined): S1 | null {
  * host-pasid-table: the host's PASID table holds one entry per attached (device, pasid).
  * guest-pasid-table: once the RID's context carries a guest PASID table, every request of the device is
  * looked up in it (RID = entry 0); host (device, pasid) attachments are then bookkeeping only — the hardware
- * never consults them (the seed's AMD/ARM concern, made explicit).
+ * never consults them (the seed's AMD/ARM concern, made explicit). A native SVA binding is one such host entry.
+ * A native SVA route (`sva_mm`) walks the CPU page table: iova = user VA, hit hpa = iova while the page is mmapped,
+ * else no-translation; never a stale answer (the mmu notifier flushes within MUNMAP).
  */
 export function translate(s: State, dev: DevName, pasid: Pasid | null, iova: bigint, access: Access): Translation {
   const rid = routeCtx(s, dev, null);
@@ -125,6 +131,9 @@ function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): 
       // ctx.s1 is non-null here: hwpt_nested and sva_bind always carry one, the child case returned above
       return stage1(s, ctx, ctx.s1!, parent, index, addr, access);
     }
+    case 'sva_mm':
+      // the process's own page table: anonymous memory, read-write, host page = user page (EnvMmap)
+      return [inUnion({ start: addr, last: addr }, s.userMem) ? { kind: 'hit', hpa: addr } : fault('no-translation')];
     case 'device':
       return [fault('blocked')];
   }

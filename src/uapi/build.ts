@@ -52,6 +52,8 @@ export const vfio = {
   unbindPgtable: (fd: Fd, pasid: Pasid | null = null): Only<'VFIO_DEVICE_UNBIND_PGTABLE'> => ({ ioctl: 'VFIO_DEVICE_UNBIND_PGTABLE', fd, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0 }),
   bindPasidTable: (fd: Fd, ioasid: number, pasid_table_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_SMMUV3'): Only<'VFIO_DEVICE_BIND_PASID_TABLE'> => ({ ioctl: 'VFIO_DEVICE_BIND_PASID_TABLE', fd, ioasid: ioasid as Ioasid, format, pasid_table_addr }),
   invalidate: (fd: Fd, pasid: Pasid | null = null, granularity: Granularity = { kind: 'all' }): Only<'VFIO_DEVICE_INVALIDATE_CACHE'> => ({ ioctl: 'VFIO_DEVICE_INVALIDATE_CACHE', fd, flags: pasid === null ? 0 : 1, pasid: pasid ?? 0, granularity }),
+  bindSva: (fd: Fd, pasid: Pasid, flags = 0): Only<'VFIO_DEVICE_BIND_SVA'> => ({ ioctl: 'VFIO_DEVICE_BIND_SVA', fd, flags, pasid }),
+  unbindSva: (fd: Fd, pasid: Pasid, flags = 0): Only<'VFIO_DEVICE_UNBIND_SVA'> => ({ ioctl: 'VFIO_DEVICE_UNBIND_SVA', fd, flags, pasid }),
 };
 
 export const ioasid = {
@@ -73,6 +75,7 @@ export const env = {
   open: (path: string): Extract<EnvAction, { env: 'OPEN' }> => ({ env: 'OPEN', path }),
   close: (fd: Fd): Extract<EnvAction, { env: 'CLOSE' }> => ({ env: 'CLOSE', fd }),
   mmap: (uva: bigint, length: bigint): Extract<EnvAction, { env: 'MMAP' }> => ({ env: 'MMAP', uva, length }),
+  munmap: (uva: bigint, length: bigint): Extract<EnvAction, { env: 'MUNMAP' }> => ({ env: 'MUNMAP', uva, length }),
   dma: (dev: DevName, pasid: Pasid | null, iova: bigint, access: Access = 'read'): Extract<EnvAction, { env: 'DMA' }> => ({ env: 'DMA', dev, pasid, iova, access }),
   writePte: (table: Gpa, iova: bigint, gpa: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PGTABLE' }> => ({ env: 'GUEST_WRITE_PGTABLE', table, iova, gpa }),
   writePasidEntry: (table: Gpa, pasid: Pasid, pgtable: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PASID_TABLE' }> => ({ env: 'GUEST_WRITE_PASID_TABLE', table, pasid, pgtable }),

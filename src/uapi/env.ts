@@ -10,6 +10,12 @@ export interface EnvOpen { readonly env: 'OPEN'; /** /dev/iommu, /dev/ioasid or 
 export interface EnvClose { readonly env: 'CLOSE'; readonly fd: Fd }
 /** mmap of anonymous memory: user pages [uva, uva+length) exist from now on (host page = uva page). */
 export interface EnvMmap { readonly env: 'MMAP'; readonly uva: Uva; readonly length: bigint }
+/**
+ * munmap(2): the CPU's page table loses [uva, uva+length) — those user pages leave the process's address space. A
+ * page already pinned stays pinned (a pin holds the page) and keeps backing the mappings made of it; a later pin of
+ * that memory fails as for memory never mapped; a device walking the CPU page table (native SVA) no longer reaches it.
+ */
+export interface EnvMunmap { readonly env: 'MUNMAP'; readonly uva: Uva; readonly length: bigint }
 /** A device issues one DMA; `pasid: null` is a request without PASID (routed by RID). */
 export interface EnvDma { readonly env: 'DMA'; readonly dev: DevName; readonly pasid: Pasid | null; readonly iova: Iova; readonly access: Access }
 /** The guest writes one entry of a stage-1 page table rooted at `table` (GPA): iova page -> gpa page, or clears it. */
@@ -24,7 +30,7 @@ export interface EnvGuestWritePasidTable { readonly env: 'GUEST_WRITE_PASID_TABL
  */
 export interface EnvMockAddReserved { readonly env: 'MOCK_ADD_RESERVED'; readonly fd: Fd; readonly ioas_id: IoasId; readonly start: Iova; readonly length: bigint }
 
-export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved;
+export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved;
 export type EnvName = EnvAction['env'];
 
 /** What one DMA does now: reach a host physical address, or fault (with the level that refused it). */
@@ -50,6 +56,7 @@ export interface EnvOut {
   OPEN: { readonly fd: Fd };
   CLOSE: Record<string, never>;
   MMAP: Record<string, never>;
+  MUNMAP: Record<string, never>;
   /** `stale`: other answers the IOTLB may still legally give because the guest changed a table it has not invalidated yet. */
   DMA: { readonly xlate: Xlate; readonly stale: readonly Xlate[] };
   GUEST_WRITE_PGTABLE: Record<string, never>;

@@ -2,7 +2,8 @@ import type { Fd, Gpa, Ioasid, Iova, Pasid, Uva } from './types.js';
 
 /**
  * The 2021 /dev/ioasid proposals (facts §1.2-§1.3): RFC v1 ioctls on the per-VM /dev/ioasid FD and the VFIO
- * device-FD ioctls that associate devices, plus the per-device SVA ioctls of the seed's objection. None of these
+ * device-FD ioctls that associate devices, plus the per-device SVA ioctls of the seed's objection (a guest table, or
+ * natively the process's own address space, bound through the device FD). None of these
  * ever merged; field names follow the RFC text (type1 MAP/UNMAP fields, `ioasid`, `user_pasid`).
  */
 
@@ -89,11 +90,31 @@ export interface VfioDeviceInvalidateCache {
   readonly flags: number; readonly pasid: Pasid; readonly granularity: Granularity;
 }
 
+/**
+ * per-device-sva: native SVA, Yi's model of the seed (M3 concern 3, "native SVA bind is per-device"): bind the calling
+ * process's own address space — its mmapped memory as the CPU sees it — to one PASID of the device, through the device
+ * FD. A DMA by (device, pasid) at iova = a user VA then reaches that user page, as the CPU would, for as long as it is
+ * mmapped. The caller names the PASID (Linux allocates mm->pasid itself, iommu_sva_bind_device); no invalidation call
+ * exists: the kernel's mmu notifier keeps the IOTLB in step with the CPU page table.
+ */
+export interface VfioDeviceBindSva {
+  readonly ioctl: 'VFIO_DEVICE_BIND_SVA'; /** device fd */ readonly fd: Fd;
+  /** no flag is defined: 0 */ readonly flags: number;
+  readonly pasid: Pasid;
+}
+/** per-device-sva: undo VFIO_DEVICE_BIND_SVA of one PASID. */
+export interface VfioDeviceUnbindSva {
+  readonly ioctl: 'VFIO_DEVICE_UNBIND_SVA'; /** device fd */ readonly fd: Fd;
+  /** no flag is defined: 0 */ readonly flags: number;
+  readonly pasid: Pasid;
+}
+
 export type IoasidCmd =
   | IoasidAlloc | IoasidFree | IoasidRegisterMemory | IoasidUnregisterMemory | IoasidMapDma | IoasidUnmapDma
   | IoasidCreateNesting | IoasidBindPgtable | IoasidUnbindPgtable | IoasidBindPasidTable | IoasidUnbindPasidTable
   | IoasidInvalidateCache | VfioBindIoasidFd | VfioUnbindIoasidFd | VfioAttachIoasid | VfioDetachIoasid
-  | VfioDeviceBindPgtable | VfioDeviceUnbindPgtable | VfioDeviceBindPasidTable | VfioDeviceInvalidateCache;
+  | VfioDeviceBindPgtable | VfioDeviceUnbindPgtable | VfioDeviceBindPasidTable | VfioDeviceInvalidateCache
+  | VfioDeviceBindSva | VfioDeviceUnbindSva;
 
 type None = Record<string, never>;
 export interface IoasidOut {
@@ -118,4 +139,6 @@ export interface IoasidOut {
   VFIO_DEVICE_UNBIND_PGTABLE: None;
   VFIO_DEVICE_BIND_PASID_TABLE: None;
   VFIO_DEVICE_INVALIDATE_CACHE: None;
+  VFIO_DEVICE_BIND_SVA: None;
+  VFIO_DEVICE_UNBIND_SVA: None;
 }

@@ -25,6 +25,17 @@ export interface PagingDomain {
   readonly pt: IoPageTableApi;
 }
 
+/**
+ * The process's page table as the CPU walks it, which a native SVA PASID entry points the IOMMU at (VT-d's first-level
+ * format is the CPU's; an SMMU CD / AMD GCR3 entry takes the mm's page table root likewise).
+ */
+export interface CpuPageTableApi {
+  /** the leaf for the user page holding `va` (its host page and permissions), or null when nothing is mapped there */
+  walk(va: bigint): { readonly hpa: bigint; readonly prot: Prot } | null;
+  /** when a mapping last came or went (stamp.ts) */
+  readonly stamp: number;
+}
+
 /** A device routing entry: RID context entry, or one entry of the host-owned PASID table. */
 export type Context =
   | { readonly kind: 'blocked' }
@@ -32,7 +43,9 @@ export type Context =
   /** one guest stage-1 page table (at GPA `s1Root`) over `parent` */
   | { readonly kind: 'nested'; readonly id: DomainId; readonly s1Root: Gpa; readonly parent: PagingDomain }
   /** RID only, guest-pasid-table hardware: the guest's PASID table at GPA `table`, walked for every request */
-  | { readonly kind: 'guest-pasid-table'; readonly id: DomainId; readonly table: Gpa; readonly parent: PagingDomain };
+  | { readonly kind: 'guest-pasid-table'; readonly id: DomainId; readonly table: Gpa; readonly parent: PagingDomain }
+  /** PASID only, native SVA: the process's own page table, single stage (iova = user VA), tagged `id` */
+  | { readonly kind: 'sva'; readonly id: DomainId; readonly mm: CpuPageTableApi };
 
 /** An I/O page table of one granule (4 KiB; the selftest mock's 2 KiB): a multi-level radix tree. */
 export interface IoPageTableApi {

@@ -1,7 +1,8 @@
 /**
  * One IOMMU serving every device: per-device RID context entries (VT-d context / SMMU STE), per-device
  * host-owned PASID tables (VT-d scalable-mode PASID table), the translation caches, and the walk a DMA request
- * triggers on an IOTLB miss: routing, optional guest PASID table, guest stage-1, kernel-managed stage-2.
+ * triggers on an IOTLB miss: routing, optional guest PASID table, guest stage-1, kernel-managed stage-2 — or, for a
+ * native SVA PASID entry, the process's own page table.
  * Routing and fault precedence follow the spec's translate (src/spec/translate.ts), re-implemented as hardware
  * walks structures. Simplified: one IOMMU for all devices, faults are returned (no fault queue / PRI), the guest
  * stage-1 grants every access (only stage-2 permissions are checked), and a PASID entry programmed 'blocked'
@@ -104,6 +105,8 @@ export class Iommu implements IommuApi {
       case 'nested':
       case 'guest-pasid-table':
         return Math.max(c.parent.pt.stamp, this.guest.stamp);
+      case 'sva':
+        return c.mm.stamp;
     }
   }
 
@@ -132,13 +135,14 @@ export class Iommu implements IommuApi {
   /** IOTLB first; on a miss, walk `ctx` (reached through route `served`) and cache a successful translation. */
   private through(ctx: Exclude<Context, { kind: 'blocked' }>, dev: DevName, pasid: number | null, served: number | null, iova: bigint, access: Access): Xlate {
     const ctxId = ctx.kind === 'paging' ? ctx.domain.id : ctx.id;
-    // a single-stage domain caches per granule of its own page table; a nested one per guest 4 KiB page
+    // a single-stage domain caches per granule of its own page table; a nested one (or the CPU's) per 4 KiB page
     const shift = ctx.kind === 'paging' ? ctx.domain.pt.shift : 12n;
     const offsetMask = (1n << shift) - 1n;
     const vpn = iova >> shift;
     const key = iotlbKey(ctxId, dev, pasid, vpn);
     const hit = this.iotlb.lookup(key);
     if (hit) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & offsetMask) } : FAULT.permission;
+    if (ctx.kind === 'sva') return this.cpuWalk(ctx, key, dev, served, vpn, iova, access);
 
     let s2: PagingDomain;
     let gpa: bigint; // the stage-2 input
@@ -171,6 +175,18 @@ export class Iommu implements IommuApi {
     // the guest PTE is a page base, so the page offset of iova is the page offset of gpa
     if (!this.probing) this.iotlb.fill({ key, ctx: ctxId, s2: s2.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
     return { kind: 'hit', hpa: leaf.hpa + (gpa & ((1n << s2.pt.shift) - 1n)) };
+  }
+
+  /**
+   * Native SVA: one stage, the process's page table as the CPU walks it; a translation is cached under the binding's
+   * tag like any other, and only the mm's notifier (a munmap) or the binding's end invalidates it.
+   */
+  private cpuWalk(ctx: Extract<Context, { kind: 'sva' }>, key: string, dev: DevName, served: number | null, vpn: bigint, iova: bigint, access: Access): Xlate {
+    const leaf = ctx.mm.walk(iova);
+    if (!leaf) return FAULT['no-translation'];
+    if (!allows(leaf.prot, access)) return FAULT.permission;
+    if (!this.probing) this.iotlb.fill({ key, ctx: ctx.id, s2: ctx.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
+    return { kind: 'hit', hpa: leaf.hpa + (iova & PAGE_OFFSET) };
   }
 
   /** The guest stage-1 PTE for `vpn` under `root` (a GPA page base), or the stage-1 fault. */

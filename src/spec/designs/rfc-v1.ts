@@ -32,7 +32,7 @@ export const rfcV1: Design = {
   node: '/dev/ioasid',
   policy: {
     ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
-    unmap: 'type1-atomic',
+    unmap: 'type1-atomic', nativeSva: 'none',
   },
   ioctls: RFC_IOCTLS,
   hardware: ['host-pasid-table', 'guest-pasid-table'],
