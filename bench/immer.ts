@@ -11,7 +11,7 @@
 import { enablePatches, produce, produceWithPatches, setAutoFreeze } from 'immer';
 import { DESIGNS, initialState, step, type State } from '../src/spec/index.js';
 import { defaultWorld } from '../src/uapi/index.js';
-import { alphabet, fixture } from '../src/check/alphabet.js';
+import { fixture, vocabulary } from '../src/explore/index.js';
 import { Bindings } from '../src/check/trace.js';
 
 setAutoFreeze(false);
@@ -19,7 +19,7 @@ enablePatches();
 
 let s0 = initialState(defaultWorld(), DESIGNS.iommufd);
 const syms = new Bindings();
-for (const st of [...fixture('/dev/iommu'), ...alphabet(DESIGNS.iommufd, 'host-pasid-table').slice(0, 8)]) {
+for (const st of [...fixture(DESIGNS.iommufd), ...vocabulary(DESIGNS.iommufd, 'host-pasid-table').slice(0, 8)]) {
   const r = step(s0, syms.resolve(st.cmd));
   syms.bind(st, r.result);
   s0 = r.state;

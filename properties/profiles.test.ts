@@ -130,7 +130,7 @@ describe('explore on a machine', () => {
     expect(r.code, r.err.join('\n')).toBe(0);
     const report = JSON.parse(r.out.join('\n')) as { profile: string; cells: { requirement: string; verdict: string; trace?: unknown }[] };
     expect(report.profile).toBe('amd-v1');
-    expect(report.cells.find((c) => c.requirement === 'guest-sva')?.verdict).toBe('none-within');
+    expect(report.cells.find((c) => c.requirement === 'guest-sva')?.verdict).toBe('unreachable'); // a proof: the whole space is searched
     const witnesses = report.cells.filter((c) => c.trace !== undefined);
     expect(witnesses.length).toBeGreaterThan(0);
     for (const c of witnesses) {

@@ -32,24 +32,28 @@ describe('the matrix', () => {
     expect(html).toContain('<th colspan="1" title="iommufd as merged (/dev/iommu)">iommufd</th>');
   });
 
-  it('shows ✔ and the witness length, ✘ and the counterexample length, or none within k', () => {
+  it('says what was shown: ✔ n, ✘ n, holds / unreachable (complete), none ≤ k (bounded), incomplete (time)', () => {
     expect(matrixCells(html)).toEqual({
       'iommufd|host-pasid-table|R-DMA': '✔ 3',
       'rfc-v1|host-pasid-table|R-DMA': '✔ 2',
-      'iommufd|host-pasid-table|P-OWNER': 'none within 4',
+      'iommufd|host-pasid-table|P-OWNER': 'holds (complete: 900 states)',
       'rfc-v1|host-pasid-table|P-OWNER': '✘ 4',
+      'iommufd|host-pasid-table|R-SVA': 'none ≤ 3 (bounded: stopped at 1,000 states)',
+      'rfc-v1|host-pasid-table|R-SVA': 'incomplete (time: 2 levels, 650 states)',
     });
   });
 
-  it('colours by meaning: a safety requirement that held is good, a counterexample bad', () => {
-    expect(html).toContain('<td class="cell good v-none-within" data-cell="iommufd|host-pasid-table|P-OWNER">');
+  it('colours by meaning: a safety requirement that held is good, a counterexample bad, a clock stop open', () => {
+    expect(html).toContain('<td class="cell open v-incomplete" data-cell="rfc-v1|host-pasid-table|R-SVA">');
+    expect(html).toContain('<td class="cell gap v-bounded" data-cell="iommufd|host-pasid-table|R-SVA">');
+    expect(html).toContain('<td class="cell good v-unreachable" data-cell="iommufd|host-pasid-table|P-OWNER">');
     expect(html).toContain('<td class="cell bad v-counterexample" data-cell="rfc-v1|host-pasid-table|P-OWNER">');
     expect(html).toContain('<td class="cell good v-witness" data-cell="iommufd|host-pasid-table|R-DMA">');
   });
 
   it('every cell links to a detail section that exists', () => {
     const links = [...html.matchAll(/<td class="cell[^"]*" data-cell="[^"]+"><a href="#([^"]+)"/g)].map((m) => m[1]);
-    expect(links).toHaveLength(4);
+    expect(links).toHaveLength(6);
     for (const id of links) expect(html).toContain(`<section class="detail" id="${id}"`);
   });
 });
@@ -103,7 +107,23 @@ describe('the details', () => {
     expect(html).toContain('Safety: Properties: a device reaches only pages of its own FD.');
     expect(html).toContain('Shortest: yes — breadth-first search, no shorter trace exists.');
     expect(html).toContain('Shortest: not guaranteed — 1-minimal (no single step can be removed).');
-    expect(html).toContain('Not broken by any sequence of up to 4 calls.');
+    expect(html).toContain('Holds: the search saw all 900 states of this vocabulary and none breaks it (a proof, for these calls).');
+    expect(html).toContain('Not reached by any sequence of up to 3 calls after the set-up; the search stopped at its state bound (1000 states) (a bounded result).');
+    expect(html).toContain('Incomplete: the wall-clock safety stop ended the search after 2 complete levels; nothing is claimed beyond them.');
+  });
+
+  it('a counterexample lists the spec rules on its path, in order', () => {
+    expect(html).toContain('<p class="rules">Spec rules on the path: <code>OPEN.ok</code> <code>IOASID_ALLOC.ok</code> <code>VFIO_BIND_IOASID_FD.EBADF.fd</code> <code>GUEST_WRITE_PGTABLE.ok</code></p>');
+  });
+});
+
+describe('the comparison of two designs', () => {
+  it('lists the cells where they differ, with both traces side by side', () => {
+    const section = html.slice(html.indexOf('<section id="compare">'), html.indexOf('</section>', html.indexOf('<section id="compare">')));
+    expect(section).toContain('iommufd and rfc-v1: 2 cells differ');
+    expect([...section.matchAll(/data-compare="([^"]+)"/g)].map((m) => m[1])).toEqual(['host-pasid-table|R-DMA', 'host-pasid-table|P-OWNER']);
+    expect(section).toContain('<b>holds (complete: 900 states)</b>');
+    expect(section).toContain('<b>✘ 4</b>');
   });
 });
 

@@ -14,6 +14,7 @@ import { checkArgs, runCheckOnWorkers } from '../src/cli/check-cmd.js';
 import { exploreArgs, runExploreOnWorkers } from '../src/cli/explore-cmd.js';
 import { CellRun, CHUNK_RUNS, checkHere, chunkSeed } from '../src/check/chunks.js';
 import { check, type CheckOutcome } from '../src/check/engine.js';
+import { DESIGNS } from '../src/spec/index.js';
 import { WorkerError } from '../src/check/pool.js';
 import type { PlainCheckOptions } from '../src/check/work.js';
 import type { DesignName } from '../src/uapi/index.js';
@@ -62,7 +63,7 @@ describe('the results do not depend on --workers (stdout compared byte for byte,
 /** A chunk's made-up outcome: `runs` runs, `steps` steps, one rule reached `runs` times, failing when `fails`. */
 const made = (runs: number, steps: number, fails?: string): CheckOutcome => ({
   ok: fails === undefined,
-  stats: { runs, steps, generated: steps, executed: steps, injected: 1, ms: 5, coverage: new Map([['IOAS_ALLOC.ok', runs]]), reach: { dma: 1, dmaStage1: 0, unmaps: 2, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0 } },
+  stats: { runs, steps, generated: steps, executed: steps, injected: 1, ms: 5, coverage: new Map([['IOAS_ALLOC.ok', runs]]), reach: { dma: 1, dmaStage1: 0, unmaps: 2, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0 } },
   ...(fails === undefined ? {} : { violation: { property: fails, step: 1, message: fails } }),
 });
 const CELL: PlainCheckOptions = { design: 'iommufd', hardware: 'host-pasid-table', runs: 250, seed: 7, maxCommands: 30, timeLimitMs: 60_000 };
@@ -144,7 +145,7 @@ describe('the pool ends with the command', () => {
     expect(c.stdout).toMatch(/^iommufd\s+host-pasid-table\s+150\s/m);
   });
   it('a unit that throws in a worker thread fails the command with one line, naming the unit', async () => {
-    const a = { ...exploreArgs(new Map()), designs: ['no-such-design' as DesignName, 'iommufd' as const], hardware: ['host-pasid-table' as const], workers: 2 };
+    const a = { ...exploreArgs(new Map()), designs: [{ ...DESIGNS.iommufd, name: 'no-such-design' as DesignName, policy: { ...DESIGNS.iommufd.policy, fdModel: 'per-ioasid' as const } }, DESIGNS.iommufd], hardware: ['host-pasid-table' as const], workers: 2 };
     const e: unknown = await runExploreOnWorkers(a, () => {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(WorkerError);
     const message = (e as WorkerError).message;

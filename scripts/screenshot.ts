@@ -3,12 +3,12 @@
  * picture) through headless Chromium (Debian's when installed, else the npm-bundled one: properties/support/browser.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { explore } from '../src/check/explore.js';
+import { explore } from '../src/explore/index.js';
 import { renderReport } from '../src/report/html.js';
 import { DESIGN_NAMES, HW_KINDS } from '../src/uapi/index.js';
 import { launchBrowser } from '../properties/support/browser.js';
 
-const report = explore(DESIGN_NAMES, HW_KINDS, 16, 20_000, 30_000);
+const report = explore(DESIGN_NAMES, HW_KINDS);
 mkdirSync('out', { recursive: true });
 writeFileSync('out/report.html', renderReport(report));
 const browser = await launchBrowser();

@@ -2,7 +2,7 @@
  * A small hand-made explorer report for the report page's tests: two designs, one hardware kind, two requirements,
  * one cell of each verdict plus a witness whose OPEN path is an HTML injection attempt.
  */
-import { EXPLORE_SCHEMA, type ExploreReport } from '../../src/check/explore-report.js';
+import { compare, EXPLORE_SCHEMA, type ExploreReport } from '../../src/explore/index.js';
 import { TRACE_SCHEMA, type Sym, type SymCmd, type Trace, type TraceStep } from '../../src/check/trace.js';
 import { env, fd, ioasid, iommu, vfio, type Cmd, type DesignName, type Errno } from '../../src/uapi/index.js';
 
@@ -38,19 +38,26 @@ const rfcCounterexample = trace('rfc-v1', [
   ok(sym(env.writePte(0x2000n, 0x1000n, 0x5000n)), {}, 'GUEST_WRITE_PGTABLE.ok'),
 ], { verdict: { property: 'P-OWNER', step: 4, message: 'dev1 reaches page 0x5000 that fd2 owns', status: 'open' } });
 
-export const SAMPLE_REPORT: ExploreReport = {
+const BASE: ExploreReport = {
   schema: EXPLORE_SCHEMA,
   depth: 4,
-  designs: [{ name: 'iommufd', title: 'iommufd as merged (/dev/iommu)' }, { name: 'rfc-v1', title: 'RFC v1 /dev/ioasid' }],
+  maxStates: 1000,
+  designs: [{ name: 'iommufd', title: 'iommufd as merged (/dev/iommu)', leftOut: [] }, { name: 'rfc-v1', title: 'RFC v1 /dev/ioasid', leftOut: [] }],
   hardware: ['host-pasid-table'],
   requirements: [
     { name: 'R-DMA', kind: 'capability', title: 'a device DMAs through a user map', description: 'Seed M1: map user memory, attach, DMA hits it.' },
     { name: 'P-OWNER', kind: 'safety', title: 'no DMA into pages another FD owns', description: 'Properties: a device reaches only pages of its own FD.' },
+    { name: 'R-SVA', kind: 'capability', title: 'a PASID walks a guest table', description: 'Seed M3: guest SVA.' },
   ],
   cells: [
     { design: 'iommufd', hardware: 'host-pasid-table', requirement: 'R-DMA', verdict: 'witness', length: 3, trace: iommufdWitness, minimality: 'shortest', depth: 4, states: 120, ms: 7 },
-    { design: 'iommufd', hardware: 'host-pasid-table', requirement: 'P-OWNER', verdict: 'none-within', depth: 4, states: 900, ms: 31 },
+    { design: 'iommufd', hardware: 'host-pasid-table', requirement: 'P-OWNER', verdict: 'unreachable', stop: 'complete', depth: 4, states: 900, ms: 31 },
     { design: 'rfc-v1', hardware: 'host-pasid-table', requirement: 'R-DMA', verdict: 'witness', length: 2, trace: rfcWitness, minimality: 'shortest', depth: 4, states: 80, ms: 5 },
     { design: 'rfc-v1', hardware: 'host-pasid-table', requirement: 'P-OWNER', verdict: 'counterexample', length: 4, trace: rfcCounterexample, minimality: '1-minimal', depth: 4, states: 400, ms: 12 },
+    { design: 'iommufd', hardware: 'host-pasid-table', requirement: 'R-SVA', verdict: 'bounded', stop: 'states', depth: 3, states: 1000, ms: 40 },
+    { design: 'rfc-v1', hardware: 'host-pasid-table', requirement: 'R-SVA', verdict: 'incomplete', stop: 'time', depth: 2, states: 650, ms: 30_000 },
   ],
 };
+
+/** The sample with `--compare iommufd rfc-v1`: they differ on R-DMA (3 vs 2 steps) and P-OWNER (holds vs ✘ 4). */
+export const SAMPLE_REPORT: ExploreReport = { ...BASE, comparison: compare(BASE, 'iommufd', 'rfc-v1') };

@@ -12,7 +12,7 @@ import { MAX_WORKERS, oneOrAll, parseArgs, text, UsageError, type CommandSpec, t
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck, runCheckOnWorkers } from './check-cmd.js';
 import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
-import { exploreArgs, runExplore, runExploreOnWorkers } from './explore-cmd.js';
+import { EXPLORE_DEFAULTS, exploreArgs, joinCompare, runExplore, runExploreOnWorkers } from './explore-cmd.js';
 import { adopt } from './adopt-cmd.js';
 import { kernelMain } from './kernel-cmd.js';
 import { prepareOutDir } from './output.js';
@@ -33,10 +33,13 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'no-swarm', value: false, help: 'every run draws from every ioctl and argument strategy (default: swarm)' },
   { name: 'coverage', value: false, help: 'list the spec rules and (ioctl x errno) pairs no run reached' },
   { name: 'requirement', value: true, help: 'one requirement; default: all' },
-  { name: 'depth', value: true, help: 'calls after the set-up to search (default 16)' },
-  { name: 'max-states', value: true, help: 'distinct states per design and hardware kind (default 20000)' },
+  { name: 'depth', value: true, help: `calls after the set-up to search (default ${EXPLORE_DEFAULTS.depth})` },
+  { name: 'max-states', value: true, help: `distinct states per design and hardware kind (default ${EXPLORE_DEFAULTS.maxStates}); the search stops there, deterministically` },
   { name: 'no-symmetry', value: false, help: 'tell apart states that differ only by numbering of ids, fds and files (default: one state up to renaming)' },
-  { name: 'budget', value: true, help: 'at most this many seconds per design and hardware kind (default 30)' },
+  { name: 'budget', value: true, help: `a safety stop: seconds per design and hardware kind (default ${EXPLORE_DEFAULTS.budgetS}); a search it stops is reported incomplete` },
+  { name: 'design-file', value: true, help: 'explore: also a design variant from this module FILE (default export: { extends, name, policy, ... }); several: FILE,FILE (docs/designing.md)' },
+  { name: 'requirement-file', value: true, help: 'explore: also the requirement(s) this module FILE exports by default; several: FILE,FILE (docs/designing.md)' },
+  { name: 'compare', value: true, help: 'explore: --compare A B prints the cells where designs A and B differ, both traces side by side' },
   { name: 'html', value: true, help: 'also write the self-contained HTML report to this file' },
   { name: 'force', value: false, help: 'let --html replace a file that is not an ioasid-lab report' },
   { name: 'fail-nth', value: false, help: 'replay: also fail every allocation of every step in turn; check: half the steps try to fail one of their allocations. Each such call must fail atomically; nothing may leak' },
@@ -64,8 +67,8 @@ const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'explore', files: null,
-    help: 'every design x hardware kind x requirement: shortest witnesses (breadth-first search),\nthe matrix, --json, --html FILE for the report with sequence diagrams',
-    flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'no-symmetry', 'html', 'force', 'workers', 'json'],
+    help: 'every design x hardware kind x requirement: shortest witnesses and counterexamples\n(breadth-first search), the matrix, --json, --html FILE for the report with sequence diagrams',
+    flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'no-symmetry', 'design-file', 'requirement-file', 'compare', 'html', 'force', 'workers', 'json'],
   },
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];
@@ -142,7 +145,7 @@ function failure(e: unknown, err: (s: string) => void): number {
 export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
     if (argv[0] === 'kernel') throw new UsageError('the kernel commands build and boot a kernel and finish asynchronously: run them through cli()');
-    return run(parseArgs(argv, FLAGS, COMMANDS, 'check'), out, err);
+    return run(parseArgs(joinCompare(argv), FLAGS, COMMANDS, 'check'), out, err);
   } catch (e) {
     return failure(e, err);
   }
@@ -155,7 +158,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
 export async function cli(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (argv[0] === 'kernel') return kernelMain(argv.slice(1), out, err);
   try {
-    const p = parseArgs(argv, FLAGS, COMMANDS, 'check');
+    const p = parseArgs(joinCompare(argv), FLAGS, COMMANDS, 'check');
     if (p.flags.has('help')) return run(p, out, err);
     if (p.command === 'check') return await runCheckOnWorkers(checkArgs(p.flags), out);
     if (p.command === 'explore') return await runExploreOnWorkers(exploreArgs(p.flags), out);

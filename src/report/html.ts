@@ -7,7 +7,8 @@
  * Every text that comes from the report or a trace goes through `esc` (a path may be '/dev/<script>').
  */
 import { DESIGNS } from '../spec/index.js';
-import type { ExploreCell, ExploreReport, RequirementInfo } from '../check/explore-report.js';
+import { cellMark, type ExploreCell, type ExploreReport, type RequirementInfo } from '../explore/report.js';
+import type { Comparison } from '../explore/compare.js';
 import { formatCmd, formatResult } from '../check/format.js';
 import { stepName, type Trace, type TraceStep } from '../check/trace.js';
 
@@ -40,22 +41,17 @@ function detailIds(cells: readonly ExploreCell[]): ReadonlyMap<ExploreCell, stri
 
 const traceLength = (c: ExploreCell): number => c.length ?? c.trace?.steps.length ?? 0;
 
-/** What the matrix shows: `✔ 3`, `✘ 5`, `none within 6`. */
-export function cellText(c: ExploreCell): string {
-  switch (c.verdict) {
-    case 'witness': return `✔ ${traceLength(c)}`;
-    case 'counterexample': return `✘ ${traceLength(c)}`;
-    case 'none-within': return `none within ${c.depth}`;
-  }
-}
+/** What the matrix shows: `✔ 3`, `✘ 5`, `unreachable (complete: 20,190 states)`, `none ≤ 6 (bounded: ...)`, `n/a`. */
+export const cellText = (c: ExploreCell, kind?: RequirementInfo['kind']): string => cellMark(c, kind);
 
 /**
  * Colour by meaning, not by symbol: a witness and a safety requirement that held are good news, a counterexample
  * is bad news, a capability not reached within the bound is a gap.
  */
-function cellTone(c: ExploreCell, kind: RequirementInfo['kind'] | undefined): 'good' | 'bad' | 'gap' {
+function cellTone(c: ExploreCell, kind: RequirementInfo['kind'] | undefined): 'good' | 'bad' | 'gap' | 'open' {
   if (c.verdict === 'counterexample') return 'bad';
   if (c.verdict === 'witness') return 'good';
+  if (c.verdict === 'incomplete') return 'open';
   return kind === 'safety' ? 'good' : 'gap';
 }
 
@@ -64,11 +60,20 @@ function verdictSentence(c: ExploreCell, req: RequirementInfo | undefined): stri
   switch (c.verdict) {
     case 'witness': return `Reached: a witness of ${plural(traceLength(c), 'step')}.`;
     case 'counterexample': return `Broken: a counterexample of ${plural(traceLength(c), 'step')}.`;
-    case 'none-within':
-      return req?.kind === 'capability'
-        ? `Not reached by any sequence of up to ${plural(c.depth, 'call')}.`
-        : `Not broken by any sequence of up to ${plural(c.depth, 'call')}.`;
+    case 'unreachable':
+      return req?.kind === 'safety'
+        ? `Holds: the search saw all ${plural(c.states, 'state')} of this vocabulary and none breaks it (a proof, for these calls).`
+        : `Unreachable: the search saw all ${plural(c.states, 'state')} of this vocabulary and none reaches it (a proof, for these calls).`;
+    case 'bounded':
+      return `${req?.kind === 'safety' ? 'Not broken' : 'Not reached'} by any sequence of up to ${plural(c.depth, 'call')} after the set-up; the search stopped at its ${c.stop === 'depth' ? 'depth bound' : `state bound (${c.states} states)`} (a bounded result).`;
+    case 'incomplete':
+      return `Incomplete: the wall-clock safety stop ended the search after ${plural(c.depth, 'complete level')}; nothing is claimed beyond them.`;
   }
+}
+
+/** The spec rules a trace's calls took, in order and without repeats (what a counterexample went through). */
+export function rulesOnPath(t: Trace): string[] {
+  return [...new Set(t.steps.flatMap((st) => (st.spec ? [st.spec.rule] : [])))];
 }
 
 function minimalityText(c: ExploreCell): string {
@@ -165,11 +170,15 @@ table#matrix { border-collapse: collapse; margin-bottom: 1.5rem; }
 #matrix th.req { text-align: left; font-weight: normal; } #matrix th.req b { font-family: ui-monospace, monospace; }
 #matrix td.kind { font-size: .85em; color: #57606a; }
 #matrix td.cell a { display: block; color: inherit; text-decoration: none; font-weight: 600; white-space: nowrap; }
-#matrix td.good { background: #dafbe1; } #matrix td.bad { background: #ffd8d3; } #matrix td.gap { background: #fff1c2; }
+#matrix td.good { background: #dafbe1; } #matrix td.bad { background: #ffd8d3; } #matrix td.gap { background: #fff1c2; } #matrix td.open { background: #eaeef2; }
+#matrix td.cell a { white-space: normal; max-width: 11rem; }
 #matrix td.missing { color: #8c959f; }
 #matrix td.selected { outline: 3px solid #0969da; outline-offset: -3px; }
 .legend span { display: inline-block; padding: 0 .4rem; margin-right: .5rem; border-radius: 3px; }
-.legend .good { background: #dafbe1; } .legend .bad { background: #ffd8d3; } .legend .gap { background: #fff1c2; }
+.legend .good { background: #dafbe1; } .legend .bad { background: #ffd8d3; } .legend .gap { background: #fff1c2; } .legend .open { background: #eaeef2; }
+.rules code { background: #f6f8fa; padding: 0 .25rem; margin-right: .25rem; }
+table.compare { border-collapse: collapse; margin-bottom: 1.5rem; } table.compare td, table.compare th { border: 1px solid #d0d7de; padding: .3rem .5rem; vertical-align: top; }
+table.compare ol { margin: 0; padding-left: 1.4rem; font: 12px ui-monospace, monospace; }
 .detail { display: none; border-top: 2px solid #d0d7de; padding-top: 1rem; }
 .detail:target { display: block; }
 .detail .desc { max-width: 60rem; }
@@ -207,7 +216,7 @@ function matrix(r: ExploreReport, find: (d: string, h: string, q: string) => Exp
       if (c === undefined) return `<td class="cell missing" data-cell="${esc(key)}">—</td>`;
       const tip = `${verdictSentence(c, q)} ${c.design} on ${c.hardware}`;
       return `<td class="cell ${cellTone(c, q.kind)} v-${c.verdict}" data-cell="${esc(key)}">` +
-        `<a href="#${ids.get(c) ?? ''}" title="${esc(tip)}">${esc(cellText(c))}</a></td>`;
+        `<a href="#${ids.get(c) ?? ''}" title="${esc(c.unavailable === undefined ? tip : `${tip}: ${c.unavailable}`)}">${esc(cellText(c, q.kind))}</a></td>`;
     }).join('')).join('');
     return `<tr><th scope="row" class="req"><b>${esc(q.name)}</b> ${esc(q.title)}</th><td class="kind">${esc(q.kind)}</td>${cells}</tr>`;
   });
@@ -226,19 +235,36 @@ function program(t: Trace): string {
 
 function detail(c: ExploreCell, req: RequirementInfo | undefined, id: string): string {
   const key = cellKey(c);
-  const node = Object.hasOwn(DESIGNS, c.design) ? DESIGNS[c.design].node : 'address-space FD';
+  const node = Object.hasOwn(DESIGNS, c.design) ? DESIGNS[c.design as keyof typeof DESIGNS].node : 'address-space FD';
   const t = c.trace;
   const parts = [
     `<section class="detail" id="${id}" data-cell="${esc(key)}">`,
     `<h2>${esc(req ? `${req.name}: ${req.title}` : c.requirement)} — ${esc(c.design)} on ${esc(c.hardware)}</h2>`,
-    `<p class="verdict"><b>${esc(verdictSentence(c, req))}</b> ${esc(`${c.states} states visited, depth ${c.depth}, ${c.ms} ms.`)}</p>`,
+    `<p class="verdict"><b>${esc(verdictSentence(c, req))}</b> ${esc(`${c.states.toLocaleString('en')} states visited, depth ${c.depth}, ${(c.ms / 1000).toFixed(1)} s.`)}</p>`,
     req ? `<p class="desc">${esc(`${req.kind === 'capability' ? 'Capability' : 'Safety'}: ${req.description}`)}</p>` : '',
     t ? `<p class="minimality">${esc(minimalityText(c))}</p>` : '',
+    c.unavailable === undefined ? '' : `<p class="unavailable">${esc(`Not offered by ${c.design}: ${c.unavailable}.`)}</p>`,
+    t && c.verdict === 'counterexample' ? `<p class="rules">Spec rules on the path: ${rulesOnPath(t).map((r) => `<code>${esc(r)}</code>`).join(' ')}</p>` : '',
     t?.verdict ? `<p class="broke">${esc(`${t.verdict.property} at step ${t.verdict.step}: ${t.verdict.message}`)}</p>` : '',
     t ? `<div class="diagram">${sequenceSvg(t, key, node)}</div>${program(t)}` : '',
     '</section>',
   ];
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/** What each design's vocabulary leaves out of its ioctl table, and why (a "none" is only as wide as the calls). */
+function leftOutSection(r: ExploreReport): string {
+  const items = r.designs.flatMap((d) => d.leftOut.map((x) => `<li><b>${esc(d.name)}</b> <code>${esc(x.ioctl)}</code>: ${esc(x.why)}</li>`));
+  return items.length === 0 ? '' : `<details id="left-out"><summary>Ioctls the explorer does not call, and why</summary><ul>${items.join('')}</ul></details>`;
+}
+
+/** `--compare A B`: the cells where two designs differ, both traces side by side. */
+function comparisonSection(cmp: Comparison, ids: ReadonlyMap<ExploreCell, string>, r: ExploreReport): string {
+  const kind = (q: string) => r.requirements.find((x) => x.name === q)?.kind;
+  const side = (c: ExploreCell) => `<a href="#${ids.get(c) ?? ''}"><b>${esc(cellText(c, kind(c.requirement)))}</b></a>${c.trace ? program(c.trace) : ''}`;
+  const rows = cmp.rows.map((row) => `<tr data-compare="${esc(`${row.hardware}|${row.requirement}`)}"><th scope="row">${esc(row.requirement)}<br><small>${esc(row.hardware)}</small></th><td>${side(row.a)}</td><td>${side(row.b)}</td></tr>`);
+  return `<section id="compare"><h2>${esc(`${cmp.a} and ${cmp.b}: ${plural(cmp.rows.length, 'cell')} differ`)}</h2>\n` +
+    `<table class="compare"><thead><tr><th>requirement</th><th>${esc(cmp.a)}</th><th>${esc(cmp.b)}</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></section>`;
 }
 
 /** The whole page. */
@@ -266,9 +292,11 @@ export function renderReport(r: ExploreReport): string {
     '</head>',
     '<body>',
     '<h1>ioasid-lab: design explorer report</h1>',
-    `<p class="sub">${esc(`${plural(r.designs.length, 'design')} × ${plural(r.hardware.length, 'hardware kind')} × ${plural(r.requirements.length, 'requirement')}; every sequence of up to ${r.depth} calls explored (${r.schema}).`)}</p>`,
-    '<p class="legend"><span class="good">✔ n: witness of n steps / safety held</span><span class="bad">✘ n: counterexample of n steps</span><span class="gap">none within k: capability not reached</span> Click a cell for its trace.</p>',
+    `<p class="sub">${esc(`${plural(r.designs.length, 'design')} × ${plural(r.hardware.length, 'hardware kind')} × ${plural(r.requirements.length, 'requirement')}; each search breadth-first, up to ${r.depth} calls after the set-up and ${r.maxStates.toLocaleString('en')} distinct states (${r.schema}).`)}</p>`,
+    '<p class="legend"><span class="good">✔ n: witness of n steps / holds: no counterexample</span><span class="bad">✘ n: counterexample of n steps</span><span class="gap">unreachable / none ≤ k: capability not reached</span><span class="open">incomplete: stopped by the clock</span> complete: every state searched; bounded: stopped at a bound. Click a cell for its trace.</p>',
     matrix(r, find, ids),
+    leftOutSection(r),
+    ...(r.comparison ? [comparisonSection(r.comparison, ids, r)] : []),
     ...details,
     `<script>${SCRIPT}</script>`,
     '</body>',
