@@ -59,6 +59,14 @@ describe('a user\'s machine profile file', () => {
     expect(worldOf(m).devices[0]?.pasidBits).toBe(8);
     expect(loadMachine(JSON.stringify(machineToJson(m)), 'again')).toEqual(m);
   });
+  it('a file without hwInfoType gets the type of its stage-1 format; one with it keeps its own', () => {
+    expect(readMachineFile(FILE).iommu.hwInfoType).toBe('IOMMU_HW_INFO_TYPE_INTEL_VTD'); // VTD_S1, and the file has none
+    const none = JSON.parse(machineText) as MachineJson;
+    none.iommu.stage1Format = null;
+    expect(loadMachine(JSON.stringify(none), 'none.json').iommu.hwInfoType).toBe('IOMMU_HW_INFO_TYPE_NONE');
+    none.iommu.hwInfoType = 'IOMMU_HW_INFO_TYPE_SELFTEST';
+    expect(loadMachine(JSON.stringify(none), 'own.json').iommu.hwInfoType).toBe('IOMMU_HW_INFO_TYPE_SELFTEST');
+  });
   it('check --profile FILE runs every design on it', () => {
     const r = runCli('check', '--profile', FILE, '--runs', '20', '--out', join(dir, 'cx'));
     expect(r.code, r.err.join('\n')).toBe(0);
@@ -74,6 +82,7 @@ describe('a user\'s machine profile file', () => {
     [(j: MachineJson) => { j.devices![1]!.pasidBits = 21; /* the file has four devices */ }, /devices\[1\].pasidBits must be/],
     [(j: MachineJson) => { j.iommu.reserved[0]!.kind = 'mmio'; /* the file reserves the MSI window */ }, /iommu.reserved\[0\].kind must be one of msi, sw-msi, direct, reserved/],
     [(j: MachineJson) => { j.iommu.extra = 1; }, /iommu.extra is not a known field/],
+    [(j: MachineJson) => { j.iommu.hwInfoType = 'IOMMU_HW_INFO_TYPE_AMD'; }, /iommu.hwInfoType must be one of IOMMU_HW_INFO_TYPE_NONE, /],
   ])('a bad profile file is one line and exit 2 (%#)', (f, message) => {
     const p = join(dir, 'bad.json');
     writeFileSync(p, edited(f));

@@ -86,6 +86,7 @@ export function specDoc(): string {
     table(['spec file', 'object', 'source'], [
       ['`ioas.ts`, `iova.ts`', 'IOAS, areas, IOVA allocation', 'kernel `ioas.c`, `io_pagetable.c`; facts §2.3, §2.5, §3'],
       ['`hwpt.ts`', 'HWPT_PAGING / HWPT_NESTED', 'kernel `hw_pagetable.c`; facts §2.2, §3, §6'],
+      ['`hw-info.ts`', 'IOMMU_GET_HW_INFO: what the machine reports of its IOMMU and a device', 'kernel `device.c` `iommufd_get_hw_info`; the machine profile'],
       ['`device.ts`', 'DEVICE, VFIO cdev bind/attach/replace/detach', 'kernel `device.c`, `vfio/device_cdev.c`, `vfio/iommufd.c`; facts §2.4, §2.5'],
       ['`objects-ioctl.ts`, `objects.ts`', 'IOMMU_DESTROY, holders', 'kernel `main.c` `iommufd_object_remove`; facts §2.5'],
       ['`fd.ts`', 'open/close, deferred release', 'kernel `main.c` `iommufd_fops_release`; facts §2.5'],

@@ -434,6 +434,93 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
     ],
   },
 
+  // ---- IOMMU_GET_HW_INFO (device.c iommufd_get_hw_info; selftest iommufd.c TEST_F(iommufd_ioas, get_hw_info)) -------
+  {
+    name: 'IOMMU_GET_HW_INFO on VT-d reports INTEL_VTD and its 24-byte struct, the device\'s PASID width, no dirty tracking on the default machine',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      // intel_iommu_hw_info: struct iommu_hw_info_vtd (flags, __reserved, cap_reg, ecap_reg); max_pasids 1 << 20
+      st(iommu.getHwInfo(fd(3), 2, 64), { out: { data_len: 24, out_data_type: 'IOMMU_HW_INFO_TYPE_INTEL_VTD', out_max_pasid_log2: 20, out_capabilities: 0 } }, 'GET_HW_INFO.ok'),
+      // "Input @data_len == zero is allowed": the kernel still writes back the length it has
+      st(iommu.getHwInfo(fd(3), 2, 0), { out: { data_len: 24 } }, 'GET_HW_INFO.ok'),
+      // a buffer shorter than the struct: filled as far as it goes, the kernel's length written back all the same
+      st(iommu.getHwInfo(fd(3), 2, 4), { out: { data_len: 24 } }, 'GET_HW_INFO.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO for a device without PASID reports out_max_pasid_log2 0',
+    design: 'iommufd',
+    steps: [
+      st(env.open(IOMMUFD), { out: { fd: 3 } }),
+      st(env.open(VFIO2), { out: { fd: 4 } }),
+      st(vfio.bindIommufd(fd(4), fd(3)), { out: { out_devid: 1 } }),
+      // dev->iommu->max_pasids == 0: "The iommufd only reports PASID capability to userspace if it's enabled"
+      st(iommu.getHwInfo(fd(3), 1), { out: { out_max_pasid_log2: 0, out_data_type: 'IOMMU_HW_INFO_TYPE_INTEL_VTD' } }, 'GET_HW_INFO.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO on guest-pasid-table hardware (SMMUv3 nesting) reports ARM_SMMUV3 and its 40-byte struct',
+    design: 'iommufd',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...oneDevice(),
+      // arm_smmu_hw_info: struct iommu_hw_info_arm_smmuv3 (flags, __reserved, idr[6], iidr, aidr)
+      st(iommu.getHwInfo(fd(3), 2), { out: { data_len: 40, out_data_type: 'IOMMU_HW_INFO_TYPE_ARM_SMMUV3', out_max_pasid_log2: 20 } }, 'GET_HW_INFO.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO on AMD (6.12: no hw_info op) reports NONE with no data, and DIRTY_TRACKING on HD-capable parts',
+    design: 'iommufd',
+    profile: 'amd-v1',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...oneDevice(),
+      // no ops->hw_info: out_data_type NONE, data_len 0; device_iommu_capable(IOMMU_CAP_DIRTY_TRACKING) sets bit 0
+      st(iommu.getHwInfo(fd(3), 2), { out: { data_len: 0, out_data_type: 'IOMMU_HW_INFO_TYPE_NONE', out_max_pasid_log2: 16, out_capabilities: 1 } }, 'GET_HW_INFO.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO on the selftest mock reports SELFTEST, 8 bytes, no PASID, DIRTY_TRACKING',
+    design: 'iommufd',
+    profile: 'selftest-mock',
+    steps: [
+      ...oneDevice(),
+      // mock_domain_hw_info: struct iommu_test_hw_info (flags, test_reg); selftest get_hw_info checks the type and, on
+      // a buffer larger than the struct, that the kernel zeroed the rest
+      st(iommu.getHwInfo(fd(3), 2, 64), { out: { data_len: 8, out_data_type: 'IOMMU_HW_INFO_TYPE_SELFTEST', out_max_pasid_log2: 0, out_capabilities: 1 } }, 'GET_HW_INFO.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO refuses flags and reserved bytes (EOPNOTSUPP) before it looks the device up, and an id that is no device (ENOENT)',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      // "if (cmd->flags || cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2]) return -EOPNOTSUPP;"
+      st(iommu.getHwInfo(fd(3), 2, 64, 1), 'EOPNOTSUPP', 'GET_HW_INFO.EOPNOTSUPP.flags'),
+      st(iommu.getHwInfo(fd(3), 2, 64, 0, 1), 'EOPNOTSUPP', 'GET_HW_INFO.EOPNOTSUPP.flags'),
+      st(iommu.getHwInfo(fd(3), 2, 64, 0, 0x10000), 'EOPNOTSUPP', 'GET_HW_INFO.EOPNOTSUPP.flags'),
+      st(iommu.getHwInfo(fd(3), 99, 64, 1), 'EOPNOTSUPP', 'GET_HW_INFO.EOPNOTSUPP.flags'),
+      // iommufd_get_device: an IOAS id is an object of another type, 99 none at all (selftest: get_hw_info with
+      // self->ioas_id, "test_err_get_hw_info(ENOENT, self->ioas_id, ...)")
+      st(iommu.getHwInfo(fd(3), 1), 'ENOENT', 'GET_HW_INFO.ENOENT.dev'),
+      st(iommu.getHwInfo(fd(3), 99), 'ENOENT', 'GET_HW_INFO.ENOENT.dev'),
+    ],
+  },
+  {
+    name: 'IOMMU_GET_HW_INFO answers only on the FD the device is bound to: another /dev/iommu has no such id (ENOENT); a device FD is ENOTTY',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      st(env.open(IOMMUFD), { out: { fd: 5 } }),
+      st(iommu.getHwInfo(fd(5), 2), 'ENOENT', 'GET_HW_INFO.ENOENT.dev'),
+      st(iommu.getHwInfo(fd(4), 2), 'ENOTTY'),
+      // after the device FD's release its DEVICE object is gone
+      st(env.close(fd(4)), 'ok'),
+      st(iommu.getHwInfo(fd(3), 2), 'ENOENT', 'GET_HW_INFO.ENOENT.dev'),
+    ],
+  },
+
   // ---- IOMMU_DESTROY (iommufd_object_remove: ENOENT unknown, EBUSY unless the table is the last user) -------
   {
     name: 'IOMMU_DESTROY of an IOAS with an attached device fails with EBUSY',

@@ -127,6 +127,7 @@ const IOCTL_FORMATS: IoctlFormats = {
   IOMMU_IOAS_MAP: (c) => line(c.ioctl, on(c.fd), `ioas=${ref(c.ioas_id)}`, fixedIova('iova', c.iova, c.flags), `len=${size(c.length)}`, `user_va=${hex(c.user_va)}`,
     mapFlags(c.flags, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_MAP_FIXED_IOVA), nonZero('__reserved', c.__reserved)),
   IOMMU_IOAS_UNMAP: (c) => line(c.ioctl, on(c.fd), `ioas=${ref(c.ioas_id)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`),
+  IOMMU_GET_HW_INFO: (c) => line(c.ioctl, on(c.fd), `dev=${ref(c.dev_id)}`, `data_len=${num(c.data_len)}`, nonZero('flags', c.flags), nonZero('__reserved', c.__reserved)),
   IOMMU_HWPT_ALLOC: (c) => line(c.ioctl, on(c.fd), `dev=${ref(c.dev_id)}`, `pt=${ref(c.pt_id)}`, ...flagNames(c.flags, HWPT_ALLOC_FLAGS),
     hwptData(c.data_type, c.data, c.data_len), rawWord('data_len', c.data_len), faultId(c.flags, c.fault_id),
     nonZero('__reserved', c.__reserved)),

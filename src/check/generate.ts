@@ -209,6 +209,11 @@ export const RECIPES: RecipeArbs = {
     const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), x.r);
     return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
   }),
+  // a buffer shorter than every driver's struct, as long as the selftest's, as VT-d's, longer than any
+  IOMMU_GET_HW_INFO: (g) => recipe('IOMMU_GET_HW_INFO', fc.record({ f: refA(g), d: refA(g), len: fc.constantFrom(0, 4, 8, 24, 64), flags: resvA(g, 1), resv: resvA(g, 1) }), (x, m, res) => {
+    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'device', x.d);
+    return { ioctl: 'IOMMU_GET_HW_INFO', fd, flags: x.flags, dev_id: id, data_len: x.len, __reserved: x.resv };
+  }),
   IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({
     f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4, 5),
     // data_type and data are drawn independently in a share of calls (a type without data, data without a type)

@@ -6,7 +6,7 @@
  * reserved regions that are ranges, and a name no built-in has. A bad file is one line, as for traces.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { HW_KINDS, minPageSize, PROFILE_NAMES, RESV_KINDS, U64_MAX, type MachineProfile } from '../uapi/index.js';
+import { HW_INFO_TYPES, HW_KINDS, minPageSize, PROFILE_NAMES, RESV_KINDS, U64_MAX, type MachineProfile } from '../uapi/index.js';
 import { oneLine, parseInput, readInputText } from './input.js';
 import { excerpt, printable } from './printable.js';
 
@@ -30,6 +30,7 @@ export const MACHINE_JSON_SCHEMA = obj(['iommu', 'devices'], {
     nestParent: { type: 'boolean' },
     stage1Format: { type: ['string', 'null'], enum: ['IOMMU_HWPT_DATA_VTD_S1', 'IOMMU_HWPT_DATA_ARM_SMMUV3', null] },
     dirtyTracking: { type: 'boolean' },
+    hwInfoType: { type: 'string', enum: HW_INFO_TYPES, description: 'optional: left out, it follows stage1Format' },
     coherent: { type: 'boolean' },
     reserved: { type: 'array', items: region },
     cites: { type: 'array', items: { type: 'string' } },
@@ -51,6 +52,10 @@ function explain(e: ErrorObject): string {
 }
 
 const big = (s: string): bigint => BigInt(s);
+
+/** A machine file without `hwInfoType`: the driver whose stage-1 format it takes reports its own type, others none. */
+const hwInfoOfFormat = (f: MachineProfile['iommu']['stage1Format']): MachineProfile['iommu']['hwInfoType'] =>
+  f === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HW_INFO_TYPE_INTEL_VTD' : f === 'IOMMU_HWPT_DATA_ARM_SMMUV3' ? 'IOMMU_HW_INFO_TYPE_ARM_SMMUV3' : 'IOMMU_HW_INFO_TYPE_NONE';
 const decodeRegion = (r: { start: string; last: string; kind: MachineProfile['iommu']['reserved'][number]['kind'] }) => ({ start: big(r.start), last: big(r.last), kind: r.kind });
 
 /** Why a validated machine cannot be modelled, in one line; null when it can. */
@@ -81,12 +86,12 @@ export function machineFromJson(raw: unknown, where: string): MachineProfile {
   const validate = validator();
   if (!validate(raw)) throw new ProfileError(`${where}: ${oneLine(validate.errors?.[0] ? explain(validate.errors[0]) : 'not a valid machine profile')}`);
   const j = raw as {
-    iommu: Omit<MachineProfile['iommu'], 'aperture' | 'pgsizeBitmap' | 'reserved'> & { aperture: { start: string; last: string }; pgsizeBitmap: string; reserved: Parameters<typeof decodeRegion>[0][] };
+    iommu: Omit<MachineProfile['iommu'], 'aperture' | 'pgsizeBitmap' | 'reserved' | 'hwInfoType'> & { hwInfoType?: MachineProfile['iommu']['hwInfoType']; aperture: { start: string; last: string }; pgsizeBitmap: string; reserved: Parameters<typeof decodeRegion>[0][] };
     devices: { group: number; pasidBits: number; reserved: Parameters<typeof decodeRegion>[0][] }[];
   };
   const d = j.devices.map((x) => ({ group: x.group, pasidBits: x.pasidBits, reserved: x.reserved.map(decodeRegion) }));
   const m: MachineProfile = {
-    iommu: { ...j.iommu, aperture: { start: big(j.iommu.aperture.start), last: big(j.iommu.aperture.last) }, pgsizeBitmap: big(j.iommu.pgsizeBitmap), reserved: j.iommu.reserved.map(decodeRegion) },
+    iommu: { ...j.iommu, hwInfoType: j.iommu.hwInfoType ?? hwInfoOfFormat(j.iommu.stage1Format), aperture: { start: big(j.iommu.aperture.start), last: big(j.iommu.aperture.last) }, pgsizeBitmap: big(j.iommu.pgsizeBitmap), reserved: j.iommu.reserved.map(decodeRegion) },
     devices: [d[0]!, d[1]!, d[2]!, d[3]!], // exactly four (the schema)
   };
   const bad = problem(m);

@@ -7,7 +7,7 @@
  * header disagrees with a single offset here (layout-probe.ts).
  */
 import type { IommufdCmd, InvalidateEntry } from '../uapi/index.js';
-import { hwptDataLen, INVALIDATE_ENTRY_LEN, U64_MAX } from '../uapi/index.js';
+import { HW_INFO, HW_INFO_TYPES, hwptDataLen, INVALIDATE_ENTRY_LEN, U64_MAX } from '../uapi/index.js';
 
 /** A field: byte offset and width. */
 export type FieldSpec = readonly [offset: number, bytes: 1 | 2 | 4 | 8];
@@ -32,6 +32,10 @@ export const LAYOUTS = {
   iommu_ioas_unmap: layout('iommu_ioas_unmap', 24, { size: [0, 4], ioas_id: [4, 4], iova: [8, 8], length: [16, 8] }),
   iommu_hwpt_alloc: layout('iommu_hwpt_alloc', 48, {
     size: [0, 4], flags: [4, 4], dev_id: [8, 4], pt_id: [12, 4], out_hwpt_id: [16, 4], __reserved: [20, 4], data_type: [24, 4], data_len: [28, 4], data_uptr: [32, 8], fault_id: [40, 4], __reserved2: [44, 4],
+  }),
+  iommu_hw_info: layout('iommu_hw_info', 40, {
+    size: [0, 4], flags: [4, 4], dev_id: [8, 4], data_len: [12, 4], data_uptr: [16, 8], out_data_type: [24, 4], out_max_pasid_log2: [28, 1],
+    '__reserved[0]': [29, 1], '__reserved[1]': [30, 1], '__reserved[2]': [31, 1], out_capabilities: [32, 8],
   }),
   iommu_hwpt_vtd_s1: layout('iommu_hwpt_vtd_s1', 24, { flags: [0, 8], pgtbl_addr: [8, 8], addr_width: [16, 4], __reserved: [20, 4] }),
   iommu_hwpt_invalidate: layout('iommu_hwpt_invalidate', 32, { size: [0, 4], hwpt_id: [4, 4], data_uptr: [8, 8], data_type: [16, 4], entry_len: [20, 4], entry_num: [24, 4], __reserved: [28, 4] }),
@@ -68,6 +72,7 @@ export const REQUESTS = {
   IOMMU_IOAS_MAP: io(IOMMUFD_TYPE, 0x85),
   IOMMU_IOAS_UNMAP: io(IOMMUFD_TYPE, 0x86),
   IOMMU_HWPT_ALLOC: io(IOMMUFD_TYPE, 0x89),
+  IOMMU_GET_HW_INFO: io(IOMMUFD_TYPE, 0x8a),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
   VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
@@ -184,6 +189,16 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
       return { req, arg: pack(LAYOUTS.iommu_ioas_map, { size: sizeOf('iommu_ioas_map'), flags: c.flags, ioas_id: c.ioas_id, __reserved: c.__reserved, user_va: c.user_va, length: c.length, iova: c.iova }), bufs: [] };
     case 'IOMMU_IOAS_UNMAP':
       return { req, arg: pack(LAYOUTS.iommu_ioas_unmap, { size: sizeOf('iommu_ioas_unmap'), ioas_id: c.ioas_id, iova: c.iova, length: c.length }), bufs: [] };
+    case 'IOMMU_GET_HW_INFO':
+      return {
+        req,
+        arg: pack(LAYOUTS.iommu_hw_info, {
+          size: sizeOf('iommu_hw_info'), flags: c.flags, dev_id: c.dev_id, data_len: c.data_len,
+          '__reserved[0]': c.__reserved & 0xff, '__reserved[1]': (c.__reserved >> 8) & 0xff, '__reserved[2]': (c.__reserved >> 16) & 0xff,
+        }),
+        // the user's buffer, as long as it says (bounded: a trace may claim more than any driver fills)
+        bufs: c.data_len === 0 ? [] : [{ at: ptrAt('iommu_hw_info', 'data_uptr')[0], data: Buffer.alloc(Math.min(c.data_len, 4096)) }],
+      };
     case 'IOMMU_HWPT_ALLOC': {
       const dataLen = hwptDataLen(c);
       const data = hwptData(c, dataLen);
@@ -249,6 +264,16 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
       return { out_hwpt_id: Number(field(LAYOUTS.iommu_hwpt_alloc, arg, 'out_hwpt_id')) };
     case 'IOMMU_HWPT_INVALIDATE':
       return { entry_num: Number(field(LAYOUTS.iommu_hwpt_invalidate, arg, 'entry_num')) };
+    case 'IOMMU_GET_HW_INFO': {
+      const type = Number(field(LAYOUTS.iommu_hw_info, arg, 'out_data_type'));
+      return {
+        data_len: Number(field(LAYOUTS.iommu_hw_info, arg, 'data_len')),
+        // a type this project does not know stays a number: the comparison with the spec then shows it
+        out_data_type: HW_INFO_TYPES.find((t) => HW_INFO[t].value === type) ?? type,
+        out_max_pasid_log2: Number(field(LAYOUTS.iommu_hw_info, arg, 'out_max_pasid_log2')),
+        out_capabilities: Number(field(LAYOUTS.iommu_hw_info, arg, 'out_capabilities')),
+      };
+    }
     case 'IOMMU_IOAS_IOVA_RANGES': {
       const num = Number(field(LAYOUTS.iommu_ioas_iova_ranges, arg, 'num_iovas'));
       const buf = bufs[0] ?? Buffer.alloc(0);

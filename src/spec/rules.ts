@@ -135,6 +135,11 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'DESTROY.ok.hwpt_paging',
     'DESTROY.ok.ioas',
   ],
+  IOMMU_GET_HW_INFO: [
+    'GET_HW_INFO.ENOENT.dev',
+    'GET_HW_INFO.EOPNOTSUPP.flags',
+    'GET_HW_INFO.ok',
+  ],
   IOMMU_HWPT_ALLOC: [
     'HWPT_ALLOC.EADDRINUSE.alignment',
     'HWPT_ALLOC.EADDRINUSE.aperture',

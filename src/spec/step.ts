@@ -10,6 +10,7 @@ import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js'
 import { attachPt, bindIommufd, detachPt } from './device.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
+import { getHwInfo } from './hw-info.js';
 import { hwptAlloc, hwptInvalidate } from './hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
 import * as ioasid from './ioasid.js';
@@ -40,6 +41,7 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_IOAS_IOVA_RANGES: { on: ['iommufd'], handler: ioasIovaRanges },
   IOMMU_IOAS_MAP: { on: ['iommufd'], handler: ioasMap },
   IOMMU_IOAS_UNMAP: { on: ['iommufd'], handler: ioasUnmap },
+  IOMMU_GET_HW_INFO: { on: ['iommufd'], handler: getHwInfo },
   IOMMU_HWPT_ALLOC: { on: ['iommufd'], handler: hwptAlloc },
   IOMMU_HWPT_INVALIDATE: { on: ['iommufd'], handler: hwptInvalidate },
   VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },

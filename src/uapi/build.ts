@@ -29,6 +29,7 @@ export const iommu = {
   }),
   iovaRanges: (fd: Fd, ioas: number, num_iovas = 16): Only<'IOMMU_IOAS_IOVA_RANGES'> => ({ ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: ioas as IoasId, num_iovas, __reserved: 0 }),
   allowIovas: (fd: Fd, ioas: number, ranges: { start: bigint; last: bigint }[]): Only<'IOMMU_IOAS_ALLOW_IOVAS'> => ({ ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: ioas as IoasId, __reserved: 0, allowed_iovas: ranges }),
+  getHwInfo: (fd: Fd, dev: number, data_len = 64, flags = 0, __reserved = 0): Only<'IOMMU_GET_HW_INFO'> => ({ ioctl: 'IOMMU_GET_HW_INFO', fd, flags, dev_id: dev as DevId, data_len, __reserved }),
   hwptAlloc: (fd: Fd, dev: number, pt: number, flags = 0, data: { type: HwptDataType; pgtbl_addr: Gpa } | null = null, fault_id = 0): Only<'IOMMU_HWPT_ALLOC'> => ({
     ioctl: 'IOMMU_HWPT_ALLOC', fd, flags, dev_id: dev as DevId, pt_id: pt as PtId, __reserved: 0,
     data_type: data?.type ?? 'IOMMU_HWPT_DATA_NONE', data: data ? { pgtbl_addr: data.pgtbl_addr } : null, fault_id: fault_id as ObjId,

@@ -1,3 +1,4 @@
+import type { HwInfoType } from './profile.js';
 import type { Fd, Gpa, HwptId, IoasId, Iova, IovaRange, ObjId, Pasid, PtId, Uva, DevId } from './types.js';
 
 /**
@@ -43,6 +44,19 @@ export type InvalidateEntry =
 export const HWPT_DATA_LEN = { IOMMU_HWPT_DATA_NONE: 0, IOMMU_HWPT_DATA_VTD_S1: 24, IOMMU_HWPT_DATA_ARM_SMMUV3: 16 } as const;
 export const INVALIDATE_ENTRY_LEN = { IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 24, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 16 } as const;
 
+/** IOMMU_GET_HW_INFO out_capabilities (enum iommufd_hw_capabilities); PCI_PASID_EXEC / PRIV are not modelled. */
+export const IOMMU_HW_CAP_DIRTY_TRACKING = 1;
+/**
+ * Each enum iommu_hw_info_type: its value and the length of the struct its driver fills (struct iommu_hw_info_vtd,
+ * iommu_hw_info_arm_smmuv3, iommu_test_hw_info in drivers/iommu/iommufd/iommufd_test.h; NONE has no data).
+ */
+export const HW_INFO: { readonly [T in HwInfoType]: { readonly value: number; readonly len: number } } = {
+  IOMMU_HW_INFO_TYPE_NONE: { value: 0, len: 0 },
+  IOMMU_HW_INFO_TYPE_INTEL_VTD: { value: 1, len: 24 },
+  IOMMU_HW_INFO_TYPE_ARM_SMMUV3: { value: 2, len: 40 },
+  IOMMU_HW_INFO_TYPE_SELFTEST: { value: 0xfeedbeef, len: 8 },
+};
+
 export interface IommuDestroy { readonly ioctl: 'IOMMU_DESTROY'; readonly fd: Fd; /** any object id */ readonly id: ObjId }
 export interface IommuIoasAlloc { readonly ioctl: 'IOMMU_IOAS_ALLOC'; readonly fd: Fd; /** must be 0 */ readonly flags: number }
 export interface IommuIoasAllowIovas {
@@ -78,6 +92,13 @@ export interface IommuIoasUnmap {
   readonly ioctl: 'IOMMU_IOAS_UNMAP'; readonly fd: Fd;
   readonly ioas_id: IoasId;
   /** iova 0 with length U64_MAX unmaps everything */ readonly iova: Iova; readonly length: bigint;
+}
+export interface IommuGetHwInfo {
+  readonly ioctl: 'IOMMU_GET_HW_INFO'; readonly fd: Fd;
+  /** must be 0 (6.12; newer kernels define IOMMU_HW_INFO_FLAG_INPUT_TYPE) */ readonly flags: number;
+  readonly dev_id: DevId;
+  /** the length of the user's buffer: the kernel fills at most this much and zeroes the rest; 0 is allowed */ readonly data_len: number;
+  /** the three reserved bytes as one number: must be 0 */ readonly __reserved: number;
 }
 export interface IommuHwptAlloc {
   readonly ioctl: 'IOMMU_HWPT_ALLOC'; readonly fd: Fd;
@@ -124,7 +145,7 @@ export interface VfioDeviceDetachIommufdPt {
 
 export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
-  | IommuIoasUnmap | IommuHwptAlloc | IommuHwptInvalidate
+  | IommuIoasUnmap | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -135,6 +156,8 @@ export interface IommufdOut {
   IOMMU_IOAS_IOVA_RANGES: { readonly num_iovas: number; readonly allowed_iovas: readonly IovaRange[]; readonly out_iova_alignment: bigint };
   IOMMU_IOAS_MAP: { readonly iova: Iova };
   IOMMU_IOAS_UNMAP: { readonly length: bigint };
+  /** data_len: the length the kernel's struct has (it may be more than the buffer the caller gave) */
+  IOMMU_GET_HW_INFO: { readonly data_len: number; readonly out_data_type: HwInfoType; readonly out_max_pasid_log2: number; readonly out_capabilities: number };
   IOMMU_HWPT_ALLOC: { readonly out_hwpt_id: HwptId };
   IOMMU_HWPT_INVALIDATE: { readonly entry_num: number };
   VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };

@@ -29,6 +29,13 @@ export interface ReservedRegion {
 /** A stage-1 (guest page table) format a nested HWPT may carry: the `data_type` of IOMMU_HWPT_ALLOC. */
 export type Stage1Format = 'IOMMU_HWPT_DATA_VTD_S1' | 'IOMMU_HWPT_DATA_ARM_SMMUV3';
 
+/**
+ * enum iommu_hw_info_type: what the data of IOMMU_GET_HW_INFO is, as the IOMMU driver's hw_info op fills it. NONE:
+ * the driver has no hw_info op (AMD in 6.12), so the data is empty. ARM_SMMUV3 is newer than 6.12 (arm_smmu_hw_info).
+ */
+export type HwInfoType = 'IOMMU_HW_INFO_TYPE_NONE' | 'IOMMU_HW_INFO_TYPE_INTEL_VTD' | 'IOMMU_HW_INFO_TYPE_ARM_SMMUV3' | 'IOMMU_HW_INFO_TYPE_SELFTEST';
+export const HW_INFO_TYPES = ['IOMMU_HW_INFO_TYPE_NONE', 'IOMMU_HW_INFO_TYPE_INTEL_VTD', 'IOMMU_HW_INFO_TYPE_ARM_SMMUV3', 'IOMMU_HW_INFO_TYPE_SELFTEST'] as const satisfies readonly HwInfoType[];
+
 export interface IommuProfile {
   /** a built-in's name (`vtd`, `amd-v1`, `smmuv3`, `selftest-mock`, `default`) or a user profile's own */
   readonly name: string;
@@ -57,6 +64,12 @@ export interface IommuProfile {
    * DIRTY_TRACKING is EOPNOTSUPP where it cannot. The tracking itself (set, read, clear the bits) is not modelled.
    */
   readonly dirtyTracking: boolean;
+  /**
+   * The driver's hardware-info type. Takes effect: IOMMU_GET_HW_INFO reports it and the length of its struct
+   * (the register contents themselves are not modelled). A machine file may leave it out: it then follows
+   * stage1Format (VTD_S1: INTEL_VTD, ARM_SMMUV3: ARM_SMMUV3, none: NONE).
+   */
+  readonly hwInfoType: HwInfoType;
   /** Whether DMA is cache coherent (IOMMU_CAP_CACHE_COHERENCY, enforce_cache_coherency). Describes only. */
   readonly coherent: boolean;
   /** Reserved regions every device behind this IOMMU reports (the MSI window). Takes effect like a device's own. */

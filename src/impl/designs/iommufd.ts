@@ -1,6 +1,7 @@
 /** iommufd as merged: the ioctl table of /dev/iommu and the VFIO cdev (the kernel's iommufd_ioctl_ops[]). */
 import type { IoctlName } from '../../uapi/index.js';
 import { attachPt, bindIommufd, detachPt, unbindIommufd } from '../device.js';
+import { getHwInfo } from '../hw-info.js';
 import { hwptAlloc, hwptInvalidate } from '../hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from '../ioas.js';
 import { IommufdFile } from '../iommufd-file.js';
@@ -19,6 +20,7 @@ export const IOMMUFD_IOCTLS = {
   IOMMU_IOAS_IOVA_RANGES: on('iommufd', ioasIovaRanges),
   IOMMU_IOAS_MAP: on('iommufd', ioasMap),
   IOMMU_IOAS_UNMAP: on('iommufd', ioasUnmap),
+  IOMMU_GET_HW_INFO: on('iommufd', getHwInfo),
   IOMMU_HWPT_ALLOC: on('iommufd', hwptAlloc),
   IOMMU_HWPT_INVALIDATE: on('iommufd', hwptInvalidate),
   VFIO_DEVICE_BIND_IOMMUFD: on('device', bindIommufd),

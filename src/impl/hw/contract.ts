@@ -7,7 +7,7 @@
 import type { Access, DevName, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
 
 /** What an allocation is for: every page-table page, object, area, pin goes through the allocator (fail_nth). */
-export type AllocKind = 'object' | 'area' | 'pages' | 'pin' | 'pgtable-page' | 'domain';
+export type AllocKind = 'object' | 'area' | 'pages' | 'pin' | 'pgtable-page' | 'domain' | 'hw-info';
 
 /** The allocation hook: `alloc` returns false when this allocation fails (the caller unwinds and answers ENOMEM). */
 export interface Allocator {
