@@ -11,7 +11,8 @@ import { main } from '../src/cli/main.js';
 import { checkArgs, runCheck } from '../src/cli/check-cmd.js';
 import { BUGS } from './support/bugs.js';
 import { DESIGN_NAMES, DESIGNS, IOCTLS } from '../src/spec/index.js';
-import { IOCTL_NAMES } from '../src/uapi/index.js';
+import { IOCTL_NAMES, IOMMUFD_HEADER, modelledOfHeader } from '../src/uapi/index.js';
+import { REQUESTS } from '../src/kernel/abi.js';
 import { specDoc, SPEC_DOC_PATH } from '../scripts/gen-spec-doc.js';
 import { extractRules, RULES_PATH, rulesSource } from '../scripts/gen-rules.js';
 
@@ -86,6 +87,15 @@ describe('cli', () => {
     expect(r.code).toBe(0);
     for (const n of DESIGN_NAMES) expect(r.out).toContain(n);
     expect(r.out).toMatch(/IOASID_BIND_PASID_TABLE\s+\.\s+x\s+\.\s+\.\s+x/);
+    expect(r.out).toMatch(/^  0x8a IOMMU_GET_HW_INFO\s+modelled$/m);
+    expect(r.out).toMatch(/^  0x94 IOMMU_HW_QUEUE_ALLOC \*\s+not modelled: no machine profile/m);
+  });
+  it('the header list of iommufd ioctls: consecutive numbers from 0x80, and "modelled" exactly where the iommufd design offers the ioctl', () => {
+    expect(IOMMUFD_HEADER.map((h) => h.nr)).toEqual(IOMMUFD_HEADER.map((_, i) => 0x80 + i));
+    const offered = DESIGNS.iommufd.ioctls.filter((n) => n.startsWith('IOMMU_'));
+    expect([...modelledOfHeader()].sort()).toEqual([...offered].sort());
+    // the binary ABI numbers what it encodes as the header does
+    for (const n of offered) expect([n, REQUESTS[n as keyof typeof REQUESTS] & 0xff]).toEqual([n, IOMMUFD_HEADER.find((h) => h.ioctl === n)!.nr]);
   });
   it('catalogue --json prints the same catalogue as JSON', () => {
     const r = run('catalogue', '--design', 'per-device-sva', '--json');

@@ -2,7 +2,7 @@
  * The catalogue: every design with its policy points, and which ioctls each design offers. A pure function
  * from design values to a report object; the CLI prints it as a table or as JSON.
  */
-import { IOCTL_NAMES } from '../uapi/index.js';
+import { IOCTL_NAMES, IOMMUFD_HEADER, type HeaderIoctl } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 
 export interface Catalogue {
@@ -12,6 +12,8 @@ export interface Catalogue {
   }[];
   /** ioctl -> names of the designs that offer it */
   readonly ioctls: readonly { readonly ioctl: string; readonly designs: readonly string[] }[];
+  /** every ioctl of the newest merged include/uapi/linux/iommufd.h: modelled for iommufd, or why not */
+  readonly iommufdHeader: readonly HeaderIoctl[];
 }
 
 export function catalogue(designs: readonly Design[]): Catalogue {
@@ -21,6 +23,7 @@ export function catalogue(designs: readonly Design[]): Catalogue {
     })),
     ioctls: IOCTL_NAMES.map((ioctl) => ({ ioctl, designs: designs.filter((d) => d.ioctls.includes(ioctl)).map((d) => d.name) }))
       .filter((row) => row.designs.length > 0),
+    iommufdHeader: IOMMUFD_HEADER,
   };
 }
 
@@ -42,6 +45,9 @@ export function formatCatalogue(c: Catalogue): string {
     '',
     row('ioctl', names),
     ...c.ioctls.map((r) => row(r.ioctl, names.map((n) => (r.designs.includes(n) ? 'x' : '.')))),
+    '',
+    'include/uapi/linux/iommufd.h (newest merged: IOMMUFD_CMD_* 0x80-0x94; * = not in Linux 6.12) for iommufd',
+    ...c.iommufdHeader.map((h) => `  0x${h.nr.toString(16)} ${pad(h.ioctl + (h.in612 ? '' : ' *'), 32)}${h.notModelled === null ? 'modelled' : `not modelled: ${h.notModelled}`}`),
   ];
   return lines.join('\n');
 }

@@ -12,3 +12,4 @@ export * from './profile.js';
 export * from './profiles.js';
 export * from './machine.js';
 export * from './kernel.js';
+export * from './iommufd-header.js';
