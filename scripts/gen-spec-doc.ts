@@ -86,6 +86,7 @@ export function specDoc(): string {
     table(['spec file', 'object', 'source'], [
       ['`ioas.ts`, `iova.ts`', 'IOAS, areas, IOVA allocation', 'kernel `ioas.c`, `io_pagetable.c`; facts §2.3, §2.5, §3'],
       ['`hwpt.ts`', 'HWPT_PAGING / HWPT_NESTED', 'kernel `hw_pagetable.c`; facts §2.2, §3, §6'],
+      ['`option.ts`', 'IOMMU_OPTION: RLIMIT_MODE (whose locked_vm pins are charged to) and HUGE_PAGES', 'kernel `main.c` `iommufd_option`, `ioas.c`, `io_pagetable.c` `iopt_disable_large_pages`'],
       ['`hw-info.ts`', 'IOMMU_GET_HW_INFO: what the machine reports of its IOMMU and a device', 'kernel `device.c` `iommufd_get_hw_info`; the machine profile'],
       ['`device.ts`', 'DEVICE, VFIO cdev bind/attach/replace/detach', 'kernel `device.c`, `vfio/device_cdev.c`, `vfio/iommufd.c`; facts §2.4, §2.5'],
       ['`objects-ioctl.ts`, `objects.ts`', 'IOMMU_DESTROY, holders', 'kernel `main.c` `iommufd_object_remove`; facts §2.5'],
@@ -103,8 +104,11 @@ export function specDoc(): string {
     '## Not modelled',
     '',
     'vIOMMU/vDEVICE/vEVENTQ/HW_QUEUE objects (on guest-pasid-table hardware the vIOMMU is folded into the nested HWPT),',
-    'FAULT queues and page-fault responses, dirty tracking, IOMMU_OPTION, IOAS_MAP_FILE, access objects, the VFIO type1',
-    'compatibility container, concurrency (every call is one atomic step), huge pages (alignment never exceeds 4 KiB).',
+    'FAULT queues and page-fault responses, dirty tracking, IOAS_MAP_FILE, access objects, the VFIO type1',
+    'compatibility container, concurrency (every call is one atomic step), huge pages themselves (IOMMU_OPTION HUGE_PAGES',
+    'is modelled by the IOVA alignment it sets; the page tables map 4 KiB pages either way), CAP_SYS_RESOURCE (the',
+    'process has it: RLIMIT_MODE SET is never EPERM). `ioasid-lab catalogue` lists every ioctl of the newest iommufd.h',
+    'with its status.',
     '',
   );
   return parts.join('\n');

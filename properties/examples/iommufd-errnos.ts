@@ -434,6 +434,110 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
     ],
   },
 
+  // ---- IOMMU_OPTION (main.c iommufd_option; ioas.c iommufd_option_rlimit_mode, iommufd_ioas_option) ---------------
+  {
+    name: 'IOMMU_OPTION RLIMIT_MODE: GET reads 0 (the user) on a new FD; SET 1 then GET reads 1; SET 2 is EINVAL and changes nothing (selftest global_options)',
+    design: 'iommufd',
+    steps: [
+      st(env.open(IOMMUFD), { out: { fd: 3 } }),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0), { out: { val64: 0n } }, 'OPTION.ok.rlimit_get'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 1n), { out: { val64: 1n } }, 'OPTION.ok.rlimit_set'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 2n), 'EINVAL', 'OPTION.EINVAL.value'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0), { out: { val64: 1n } }, 'OPTION.ok.rlimit_get'),
+      // HUGE_PAGES with object 0: iommufd_get_ioas finds nothing
+      st(iommu.option(fd(3), 'HUGE_PAGES', 0), 'ENOENT', 'OPTION.ENOENT.ioas'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 0, 0n), 'ENOENT', 'OPTION.ENOENT.ioas'),
+    ],
+  },
+  {
+    name: 'IOMMU_OPTION RLIMIT_MODE SET is EBUSY once the FD holds any object (an IOAS, a bound device), checked before the value; GET still answers',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      // "xa_lock(&ictx->objects); if (!xa_empty(&ictx->objects)) rc = -EBUSY"
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 1n), 'EBUSY', 'OPTION.EBUSY.objects'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 2n), 'EBUSY', 'OPTION.EBUSY.objects'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0), { out: { val64: 0n } }, 'OPTION.ok.rlimit_get'),
+      // a second, empty /dev/iommu of the same process takes it
+      st(env.open(IOMMUFD), { out: { fd: 5 } }),
+      st(iommu.option(fd(5), 'RLIMIT_MODE', 0, 1n), { out: { val64: 1n } }, 'OPTION.ok.rlimit_set'),
+    ],
+  },
+  {
+    name: 'IOMMU_OPTION refuses, in order: reserved bits, an unknown option, RLIMIT_MODE with an object id, an unknown op (EOPNOTSUPP each)',
+    design: 'iommufd',
+    steps: [
+      ...freshIoas(),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, null, null, 1), 'EOPNOTSUPP', 'OPTION.EOPNOTSUPP.reserved'),
+      st(iommu.option(fd(3), 2, 0), 'EOPNOTSUPP', 'OPTION.EOPNOTSUPP.option'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 1), 'EOPNOTSUPP', 'OPTION.EOPNOTSUPP.object_id'),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 0n, 2), 'EOPNOTSUPP', 'OPTION.EOPNOTSUPP.op'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n, 2), 'EOPNOTSUPP', 'OPTION.EOPNOTSUPP.op'),
+    ],
+  },
+  {
+    name: 'IOMMU_OPTION HUGE_PAGES: on by default; SET 0 turns it off (the IOAS alignment becomes PAGE_SIZE), SET 2 is EINVAL, SET 1 back on (selftest ioas_option_huge_pages)',
+    design: 'iommufd',
+    steps: [
+      ...freshIoas(),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1), { out: { val64: 1n } }, 'OPTION.ok.huge_pages_get'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n), { out: { val64: 0n } }, 'OPTION.ok.huge_pages_set'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1), { out: { val64: 0n } }, 'OPTION.ok.huge_pages_get'),
+      // iopt_calculate_iova_alignment: disable_large_pages gives PAGE_SIZE even without a domain
+      st(iommu.iovaRanges(fd(3), 1), { out: { num_iovas: 1, out_iova_alignment: KIB4 } }, 'IOAS_IOVA_RANGES.ok'),
+      st(iommu.map(fd(3), 1, 0x800n, KIB4, 0x10000n), 'EINVAL', 'IOAS_MAP.EINVAL.iova_alignment'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n), { out: { val64: 0n } }, 'OPTION.ok.huge_pages_set'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 2n), 'EINVAL', 'OPTION.EINVAL.value'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 1n), { out: { val64: 1n } }, 'OPTION.ok.huge_pages_set'),
+      st(iommu.iovaRanges(fd(3), 1), { out: { num_iovas: 1, out_iova_alignment: 1n } }, 'IOAS_IOVA_RANGES.ok'),
+    ],
+  },
+  {
+    name: 'IOMMU_OPTION HUGE_PAGES SET 0 is EADDRINUSE while an area is off the page grid (an IOAS without a domain takes byte-aligned maps), EINVAL once a domain has pages mapped',
+    design: 'iommufd',
+    steps: [
+      ...freshIoas(),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(iommu.map(fd(3), 1, 0x800n, KIB4, 0x10000n), { out: { iova: 0x800n } }),
+      // iopt_check_iova_alignment: the area's IOVA is not PAGE_SIZE aligned
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n), 'EADDRINUSE', 'OPTION.EADDRINUSE.alignment'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1), { out: { val64: 1n } }, 'OPTION.ok.huge_pages_get'),
+      st(iommu.unmap(fd(3), 1, 0x800n, KIB4), 'ok'),
+      st(iommu.map(fd(3), 1, 0x1000n, KIB4, 0x10000n), 'ok'),
+      // a device makes a domain: "Won't do it if domains already have pages mapped in them"
+      st(env.open(VFIO0), { out: { fd: 4 } }),
+      st(vfio.bindIommufd(fd(4), fd(3)), { out: { out_devid: 2 } }),
+      st(vfio.attach(fd(4), 1), { out: { pt_id: 3 } }),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n), 'EINVAL', 'OPTION.EINVAL.mapped'),
+      st(iommu.unmap(fd(3), 1, 0x1000n, KIB4), 'ok'),
+      st(iommu.option(fd(3), 'HUGE_PAGES', 1, 0n), { out: { val64: 0n } }, 'OPTION.ok.huge_pages_set'),
+    ],
+  },
+  {
+    name: 'IOMMU_OPTION RLIMIT_MODE 1 charges an FD\'s pins to the mm, a counter of its own: two FDs pin up to RLIMIT_MEMLOCK each, and each refuses one page more (ENOMEM)',
+    design: 'iommufd',
+    memlockPages: 4,
+    steps: [
+      st(env.open(IOMMUFD), { out: { fd: 3 } }),
+      st(iommu.option(fd(3), 'RLIMIT_MODE', 0, 1n), { out: { val64: 1n } }, 'OPTION.ok.rlimit_set'),
+      st(env.open(IOMMUFD), { out: { fd: 4 } }),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(env.open(VFIO0), { out: { fd: 5 } }),
+      st(env.open(VFIO1), { out: { fd: 6 } }),
+      st(iommu.ioasAlloc(fd(3)), { out: { out_ioas_id: 1 } }),
+      st(vfio.bindIommufd(fd(5), fd(3)), { out: { out_devid: 2 } }),
+      st(vfio.attach(fd(5), 1), 'ok'),
+      st(iommu.ioasAlloc(fd(4)), { out: { out_ioas_id: 1 } }),
+      st(vfio.bindIommufd(fd(6), fd(4)), { out: { out_devid: 2 } }),
+      st(vfio.attach(fd(6), 1), 'ok'),
+      // four pages on the mm (fd 3), four on the user (fd 4): each within the limit of 4
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x4000n, 0x10000n), 'ok'),
+      st(iommu.map(fd(4), 1, 0x10_0000n, 0x4000n, 0x14000n), 'ok'),
+      st(iommu.map(fd(4), 1, 0x20_0000n, KIB4, 0x18000n), 'ENOMEM', 'IOAS_MAP.ENOMEM.memlock'),
+      st(iommu.map(fd(3), 1, 0x20_0000n, KIB4, 0x18000n), 'ENOMEM', 'IOAS_MAP.ENOMEM.memlock'),
+    ],
+  },
+
   // ---- IOMMU_GET_HW_INFO (device.c iommufd_get_hw_info; selftest iommufd.c TEST_F(iommufd_ioas, get_hw_info)) -------
   {
     name: 'IOMMU_GET_HW_INFO on VT-d reports INTEL_VTD and its 24-byte struct, the device\'s PASID width, no dirty tracking on the default machine',

@@ -102,7 +102,7 @@ export function startSides(design: DesignName, hw: HwKind, memlockPages: number 
   const balance = new Balance();
   const k = factory(design, world, balance);
   const seen = Object.fromEntries(OBS_PARTS.map((p) => [p, kernelPart(k, p)])) as Record<ObsPart, string>;
-  return { spec: initialState(world, DESIGNS[design]), kernel: k, balance, specSyms: new Bindings(), implSyms: new Bindings(), seen, locked: k.mm.lockedVm };
+  return { spec: initialState(world, DESIGNS[design]), kernel: k, balance, specSyms: new Bindings(), implSyms: new Bindings(), seen, locked: k.mm.lockedTotal };
 }
 
 const show = (x: unknown) => JSON.stringify(x, encode);
@@ -266,8 +266,8 @@ function changedParts(sides: Sides, since: number): { readonly parts: ObsPart[];
     if (now !== sides.seen[p]) parts.push(p);
     sides.seen[p] = now;
   }
-  const locked = k.mm.lockedVm !== sides.locked;
-  sides.locked = k.mm.lockedVm;
+  const locked = k.mm.lockedTotal !== sides.locked;
+  sides.locked = k.mm.lockedTotal;
   return { parts, names: locked ? [...parts, 'locked pages'] : parts, mappings: touched.mappings };
 }
 
@@ -315,7 +315,7 @@ function observationDiffers(sides: Sides, parts: readonly ObsPart[]): string | n
 function wholeComparison(sides: Sides, probe: boolean): Violation | null {
   const k = sides.kernel;
   for (const p of OBS_PARTS) sides.seen[p] = kernelPart(k, p);
-  sides.locked = k.mm.lockedVm;
+  sides.locked = k.mm.lockedTotal;
   const at = (property: string, message: string): Violation => ({ property, step: 0, message: `at the end of the trace: ${message}` });
   const differs = observationDiffers(sides, OBS_PARTS);
   if (differs) return at('differential', differs);

@@ -121,7 +121,7 @@ function content(s: State, o: Obj): number {
       case 'ioas':
         shapeHash(h, o.allowed);
         shapeHash(h, o.testReserved);
-        h.num(o.domain ? 1 : 0);
+        h.num((o.domain ? 1 : 0) + (o.hugePages ? 2 : 0));
         break;
       case 'hwpt_paging':
         h.num((o.auto ? 1 : 0) + (o.nestParent ? 2 : 0) + (o.pasid ? 4 : 0));
@@ -323,6 +323,7 @@ function fileContent(s: State, key: number): number {
   return memo(fileContents, f, () => {
     const h = new Hash().str(f.kind);
     if (f.kind === 'device') h.str(f.dev).num(f.bound === null ? 0 : 1);
+    if (f.kind === 'iommufd') h.num(f.accountMm ? 1 : 0);
     if (f.kind === 'ioasid') shapeHash(h, f.registrations).num(f.sealed ? 1 : 0);
     return h.value;
   });

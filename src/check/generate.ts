@@ -147,9 +147,10 @@ export const RECIPES: RecipeArbs = {
   }),
   // the selftest mock's reserved range: at an address drawn like a map's, so it meets areas and allowed ranges;
   // now and then empty (the selftests' own EINVAL case)
-  MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
+  // in the edge share, a range from the last byte of the u64 space: one that wraps (EOVERFLOW) unless one byte long
+  MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), top: resvA(g, 1), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
-    return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: u64(addrOf(m, x.a)), length: x.n };
+    return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: x.top !== 0 ? U64_MAX : u64(addrOf(m, x.a)), length: x.n };
   }),
 
   IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device') }), (x, m, res) => {
@@ -208,6 +209,18 @@ export const RECIPES: RecipeArbs = {
     if (x.all === 0) return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova: 0n, length: U64_MAX }; // everything
     const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), x.r);
     return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
+  }),
+  // RLIMIT_MODE on the FD (which a set succeeds on only while the FD holds no object) or HUGE_PAGES on an IOAS
+  IOMMU_OPTION: (g) => recipe('IOMMU_OPTION', fc.record({
+    f: refA(g), o: refA(g), huge: fc.boolean(), get: fc.boolean(), val: fc.constantFrom(0n, 0n, 1n, 1n, 2n), optBad: resvA(g, 2), opBad: resvA(g, 2), idBad: resvA(g, 1), resv: resvA(g, 1),
+  }), (x, m, res) => {
+    // half the HUGE_PAGES sets go to an IOAS without a domain that holds areas: where an area off the page grid refuses it
+    const fd = m.fd('ctx', x.f);
+    const id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
+    return {
+      ioctl: 'IOMMU_OPTION', fd, option_id: x.optBad !== 0 ? x.optBad : x.huge ? 1 : 0, op: x.opBad !== 0 ? x.opBad : x.get ? 1 : 0, __reserved: x.resv,
+      object_id: x.huge ? id : x.idBad !== 0 ? id : 0, val64: x.get ? 0n : x.val,
+    };
   }),
   // a buffer shorter than every driver's struct, as long as the selftest's, as VT-d's, longer than any
   IOMMU_GET_HW_INFO: (g) => recipe('IOMMU_GET_HW_INFO', fc.record({ f: refA(g), d: refA(g), len: fc.constantFrom(0, 4, 8, 24, 64), flags: resvA(g, 1), resv: resvA(g, 1) }), (x, m, res) => {

@@ -31,7 +31,7 @@ export function kernelLeaks(k: Kernel, outstanding: ReadonlyMap<string, number>)
   const left: string[] = [];
   if (k.files().length > 0) left.push(`${k.files().length} files`);
   if (k.iommu.cached > 0) left.push(`${k.iommu.cached} IOTLB entries`);
-  if (k.mm.lockedVm > 0) left.push(`${k.mm.lockedVm} locked pages`);
+  if (k.mm.lockedTotal > 0) left.push(`${k.mm.lockedTotal} locked pages`);
   if (k.mm.notifierCount > 0) left.push(`${k.mm.notifierCount} mmu notifiers`);
   for (const [kind, n] of outstanding) if (n !== 0) left.push(`${n} ${kind} allocations`);
   return left.length ? `after every fd is closed the kernel still holds ${left.join(', ')}` : null;

@@ -93,6 +93,7 @@ export const IOCTL_FIELDS = {
   IOMMU_IOAS_IOVA_RANGES: { fd: fdRef, ioas_id: idRef, num_iovas: u32, __reserved: u32 },
   IOMMU_IOAS_MAP: { fd: fdRef, flags: u32, ioas_id: idRef, __reserved: u32, user_va: u64, length: u64, iova: u64 },
   IOMMU_IOAS_UNMAP: { fd: fdRef, ioas_id: idRef, iova: u64, length: u64 },
+  IOMMU_OPTION: { fd: fdRef, option_id: u32, op: u32, __reserved: u32, object_id: idRef, val64: u64 },
   IOMMU_GET_HW_INFO: { fd: fdRef, flags: u32, dev_id: idRef, data_len: u32, __reserved: u32 },
   IOMMU_HWPT_ALLOC: {
     fd: fdRef, flags: u32, dev_id: idRef, pt_id: idRef, __reserved: u32,
@@ -157,7 +158,7 @@ type Outs = IommufdOut & IoasidOut & EnvOut;
 export const OUTPUT_FIELDS = {
   IOMMU_DESTROY: {}, IOMMU_IOAS_ALLOC: { out_ioas_id: true }, IOMMU_IOAS_ALLOW_IOVAS: {}, IOMMU_IOAS_COPY: { dst_iova: true },
   IOMMU_IOAS_IOVA_RANGES: { num_iovas: true, allowed_iovas: true, out_iova_alignment: true }, IOMMU_IOAS_MAP: { iova: true },
-  IOMMU_IOAS_UNMAP: { length: true }, IOMMU_GET_HW_INFO: { data_len: true, out_data_type: true, out_max_pasid_log2: true, out_capabilities: true },
+  IOMMU_IOAS_UNMAP: { length: true }, IOMMU_OPTION: { val64: true }, IOMMU_GET_HW_INFO: { data_len: true, out_data_type: true, out_max_pasid_log2: true, out_capabilities: true },
   IOMMU_HWPT_ALLOC: { out_hwpt_id: true }, IOMMU_HWPT_INVALIDATE: { entry_num: true },
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: true }, VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: true }, VFIO_DEVICE_DETACH_IOMMUFD_PT: {},
   IOASID_ALLOC: { ioasid: true }, IOASID_FREE: {}, IOASID_REGISTER_MEMORY: {}, IOASID_UNREGISTER_MEMORY: {}, IOASID_MAP_DMA: {},

@@ -18,7 +18,7 @@ export const isSym = (x: unknown): x is Sym => typeof x === 'string' && /^\$[a-z
 
 /** Argument fields that name an fd, and fields that name an object. */
 export const FD_FIELDS = ['fd', 'iommufd', 'ioasid_fd'] as const;
-export const ID_FIELDS = ['id', 'ioas_id', 'dst_ioas_id', 'src_ioas_id', 'pt_id', 'dev_id', 'hwpt_id', 'fault_id', 'ioasid', 'parent_ioasid'] as const;
+export const ID_FIELDS = ['id', 'ioas_id', 'dst_ioas_id', 'src_ioas_id', 'pt_id', 'dev_id', 'hwpt_id', 'fault_id', 'object_id', 'ioasid', 'parent_ioasid'] as const;
 
 /** Output fields that create something, and the kind of symbol they bind. */
 export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {

@@ -75,6 +75,7 @@ export const CALLS = {
   IOMMU_IOAS_COPY: { leftOut: 'shares pinned pages between IOASes; the second address space is mapped directly, which reaches the same translations' },
   IOMMU_IOAS_IOVA_RANGES: { leftOut: 'a query: it changes nothing' },
   IOMMU_GET_HW_INFO: { leftOut: 'a query: it changes nothing' },
+  IOMMU_OPTION: { leftOut: 'pin accounting and huge pages: no requirement depends on either' },
   IOMMU_IOAS_MAP: { calls: () => [iommufdMap('$ioas1', SLOT1), iommufdMap('$ioas1', SLOT2), iommufdMap('$ioas2', SLOT2)] },
   IOMMU_IOAS_UNMAP: {
     calls: () => [SLOT1_PLUS, SLOT2].map((r) => stepOf({ ioctl: 'IOMMU_IOAS_UNMAP', fd: FD.a, ioas_id: '$ioas1', iova: r.iova, length: r.length })),

@@ -17,8 +17,10 @@ import { IoptPages, type Accounting } from './pages.js';
 const MAP_FLAGS = FIXED | WRITE | READ;
 const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
 
-/** iommufd accounts every pin to the user (no registration). */
-export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, registered: () => [] });
+/** Pins charged to the user (no registration): the RFC designs, and an iommufd in RLIMIT_MODE 0. */
+export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, pool: 'user', registered: () => [] });
+/** An iommufd's new pages: charged to the mm once IOMMU_OPTION_RLIMIT_MODE set it (iopt_map_user_pages). */
+const accountingOf = (k: Kernel, f: IommufdFile): Accounting => (f.accountMm ? { mm: k.mm, pool: 'mm', registered: () => [] } : userAccounting(k));
 
 export function ioasAlloc(k: Kernel, f: IommufdFile, c: IommuIoasAlloc): Result<unknown> {
   if (c.flags !== 0) return fail('EOPNOTSUPP');
@@ -46,7 +48,7 @@ export function ioasMap(k: Kernel, f: IommufdFile, c: IommuIoasMap): Result<unkn
   if (!ioas) return fail('ENOENT');
   if (c.user_va + c.length > U64_MAX) return fail('EOVERFLOW');
   if (c.length === 0n) return fail('EINVAL');
-  return mapUser(k, ioas.iopt, userAccounting(k), { uva: c.user_va, length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova });
+  return mapUser(k, ioas.iopt, accountingOf(k, f), { uva: c.user_va, length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova });
 }
 
 export function ioasCopy(_k: Kernel, f: IommufdFile, c: IommuIoasCopy): Result<unknown> {

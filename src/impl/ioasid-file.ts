@@ -34,7 +34,7 @@ export class IoasidCtxFile extends KFile {
   constructor(serial: number, private readonly k: Kernel, readonly setupOnly: boolean) {
     super(serial);
     this.table = new ObjectTable(serial, k.alloc);
-    this.acct = { mm: k.mm, registered: () => this.registrations.map((r) => ({ first: r.start >> 12n, last: r.last >> 12n })) };
+    this.acct = { mm: k.mm, pool: 'user', registered: () => this.registrations.map((r) => ({ first: r.start >> 12n, last: r.last >> 12n })) };
   }
 
   /** design point: association — the first map or bind seals a setup-only FD against new associations */
@@ -54,8 +54,8 @@ export class IoasidCtxFile extends KFile {
     const pages = { first: reg.start >> 12n, last: reg.last >> 12n };
     const handover = [...pinned].reduce((n, p) => n + p.chargedIn(pages), 0);
     const delta = Number((reg.last - reg.start + 1n) / PAGE_SIZE) - handover;
-    if (delta > 0 && !this.k.mm.charge(delta)) return 'ENOMEM';
-    if (delta < 0) this.k.mm.uncharge(-delta);
+    if (delta > 0 && !this.k.mm.charge(delta, 'user')) return 'ENOMEM';
+    if (delta < 0) this.k.mm.uncharge(-delta, 'user');
     for (const p of pinned) p.handOver(pages); // uncharged by the registration from now on, not by p's unpin
     this.registrations.push(reg);
     this.k.mm.pinsChanged();
@@ -66,12 +66,12 @@ export class IoasidCtxFile extends KFile {
   unregister(i: number) {
     const [reg] = this.registrations.splice(i, 1);
     this.k.mm.pinsChanged();
-    if (reg) this.k.mm.uncharge(Number((reg.last - reg.start + 1n) / PAGE_SIZE));
+    if (reg) this.k.mm.uncharge(Number((reg.last - reg.start + 1n) / PAGE_SIZE), 'user');
   }
 
   release() {
     this.table.releaseAll();
-    for (const r of this.registrations) this.k.mm.uncharge(Number((r.last - r.start + 1n) / PAGE_SIZE));
+    for (const r of this.registrations) this.k.mm.uncharge(Number((r.last - r.start + 1n) / PAGE_SIZE), 'user');
     this.registrations.length = 0;
     this.k.mm.pinsChanged();
   }

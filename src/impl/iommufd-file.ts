@@ -11,6 +11,8 @@ import type { IoptPages } from './pages.js';
 export class IommufdFile extends KFile {
   readonly kind = 'iommufd';
   readonly table: ObjectTable;
+  /** ictx->account_mode == IOPT_PAGES_ACCOUNT_MM (IOMMU_OPTION_RLIMIT_MODE 1) */
+  accountMm = false;
   constructor(serial: number, alloc: Allocator) {
     super(serial);
     this.table = new ObjectTable(serial, alloc);

@@ -61,9 +61,34 @@ export class IoPagetable {
     return 1n << this.iommu.geometry.pageShift;
   }
 
-  /** iopt->iova_alignment: 1 without a domain, the domains' smallest page size with one. */
+  /** iopt->disable_large_pages (IOMMU_OPTION_HUGE_PAGES 0): every map is done page by page. */
+  disableLargePages = false;
+
+  /** iopt->iova_alignment: 1, or PAGE_SIZE with large pages disabled, raised to the domains' smallest page size. */
   get alignment(): bigint {
-    return this.domains.length > 0 ? this.granule : 1n;
+    const base = this.disableLargePages ? PAGE_SIZE : 1n;
+    return this.domains.length > 0 && this.granule > base ? this.granule : base;
+  }
+
+  /** Whether every area keeps `align` in its IOVA, its length and its offset into its first page (iopt_check_iova_alignment). */
+  private areasAligned(align: bigint): boolean {
+    return this.areas.every((a) => a.start % align === 0n && (a.last + 1n) % align === 0n && ((a.pages.uva + a.offset) % PAGE_SIZE) % align === 0n);
+  }
+
+  /**
+   * iopt_disable_large_pages: refused while a domain has pages mapped (EINVAL); the alignment it raises must fit every
+   * area (EADDRINUSE), else the flag is put back.
+   */
+  disableLarge(): Errno | null {
+    if (this.disableLargePages) return null;
+    if (this.domains.length > 0 && this.areas.length > 0) return 'EINVAL';
+    const before = this.alignment;
+    this.disableLargePages = true;
+    if (this.alignment > before && !this.areasAligned(this.alignment)) {
+      this.disableLargePages = false;
+      return 'EADDRINUSE';
+    }
+    return null;
   }
 
   reservedRanges(): readonly IovaRange[] {

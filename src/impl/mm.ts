@@ -17,6 +17,9 @@ export interface MmuNotifier {
 
 const ANON: Prot = Object.freeze({ read: true, write: true });
 
+/** Whose locked_vm a pin is charged to (iopt_pages account_mode USER or MM). */
+export type ChargePool = 'user' | 'mm';
+
 export class Mm implements CpuPageTableApi {
   /**
    * The mapped ranges in address order, disjoint and never adjacent: an mmap next to or over a mapping merges with
@@ -24,7 +27,9 @@ export class Mm implements CpuPageTableApi {
    */
   private readonly vmas: IovaRange[] = [];
   private readonly notifiers = new Set<MmuNotifier>();
-  /** pages charged to RLIMIT_MEMLOCK */
+  /** pages charged to the user (user->locked_vm, incr_user_locked_vm): every user-accounted FD of the one user */
+  userLockedVm = 0;
+  /** pages charged to this mm (mm->locked_vm, __account_locked_vm): an iommufd in RLIMIT_MODE 1 */
   lockedVm = 0;
   /** when a page was last pinned or unpinned, or a registration came or went (stamp.ts) */
   pinsStamp = 0;
@@ -114,10 +119,17 @@ export class Mm implements CpuPageTableApi {
     return this.present(va, va) ? { hpa: va - (va % PAGE_SIZE), prot: ANON } : null;
   }
 
-  /** incr_user_locked_vm: false (ENOMEM) when the charge would pass the limit. */
-  charge(pages: number): boolean {
-    if (this.lockedVm + pages > this.memlockPages) return false;
-    this.lockedVm += pages;
+  /** Both counters: every page charged to RLIMIT_MEMLOCK. */
+  get lockedTotal(): number {
+    return this.userLockedVm + this.lockedVm;
+  }
+
+  /** incr_user_locked_vm / __account_locked_vm: false (ENOMEM) when the charge would pass the limit; each counter has it. */
+  charge(pages: number, pool: ChargePool): boolean {
+    const now = pool === 'user' ? this.userLockedVm : this.lockedVm;
+    if (now + pages > this.memlockPages) return false;
+    if (pool === 'user') this.userLockedVm += pages;
+    else this.lockedVm += pages;
     return true;
   }
 
@@ -126,8 +138,10 @@ export class Mm implements CpuPageTableApi {
     this.pinsStamp = tick();
   }
 
-  uncharge(pages: number) {
-    WARN_ON(pages > this.lockedVm, 'iopt_pages_update_pinned', () => `locked_vm underflow: ${this.lockedVm} - ${pages}`);
-    this.lockedVm -= pages;
+  uncharge(pages: number, pool: ChargePool) {
+    const now = pool === 'user' ? this.userLockedVm : this.lockedVm;
+    WARN_ON(pages > now, 'iopt_pages_update_pinned', () => `${pool} locked_vm underflow: ${now} - ${pages}`);
+    if (pool === 'user') this.userLockedVm -= pages;
+    else this.lockedVm -= pages;
   }
 }

@@ -99,7 +99,7 @@ export function observe(k: Kernel): Observation {
     objects: OBSERVE_PARTS.objects(k),
     attachments: OBSERVE_PARTS.attachments(k),
     pins: OBSERVE_PARTS.pins(k),
-    lockedPages: k.mm.lockedVm,
+    lockedPages: k.mm.lockedTotal,
     translate: (dev, pasid, iova, access) => ({ xlate: k.iommu.probe(dev, pasid, iova, access), stale: [] }),
     detail: (file, id) => {
       const o = files.find((f) => f.serial === file)?.objects().find((x) => x.id === id);

@@ -9,13 +9,15 @@
  */
 import type { Errno } from '../uapi/index.js';
 import type { Allocator } from './hw/contract.js';
-import type { Mm } from './mm.js';
+import type { ChargePool, Mm } from './mm.js';
 import { merge, overlapCount, pageCount, uncovered, without, type PageRange } from './page-ranges.js';
 import { WARN_ON } from './warn.js';
 
 /** What a pin may leave uncharged (RFC v1 registered memory is charged once, by its registration). */
 export interface Accounting {
   readonly mm: Mm;
+  /** whose locked_vm the pins are charged to, fixed when the pages are made (iopt_map_user_pages) */
+  readonly pool: ChargePool;
   /** the page ranges someone else already charges */
   registered(): readonly PageRange[];
 }
@@ -60,7 +62,7 @@ export class IoptPages {
     if (fresh.some((h) => !this.acct.mm.present(h.first << 12n, (h.last << 12n) | 0xfffn))) return 'EFAULT';
     if (!this.alloc.alloc('pin')) return 'ENOMEM';
     const charge = without(fresh, [...this.acct.registered()]);
-    if (!this.acct.mm.charge(pageCount(charge))) {
+    if (!this.acct.mm.charge(pageCount(charge), this.acct.pool)) {
       this.alloc.free('pin');
       return 'ENOMEM';
     }
@@ -79,7 +81,7 @@ export class IoptPages {
     const released = uncovered(r, this.pinnedRuns());
     const n = released.reduce((k, x) => k + overlapCount(x, this.charges), 0);
     this.charges = without(this.charges, released);
-    this.acct.mm.uncharge(n);
+    this.acct.mm.uncharge(n, this.acct.pool);
     this.alloc.free('pin');
   }
 

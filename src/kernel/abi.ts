@@ -33,6 +33,7 @@ export const LAYOUTS = {
   iommu_hwpt_alloc: layout('iommu_hwpt_alloc', 48, {
     size: [0, 4], flags: [4, 4], dev_id: [8, 4], pt_id: [12, 4], out_hwpt_id: [16, 4], __reserved: [20, 4], data_type: [24, 4], data_len: [28, 4], data_uptr: [32, 8], fault_id: [40, 4], __reserved2: [44, 4],
   }),
+  iommu_option: layout('iommu_option', 24, { size: [0, 4], option_id: [4, 4], op: [8, 2], __reserved: [10, 2], object_id: [12, 4], val64: [16, 8] }),
   iommu_hw_info: layout('iommu_hw_info', 40, {
     size: [0, 4], flags: [4, 4], dev_id: [8, 4], data_len: [12, 4], data_uptr: [16, 8], out_data_type: [24, 4], out_max_pasid_log2: [28, 1],
     '__reserved[0]': [29, 1], '__reserved[1]': [30, 1], '__reserved[2]': [31, 1], out_capabilities: [32, 8],
@@ -73,6 +74,7 @@ export const REQUESTS = {
   IOMMU_IOAS_UNMAP: io(IOMMUFD_TYPE, 0x86),
   IOMMU_HWPT_ALLOC: io(IOMMUFD_TYPE, 0x89),
   IOMMU_GET_HW_INFO: io(IOMMUFD_TYPE, 0x8a),
+  IOMMU_OPTION: io(IOMMUFD_TYPE, 0x87),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
   VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
@@ -189,6 +191,8 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
       return { req, arg: pack(LAYOUTS.iommu_ioas_map, { size: sizeOf('iommu_ioas_map'), flags: c.flags, ioas_id: c.ioas_id, __reserved: c.__reserved, user_va: c.user_va, length: c.length, iova: c.iova }), bufs: [] };
     case 'IOMMU_IOAS_UNMAP':
       return { req, arg: pack(LAYOUTS.iommu_ioas_unmap, { size: sizeOf('iommu_ioas_unmap'), ioas_id: c.ioas_id, iova: c.iova, length: c.length }), bufs: [] };
+    case 'IOMMU_OPTION':
+      return { req, arg: pack(LAYOUTS.iommu_option, { size: sizeOf('iommu_option'), option_id: c.option_id, op: c.op, __reserved: c.__reserved, object_id: c.object_id, val64: c.val64 }), bufs: [] };
     case 'IOMMU_GET_HW_INFO':
       return {
         req,
@@ -264,6 +268,8 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
       return { out_hwpt_id: Number(field(LAYOUTS.iommu_hwpt_alloc, arg, 'out_hwpt_id')) };
     case 'IOMMU_HWPT_INVALIDATE':
       return { entry_num: Number(field(LAYOUTS.iommu_hwpt_invalidate, arg, 'entry_num')) };
+    case 'IOMMU_OPTION':
+      return { val64: BigInt(field(LAYOUTS.iommu_option, arg, 'val64')) };
     case 'IOMMU_GET_HW_INFO': {
       const type = Number(field(LAYOUTS.iommu_hw_info, arg, 'out_data_type'));
       return {

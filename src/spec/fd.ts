@@ -23,11 +23,11 @@ export function open(s: State, c: EnvOpen): Outcome {
     const key = (d.opens += 1);
     d.fds[fd] = key;
     if (dev) d.files[key] = { kind: 'device', key, dev: dev.name, bound: null };
-    else if (node === IOMMUFD_PATH) d.files[key] = { kind: 'iommufd', key };
+    else if (node === IOMMUFD_PATH) d.files[key] = { kind: 'iommufd', key, accountMm: false };
     // design point: fdModel — per-ioasid: opening /dev/ioasid allocates the one ioasid the FD stands for (seed step 1)
     else if (s.design.policy.fdModel === 'per-ioasid') {
       d.files[key] = { kind: 'ioasid-single', key };
-      d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false, testReserved: [] };
+      d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false, hugePages: true, testReserved: [] };
     } else d.files[key] = { kind: 'ioasid', key, registrations: [], sealed: false };
     return { fd };
   });

@@ -3,7 +3,7 @@
  * names the objects and values that break it (STYLE §6). `wellFormed` first, then the state properties of
  * ../shared/domain/properties.md that a spec state can break. P-NOLEAK is an end-of-trace obligation.
  */
-import { hasDomain, lockedPages } from './pins.js';
+import { hasDomain, lockedByPool } from './pins.js';
 import { iommuPage, reservedOf, rootSpace } from './iova.js';
 import { hex, overlaps } from './ranges.js';
 import { keyOf, type Area, type State } from './state.js';
@@ -52,8 +52,9 @@ export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
  * pinned (a pin holds the page), so a pinned page need not be mapped now.
  */
 export const pinsAccounted: Invariant = (s) => {
-  const n = lockedPages(s);
-  return n > s.world.memlockPages ? `${n} pages charged, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
+  const n = lockedByPool(s); // each pool against the limit on its own
+  const over = (['user', 'mm'] as const).find((q) => n[q] > s.world.memlockPages);
+  return over ? `${n[over]} pages charged to the ${over}, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
 };
 
 /** P-IOVA-ALLOC (state part): no area meets a reserved range of its space; domain-backed areas are aligned to the IOMMU's pages. */

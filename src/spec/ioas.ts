@@ -27,7 +27,7 @@ export function ioasAlloc(s: State, f: File, c: IommuIoasAlloc): Outcome {
   if (c.flags !== 0) return reject('EOPNOTSUPP', 'IOAS_ALLOC.EOPNOTSUPP.flags');
   return commit(s, 'IOAS_ALLOC.ok', (d) => {
     const id = allocId(s, f.key);
-    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, testReserved: [] };
+    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, hugePages: true, testReserved: [] };
     return { out_ioas_id: id };
   });
 }

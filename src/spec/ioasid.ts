@@ -79,7 +79,7 @@ function reservedFor(s: State, o: Space): IovaRange[] {
 export function ioasidAlloc(s: State, f: CtxFile, _c: IoasidAlloc): Outcome {
   return commit(s, 'IOASID_ALLOC.ok', (d) => {
     const id = allocId(s, f.key);
-    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, testReserved: [] };
+    d.objects[objKey(f.key, id)] = { kind: 'ioas', file: f.key, id, areas: [], allowed: [], domain: false, hugePages: true, testReserved: [] };
     return { ioasid: id };
   });
 }

@@ -62,8 +62,16 @@ export const HPAGE_SIZE = 1n << 21n;
 /** The IOMMU's smallest page size (1 << __ffs(pgsize_bitmap)): 4 KiB on the default world, 2 KiB on the selftest mock. */
 export const iommuPage = (s: State): bigint => minPageSize(s.world.iommu.pgsizeBitmap);
 
-/** iopt->iova_alignment: 1 on a fresh IOAS, the IOMMU's smallest page size once a domain exists (iopt_calculate_iova_alignment). */
-export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => (hasDomain(s, space) ? iommuPage(s) : 1n);
+/**
+ * iopt->iova_alignment (iopt_calculate_iova_alignment): 1 on a fresh IOAS, PAGE_SIZE once huge pages are disabled
+ * (IOMMU_OPTION_HUGE_PAGES 0: batch_iommu_map_small maps page by page), and at least the IOMMU's smallest page size
+ * once a domain exists.
+ */
+export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => {
+  const base = space.hugePages ? 1n : PAGE_SIZE;
+  const page = hasDomain(s, space) ? iommuPage(s) : 1n;
+  return page > base ? page : base;
+};
 
 export const aligned = (x: bigint, align: bigint): boolean => x % align === 0n;
 

@@ -90,19 +90,37 @@ export function pinRuns(s: State): { readonly start: bigint; readonly last: bigi
   return countRuns(spans);
 }
 
-/** Pages charged to RLIMIT_MEMLOCK. */
-export function lockedPages(s: State): number {
-  let n = 0n;
+/**
+ * Whose locked_vm a file's pins are charged to (each checked against RLIMIT_MEMLOCK on its own): the process's mm
+ * for an iommufd under IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM, update_mm_locked_vm), else the user
+ * (IOPT_PAGES_ACCOUNT_USER, incr_user_locked_vm; the RFC designs' registrations too). One process, one user: every
+ * user-charged file shares one counter, every mm-charged file the other.
+ */
+export type Pool = 'user' | 'mm';
+const poolOf = (s: State, file: FileKey): Pool => {
+  const f = s.files[file];
+  return f?.kind === 'iommufd' && f.accountMm ? 'mm' : 'user';
+};
+
+/** Pages charged to RLIMIT_MEMLOCK, per pool. */
+export function lockedByPool(s: State): Record<Pool, number> {
+  const n: Record<Pool, bigint> = { user: 0n, mm: 0n };
   for (const f of Object.values(s.files)) {
     if (f.kind !== 'ioasid') continue;
-    for (const r of f.registrations) n += sizeOf(pagesSpanned(r.start, sizeOf(r)));
+    for (const r of f.registrations) n.user += sizeOf(pagesSpanned(r.start, sizeOf(r)));
   }
   const registered = new Map<FileKey, Union>();
   for (const p of pinnedPages(s).values()) {
     if (!registered.has(p.file)) registered.set(p.file, registeredPages(s, p.file));
-    for (const r of p.pages) n += unregisteredPages(r, registered.get(p.file) ?? []);
+    for (const r of p.pages) n[poolOf(s, p.file)] += unregisteredPages(r, registered.get(p.file) ?? []);
   }
-  return Number(n);
+  return { user: Number(n.user), mm: Number(n.mm) };
+}
+
+/** Pages charged to RLIMIT_MEMLOCK, both pools together. */
+export function lockedPages(s: State): number {
+  const n = lockedByPool(s);
+  return n.user + n.mm;
 }
 
 /**
@@ -143,8 +161,8 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
       .map(([id, p]) => [id, { file: p.file, pages: p.pages.flatMap((r) => holes(r.start, r.last, before.get(id)?.pages ?? [])) }] as const)
       .filter(([, p]) => p.pages.length > 0)
       .sort(([a], [b]) => { const x = order.get(a) ?? 0n, y = order.get(b) ?? 0n; return x < y ? -1 : x > y ? 1 : a - b; });
-    const chargedBefore = lockedPages(prev);
-    let charge = chargedBefore;
+    const chargedBefore = lockedByPool(prev);
+    const charge = { ...chargedBefore };
     const limit = next.world.memlockPages;
     const registered = new Map<FileKey, Union>();
     for (const [, p] of newly) {
@@ -153,8 +171,9 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
       if (p.pages.some((r) => r.last === TOP_PAGE)) return reject('EOVERFLOW', `${prefix}.EOVERFLOW.pin` as RuleId);
       if (p.pages.some((r) => !inUnion({ start: r.start << 12n, last: (r.last << 12n) | 0xfffn }, next.userMem))) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
       if (!registered.has(p.file)) registered.set(p.file, registeredPages(next, p.file));
-      for (const r of p.pages) charge += Number(unregisteredPages(r, registered.get(p.file) ?? []));
-      if (charge > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+      const pool = poolOf(next, p.file);
+      for (const r of p.pages) charge[pool] += Number(unregisteredPages(r, registered.get(p.file) ?? []));
+      if (charge[pool] > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     }
     // a new registration pins its whole range at once (RFC v1 REGISTER_MEMORY)
     const known = new Set(Object.values(prev.files).flatMap((f) => (f.kind === 'ioasid' ? f.registrations.map((r) => `${f.key}:${r.start}`) : [])));
@@ -162,8 +181,8 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
       if (f.kind !== 'ioasid') continue;
       for (const r of f.registrations) if (!known.has(`${f.key}:${r.start}`) && !inUnion(r, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
     }
-    const after = lockedPages(next);
-    if (after > chargedBefore && after > limit) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+    const after = lockedByPool(next);
+    if ((['user', 'mm'] as const).some((q) => after[q] > chargedBefore[q] && after[q] > limit)) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     return null;
   };
 }

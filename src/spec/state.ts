@@ -18,7 +18,7 @@ export const objKey = (file: FileKey, id: number): ObjKey => `${file}:${id}`;
 
 export type File =
   /** /dev/iommu: one object table multiplexing IOASes, HWPTs and devices (merged iommufd). */
-  | { readonly kind: 'iommufd'; readonly key: FileKey }
+  | { readonly kind: 'iommufd'; readonly key: FileKey; /** IOMMU_OPTION_RLIMIT_MODE: pins charged to the mm (1), not the user (0) */ readonly accountMm: boolean }
   /**
    * /dev/ioasid, per-VM: one table multiplexing ioasids (RFC v1 and its variants).
    * `registrations`: IOASID_REGISTER_MEMORY ranges. `sealed`: setup-only-association's "first map/bind done".
@@ -66,6 +66,7 @@ export type Obj =
    */
   | (ObjBase & {
     readonly kind: 'ioas'; readonly areas: readonly Area[]; readonly allowed: readonly IovaRange[]; readonly domain: boolean;
+    /** IOMMU_OPTION_HUGE_PAGES: !iopt->disable_large_pages (true on a new IOAS) */ readonly hugePages: boolean;
     /** ranges the selftest reserved for good (MOCK_ADD_RESERVED: iopt_reserve_iova with no owner, never removed) */
     readonly testReserved: readonly IovaRange[];
   })

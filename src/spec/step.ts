@@ -17,6 +17,7 @@ import * as ioasid from './ioasid.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
 import { deviceBindSva, deviceUnbindSva } from './native-sva.js';
 import { objectDestroy } from './objects-ioctl.js';
+import { option } from './option.js';
 import { gcPages } from './objects.js';
 import { mockAddReserved } from './selftest.js';
 import { reject, type Outcome, type RuleId } from './rule.js';
@@ -41,6 +42,7 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_IOAS_IOVA_RANGES: { on: ['iommufd'], handler: ioasIovaRanges },
   IOMMU_IOAS_MAP: { on: ['iommufd'], handler: ioasMap },
   IOMMU_IOAS_UNMAP: { on: ['iommufd'], handler: ioasUnmap },
+  IOMMU_OPTION: { on: ['iommufd'], handler: option },
   IOMMU_GET_HW_INFO: { on: ['iommufd'], handler: getHwInfo },
   IOMMU_HWPT_ALLOC: { on: ['iommufd'], handler: hwptAlloc },
   IOMMU_HWPT_INVALIDATE: { on: ['iommufd'], handler: hwptInvalidate },

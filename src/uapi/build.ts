@@ -29,6 +29,11 @@ export const iommu = {
   }),
   iovaRanges: (fd: Fd, ioas: number, num_iovas = 16): Only<'IOMMU_IOAS_IOVA_RANGES'> => ({ ioctl: 'IOMMU_IOAS_IOVA_RANGES', fd, ioas_id: ioas as IoasId, num_iovas, __reserved: 0 }),
   allowIovas: (fd: Fd, ioas: number, ranges: { start: bigint; last: bigint }[]): Only<'IOMMU_IOAS_ALLOW_IOVAS'> => ({ ioctl: 'IOMMU_IOAS_ALLOW_IOVAS', fd, ioas_id: ioas as IoasId, __reserved: 0, allowed_iovas: ranges }),
+  /** IOMMU_OPTION: `option` RLIMIT_MODE (object 0) or HUGE_PAGES (an IOAS); GET unless a value to set is given. */
+  option: (fd: Fd, option: 'RLIMIT_MODE' | 'HUGE_PAGES' | number, object_id: number, set: bigint | null = null, op: number | null = null, __reserved = 0): Only<'IOMMU_OPTION'> => ({
+    ioctl: 'IOMMU_OPTION', fd, option_id: option === 'RLIMIT_MODE' ? 0 : option === 'HUGE_PAGES' ? 1 : option,
+    op: op ?? (set === null ? 1 : 0), __reserved, object_id: object_id as ObjId, val64: set ?? 0n,
+  }),
   getHwInfo: (fd: Fd, dev: number, data_len = 64, flags = 0, __reserved = 0): Only<'IOMMU_GET_HW_INFO'> => ({ ioctl: 'IOMMU_GET_HW_INFO', fd, flags, dev_id: dev as DevId, data_len, __reserved }),
   hwptAlloc: (fd: Fd, dev: number, pt: number, flags = 0, data: { type: HwptDataType; pgtbl_addr: Gpa } | null = null, fault_id = 0): Only<'IOMMU_HWPT_ALLOC'> => ({
     ioctl: 'IOMMU_HWPT_ALLOC', fd, flags, dev_id: dev as DevId, pt_id: pt as PtId, __reserved: 0,

@@ -25,7 +25,7 @@ export const IOMMUFD_HEADER: readonly HeaderIoctl[] = [
   { ioctl: 'IOMMU_IOAS_IOVA_RANGES', nr: 0x84, in612: true, notModelled: null },
   { ioctl: 'IOMMU_IOAS_MAP', nr: 0x85, in612: true, notModelled: null },
   { ioctl: 'IOMMU_IOAS_UNMAP', nr: 0x86, in612: true, notModelled: null },
-  { ioctl: 'IOMMU_OPTION', nr: 0x87, in612: true, notModelled: 'RLIMIT_MODE needs per-user and per-mm pin accounting (the model charges one locked_vm) and HUGE_PAGES an IOAS alignment beyond the IOMMU page (the model maps no huge pages)' },
+  { ioctl: 'IOMMU_OPTION', nr: 0x87, in612: true, notModelled: null },
   { ioctl: 'IOMMU_VFIO_IOAS', nr: 0x88, in612: true, notModelled: 'the VFIO type1 compatibility container (/dev/vfio/vfio served by iommufd) is out of scope' },
   { ioctl: 'IOMMU_HWPT_ALLOC', nr: 0x89, in612: true, notModelled: null },
   { ioctl: 'IOMMU_GET_HW_INFO', nr: 0x8a, in612: true, notModelled: null },

@@ -57,6 +57,12 @@ export const HW_INFO: { readonly [T in HwInfoType]: { readonly value: number; re
   IOMMU_HW_INFO_TYPE_SELFTEST: { value: 0xfeedbeef, len: 8 },
 };
 
+/** IOMMU_OPTION option_id and op (enum iommufd_option, enum iommufd_option_ops). */
+export const IOMMU_OPTION_RLIMIT_MODE = 0;
+export const IOMMU_OPTION_HUGE_PAGES = 1;
+export const IOMMU_OPTION_OP_SET = 0;
+export const IOMMU_OPTION_OP_GET = 1;
+
 export interface IommuDestroy { readonly ioctl: 'IOMMU_DESTROY'; readonly fd: Fd; /** any object id */ readonly id: ObjId }
 export interface IommuIoasAlloc { readonly ioctl: 'IOMMU_IOAS_ALLOC'; readonly fd: Fd; /** must be 0 */ readonly flags: number }
 export interface IommuIoasAllowIovas {
@@ -99,6 +105,14 @@ export interface IommuGetHwInfo {
   readonly dev_id: DevId;
   /** the length of the user's buffer: the kernel fills at most this much and zeroes the rest; 0 is allowed */ readonly data_len: number;
   /** the three reserved bytes as one number: must be 0 */ readonly __reserved: number;
+}
+export interface IommuOption {
+  readonly ioctl: 'IOMMU_OPTION'; readonly fd: Fd;
+  /** IOMMU_OPTION_RLIMIT_MODE (global: object_id 0) or IOMMU_OPTION_HUGE_PAGES (per IOAS); another value EOPNOTSUPP */ readonly option_id: number;
+  /** IOMMU_OPTION_OP_SET or IOMMU_OPTION_OP_GET */ readonly op: number;
+  /** must be 0 */ readonly __reserved: number;
+  /** the IOAS of HUGE_PAGES; 0 for RLIMIT_MODE */ readonly object_id: ObjId;
+  /** the value to set (0 or 1); ignored by a GET, which returns it */ readonly val64: bigint;
 }
 export interface IommuHwptAlloc {
   readonly ioctl: 'IOMMU_HWPT_ALLOC'; readonly fd: Fd;
@@ -145,7 +159,7 @@ export interface VfioDeviceDetachIommufdPt {
 
 export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
-  | IommuIoasUnmap | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
+  | IommuIoasUnmap | IommuOption | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -157,6 +171,8 @@ export interface IommufdOut {
   IOMMU_IOAS_MAP: { readonly iova: Iova };
   IOMMU_IOAS_UNMAP: { readonly length: bigint };
   /** data_len: the length the kernel's struct has (it may be more than the buffer the caller gave) */
+  /** the value read, or the value set, copied back on success */
+  IOMMU_OPTION: { readonly val64: bigint };
   IOMMU_GET_HW_INFO: { readonly data_len: number; readonly out_data_type: HwInfoType; readonly out_max_pasid_log2: number; readonly out_capabilities: number };
   IOMMU_HWPT_ALLOC: { readonly out_hwpt_id: HwptId };
   IOMMU_HWPT_INVALIDATE: { readonly entry_num: number };

@@ -5,6 +5,7 @@ import { getHwInfo } from '../hw-info.js';
 import { hwptAlloc, hwptInvalidate } from '../hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from '../ioas.js';
 import { IommufdFile } from '../iommufd-file.js';
+import { option } from '../option.js';
 import type { FrontEnd, Handler, IoctlRow } from '../kernel.js';
 
 const on = (kind: 'iommufd' | 'device', handler: unknown): IoctlRow => ({ on: [kind], handler: handler as Handler });
@@ -20,6 +21,7 @@ export const IOMMUFD_IOCTLS = {
   IOMMU_IOAS_IOVA_RANGES: on('iommufd', ioasIovaRanges),
   IOMMU_IOAS_MAP: on('iommufd', ioasMap),
   IOMMU_IOAS_UNMAP: on('iommufd', ioasUnmap),
+  IOMMU_OPTION: on('iommufd', option),
   IOMMU_GET_HW_INFO: on('iommufd', getHwInfo),
   IOMMU_HWPT_ALLOC: on('iommufd', hwptAlloc),
   IOMMU_HWPT_INVALIDATE: on('iommufd', hwptInvalidate),
