@@ -42,8 +42,8 @@ function rlimitMode(s: State, f: IommufdFile, c: IommuOption): Outcome {
   if (Object.values(s.objects).some((o) => o.file === f.key)) return reject('EBUSY', 'OPTION.EBUSY.objects');
   if (c.val64 !== 0n && c.val64 !== 1n) return reject('EINVAL', 'OPTION.EINVAL.value');
   return commit(s, 'OPTION.ok.rlimit_set', (d) => {
-    const file = d.files[f.key] as IommufdFile; // f is open: the dispatcher found it
-    (file as { accountMm: boolean }).accountMm = c.val64 === 1n;
+    const file = d.files[f.key]; // f itself: open, the dispatcher found it
+    if (file?.kind === 'iommufd') file.accountMm = c.val64 === 1n;
     return { val64: c.val64 };
   });
 }
@@ -72,6 +72,7 @@ function hugePages(s: State, f: IommufdFile, c: IommuOption): Outcome {
 
 const setHugePages = (s: State, ioas: ObjOf<'ioas'>, on: boolean): Outcome =>
   commit(s, 'OPTION.ok.huge_pages_set', (d) => {
-    (d.objects[keyOf(ioas)] as { hugePages: boolean }).hugePages = on;
+    const o = d.objects[keyOf(ioas)]; // ioas itself, looked up just before
+    if (o?.kind === 'ioas') o.hugePages = on;
     return { val64: on ? 1n : 0n };
   });
