@@ -106,7 +106,7 @@ export function specDoc(): string {
     'vIOMMU/vDEVICE/vEVENTQ/HW_QUEUE objects (on guest-pasid-table hardware the vIOMMU is folded into the nested HWPT),',
     'FAULT queues and page-fault responses, dirty tracking, IOAS_MAP_FILE, access objects, the VFIO type1',
     'compatibility container, concurrency (every call is one atomic step), huge pages themselves (IOMMU_OPTION HUGE_PAGES',
-    'is modelled by the IOVA alignment it sets; the page tables map 4 KiB pages either way), CAP_SYS_RESOURCE (the',
+    'is modelled by the IOVA alignment it sets; page tables map at the smallest IOMMU page either way), CAP_SYS_RESOURCE (the',
     'process has it: RLIMIT_MODE SET is never EPERM). `ioasid-lab catalogue` lists every ioctl of the newest iommufd.h',
     'with its status.',
     '',
