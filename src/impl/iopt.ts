@@ -271,10 +271,7 @@ export class IoPagetable {
     if (firstDomain) {
       const hit = (r: IovaRange) => outside.some((o) => overlaps(o, r));
       if (this.areas.some(hit) || this.allowed.some(hit)) return 'EADDRINUSE';
-      const g = this.granule;
-      for (const a of this.areas) {
-        if (a.start % g !== 0n || (a.last + 1n) % g !== 0n || ((a.pages.uva + a.offset) % PAGE_SIZE) % g !== 0n) return 'EADDRINUSE';
-      }
+      if (!this.areasAligned(this.granule)) return 'EADDRINUSE';
       for (let i = 0; i < this.areas.length; i++) {
         const bad = this.areas[i]!.pages.pin(pagesOf(this.areas[i]!)); // i in range
         if (bad) {

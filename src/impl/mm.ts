@@ -27,10 +27,11 @@ export class Mm implements CpuPageTableApi {
    */
   private readonly vmas: IovaRange[] = [];
   private readonly notifiers = new Set<MmuNotifier>();
-  /** pages charged to the user (user->locked_vm, incr_user_locked_vm): every user-accounted FD of the one user */
-  userLockedVm = 0;
-  /** pages charged to this mm (mm->locked_vm, __account_locked_vm): an iommufd in RLIMIT_MODE 1 */
-  lockedVm = 0;
+  /**
+   * Pages charged to RLIMIT_MEMLOCK, per counter: the user's (user->locked_vm, incr_user_locked_vm: every
+   * user-accounted FD of the one user) and this mm's (mm->locked_vm, __account_locked_vm: an iommufd in RLIMIT_MODE 1).
+   */
+  readonly lockedVm: Record<ChargePool, number> = { user: 0, mm: 0 };
   /** when a page was last pinned or unpinned, or a registration came or went (stamp.ts) */
   pinsStamp = 0;
   /** when a mapping last came or went: what a walk of the CPU page table finds (stamp.ts) */
@@ -121,15 +122,13 @@ export class Mm implements CpuPageTableApi {
 
   /** Both counters: every page charged to RLIMIT_MEMLOCK. */
   get lockedTotal(): number {
-    return this.userLockedVm + this.lockedVm;
+    return this.lockedVm.user + this.lockedVm.mm;
   }
 
   /** incr_user_locked_vm / __account_locked_vm: false (ENOMEM) when the charge would pass the limit; each counter has it. */
   charge(pages: number, pool: ChargePool): boolean {
-    const now = pool === 'user' ? this.userLockedVm : this.lockedVm;
-    if (now + pages > this.memlockPages) return false;
-    if (pool === 'user') this.userLockedVm += pages;
-    else this.lockedVm += pages;
+    if (this.lockedVm[pool] + pages > this.memlockPages) return false;
+    this.lockedVm[pool] += pages;
     return true;
   }
 
@@ -139,9 +138,7 @@ export class Mm implements CpuPageTableApi {
   }
 
   uncharge(pages: number, pool: ChargePool) {
-    const now = pool === 'user' ? this.userLockedVm : this.lockedVm;
-    WARN_ON(pages > now, 'iopt_pages_update_pinned', () => `${pool} locked_vm underflow: ${now} - ${pages}`);
-    if (pool === 'user') this.userLockedVm -= pages;
-    else this.lockedVm -= pages;
+    WARN_ON(pages > this.lockedVm[pool], 'iopt_pages_update_pinned', () => `${pool} locked_vm underflow: ${this.lockedVm[pool]} - ${pages}`);
+    this.lockedVm[pool] -= pages;
   }
 }

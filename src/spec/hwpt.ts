@@ -17,7 +17,7 @@ import {
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, hwptDataLen, uapiOf,
   type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
-import { aligned, iommuPage, outsideAperture } from './iova.js';
+import { areaKeeps, iommuPage, outsideAperture } from './iova.js';
 import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
 import { commit, peek, reject, guardAfter, type Outcome, type Rejection, type RuleId } from './rule.js';
@@ -40,8 +40,7 @@ export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): R
   const page = iommuPage(s);
   for (const a of ioas.areas) {
     if (outside.some((o) => overlaps(o, a))) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.aperture`);
-    const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % 4096n : 0n;
-    if (!aligned(a.start, page) || !aligned(a.last + 1n, page) || !aligned(off, page)) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.alignment`);
+    if (!areaKeeps(s, a, page)) return reject('EADDRINUSE', `${prefix}.EADDRINUSE.alignment`);
   }
   return null;
 }

@@ -3,7 +3,7 @@
  * names the objects and values that break it (STYLE §6). `wellFormed` first, then the state properties of
  * ../shared/domain/properties.md that a spec state can break. P-NOLEAK is an end-of-trace obligation.
  */
-import { hasDomain, lockedByPool } from './pins.js';
+import { hasDomain, lockedByPool, POOLS } from './pins.js';
 import { iommuPage, reservedOf, rootSpace } from './iova.js';
 import { hex, overlaps } from './ranges.js';
 import { keyOf, type Area, type State } from './state.js';
@@ -53,7 +53,7 @@ export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
  */
 export const pinsAccounted: Invariant = (s) => {
   const n = lockedByPool(s); // each pool against the limit on its own
-  const over = (['user', 'mm'] as const).find((q) => n[q] > s.world.memlockPages);
+  const over = POOLS.find((q) => n[q] > s.world.memlockPages);
   return over ? `${n[over]} pages charged to the ${over}, over RLIMIT_MEMLOCK ${s.world.memlockPages}` : null;
 };
 

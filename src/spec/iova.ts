@@ -7,7 +7,7 @@
 import { minPageSize, PAGE_SIZE, ULONG_MAX, type IovaRange } from '../uapi/index.js';
 import { hasDomain } from './pins.js';
 import { holes, overlaps } from './ranges.js';
-import { keyOf, physDevice, type Obj, type ObjKey, type ObjOf, type State } from './state.js';
+import { keyOf, physDevice, type Area, type Obj, type ObjKey, type ObjOf, type State } from './state.js';
 
 /**
  * What a domain of this world's IOMMU cannot translate: below its aperture start and above its aperture end
@@ -74,6 +74,12 @@ export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => {
 };
 
 export const aligned = (x: bigint, align: bigint): boolean => x % align === 0n;
+
+/** iopt_check_iova_alignment for one area: its IOVA, its length and its offset into its first user page keep `align`. */
+export function areaKeeps(s: State, a: Area, align: bigint): boolean {
+  const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % PAGE_SIZE : 0n;
+  return aligned(a.start, align) && aligned(a.last + 1n, align) && aligned(off, align);
+}
 
 function roundupPow2(x: bigint): bigint {
   let p = 1n;

@@ -18,10 +18,8 @@
  * @see drivers/iommu/iommufd/main.c iommufd_option, ioas.c iommufd_option_rlimit_mode, iommufd_ioas_option;
  *      io_pagetable.c iopt_disable_large_pages, iopt_calculate_iova_alignment, iopt_check_iova_alignment
  */
-import {
-  IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, PAGE_SIZE, type IommuOption,
-} from '../uapi/index.js';
-import { aligned, alignmentOf, iommuPage } from './iova.js';
+import { IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, type IommuOption } from '../uapi/index.js';
+import { alignmentOf, areaKeeps } from './iova.js';
 import { hasDomain } from './pins.js';
 import { answer, commit, reject, type Outcome } from './rule.js';
 import { keyOf, lookup, type File, type ObjOf, type State } from './state.js';
@@ -48,13 +46,6 @@ function rlimitMode(s: State, f: IommufdFile, c: IommuOption): Outcome {
   });
 }
 
-/** iopt_check_iova_alignment: every area's IOVA, length and offset in its first page keep `align`. */
-const areasKeep = (s: State, ioas: ObjOf<'ioas'>, align: bigint): boolean =>
-  ioas.areas.every((a) => {
-    const off = a.target.kind === 'pages' ? ((s.pages[a.target.pages]?.uva ?? 0n) + a.target.offset) % PAGE_SIZE : 0n;
-    return aligned(a.start, align) && aligned(a.last + 1n, align) && aligned(off, align);
-  });
-
 function hugePages(s: State, f: IommufdFile, c: IommuOption): Outcome {
   const ioas = lookup(s, f.key, c.object_id, 'ioas');
   if (!ioas) return reject('ENOENT', 'OPTION.ENOENT.ioas');
@@ -64,9 +55,9 @@ function hugePages(s: State, f: IommufdFile, c: IommuOption): Outcome {
   if (c.val64 !== 0n) return reject('EINVAL', 'OPTION.EINVAL.value');
   if (!ioas.hugePages) return answer(s, 'OPTION.ok.huge_pages_set', { val64: 0n });
   if (hasDomain(s, ioas) && ioas.areas.length > 0) return reject('EINVAL', 'OPTION.EINVAL.mapped');
-  const page = hasDomain(s, ioas) ? iommuPage(s) : 1n;
-  const align = page > PAGE_SIZE ? page : PAGE_SIZE;
-  if (align > alignmentOf(s, ioas) && !areasKeep(s, ioas, align)) return reject('EADDRINUSE', 'OPTION.EADDRINUSE.alignment');
+  // iopt_calculate_iova_alignment with the flag set: only a rise is checked against the areas
+  const align = alignmentOf(s, { ...ioas, hugePages: false });
+  if (align > alignmentOf(s, ioas) && !ioas.areas.every((a) => areaKeeps(s, a, align))) return reject('EADDRINUSE', 'OPTION.EADDRINUSE.alignment');
   return setHugePages(s, ioas, false);
 }
 

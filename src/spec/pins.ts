@@ -96,7 +96,8 @@ export function pinRuns(s: State): { readonly start: bigint; readonly last: bigi
  * (IOPT_PAGES_ACCOUNT_USER, incr_user_locked_vm; the RFC designs' registrations too). One process, one user: every
  * user-charged file shares one counter, every mm-charged file the other.
  */
-export type Pool = 'user' | 'mm';
+export const POOLS = ['user', 'mm'] as const;
+export type Pool = (typeof POOLS)[number];
 const poolOf = (s: State, file: FileKey): Pool => {
   const f = s.files[file];
   return f?.kind === 'iommufd' && f.accountMm ? 'mm' : 'user';
@@ -182,7 +183,7 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
       for (const r of f.registrations) if (!known.has(`${f.key}:${r.start}`) && !inUnion(r, next.userMem)) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
     }
     const after = lockedByPool(next);
-    if ((['user', 'mm'] as const).some((q) => after[q] > chargedBefore[q] && after[q] > limit)) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
+    if (POOLS.some((q) => after[q] > chargedBefore[q] && after[q] > limit)) return reject('ENOMEM', `${prefix}.ENOMEM.memlock` as RuleId);
     return null;
   };
 }
