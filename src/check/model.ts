@@ -8,6 +8,13 @@ import { hasDomain, type Obj, type ObjKey, type State } from '../spec/index.js';
 import { minPageSize, type DevName, type IovaRange } from '../uapi/index.js';
 import type { Sym } from './trace.js';
 
+/** Page bases of mapped user memory: each mapping's first, second and last page, once each. */
+export function userPageBases(userMem: readonly IovaRange[]): bigint[] {
+  const out = new Set<bigint>();
+  for (const r of userMem) for (const v of [r.start, r.start + 0x1000n, r.last - 0xfffn]) if (v >= r.start && v <= r.last) out.add(v);
+  return [...out];
+}
+
 /** How a recipe names an object: the pick among live candidates, or a kind of bad reference. */
 export interface Ref {
   readonly pick: number;
@@ -202,11 +209,9 @@ export class GenModel {
     return this.state.world.devices.filter((d) => d.pasidBits > 0).map((d) => d.name);
   }
 
-  /** Page bases of mapped user memory: each mapping's first, second and last page (where a native SVA DMA is aimed, and a munmap cuts). */
+  /** Page bases of mapped user memory (userPageBases): where a native SVA DMA is aimed, and a munmap cuts. */
   userPages(): bigint[] {
-    const out = new Set<bigint>();
-    for (const r of this.state.userMem) for (const v of [r.start, r.start + 0x1000n, r.last - 0xfffn]) if (v >= r.start && v <= r.last) out.add(v);
-    return [...out];
+    return userPageBases(this.state.userMem);
   }
 
   /** IOVAs (page bases) present in the stage-1 page table(s) the context of (dev, pasid) walks. */

@@ -12,6 +12,7 @@
 import type { Kernel } from '../impl/index.js';
 import { routeInputs, sameInputs, translate, type State } from '../spec/index.js';
 import { sameXlate, U64_MAX, xlateLine, type Access, type DevName, type Pasid } from '../uapi/index.js';
+import { userPageBases } from './model.js';
 
 const ACCESSES: readonly Access[] = ['read', 'write'];
 
@@ -29,7 +30,8 @@ function addresses(s: State): readonly bigint[] {
   // a native SVA route walks user memory: each mapping's first, second and last page and the byte past it (a page
   // munmapped since is still probed through the state before the step)
   if (Object.values(s.objects).some((o) => o.kind === 'sva_mm')) {
-    for (const r of s.userMem) for (const v of [r.start, r.start + 0x1000n, r.last - 0xfffn, r.last + 1n]) if (v >= r.start && v <= U64_MAX) iovas.add(v);
+    for (const v of userPageBases(s.userMem)) iovas.add(v);
+    for (const r of s.userMem) if (r.last < U64_MAX) iovas.add(r.last + 1n);
   }
   addressesOf.set(s, (out = [...iovas]));
   return out;
