@@ -18,7 +18,7 @@ export class ExploreError extends Error {
 }
 
 /** A step with the symbols it binds. */
-export function stepOf(cmd: SymCmd, bind?: Record<string, Sym>): TraceStep {
+function stepOf(cmd: SymCmd, bind?: Record<string, Sym>): TraceStep {
   return bind ? { cmd, bind } : { cmd };
 }
 
