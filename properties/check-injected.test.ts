@@ -13,7 +13,7 @@ describe('check finds injected bugs', () => {
   // seeds measured, and one seed in four misses it within 2000 runs; `npm run bench` prints each bug's time to find
   for (const bug of BUGS) {
     it(`finds: ${bug.name}`, () => {
-      const out = check({ design: bug.design ?? 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 3, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
+      const out = check({ design: bug.design ?? 'iommufd', hardware: bug.hardware ?? 'host-pasid-table', ...(bug.profile ? { profile: bug.profile } : {}), runs: bug.runs ?? 2000, seed: 3, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
       expect(out.ok, bug.name).toBe(false);
       const t = out.trace;
       expect(t, 'a counterexample trace').toBeDefined();

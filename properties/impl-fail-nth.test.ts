@@ -95,6 +95,6 @@ describe('fail_nth: every allocation of every ioctl unwinds', () => {
       const k = createKernel(ex.design, worldOfExample(ex), counter);
       for (const st of ex.steps) k.run(st.cmd);
     }
-    expect([...kinds].sort()).toEqual(['area', 'domain', 'hw-info', 'object', 'pages', 'pgtable-page', 'pin']);
+    expect([...kinds].sort()).toEqual(['area', 'domain', 'hw-info', 'iova-bitmap', 'object', 'pages', 'pgtable-page', 'pin']);
   });
 });

@@ -55,8 +55,8 @@ function machine(hw: HwKind) {
   const alloc = new CountingAlloc();
   const guest = new GuestMemory();
   const iommu = new Iommu(hw, guest);
-  const d1: PagingDomain = { id: 1, pt: table(alloc) };
-  const d2: PagingDomain = { id: 2, pt: table(alloc) };
+  const d1: PagingDomain = { id: 1, pt: table(alloc), dirty: null };
+  const d2: PagingDomain = { id: 2, pt: table(alloc), dirty: null };
   /** Leak check: unmap everything, flush both domains, nothing cached, only roots left, then nothing at all. */
   const teardown = (...iovas: bigint[]) => {
     for (const d of [d1, d2]) for (const iova of iovas) d.pt.unmap(iova);
@@ -91,9 +91,9 @@ describe('hw: I/O page table', () => {
     expect(alloc.live).toBe(11);
 
     // Walk finds the page holding any byte of it, and nothing next to it
-    expect(pt.walk(0x1ff000n)).toEqual({ hpa: 0xa000n, prot: RW });
-    expect(pt.walk(0x1fffffn)).toEqual({ hpa: 0xa000n, prot: RW });
-    expect(pt.walk(0x200123n)).toEqual({ hpa: 0xb000n, prot: RO });
+    expect(pt.walk(0x1ff000n)).toEqual({ hpa: 0xa000n, prot: RW, dirty: false });
+    expect(pt.walk(0x1fffffn)).toEqual({ hpa: 0xa000n, prot: RW, dirty: false });
+    expect(pt.walk(0x200123n)).toEqual({ hpa: 0xb000n, prot: RO, dirty: false });
     expect(pt.walk(0x3fffffffabcn)?.hpa).toBe(0xc000n);
     expect(pt.walk(1n << 39n)?.hpa).toBe(0xd000n);
     for (const empty of [0x1fe000n, 0x201000n, 0x3ffffffe000n, 0x40000000000n, (1n << 39n) - 0x1000n, (1n << 39n) + 0x1000n, 0n])
@@ -126,7 +126,7 @@ describe('hw: I/O page table', () => {
     const pt = table(alloc);
     map(pt, 0x5000n, 0x7000n, RO);
     map(pt, 0x5000n, 0x8abcn, RW);
-    expect(pt.walk(0x5000n)).toEqual({ hpa: 0x8000n, prot: RW });
+    expect(pt.walk(0x5000n)).toEqual({ hpa: 0x8000n, prot: RW, dirty: false });
     expect([pt.mapped, pt.tablePages]).toEqual([1, 4]);
     pt.destroy();
     expect(alloc.live).toBe(0);

@@ -12,7 +12,7 @@
 import { st, type Example, type ExampleStep } from '../support/example.js';
 import {
   env, fd, iommu, ioasid, vfio, U64_MAX,
-  IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID, IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID,
+  IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID, IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID,
   IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE,
 } from '../support/vocab.js';
 
@@ -39,6 +39,19 @@ const oneAttached = (): ExampleStep[] => [
   ...oneDevice(),
   st(env.mmap(0x10000n, 0x10000n)),
   st(vfio.attach(fd(4), 1), { out: { pt_id: 3 } }, 'ATTACH_PT.ok.auto_domain'),
+];
+
+/**
+ * VT-d-style dirty tracking: oneDevice, 64 KiB of user memory at 0x10000 mapped at IOVA 0x100000 (`length` of it),
+ * dev1 attached to HWPT 3 allocated with DIRTY_TRACKING on IOAS 1, and (with `on`) tracking started.
+ */
+const dirtySetup = (length: bigint, on = true): ExampleStep[] => [
+  ...oneDevice(),
+  st(env.mmap(0x10000n, 0x10000n)),
+  st(iommu.map(fd(3), 1, 0x10_0000n, length, 0x10000n), 'ok'),
+  st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }, 'HWPT_ALLOC.ok.paging'),
+  st(vfio.attach(fd(4), 3), { out: { pt_id: 3 } }),
+  ...(on ? [st(iommu.setDirtyTracking(fd(3), 3), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable')] : []),
 ];
 
 /** fd 3 = /dev/iommu with IOAS 1 and nothing else (no device, so no domain and no pinning). */
@@ -622,6 +635,199 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       // after the device FD's release its DEVICE object is gone
       st(env.close(fd(4)), 'ok'),
       st(iommu.getHwInfo(fd(3), 2), 'ENOENT', 'GET_HW_INFO.ENOENT.dev'),
+    ],
+  },
+
+  // ---- dirty tracking (hw_pagetable.c iommufd_hwpt_set_dirty_tracking / iommufd_hwpt_get_dirty_bitmap, io_pagetable.c
+  // iopt_set_dirty_tracking / iopt_read_and_clear_dirty_data / iommufd_check_iova_range; selftest iommufd.c
+  // FIXTURE(iommufd_dirty_tracking)) -------------------------------------------------------------------------------
+  {
+    name: 'HWPT_ALLOC with DIRTY_TRACKING is refused where the IOMMU cannot track dirty pages (EOPNOTSUPP)',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      // "if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))"
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), 'EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking'),
+    ],
+  },
+  {
+    name: 'On SMMUv3 a NEST_PARENT cannot track dirty pages (a stage-2 domain); a plain paging HWPT can',
+    design: 'iommufd',
+    profile: 'smmuv3',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...oneDevice(),
+      // arm_smmu_domain_alloc_paging_flags: NEST_PARENT makes an S2 domain, and only S1 has HTTU dirty tracking
+      // (io-pgtable-arm.c arm_lpae_read_and_clear_dirty: "if (data->iop.fmt != ARM_64_LPAE_S1) return -EINVAL")
+      st(iommu.hwptAlloc(fd(3), 2, 1, NEST_PARENT | DIRTY), 'EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_nest_parent'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }, 'HWPT_ALLOC.ok.paging'),
+    ],
+  },
+  {
+    name: 'SET_DIRTY_TRACKING: an unknown flag is EOPNOTSUPP, a HWPT that is not paging ENOENT, one without dirty_ops EOPNOTSUPP even to disable',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...oneAttached(),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 4 } }, 'HWPT_ALLOC.ok.paging'),
+      // "if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) return -EOPNOTSUPP;"
+      st(iommu.setDirtyTracking(fd(3), 4, true, 3), 'EOPNOTSUPP', 'HWPT_SET_DIRTY_TRACKING.EOPNOTSUPP.flags'),
+      // iommufd_get_hwpt_paging: an IOAS, a device, no object at all
+      st(iommu.setDirtyTracking(fd(3), 1), 'ENOENT', 'HWPT_SET_DIRTY_TRACKING.ENOENT.hwpt'),
+      st(iommu.setDirtyTracking(fd(3), 2), 'ENOENT', 'HWPT_SET_DIRTY_TRACKING.ENOENT.hwpt'),
+      st(iommu.setDirtyTracking(fd(3), 99), 'ENOENT', 'HWPT_SET_DIRTY_TRACKING.ENOENT.hwpt'),
+      // the automatic HWPT 3 has no dirty_ops: iopt_set_dirty_tracking "if (!ops) return -EOPNOTSUPP;", before enable is read
+      st(iommu.setDirtyTracking(fd(3), 3, true), 'EOPNOTSUPP', 'HWPT_SET_DIRTY_TRACKING.EOPNOTSUPP.no_dirty_ops'),
+      st(iommu.setDirtyTracking(fd(3), 3, false), 'EOPNOTSUPP', 'HWPT_SET_DIRTY_TRACKING.EOPNOTSUPP.no_dirty_ops'),
+      // __reserved is never read (iommufd_hwpt_set_dirty_tracking checks flags only); no device need be attached
+      st(iommu.setDirtyTracking(fd(3), 4, true, null, 7), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable'),
+      st(iommu.setDirtyTracking(fd(3), 4, false), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.disable'),
+    ],
+  },
+  {
+    name: 'GET_DIRTY_BITMAP checks in the kernel\'s order: flags and __reserved, the HWPT, length, overflow, IOVA alignment, page_size, then dirty_ops',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...oneAttached(),
+      // "if (cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR || cmd->__reserved) return -EOPNOTSUPP;"
+      st(iommu.getDirtyBitmap(fd(3), 3, 0n, KIB4, KIB4, false, true, 2), 'EOPNOTSUPP', 'HWPT_GET_DIRTY_BITMAP.EOPNOTSUPP.flags'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0n, KIB4, KIB4, false, true, null, 1), 'EOPNOTSUPP', 'HWPT_GET_DIRTY_BITMAP.EOPNOTSUPP.flags'),
+      st(iommu.getDirtyBitmap(fd(3), 1, 0n, KIB4), 'ENOENT', 'HWPT_GET_DIRTY_BITMAP.ENOENT.hwpt'),
+      // iommufd_check_iova_range: "if (!bitmap->length) return -EINVAL;", check_add_overflow -> EOVERFLOW
+      st(iommu.getDirtyBitmap(fd(3), 3, 0n, 0n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.length'),
+      st(iommu.getDirtyBitmap(fd(3), 3, U64_MAX - 0xfffn, 0x2000n), 'EOVERFLOW', 'HWPT_GET_DIRTY_BITMAP.EOVERFLOW.range'),
+      // iova and iova + length aligned to iopt->iova_alignment (4 KiB once a VT-d domain is there)
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10800n, KIB4), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.iova_alignment'),
+      // "if (!bitmap->page_size) return -EINVAL;", then iova and the end aligned to page_size
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10000n, KIB4, 0n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.page_size'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x11000n, KIB4, 0x2000n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.page_size_alignment'),
+      // all arguments fine, but the automatic HWPT has no dirty_ops: iommu_read_and_clear_dirty "return -EOPNOTSUPP"
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10000n, KIB4), 'EOPNOTSUPP', 'HWPT_GET_DIRTY_BITMAP.EOPNOTSUPP.no_dirty_ops'),
+    ],
+  },
+  {
+    name: 'GET_DIRTY_BITMAP needs the range mapped without holes (EINVAL), and tracking on (EINVAL: intel_iommu_read_and_clear_dirty)',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...oneDevice(),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x2000n, 0x10000n), 'ok'),
+      st(iommu.map(fd(3), 1, 0x10_3000n, KIB4, 0x13000n), 'ok'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }, 'HWPT_ALLOC.ok.paging'),
+      // the range starts in a hole: iopt_for_each_contig_area finds no area, !iopt_area_contig_done
+      st(iommu.getDirtyBitmap(fd(3), 3, 0xf_f000n, 0x2000n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.hole'),
+      // mapped, but tracking is off: "if (!dmar_domain->dirty_tracking && dirty->bitmap) return -EINVAL;"
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.not_tracking'),
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      // across the hole at 0x102000: the areas before it were read, then EINVAL ("the dirty state becomes unknown")
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n), { partial: 'EINVAL' }, 'HWPT_GET_DIRTY_BITMAP.EINVAL.hole_after_some'),
+    ],
+  },
+  {
+    name: 'A device write through a tracking HWPT is reported dirty once; NO_CLEAR keeps it, a read clears it; a read does not dirty',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...dirtySetup(0x4000n),
+      st(env.dma('dev1', null, 0x10_1010n, 'write'), { hit: 0x11010n }, 'DMA.ok.dirty'),
+      st(env.dma('dev1', null, 0x10_3000n, 'read'), { hit: 0x13000n }, 'DMA'),
+      // selftest test_mock_dirty_bitmaps: NO_CLEAR reports and keeps, the next read reports and clears, then nothing
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n, KIB4, true), { out: { dirty: [{ start: 0x10_1000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n), { out: { dirty: [{ start: 0x10_1000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      // the IOTLB entry of the first write went with the clear (iommu_iotlb_sync of the gather): a new write sets it again
+      st(env.dma('dev1', null, 0x10_1020n, 'write'), { hit: 0x11020n }, 'DMA.ok.dirty'),
+      // one bit per 8 KiB: the page at 0x101000 lies in the first bit
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n, 0x2000n), { out: { dirty: [{ start: 0x10_0000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+  {
+    name: 'Every ENABLE clears the dirty bits (iopt_clear_dirty_data), DISABLE keeps them unreadable; a write while off dirties nothing',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...dirtySetup(0x4000n, false),
+      // tracking off: the write goes through but sets no bit (VT-d SSADE clear)
+      st(env.dma('dev1', null, 0x10_0000n, 'write'), { hit: 0x10000n }, 'DMA'),
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok'),
+      st(env.dma('dev1', null, 0x10_2000n, 'write'), { hit: 0x12000n }, 'DMA.ok.dirty'),
+      // enabling again while on: "ret = iopt_clear_dirty_data(iopt, domain)" first, so the bit is gone
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      st(env.dma('dev1', null, 0x10_2000n, 'write'), { hit: 0x12000n }, 'DMA.ok.dirty'),
+      st(iommu.setDirtyTracking(fd(3), 3, false), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.disable'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x4000n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.not_tracking'),
+    ],
+  },
+  {
+    name: 'Unmapping drops dirty bits unreported (no unmap-and-read in 6.12): the page mapped again is clean',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...dirtySetup(0x2000n),
+      st(env.dma('dev1', null, 0x10_1000n, 'write'), { hit: 0x11000n }, 'DMA.ok.dirty'),
+      // iopt_area_unfill_domains -> iommu_unmap: the PTE and its dirty bit are gone
+      st(iommu.unmap(fd(3), 1, 0x10_0000n, 0x2000n), { out: { length: 0x2000n } }),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x2000n, 0x10000n), 'ok'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+  {
+    name: 'A bitmap pointer the kernel cannot write is never checked: the call succeeds, reports nothing, and the bits are cleared all the same',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...dirtySetup(0x2000n),
+      st(env.dma('dev1', null, 0x10_0000n, 'write'), { hit: 0x10000n }, 'DMA.ok.dirty'),
+      // iova_bitmap pins the user pages only to record a bit, and iova_bitmap_set returns quietly when it cannot
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n, KIB4, false, false), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok.bad_data'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+  {
+    name: 'Dirty bits belong to one HWPT: a write through one of two HWPTs on the same IOAS dirties only it; a nested HWPT\'s write dirties its parent',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...oneDevice(),
+      st(env.open(VFIO1), { out: { fd: 5 } }),
+      st(vfio.bindIommufd(fd(5), fd(3)), { out: { out_devid: 3 } }),
+      st(env.mmap(0x100_0000n, 0x10_0000n)),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x10_0000n, 0x100_0000n), 'ok'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY | NEST_PARENT), { out: { out_hwpt_id: 4 } }),
+      st(iommu.hwptAlloc(fd(3), 3, 1, DIRTY), { out: { out_hwpt_id: 5 } }),
+      st(iommu.hwptAlloc(fd(3), 2, 4, 0, { type: VTD_S1, pgtbl_addr: 0x10_0000n }), { out: { out_hwpt_id: 6 } }, 'HWPT_ALLOC.ok.nested'),
+      // the guest's stage-1 maps IOVA 0x5000 to GPA 0x108000
+      st(env.writePte(0x10_0000n, 0x5000n, 0x10_8000n)),
+      st(vfio.attach(fd(4), 6), { out: { pt_id: 6 } }),
+      st(vfio.attach(fd(5), 5), { out: { pt_id: 5 } }),
+      st(iommu.setDirtyTracking(fd(3), 4), 'ok'),
+      st(iommu.setDirtyTracking(fd(3), 5), 'ok'),
+      st(env.dma('dev1', null, 0x5010n, 'write'), { hit: 0x100_8010n }, 'DMA.ok.dirty'),
+      st(env.dma('dev2', null, 0x10_4000n, 'write'), { hit: 0x100_4000n }, 'DMA.ok.dirty'),
+      st(iommu.getDirtyBitmap(fd(3), 4, 0x10_0000n, 0x10_0000n), { out: { dirty: [{ start: 0x10_8000n, last: 0x10_8fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      st(iommu.getDirtyBitmap(fd(3), 5, 0x10_0000n, 0x10_0000n), { out: { dirty: [{ start: 0x10_4000n, last: 0x10_4fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      // a nested HWPT has no dirty_ops and is no paging HWPT: iommufd_get_hwpt_paging fails
+      st(iommu.getDirtyBitmap(fd(3), 6, 0x10_0000n, 0x10_0000n), 'ENOENT', 'HWPT_GET_DIRTY_BITMAP.ENOENT.hwpt'),
+    ],
+  },
+  {
+    name: 'On SMMUv3 the hardware records dirty pages whatever SET_DIRTY_TRACKING says (its set_dirty_tracking does nothing), and a read always works',
+    design: 'iommufd',
+    profile: 'smmuv3',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...oneDevice(),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x2000n, 0x10000n), 'ok'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }),
+      st(vfio.attach(fd(4), 3), { out: { pt_id: 3 } }),
+      // arm_smmu_set_dirty_tracking: "Always enabled and the dirty bitmap is cleared prior to set_dirty_tracking()"
+      st(env.dma('dev1', null, 0x10_1000n, 'write'), { hit: 0x11000n }, 'DMA.ok.dirty'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [{ start: 0x10_1000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
     ],
   },
 

@@ -17,6 +17,7 @@ import { clock, createKernel, observe as observeKernel, OBSERVE_PARTS, touchedSi
 import { checkInvariants, DESIGNS, exitProcess, initialState, noLeak, observe as observeSpec, observeLocked, observePart, step, touchedParts, type State, type StepResult } from '../spec/index.js';
 import { machineOf, OBS_PARTS, U64_MAX, worldOf, xlateLine, type Cmd, type DesignName, type HwKind, type KernelVersion, type MachineProfile, type Observation, type ObsPart, type ProfileName, type Result, type World, type Xlate } from '../uapi/index.js';
 import { KernelWarn } from '../impl/warn.js';
+import { coveredBy } from '../spec/ranges.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
 import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
 import { probeRoutes, touchedRoutes } from './probes.js';
@@ -158,13 +159,32 @@ function wraps(c: Cmd): boolean {
 export function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
   if (!('ioctl' in c)) return 'differential';
   if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
+  if (c.ioctl === 'IOMMU_HWPT_GET_DIRTY_BITMAP' && spec.ok && impl.ok) return 'P-DIRTY';
   const autoIova = (c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0;
   if (autoIova && spec.ok && impl.ok) return 'P-IOVA-ALLOC';
   return 'differential';
 }
 
+type Runs = readonly { readonly start: bigint; readonly last: bigint }[];
+const runsText = (rs: Runs) => rs.map((r) => `0x${r.start.toString(16)}..0x${r.last.toString(16)}`).join(', ');
+
+/**
+ * P-DIRTY on one GET_DIRTY_BITMAP: the kernel reports every page the spec has dirty (written since its last clear) and
+ * nothing outside those and the maybe-dirty ones (a cleared bit stays clear until the next write). Null when it holds.
+ */
+export function dirtyDiffers(spec: { dirty: Runs; maybe?: Runs }, impl: { dirty: Runs }): string | null {
+  const missed = spec.dirty.filter((r) => !coveredBy(r, impl.dirty));
+  if (missed.length > 0) return `pages written since their last clear are not reported dirty: ${runsText(missed)} (the kernel reports ${runsText(impl.dirty) || 'none'})`;
+  const allowed = [...spec.dirty, ...(spec.maybe ?? [])];
+  const extra = impl.dirty.filter((r) => !coveredBy(r, allowed));
+  return extra.length === 0 ? null : `pages no device wrote since their last clear are reported dirty: ${runsText(extra)} (the spec has ${runsText(spec.dirty) || 'none'})`;
+}
+
 /** Compare one result pair; null when they agree. */
 function compareResults(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string | null {
+  if ('ioctl' in c && c.ioctl === 'IOMMU_HWPT_GET_DIRTY_BITMAP' && spec.ok && impl.ok) {
+    return dirtyDiffers(spec.out as { dirty: Runs; maybe?: Runs }, impl.out as { dirty: Runs });
+  }
   if ('env' in c && c.env === 'DMA' && spec.ok && impl.ok) {
     const s = spec.out as { xlate: Xlate; stale: readonly Xlate[] };
     const got = xlateLine((impl.out as { xlate: Xlate }).xlate);

@@ -203,7 +203,7 @@ export function check(opts: CheckOptions): CheckOutcome {
     if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined, envs).map((x) => step(x)), { maxCommands: opts.maxCommands, size: 'max' })));
     return a;
   };
-  const runs = runConfigA([...ioctls, ...envs], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages, fixturesOf(world))
+  const runs = runConfigA([...ioctls, ...envs], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages, fixturesOf(world, ioctls))
     .chain((cfg) => commandsFor(cfg).map((cmds) => ({ cfg, cmds })));
   const prop = fc.property(runs, ({ cfg, cmds }) => {
     counters.runs++;

@@ -3,7 +3,7 @@
  * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
  */
 import {
-  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
+  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
@@ -18,10 +18,17 @@ export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
-export type Fixture = 'plain' | 'nested';
+export type Fixture = 'plain' | 'nested' | 'migration';
 
-/** The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format. */
-export const fixturesOf = (world: World): readonly Fixture[] => (world.iommu.nestParent && world.iommu.stage1Format !== null ? ['plain', 'nested'] : ['plain']);
+/**
+ * The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format;
+ * `migration` an IOMMU that tracks dirty pages and a design with dirty tracking (iommufd).
+ */
+export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): readonly Fixture[] {
+  const nested = world.iommu.nestParent && world.iommu.stage1Format !== null;
+  const migration = world.iommu.dirtyTracking && ioctls.includes('IOMMU_HWPT_SET_DIRTY_TRACKING');
+  return [...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : [])];
+}
 
 /**
  * The set-up every generated trace starts from (a selftest fixture, and what a VMM does at VM start), so random
@@ -33,7 +40,10 @@ export const fixturesOf = (world: World): readonly Fixture[] => (world.iommu.nes
  * - `plain`: dev1..dev3 bound, dev4 left unbound for the random phase (its group sibling dev3 is attached), and a
  *   second VM's node open ($fd6), so binding the group sibling elsewhere, and every cross-FD reference, has a target;
  * - `nested`: every device bound, and a guest stage-1 on the stage-2 with devices translated through it, in
- *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU).
+ *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU);
+ * - `migration` (iommufd on an IOMMU that tracks dirty pages): as `plain`, but dev1 and dev2 on a stage-2 HWPT allocated
+ *   with DIRTY_TRACKING, tracking on (what a VMM sets up for live migration: QEMU's iommufd backend allocates its
+ *   HWPTs with the flag and starts tracking when migration begins), so DMA writes set dirty bits from the first step.
  * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
  * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
@@ -72,6 +82,11 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
       ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
       ...ram.map((r) => ({ ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: r.vaddr, length: r.size, iova: r.iova })),
       { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
+    // migration: the stage-2 as a dirty-tracking HWPT ($hwpt1) that dev1 and dev2 attach to, tracking started
+    if (fixture === 'migration') {
+      return [...common, hwpt(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, '$dev1', '$ioas1', null), attach('$fd2', '$hwpt1', null), attach('$fd3', '$hwpt1', null),
+        { ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd: '$fd1', flags: 1, hwpt_id: '$hwpt1', __reserved: 0 }];
+    }
     // plain: dev1 and dev3 (dev4's group sibling) on the stage-2's automatic domain ($hwpt1), and a PASID-capable
     // domain ($hwpt3), as a VMM that hands out PASIDs allocates one
     if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), ...(dev1Pasid ? [hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)] : [])];

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, type EnvName, type HwptDataType, type IoctlName, type World,
+  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
 import { envNamesOf, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
@@ -125,6 +125,13 @@ export const RECIPES: RecipeArbs = {
       const iova = guest.length > 0 && x.p > 0 ? guest[x.k % guest.length]! : GUEST_IOVA + BigInt(x.p) * PAGE; // length > 0
       return { env: 'DMA', dev: r.dev, pasid: r.pasid, iova: iova + x.off, access };
     }
+    // where a HWPT records dirty pages, one DMA in five writes through it at a page its IOAS maps: what dirties a bit
+    const dirtying = m.dirtyRoutes();
+    if (x.aim >= 8 && dirtying.length > 0) {
+      const r = dirtying[x.k % dirtying.length]!; // length > 0
+      const page = r.pages[(x.k + x.p) % r.pages.length]!; // dirtyRoutes lists routes with pages only
+      return { env: 'DMA', dev: r.dev, pasid: r.pasid, iova: page + x.off, access: x.p === 3 ? access : 'write' };
+    }
     // mostly a device that is attached somewhere (whose DMA fills the IOTLB), at area edges and holes
     const on = m.attachedDevs();
     const ps = m.pasids();
@@ -148,8 +155,9 @@ export const RECIPES: RecipeArbs = {
   // the selftest mock's reserved range: at an address drawn like a map's, so it meets areas and allowed ranges;
   // now and then empty (the selftests' own EINVAL case)
   // in the edge share, a range from the last byte of the u64 space: one that wraps (EOVERFLOW) unless one byte long
-  MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), top: resvA(g, 1), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
-    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioas', x.o);
+  // in the edge share, a device FD: the test port is /dev/iommu's alone (ENOTTY)
+  MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), top: resvA(g, 1), dev: resvA(g, 1), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
+    const { fd, id } = fdObj(m, res, x.dev !== 0 ? 'device' : 'ctx', x.f, 'ioas', x.o);
     return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: x.top !== 0 ? U64_MAX : u64(addrOf(m, x.a)), length: x.n };
   }),
 
@@ -202,12 +210,15 @@ export const RECIPES: RecipeArbs = {
     if (staged && x.st >= 4) length = x.st === 4 ? 0x800n : 0x1800n;
     return { ioctl: 'IOMMU_IOAS_MAP', fd, flags: (x.flags & ~1) | (x.iova === null ? 0 : 1), ioas_id: id, __reserved: 0, user_va, length, iova };
   }),
-  IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), r: rangeA(g), all: fc.nat({ max: 9 }) }), (x, m, res) => {
+  IOMMU_IOAS_UNMAP: (g) => recipe('IOMMU_IOAS_UNMAP', fc.record({ f: refA(g), o: refA(g), r: rangeA(g), all: fc.nat({ max: 9 }), aim: fc.nat({ max: 3 }) }), (x, m, res) => {
     // mostly an IOAS that has something mapped
     const fd = m.fd('ctx', x.f);
     const id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 4 !== 3 ? (o) => 'areas' in o && o.areas.length > 0 : undefined);
     if (x.all === 0) return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova: 0n, length: U64_MAX }; // everything
-    const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), x.r);
+    // a quarter of the unmaps cut into an area holding dirty pages (a split refused, or one after whole areas went)
+    const dirtyAt = x.aim === 0 ? m.dirtyAreaIndex(m.tableOf(fd, res), id, res, x.o.pick) : -1;
+    const shape = dirtyAt === -1 ? x.r : { shape: x.o.pick % 2 === 0 ? ('inside' as const) : ('straddle' as const), i: dirtyAt, pages: 1 + (x.all % 4) };
+    const { iova, length } = rangeOf(m, m.areasOf(m.tableOf(fd, res), id, res), shape);
     return { ioctl: 'IOMMU_IOAS_UNMAP', fd, ioas_id: id, iova, length };
   }),
   // RLIMIT_MODE on the FD (which a set succeeds on only while the FD holds no object) or HUGE_PAGES on an IOAS
@@ -228,7 +239,7 @@ export const RECIPES: RecipeArbs = {
     return { ioctl: 'IOMMU_GET_HW_INFO', fd, flags: x.flags, dev_id: id, data_len: x.len, __reserved: x.resv };
   }),
   IOMMU_HWPT_ALLOC: (g) => recipe('IOMMU_HWPT_ALLOC', fc.record({
-    f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 4, 5),
+    f: refA(g), d: refA(g), p: refA(g), onHwpt: fc.boolean(), flags: fc.constantFrom(0, 1, 1, 8, 9, 2, 2, 2, 3, 3, 4, 5),
     // data_type and data are drawn independently in a share of calls (a type without data, data without a type)
     free: fc.nat({ max: 4 }), t: fc.constantFrom(...DATA_TYPES), withData: fc.boolean(), root: tableA, unknown: resvA(g, 0x10), resv: resvA(g, 1),
     // raw layouts in the edge share: a data_len off by one, 0, or a NULL pointer behind the right length
@@ -243,7 +254,8 @@ export const RECIPES: RecipeArbs = {
     const isParent = (o: Obj) => o.kind === 'hwpt_paging' && o.nestParent;
     const noParent = !Object.values(m.state.objects).some(isParent);
     const onHwpt = x.onHwpt && !(noParent && x.p.bad === null && x.free > 0 && x.p.pick % 2 === 0);
-    const flags = x.onHwpt && !onHwpt ? IOMMU_HWPT_ALLOC_NEST_PARENT : x.flags;
+    // the parent made first tracks dirty pages half the time (refused where the IOMMU cannot: SMMUv3's stage 2)
+    const flags = x.onHwpt && !onHwpt ? IOMMU_HWPT_ALLOC_NEST_PARENT | (x.p.pick % 2 === 0 ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0) : x.flags;
     const consistent = x.free > 0;
     const data_type = consistent ? (onHwpt ? native : 'IOMMU_HWPT_DATA_NONE') : x.t;
     // the stage-1 root: a page table (VT-d), or the guest's CD / PASID table (SMMUv3, AMD)
@@ -278,6 +290,30 @@ export const RECIPES: RecipeArbs = {
     const size = INVALIDATE_ENTRY_LEN[data_type];
     const raw = x.raw === 'len0' ? { entry_len: 0 } : x.raw === 'len+' ? { entry_len: size + 8 } : x.raw === 'null' ? { entry_num: n } : {};
     return { ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: id, data_type, entries, __reserved: x.resv, ...raw };
+  }),
+  // mostly a HWPT with dirty_ops; enable twice as often as disable (an enable also clears); in the edge share a bad flag
+  IOMMU_HWPT_SET_DIRTY_TRACKING: (g) => recipe('IOMMU_HWPT_SET_DIRTY_TRACKING', fc.record({ f: refA(g), o: refA(g), on: fc.nat({ max: 2 }), bad: resvA(g, 2), resv: resvA(g, 7) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const hwpt_id = m.obj('hwpt_paging', m.tableOf(fd, res), x.o, x.o.pick % 4 !== 3 ? (o) => o.kind === 'hwpt_paging' && o.dirty !== null : undefined);
+    return { ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd, flags: (x.on > 0 ? 1 : 0) | x.bad, hwpt_id, __reserved: x.resv };
+  }),
+  // a range over the areas of the HWPT's IOAS (whole, part, across a hole, past the end), one bit per 4 KiB mostly;
+  // also the IOMMU page, a larger bit, one byte, a size that is no power of two, 0; NO_CLEAR a third of the time
+  IOMMU_HWPT_GET_DIRTY_BITMAP: (g) => recipe('IOMMU_HWPT_GET_DIRTY_BITMAP', fc.record({
+    f: refA(g), o: refA(g), r: rangeA(g), ps: fc.constantFrom(0x1000n, 0x1000n, 0x1000n, 0x800n, 0x2000n), odd: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(1n, 0x1800n, 0n) }),
+    keep: fc.nat({ max: 2 }), nullData: resvA(g, 1), bad: resvA(g, 2), resv: resvA(g, 1), aim: fc.boolean(),
+  }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const file = m.tableOf(fd, res);
+    const hwpt_id = m.obj('hwpt_paging', file, x.o, x.o.pick % 4 !== 3 ? (o) => o.kind === 'hwpt_paging' && o.dirty !== null : undefined);
+    const areas = m.areasOfHwpt(file, hwpt_id, res);
+    // half the time the whole area holding a dirty page, as a VMM reads a RAM slot: where a lost or extra bit shows
+    const dirtyAt = x.aim ? m.dirtyAreaIndex(file, hwpt_id, res, x.o.pick) : -1;
+    const { iova, length } = rangeOf(m, areas, dirtyAt === -1 ? x.r : { shape: 'exact', i: dirtyAt, pages: 1 });
+    return {
+      ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP', fd, hwpt_id, flags: (x.keep === 0 ? 1 : 0) | x.bad, __reserved: x.resv, iova, length,
+      page_size: x.odd ?? x.ps, data: x.nullData === 0,
+    };
   }),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
@@ -397,6 +433,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 

@@ -134,6 +134,48 @@ export class GenModel {
     return o && 'areas' in o ? o.areas : [];
   }
 
+  /** The areas of the IOAS a paging HWPT of `file` mirrors (to draw a dirty-bitmap range from), none for another id. */
+  areasOfHwpt(file: number | undefined, id: Sym | number, resolveSym: (s: Sym) => number | undefined): readonly IovaRange[] {
+    const n = typeof id === 'number' ? id : resolveSym(id);
+    const o = file === undefined || n === undefined ? undefined : this.state.objects[`${file}:${n}` as ObjKey];
+    const ioas = o?.kind === 'hwpt_paging' ? this.state.objects[o.ioas] : undefined;
+    return ioas && 'areas' in ioas ? ioas.areas : [];
+  }
+
+  /**
+   * The index (among the areas by start) of an area holding a page some HWPT has dirty (the k-th such), or -1: `id` a
+   * paging HWPT (its own bits, over its IOAS's areas) or an IOAS (the bits of every HWPT mirroring it).
+   */
+  dirtyAreaIndex(file: number | undefined, id: Sym | number, resolveSym: (s: Sym) => number | undefined, k: number): number {
+    const n = typeof id === 'number' ? id : resolveSym(id);
+    const o = file === undefined || n === undefined ? undefined : this.state.objects[`${file}:${n}` as ObjKey];
+    const ioasKey = o?.kind === 'hwpt_paging' ? o.ioas : o?.kind === 'ioas' ? (`${o.file}:${o.id}` as ObjKey) : undefined;
+    const ioas = ioasKey === undefined ? undefined : this.state.objects[ioasKey];
+    if (o === undefined || ioas?.kind !== 'ioas') return -1;
+    const bits = Object.values(this.state.objects).flatMap((h) => (h.kind === 'hwpt_paging' && h.ioas === ioasKey && h.dirty !== null && (o.kind === 'ioas' || h === o) ? h.dirty.bits : []));
+    const areas = [...ioas.areas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const held = areas.map((a, i) => (bits.some((r) => r.start <= a.last && a.start <= r.last) ? i : -1)).filter((i) => i !== -1);
+    return held.length === 0 ? -1 : held[k % held.length]!; // length > 0
+  }
+
+  /**
+   * Routes whose writes dirty a HWPT (attached to a paging HWPT with dirty_ops, directly or under a nested one), each
+   * with the page bases its IOAS maps (first pages of its areas, up to four per area): where a DMA write sets a bit.
+   * A nested route's pages are the parent's, a guest walk aims elsewhere: only direct routes are listed.
+   */
+  dirtyRoutes(): { dev: DevName; pasid: number | null; pages: bigint[] }[] {
+    const out: { dev: DevName; pasid: number | null; pages: bigint[] }[] = [];
+    for (const a of this.state.attachments) {
+      const o = this.state.objects[a.ctx];
+      if (o?.kind !== 'hwpt_paging' || o.dirty === null) continue;
+      const ioas = this.state.objects[o.ioas];
+      const areas = ioas && 'areas' in ioas ? ioas.areas : [];
+      const pages = areas.flatMap((r) => [0n, 1n, 2n, 3n].map((k) => r.start + k * 0x1000n).filter((p) => p <= r.last));
+      if (pages.length > 0) out.push({ dev: a.dev, pasid: a.pasid, pages });
+    }
+    return out;
+  }
+
   /** PASIDs in use by attachments (to aim DMA and detach at them). */
   pasids(): number[] {
     return [...new Set(this.state.attachments.flatMap((a) => (a.pasid === null ? [] : [a.pasid])))];

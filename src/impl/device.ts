@@ -199,7 +199,7 @@ function attachIoas(k: Kernel, f: IommufdFile, vdev: VfioDevice, ioas: IoasObj, 
   }
   const bad = attachChecks(k, vdev, pasid, { hwpt: null, pasidCompat: false, space: ioas }, old !== undefined);
   if (bad) return fail(bad);
-  const hwpt = newPagingHwpt(k, f, ioas, { auto: true, nestParent: false, pasidCompat: false });
+  const hwpt = newPagingHwpt(k, f, ioas, { auto: true, nestParent: false, pasidCompat: false, dirty: false });
   if (typeof hwpt === 'string') return fail(hwpt);
   const movers = old ? k.groupOf(vdev).filter((d) => d.routes.some((r) => r.pasid === pasid)) : [vdev];
   moveRoutes(k, movers, pasid, hwpt);

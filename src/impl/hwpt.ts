@@ -15,8 +15,8 @@ import { DeviceObj, HwptNested, HwptPaging, IoasObj } from './objects.js';
  * iommufd_hwpt_paging_alloc's core: a new domain added to `ioas` (aperture, alignment, pin, fill), inserted into
  * the table. Unwinds everything on failure.
  */
-export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { auto: boolean; nestParent: boolean; pasidCompat: boolean }): HwptPaging | Errno {
-  const domain = k.newDomainOn(ioas.iopt);
+export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { auto: boolean; nestParent: boolean; pasidCompat: boolean; dirty: boolean }): HwptPaging | Errno {
+  const domain = k.newDomainOn(ioas.iopt, p.dirty);
   if (typeof domain === 'string') return domain;
   const hwpt = new HwptPaging(ioas, domain, p.auto, p.nestParent, p.pasidCompat, k.alloc);
   if (f.table.insert(hwpt) === null) {
@@ -49,7 +49,9 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     if ((c.flags & FAULT_ID_VALID) !== 0 && (c.flags & NEST_PARENT) !== 0) return fail('EOPNOTSUPP');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
     if ((c.flags & NEST_PARENT) !== 0 && !k.world.iommu.nestParent) return fail('EOPNOTSUPP'); // the driver cannot be a nest parent
-    const hwpt = newPagingHwpt(k, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasidCompat: (c.flags & ALLOC_PASID) !== 0 });
+    // SMMUv3: dirty tracking is a stage-1 feature and a nest parent is stage 2 (arm_smmu_domain_alloc_paging_flags)
+    if ((c.flags & NEST_PARENT) !== 0 && (c.flags & DIRTY) !== 0 && k.dirtyAlwaysOn) return fail('EOPNOTSUPP');
+    const hwpt = newPagingHwpt(k, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasidCompat: (c.flags & ALLOC_PASID) !== 0, dirty: (c.flags & DIRTY) !== 0 });
     if (typeof hwpt === 'string') return fail(hwpt);
     // FAULT_ID_VALID names a FAULT object; none exist in this kernel: the lookup fails and the new HWPT is aborted
     if ((c.flags & FAULT_ID_VALID) !== 0) {

@@ -241,7 +241,12 @@ export class Kernel {
   // ---- shared services --------------------------------------------------------------------------------------
 
   /** A new paging domain with an empty page table, or null (ENOMEM). */
-  newDomain(): PagingDomain | null {
+  /**
+   * A paging domain; `dirty`: with dirty_ops. The driver's domain_alloc_user leaves the hardware's dirty update off
+   * until set_dirty_tracking, except SMMUv3's, which turns HD on at allocation and never off (arm_smmu_domain_finalise
+   * with IO_PGTABLE_QUIRK_ARM_HD; its set_dirty_tracking does nothing).
+   */
+  newDomain(dirty = false): PagingDomain | null {
     if (!this.alloc.alloc('domain')) return null;
     const { aperture, pageShift } = this.iommu.geometry;
     const pt = IoPageTable.create(this.alloc, pageShift, Math.max(48, aperture.last.toString(2).length)); // the input width the aperture needs
@@ -249,15 +254,20 @@ export class Kernel {
       this.alloc.free('domain');
       return null;
     }
-    return { id: this.nextDomainId++, pt };
+    return { id: this.nextDomainId++, pt, dirty: dirty ? { recording: this.dirtyAlwaysOn } : null };
+  }
+
+  /** SMMUv3 records dirty pages from allocation on, whatever SET_DIRTY_TRACKING says. */
+  get dirtyAlwaysOn(): boolean {
+    return this.world.iommu.hwInfoType === 'IOMMU_HW_INFO_TYPE_ARM_SMMUV3';
   }
 
   /**
    * A new domain added to `iopt` (iopt_table_add_domain: aperture, alignment, pin, fill), or the errno; a domain
    * that cannot be added is freed again.
    */
-  newDomainOn(iopt: IoPagetable): PagingDomain | Errno {
-    const d = this.newDomain();
+  newDomainOn(iopt: IoPagetable, dirty = false): PagingDomain | Errno {
+    const d = this.newDomain(dirty);
     if (!d) return 'ENOMEM';
     const bad = iopt.addDomain(d);
     if (!bad) return d;

@@ -40,6 +40,10 @@ export const LAYOUTS = {
   }),
   iommu_hwpt_vtd_s1: layout('iommu_hwpt_vtd_s1', 24, { flags: [0, 8], pgtbl_addr: [8, 8], addr_width: [16, 4], __reserved: [20, 4] }),
   iommu_hwpt_invalidate: layout('iommu_hwpt_invalidate', 32, { size: [0, 4], hwpt_id: [4, 4], data_uptr: [8, 8], data_type: [16, 4], entry_len: [20, 4], entry_num: [24, 4], __reserved: [28, 4] }),
+  iommu_hwpt_set_dirty_tracking: layout('iommu_hwpt_set_dirty_tracking', 16, { size: [0, 4], flags: [4, 4], hwpt_id: [8, 4], __reserved: [12, 4] }),
+  iommu_hwpt_get_dirty_bitmap: layout('iommu_hwpt_get_dirty_bitmap', 48, {
+    size: [0, 4], hwpt_id: [4, 4], flags: [8, 4], __reserved: [12, 4], iova: [16, 8], length: [24, 8], page_size: [32, 8], data: [40, 8],
+  }),
   iommu_hwpt_vtd_s1_invalidate: layout('iommu_hwpt_vtd_s1_invalidate', 24, { addr: [0, 8], npages: [8, 8], flags: [16, 4], __reserved: [20, 4] }),
   vfio_device_bind_iommufd: layout('vfio_device_bind_iommufd', 16, { argsz: [0, 4], flags: [4, 4], iommufd: [8, 4], out_devid: [12, 4] }),
   vfio_device_attach_iommufd_pt: layout('vfio_device_attach_iommufd_pt', 12, { argsz: [0, 4], flags: [4, 4], pt_id: [8, 4] }),
@@ -52,6 +56,7 @@ export const LAYOUTS = {
     'mock_domain_replace.pt_id': [16, 4],
     'check_map.iova': [16, 8], 'check_map.length': [24, 8], 'check_map.uptr': [32, 8],
     'check_refs.length': [16, 8], 'check_refs.uptr': [24, 8], 'check_refs.refs': [32, 4],
+    'dirty.flags': [16, 4], 'dirty.iova': [24, 8], 'dirty.length': [32, 8], 'dirty.page_size': [40, 8], 'dirty.uptr': [48, 8], 'dirty.out_nr_dirty': [56, 8],
     last: [64, 4],
   }),
 } as const satisfies Record<string, Layout>;
@@ -75,6 +80,8 @@ export const REQUESTS = {
   IOMMU_HWPT_ALLOC: io(IOMMUFD_TYPE, 0x89),
   IOMMU_GET_HW_INFO: io(IOMMUFD_TYPE, 0x8a),
   IOMMU_OPTION: io(IOMMUFD_TYPE, 0x87),
+  IOMMU_HWPT_SET_DIRTY_TRACKING: io(IOMMUFD_TYPE, 0x8b),
+  IOMMU_HWPT_GET_DIRTY_BITMAP: io(IOMMUFD_TYPE, 0x8c),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
   VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
@@ -88,7 +95,7 @@ export const HWPT_DATA_TYPES = { IOMMU_HWPT_DATA_NONE: 0, IOMMU_HWPT_DATA_VTD_S1
 export const INVALIDATE_DATA_TYPES = { IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 0, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 1 } as const;
 
 /** iommufd_test.h enum: the IOMMU_TEST_CMD operations used here. */
-export const TEST_OPS = { ADD_RESERVED: 1, MOCK_DOMAIN: 2, MD_CHECK_MAP: 3, MD_CHECK_REFS: 4, MOCK_DOMAIN_REPLACE: 10 } as const;
+export const TEST_OPS = { ADD_RESERVED: 1, MOCK_DOMAIN: 2, MD_CHECK_MAP: 3, MD_CHECK_REFS: 4, MOCK_DOMAIN_REPLACE: 10, DIRTY: 13 } as const;
 /** The mock domain's page size (selftest.c MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2). */
 export const MOCK_IO_PAGE_SIZE = 0x800n;
 
@@ -164,6 +171,35 @@ function invalidateEntries(entries: readonly InvalidateEntry[], entryLen: number
   return out;
 }
 
+/** The most bitmap bytes a call is given (a trace may ask for a range of 2^64 bytes at one bit per byte). */
+export const BITMAP_MAX_BYTES = 1 << 20;
+
+/** The bytes of a dirty bitmap of `length` bytes of IOVA at one bit per lowest set bit of `pageSize`, capped. */
+function bitmapBytes(length: bigint, pageSize: bigint): number {
+  const bit = pageSize === 0n ? 1n : pageSize & -pageSize;
+  const bits = length / bit + 1n;
+  const bytes = (bits + 7n) / 8n;
+  return Number(bytes > BigInt(BITMAP_MAX_BYTES) ? BigInt(BITMAP_MAX_BYTES) : bytes);
+}
+
+/** A dirty bitmap read back as the IOVA runs its set bits cover, in order, adjacent bits merged (bit i: iova + i * bit). */
+export function bitmapRuns(buf: Buffer, iova: bigint, pageSize: bigint): { start: bigint; last: bigint }[] {
+  const bit = pageSize & -pageSize;
+  const out: { start: bigint; last: bigint }[] = [];
+  for (let i = 0; i < buf.length; i++) {
+    const byte = buf[i]!; // i < length
+    if (byte === 0) continue;
+    for (let b = 0; b < 8; b++) {
+      if ((byte & (1 << b)) === 0) continue;
+      const start = iova + BigInt(i * 8 + b) * bit;
+      const top = out[out.length - 1];
+      if (top !== undefined && top.last + 1n === start) top.last = start + bit - 1n;
+      else out.push({ start, last: start + bit - 1n });
+    }
+  }
+  return out;
+}
+
 /** An iommufd ioctl with its ids already the kernel's own numbers. */
 export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>): RawIoctl {
   const req = REQUESTS[c.ioctl];
@@ -215,6 +251,17 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
         bufs: data === null && dataLen === 0 ? [] : [{ at: ptrAt('iommu_hwpt_alloc', 'data_uptr')[0], data }],
       };
     }
+    case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
+      return { req, arg: pack(LAYOUTS.iommu_hwpt_set_dirty_tracking, { size: sizeOf('iommu_hwpt_set_dirty_tracking'), flags: c.flags, hwpt_id: c.hwpt_id, __reserved: c.__reserved }), bufs: [] };
+    case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
+      return {
+        req,
+        arg: pack(LAYOUTS.iommu_hwpt_get_dirty_bitmap, {
+          size: sizeOf('iommu_hwpt_get_dirty_bitmap'), hwpt_id: c.hwpt_id, flags: c.flags, __reserved: c.__reserved, iova: c.iova, length: c.length, page_size: c.page_size,
+        }),
+        // a zeroed bitmap of the bits the range has (the kernel only sets bits), or NULL
+        bufs: [{ at: ptrAt('iommu_hwpt_get_dirty_bitmap', 'data')[0], data: c.data ? Buffer.alloc(bitmapBytes(c.length, c.page_size)) : null }],
+      };
     case 'IOMMU_HWPT_INVALIDATE': {
       const entryLen = c.entry_len ?? INVALIDATE_ENTRY_LEN[c.data_type];
       const entryNum = c.entry_num ?? c.entries.length;
@@ -244,11 +291,19 @@ export function encodeVfio(c: Extract<IommufdCmd, { ioctl: `VFIO_${string}` }>):
 }
 
 /** IOMMU_TEST_CMD `op` on object `id` with union fields (`check_map.iova`, ...). */
-export const testCmd = (op: keyof typeof TEST_OPS, id: number, values: FieldValues = {}): RawIoctl => ({
+export const testCmd = (op: keyof typeof TEST_OPS, id: number, values: FieldValues = {}, bufs: readonly PointedBuffer[] = []): RawIoctl => ({
   req: REQUESTS.IOMMU_TEST_CMD,
   arg: pack(LAYOUTS.iommu_test_cmd, { size: sizeOf('iommu_test_cmd'), op: TEST_OPS[op], id, ...values }),
-  bufs: [],
+  bufs,
 });
+
+/**
+ * IOMMU_TEST_OP_DIRTY: the mock's stand-in for a device write, setting the dirty bit of the one mock page at `iova` of
+ * HWPT `hwpt` (a one-bit bitmap at the mock's page size, as the selftests pass it).
+ */
+export const testDirty = (hwpt: number, iova: bigint): RawIoctl => testCmd('DIRTY', hwpt, {
+  'dirty.iova': iova, 'dirty.length': MOCK_IO_PAGE_SIZE, 'dirty.page_size': MOCK_IO_PAGE_SIZE,
+}, [{ at: ptrAt('iommu_test_cmd', 'dirty.uptr')[0], data: Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]) }]);
 
 /** What an iommufd ioctl returns, read back from its argument (and the buffers it filled), in the spec's terms. */
 export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, arg: Buffer, bufs: readonly Buffer[]): Record<string, unknown> {
@@ -270,6 +325,10 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
       return { entry_num: Number(field(LAYOUTS.iommu_hwpt_invalidate, arg, 'entry_num')) };
     case 'IOMMU_OPTION':
       return { val64: BigInt(field(LAYOUTS.iommu_option, arg, 'val64')) };
+    case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
+      return {};
+    case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
+      return { dirty: c.data && bufs[0] ? bitmapRuns(bufs[0], c.iova, c.page_size) : [] };
     case 'IOMMU_GET_HW_INFO': {
       const type = Number(field(LAYOUTS.iommu_hw_info, arg, 'out_data_type'));
       return {

@@ -11,7 +11,7 @@ import { objKey, observe, type State } from '../spec/index.js';
 import { holes } from '../spec/ranges.js';
 import type { Area } from '../spec/state.js';
 import type { Xlate } from '../uapi/index.js';
-import { MOCK_IO_PAGE_SIZE, testCmd, type RawIoctl } from './abi.js';
+import { MOCK_IO_PAGE_SIZE, testCmd, testDirty, type RawIoctl } from './abi.js';
 import type { LinuxSides } from './linux-sides.js';
 import { boundDevice } from './linux-run.js';
 
@@ -157,6 +157,18 @@ function refsFound(sides: LinuxSides, r: { readonly uva: bigint; readonly length
  * alone: the mock keeps no permissions), and must not still map a page the device reached before the step.
  * Null when Linux cannot be asked (a PASID: the mock has none); else the violation, or `ok` with what was seen.
  */
+/**
+ * A DMA write the spec says dirtied a page of a HWPT that tracks dirty pages: the mock has no DMA, so the device's write
+ * is IOMMU_TEST_OP_DIRTY on the mock page it reaches, in the HWPT the device is attached to (the mock nests nothing: the
+ * route's HWPT is the one that records). It must succeed: the mock refuses it only where tracking is off.
+ */
+export function dirtyWrite(sides: LinuxSides, dev: string, iova: bigint): Probe[] {
+  const b = boundDevice(sides, dev as never);
+  if (b === null || !b.attached) return [];
+  const page = iova - (iova % MOCK_IO_PAGE_SIZE);
+  return [{ fd: b.ctxFd, c: testDirty(b.hwpt, page), want: 'ok', property: 'P-DIRTY', says: `${dev}'s write at IOVA ${hex(iova)} dirties the mock page ${hex(page)} of the HWPT it is attached to` }];
+}
+
 export function dmaProbes(sides: LinuxSides, after: State, before: State, dev: string, pasid: number | null, iova: bigint): Probe[] | { property: string; message: string } | null {
   if (pasid !== null) return null;
   const now: Xlate = observe(after).translate(dev as never, null, iova, 'read').xlate;

@@ -160,13 +160,13 @@ function attachIoas(s: State, f: DeviceFile, ioas: ObjOf<'ioas'>, pasid: Pasid |
     if (r.kind !== 'fail' || r.errno !== 'EINVAL') return r;
   }
   // a new auto domain is never PASID-compatible (iommufd_hwpt_paging_alloc without ALLOC_PASID)
-  const probe = { kind: 'hwpt_paging', file: f.bound!, id: 0, ioas: keyOf(ioas), auto: true, nestParent: false, pasid: false } as const; // f.bound checked by attachPt
+  const probe = { kind: 'hwpt_paging', file: f.bound!, id: 0, ioas: keyOf(ioas), auto: true, nestParent: false, pasid: false, dirty: null } as const; // f.bound checked by attachPt
   const bad = attachChecks(s, f.dev, pasid, probe, old !== undefined) ?? addDomainCheck(s, ioas, 'ATTACH_PT');
   if (bad) return bad;
   const ctxFile = s.files[f.bound!]!; // attachPt checked f.bound, and a bound device holds its iommufd file
   const done = commit(s, old ? 'ATTACH_PT.ok.replace_auto_domain' : 'ATTACH_PT.ok.auto_domain', (d) => {
     const movers = old ? groupAttachments(s, f.dev, pasid).map((a) => a.dev) : [f.dev];
-    const id = newPaging(d, ctxFile, ioas, { auto: true, nestParent: false, pasid: false });
+    const id = newPaging(d, ctxFile, ioas, { auto: true, nestParent: false, pasid: false, dirty: false });
     detachRoute(d, movers, pasid);
     for (const m of movers) d.attachments.push({ dev: m, pasid, ctx: objKey(ctxFile.key, id) });
     return { pt_id: id };

@@ -7,7 +7,8 @@ import { castDraft, type Draft } from 'immer';
 import type { EnvDma, EnvGuestWritePasidTable, EnvGuestWritePgtable, EnvMmap, EnvMunmap, Gpa, IovaRange } from '../uapi/index.js';
 import { lastOf, unionWith, unionWithout, type Union } from './ranges.js';
 import { answer, commit, reject, type Outcome } from './rule.js';
-import { keyOf, type Obj, type State, type StaleEntry } from './state.js';
+import { dirtyAfterWrite } from './dirty.js';
+import { keyOf, type Obj, type ObjOf, type State, type StaleEntry } from './state.js';
 import { translate } from './translate.js';
 
 /**
@@ -40,7 +41,19 @@ export const mmap = (s: State, c: EnvMmap): Outcome => userMemCall(s, c, 'MMAP',
  */
 export const munmap = (s: State, c: EnvMunmap): Outcome => userMemCall(s, c, 'MUNMAP', unionWithout);
 
-export const dma = (s: State, c: EnvDma): Outcome => answer(s, 'DMA', translate(s, c.dev, c.pasid, c.iova, c.access));
+/**
+ * DMA: what the walk gives (the current answer and the stale ones the IOTLB may give). A write through a HWPT that
+ * records dirty pages dirties the IOMMU page it reaches (dirty.ts): the one rule of DMA that changes state.
+ */
+export function dma(s: State, c: EnvDma): Outcome {
+  const t = translate(s, c.dev, c.pasid, c.iova, c.access);
+  const dirtied = c.access === 'write' ? dirtyAfterWrite(s, c.dev, c.pasid, c.iova) : null;
+  if (dirtied === null) return answer(s, 'DMA', t);
+  return commit(s, 'DMA.ok.dirty', (d) => {
+    (d.objects[dirtied.hwpt] as Draft<ObjOf<'hwpt_paging'>>).dirty = castDraft(dirtied.dirty);
+    return t;
+  });
+}
 
 /** Contexts whose hardware walks `table` now (attached, and consuming it directly or through a guest PASID table). */
 function walkers(s: State, table: Gpa, kind: 'pte' | 'pasid'): Obj[] {

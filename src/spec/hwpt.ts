@@ -3,20 +3,20 @@
  * attaches to the IOAS, manual by IOMMU_HWPT_ALLOC); HWPT_NESTED is a guest stage-1 on a NEST_PARENT paging HWPT.
  * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
  * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
- * Abstracted: dirty tracking itself (a HWPT is allocated with DIRTY_TRACKING where the profile's IOMMU tracks dirty
- * pages, as the kernel allows; nothing reads or sets the dirty bits: no SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, and
- * driver refusals of flag combinations are not modelled), FAULT objects (none exist, so
+ * A HWPT allocated with DIRTY_TRACKING (where the profile's IOMMU tracks dirty pages) has dirty bits: dirty.ts.
+ * Abstracted: FAULT objects (none exist, so
  * FAULT_ID_VALID finds no fault: ENOENT), vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
  * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
  * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
  * @see drivers/iommu/iommufd/hw_pagetable.c
  */
-import type { Draft } from 'immer';
+import { castDraft, type Draft } from 'immer';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, hwptDataLen, uapiOf,
   type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
+import { NO_BITS, tracksAlways } from './dirty.js';
 import { areaKeeps, iommuPage, outsideAperture } from './iova.js';
 import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
@@ -46,9 +46,9 @@ export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): R
 }
 
 /** Add a HWPT_PAGING on `ioas` (auto or manual) inside a draft; returns its id. */
-export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean }): number {
+export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean; dirty: boolean }): number {
   const id = allocId(d as State, f.key);
-  d.objects[objKey(f.key, id)] = { kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), ...p };
+  d.objects[objKey(f.key, id)] = { kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), auto: p.auto, nestParent: p.nestParent, pasid: p.pasid, dirty: p.dirty ? castDraft(NO_BITS) : null };
   return id;
 }
 
@@ -79,10 +79,12 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
     // the driver's domain_alloc_user refuses a nest parent it cannot be (AMD v1 in 6.12: amd_iommu_domain_alloc_user)
     if (c.flags & NEST_PARENT && !s.world.iommu.nestParent) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nest_parent');
+    // SMMUv3 tracks dirty pages at stage 1 only; a nest parent is a stage-2 domain (arm_smmu_domain_alloc_paging_flags)
+    if (c.flags & NEST_PARENT && c.flags & DIRTY && tracksAlways(s.world)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_nest_parent');
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
     const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
-      out_hwpt_id: newPaging(d, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0 }),
+      out_hwpt_id: newPaging(d, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0, dirty: (c.flags & DIRTY) !== 0 }),
     }));
     // the FAULT object is looked up after the HWPT is built (and aborted on failure): pin errors come first
     const pinned = guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));

@@ -5,7 +5,7 @@
  */
 import { hasDomain, lockedByPool, POOLS } from './pins.js';
 import { iommuPage, reservedOf, rootSpace } from './iova.js';
-import { hex, overlaps } from './ranges.js';
+import { coveredBy, hex, overlaps } from './ranges.js';
 import { keyOf, type Area, type State } from './state.js';
 
 export type Violation = string | null;
@@ -90,11 +90,30 @@ export const ownerRespected: Invariant = (s) => {
   return null;
 };
 
+/**
+ * P-DIRTY (state part): a HWPT's dirty bits (certain or maybe) lie on pages its IOAS maps, whole IOMMU pages each — an
+ * unmapped page has no PTE to hold a bit, so an unmap that left one would report a page nobody can have written since.
+ */
+export const dirtyOnMappedPages: Invariant = (s) => {
+  const page = iommuPage(s);
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'hwpt_paging' || o.dirty === null) continue;
+    const ioas = s.objects[o.ioas];
+    const areas = ioas && 'areas' in ioas ? ioas.areas : [];
+    for (const r of [...o.dirty.bits, ...o.dirty.maybe]) {
+      if (r.start % page !== 0n || (r.last + 1n) % page !== 0n) return `hwpt ${keyOf(o)} has dirty bits over ${hex(r.start)}..${hex(r.last)}, not whole ${page}-byte IOMMU pages`;
+      if (!coveredBy(r, areas)) return `hwpt ${keyOf(o)} has dirty bits over ${hex(r.start)}..${hex(r.last)}, which its IOAS ${o.ioas} does not map`;
+    }
+  }
+  return null;
+};
+
 export const INVARIANTS: Readonly<Record<string, Invariant>> = {
   wellFormed,
   'P-PINCOUNT': pinsAccounted,
   'P-IOVA-ALLOC': iovaRespected,
   'P-OWNER': ownerRespected,
+  'P-DIRTY': dirtyOnMappedPages,
 };
 
 /** The first invariant that fails, as "name: message", or null. */

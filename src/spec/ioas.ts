@@ -7,6 +7,7 @@
  * MAP_FILE and access objects (not modelled).
  * @see drivers/iommu/iommufd/ioas.c, io_pagetable.c
  */
+import { forgetDirty } from './dirty.js';
 import type { Draft } from 'immer';
 import {
   IOMMU_IOAS_MAP_FIXED_IOVA as FIXED, IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE,
@@ -191,6 +192,7 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
     const total = ioas.areas.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
     return commit(s, 'IOAS_UNMAP.ok.all', (d) => {
       (d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>).areas = [];
+      forgetDirty(d, keyOf(ioas), { start: 0n, last: U64_MAX });
       return { length: total };
     });
   }
@@ -211,6 +213,7 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
 /** Remove `removed` from the areas of `space` (pages nobody uses then go after the call: gcPages); returns the bytes removed. */
 export function removeAreas(d: Draft<State>, space: ObjKey, removed: readonly Area[]): bigint {
   const gone = new Set(removed.map((a) => a.start));
+  for (const a of removed) forgetDirty(d, space, a);
   const o = d.objects[space] as Draft<ObjOf<'ioas'> | ObjOf<'ioasid_child'>>;
   o.areas = o.areas.filter((a) => !gone.has(a.start));
   return removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n);

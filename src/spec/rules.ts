@@ -12,6 +12,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
   ],
   DMA: [
     'DMA',
+    'DMA.ok.dirty',
   ],
   GUEST_WRITE_PASID_TABLE: [
     'GUEST_WRITE_PASID_TABLE.ok',
@@ -154,6 +155,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_ALLOC.ENOENT.fault_id',
     'HWPT_ALLOC.ENOMEM.memlock',
     'HWPT_ALLOC.EOPNOTSUPP.data_type',
+    'HWPT_ALLOC.EOPNOTSUPP.dirty_nest_parent',
     'HWPT_ALLOC.EOPNOTSUPP.dirty_tracking',
     'HWPT_ALLOC.EOPNOTSUPP.flags',
     'HWPT_ALLOC.EOPNOTSUPP.nest_parent',
@@ -165,6 +167,21 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_ALLOC.EOVERFLOW.pin',
     'HWPT_ALLOC.ok.nested',
     'HWPT_ALLOC.ok.paging',
+  ],
+  IOMMU_HWPT_GET_DIRTY_BITMAP: [
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.hole',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.hole_after_some',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.iova_alignment',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.length',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.not_tracking',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.page_size',
+    'HWPT_GET_DIRTY_BITMAP.EINVAL.page_size_alignment',
+    'HWPT_GET_DIRTY_BITMAP.ENOENT.hwpt',
+    'HWPT_GET_DIRTY_BITMAP.EOPNOTSUPP.flags',
+    'HWPT_GET_DIRTY_BITMAP.EOPNOTSUPP.no_dirty_ops',
+    'HWPT_GET_DIRTY_BITMAP.EOVERFLOW.range',
+    'HWPT_GET_DIRTY_BITMAP.ok',
+    'HWPT_GET_DIRTY_BITMAP.ok.bad_data',
   ],
   IOMMU_HWPT_INVALIDATE: [
     'HWPT_INVALIDATE.EINVAL.array',
@@ -180,6 +197,13 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_INVALIDATE.EOPNOTSUPP.reserved',
     'HWPT_INVALIDATE.ok',
     'HWPT_INVALIDATE.ok.probe',
+  ],
+  IOMMU_HWPT_SET_DIRTY_TRACKING: [
+    'HWPT_SET_DIRTY_TRACKING.ENOENT.hwpt',
+    'HWPT_SET_DIRTY_TRACKING.EOPNOTSUPP.flags',
+    'HWPT_SET_DIRTY_TRACKING.EOPNOTSUPP.no_dirty_ops',
+    'HWPT_SET_DIRTY_TRACKING.ok.disable',
+    'HWPT_SET_DIRTY_TRACKING.ok.enable',
   ],
   IOMMU_IOAS_ALLOC: [
     'IOAS_ALLOC.EOPNOTSUPP.flags',

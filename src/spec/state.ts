@@ -36,6 +36,16 @@ export type AreaTarget =
   | { readonly kind: 'pages'; readonly pages: number; readonly offset: bigint }
   | { readonly kind: 'gpa'; readonly gpa: Gpa };
 
+/**
+ * A paging HWPT's dirty tracking (dirty.ts): whether it is on, the IOMMU pages written since their last clear (an IOVA
+ * union in normal form), and the pages a write may or may not have dirtied (a stale IOTLB entry could have served it).
+ */
+export interface DirtyBits {
+  readonly tracking: boolean;
+  readonly bits: readonly IovaRange[];
+  readonly maybe: readonly IovaRange[];
+}
+
 /** One mapping made by one MAP (or COPY): [start, last] inclusive, never split (unmap takes whole areas). */
 export interface Area {
   readonly start: bigint;
@@ -70,8 +80,11 @@ export type Obj =
     /** ranges the selftest reserved for good (MOCK_ADD_RESERVED: iopt_reserve_iova with no owner, never removed) */
     readonly testReserved: readonly IovaRange[];
   })
-  /** iommufd HWPT_PAGING: a domain mirroring `ioas`. */
-  | (ObjBase & { readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean })
+  /**
+   * iommufd HWPT_PAGING: a domain mirroring `ioas`. `dirty`: the driver's dirty_ops state (dirty.ts) when allocated
+   * with DIRTY_TRACKING, else null.
+   */
+  | (ObjBase & { readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean; readonly dirty: DirtyBits | null })
   /** iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT; `pasid`: allocated with ALLOC_PASID. */
   | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean })
   /** iommufd DEVICE: created by VFIO bind, held by the binding driver. */

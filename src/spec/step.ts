@@ -8,6 +8,7 @@
 import { match, P } from 'ts-pattern';
 import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
 import { attachPt, bindIommufd, detachPt } from './device.js';
+import { getDirtyBitmap, setDirtyTracking } from './dirty.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
 import { getHwInfo } from './hw-info.js';
@@ -46,6 +47,8 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_GET_HW_INFO: { on: ['iommufd'], handler: getHwInfo },
   IOMMU_HWPT_ALLOC: { on: ['iommufd'], handler: hwptAlloc },
   IOMMU_HWPT_INVALIDATE: { on: ['iommufd'], handler: hwptInvalidate },
+  IOMMU_HWPT_SET_DIRTY_TRACKING: { on: ['iommufd'], handler: setDirtyTracking },
+  IOMMU_HWPT_GET_DIRTY_BITMAP: { on: ['iommufd'], handler: getDirtyBitmap },
   VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { on: ['device'], handler: attachPt },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { on: ['device'], handler: detachPt },

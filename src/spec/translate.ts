@@ -95,14 +95,8 @@ export function guestPasidTable(ctx: Obj | undefined): S1 | null {
  * else no-translation; never a stale answer (the mmu notifier flushes within MUNMAP).
  */
 export function translate(s: State, dev: DevName, pasid: Pasid | null, iova: bigint, access: Access): Translation {
-  const rid = routeCtx(s, dev, null);
-  let results: Xlate[];
-  if (hw(s) === 'guest-pasid-table' && guestPasidTable(rid)) {
-    results = walk(s, rid!, pasid ?? 0, iova, access); // guestPasidTable(rid) is non-null only for a defined rid
-  } else {
-    const ctx = pasid === null ? rid : routeCtx(s, dev, pasid);
-    results = ctx ? walk(s, ctx, pasid ?? 0, iova, access) : [fault(pasid === null ? 'blocked' : 'no-pasid-entry')];
-  }
+  const ctx = requestCtx(s, dev, pasid);
+  const results = ctx ? walk(s, ctx, pasid ?? 0, iova, access) : [fault(pasid === null ? 'blocked' : 'no-pasid-entry')];
   const [xlate, ...rest] = dedupe(results);
   return { xlate: xlate ?? fault('no-translation'), stale: rest };
 }
@@ -154,15 +148,45 @@ function readable(s: State, parent: Obj, gpa: Gpa): boolean {
   return r !== undefined && r.kind === 'hit';
 }
 
-function stage1(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bigint, access: Access): Xlate[] {
+/**
+ * The stage-1 part of a walk: per answer the walk may give (current first, then what the IOTLB may still hold), the
+ * stage-2 input address it reaches, or the stage-1 fault.
+ */
+function stage1Inputs(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bigint): (Gpa | Xlate)[] {
   const roots = s1.kind === 'pgtable' ? [s1.root] : readable(s, parent, s1.root) ? candidates(s, ctx, 'pasid', s1.root, BigInt(index)) : null;
   if (roots === null) return [fault('stage1-table-unreachable')];
   return roots.flatMap((root) => {
     if (root === null) return [fault('no-pasid-entry')];
     if (!readable(s, parent, root)) return [fault('stage1-table-unreachable')];
-    return candidates(s, ctx, 'pte', root, addr >> 12n).flatMap((pte) =>
-      pte === null ? [fault('stage1-not-present')] : walk(s, parent, 0, pte + (addr & 0xfffn), access));
+    return candidates(s, ctx, 'pte', root, addr >> 12n).map((pte) => (pte === null ? fault('stage1-not-present') : pte + (addr & 0xfffn)));
   });
+}
+
+function stage1(s: State, ctx: Obj, s1: S1, parent: Obj, index: number, addr: bigint, access: Access): Xlate[] {
+  return stage1Inputs(s, ctx, s1, parent, index, addr).flatMap((g) => (typeof g === 'bigint' ? walk(s, parent, 0, g, access) : [g]));
+}
+
+/** The context a request of (dev, pasid) goes through, routed as translate routes it. */
+function requestCtx(s: State, dev: DevName, pasid: Pasid | null): Obj | undefined {
+  const rid = routeCtx(s, dev, null);
+  return (hw(s) === 'guest-pasid-table' && guestPasidTable(rid)) || pasid === null ? rid : routeCtx(s, dev, pasid);
+}
+
+/**
+ * Where a DMA write lands in its stage-2 (dirty tracking): the stage-2 context (the route's paging HWPT, or a nested
+ * HWPT's parent) and the stage-2 input address of each answer the walk may give that writes memory there; `certain`
+ * when the walk has one answer only (no stale stage-1 entry about). null for a route through no iommufd HWPT.
+ */
+export function writeTargets(s: State, dev: DevName, pasid: Pasid | null, iova: bigint): { s2: Obj; addrs: bigint[]; certain: boolean } | null {
+  const ctx = requestCtx(s, dev, pasid);
+  const writes = (o: Obj, a: bigint) => walk(s, o, 0, a, 'write')[0]?.kind === 'hit';
+  if (ctx?.kind === 'hwpt_paging') return { s2: ctx, addrs: writes(ctx, iova) ? [iova] : [], certain: true };
+  if (ctx?.kind !== 'hwpt_nested') return null;
+  const parent = s.objects[ctx.parent];
+  if (!parent) return null;
+  const inputs = stage1Inputs(s, ctx, ctx.s1, parent, pasid ?? 0, iova);
+  const addrs = inputs.filter((g): g is bigint => typeof g === 'bigint' && writes(parent, g));
+  return { s2: parent, addrs: [...new Set(addrs)], certain: inputs.length === 1 };
 }
 
 /** The area holding `addr`: a binary search, areas being sorted and disjoint (wellFormed). */

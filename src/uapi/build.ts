@@ -42,6 +42,14 @@ export const iommu = {
   invalidate: (fd: Fd, hwpt: number, entries: InvalidateEntry[] = [{ scope: 'all' }], data_type: Only<'IOMMU_HWPT_INVALIDATE'>['data_type'] = 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1'): Only<'IOMMU_HWPT_INVALIDATE'> => ({
     ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: hwpt as HwptId, data_type, entries, __reserved: 0,
   }),
+  /** IOMMU_HWPT_SET_DIRTY_TRACKING: start (`enable`) or stop tracking on a paging HWPT. */
+  setDirtyTracking: (fd: Fd, hwpt: number, enable = true, flags: number | null = null, __reserved = 0): Only<'IOMMU_HWPT_SET_DIRTY_TRACKING'> => ({
+    ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd, flags: flags ?? (enable ? 1 : 0), hwpt_id: hwpt as HwptId, __reserved,
+  }),
+  /** IOMMU_HWPT_GET_DIRTY_BITMAP of [iova, iova + length), one bit per `page_size`; `noClear` keeps the bits. */
+  getDirtyBitmap: (fd: Fd, hwpt: number, iova: bigint, length: bigint, page_size = 0x1000n, noClear = false, data = true, flags: number | null = null, __reserved = 0): Only<'IOMMU_HWPT_GET_DIRTY_BITMAP'> => ({
+    ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP', fd, hwpt_id: hwpt as HwptId, flags: flags ?? (noClear ? 1 : 0), __reserved, iova, length, page_size, data,
+  }),
 };
 
 export const vfio = {

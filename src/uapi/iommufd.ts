@@ -16,6 +16,10 @@ export const IOMMU_HWPT_ALLOC_NEST_PARENT = 1;
 export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 2;
 export const IOMMU_HWPT_FAULT_ID_VALID = 4;
 export const IOMMU_HWPT_ALLOC_PASID = 8;
+/** IOMMU_HWPT_SET_DIRTY_TRACKING flags (enum iommufd_hwpt_set_dirty_tracking_flags). */
+export const IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1;
+/** IOMMU_HWPT_GET_DIRTY_BITMAP flags (enum iommufd_hwpt_get_dirty_bitmap_flags): report without clearing. */
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1;
 /** VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH flags. */
 export const VFIO_DEVICE_ATTACH_PASID = 1;
 export const VFIO_DEVICE_DETACH_PASID = 1;
@@ -137,6 +141,25 @@ export interface IommuHwptInvalidate {
   /** raw entry_num where a trace tests it: with no `entries` it is a NULL data_uptr; absent: entries.length */
   readonly entry_num?: number;
 }
+export interface IommuHwptSetDirtyTracking {
+  readonly ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING'; readonly fd: Fd;
+  /** IOMMU_HWPT_DIRTY_TRACKING_ENABLE, or 0 to stop tracking */ readonly flags: number;
+  readonly hwpt_id: HwptId;
+  /** never read by the kernel (6.12 iommufd_hwpt_set_dirty_tracking checks flags only) */ readonly __reserved: number;
+}
+export interface IommuHwptGetDirtyBitmap {
+  readonly ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP'; readonly fd: Fd;
+  readonly hwpt_id: HwptId;
+  /** IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR */ readonly flags: number;
+  /** must be 0 */ readonly __reserved: number;
+  readonly iova: Iova; readonly length: bigint;
+  /** the IOVA one bit covers (its lowest set bit: the kernel takes 1 << __ffs(page_size)) */ readonly page_size: bigint;
+  /**
+   * data: true is a zeroed user bitmap of ceil(length / page_size) bits; false a pointer the kernel cannot write (NULL),
+   * which it never checks: the call succeeds, reports nothing and, without NO_CLEAR, still clears the bits
+   */
+  readonly data: boolean;
+}
 export interface VfioDeviceBindIommufd {
   readonly ioctl: 'VFIO_DEVICE_BIND_IOMMUFD';
   /** the VFIO cdev fd */ readonly fd: Fd;
@@ -160,6 +183,7 @@ export interface VfioDeviceDetachIommufdPt {
 export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
   | IommuIoasUnmap | IommuOption | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
+  | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -176,6 +200,13 @@ export interface IommufdOut {
   IOMMU_GET_HW_INFO: { readonly data_len: number; readonly out_data_type: HwInfoType; readonly out_max_pasid_log2: number; readonly out_capabilities: number };
   IOMMU_HWPT_ALLOC: { readonly out_hwpt_id: HwptId };
   IOMMU_HWPT_INVALIDATE: { readonly entry_num: number };
+  IOMMU_HWPT_SET_DIRTY_TRACKING: Record<string, never>;
+  /**
+   * The bitmap the kernel wrote, read back as the IOVA runs its set bits cover (each bit `page_size` bytes of IOVA from
+   * `iova`), sorted and merged. The spec adds `maybe`: runs the kernel may report or not (a write served by an IOTLB
+   * entry the spec cannot tell from the current walk, as a DMA's `stale`).
+   */
+  IOMMU_HWPT_GET_DIRTY_BITMAP: { readonly dirty: readonly IovaRange[]; readonly maybe?: readonly IovaRange[] };
   VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { readonly pt_id: HwptId };
   VFIO_DEVICE_DETACH_IOMMUFD_PT: Record<string, never>;

@@ -1,6 +1,7 @@
 /** iommufd as merged: the ioctl table of /dev/iommu and the VFIO cdev (the kernel's iommufd_ioctl_ops[]). */
 import type { IoctlName } from '../../uapi/index.js';
 import { attachPt, bindIommufd, detachPt, unbindIommufd } from '../device.js';
+import { getDirtyBitmap, setDirtyTracking } from '../dirty.js';
 import { getHwInfo } from '../hw-info.js';
 import { hwptAlloc, hwptInvalidate } from '../hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from '../ioas.js';
@@ -25,6 +26,8 @@ export const IOMMUFD_IOCTLS = {
   IOMMU_GET_HW_INFO: on('iommufd', getHwInfo),
   IOMMU_HWPT_ALLOC: on('iommufd', hwptAlloc),
   IOMMU_HWPT_INVALIDATE: on('iommufd', hwptInvalidate),
+  IOMMU_HWPT_SET_DIRTY_TRACKING: on('iommufd', setDirtyTracking),
+  IOMMU_HWPT_GET_DIRTY_BITMAP: on('iommufd', getDirtyBitmap),
   VFIO_DEVICE_BIND_IOMMUFD: on('device', bindIommufd),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: on('device', attachPt),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: on('device', detachPt),

@@ -7,7 +7,7 @@
 import type { Access, DevName, Gpa, HwKind, Prot, Xlate } from '../../uapi/index.js';
 
 /** What an allocation is for: every page-table page, object, area, pin goes through the allocator (fail_nth). */
-export type AllocKind = 'object' | 'area' | 'pages' | 'pin' | 'pgtable-page' | 'domain' | 'hw-info';
+export type AllocKind = 'object' | 'area' | 'pages' | 'pin' | 'pgtable-page' | 'domain' | 'hw-info' | 'iova-bitmap';
 
 /** The allocation hook: `alloc` returns false when this allocation fails (the caller unwinds and answers ENOMEM). */
 export interface Allocator {
@@ -19,10 +19,23 @@ export interface Allocator {
 /** A domain's id as the IOMMU tags its IOTLB entries (VT-d DID / SMMU ASID+VMID). */
 export type DomainId = number;
 
-/** A kernel-managed (stage-2 or single-stage) domain: a page table and its tag. */
+/**
+ * A kernel-managed (stage-2 or single-stage) domain: a page table and its tag. `dirty`: the domain was allocated with
+ * dirty tracking (the driver's dirty_ops); `recording` is the hardware's dirty update for it (VT-d SSADE in the PASID
+ * entry, AMD HAD in the DTE, SMMUv3 HD in the CD, the mock's MOCK_DIRTY_TRACK): while on, a write walk sets the leaf's
+ * dirty bit.
+ */
 export interface PagingDomain {
   readonly id: DomainId;
   readonly pt: IoPageTableApi;
+  readonly dirty: { recording: boolean } | null;
+}
+
+/** A leaf entry as the IOMMU and the driver see it: the dirty bit is the one field both write. */
+export interface IoPte {
+  readonly hpa: bigint;
+  readonly prot: Prot;
+  dirty: boolean;
 }
 
 /**
@@ -56,7 +69,7 @@ export interface IoPageTableApi {
   /** unmap one granule; returns whether it was mapped; frees table pages left empty */
   unmap(iova: bigint): boolean;
   /** the leaf entry for the granule holding `iova`, or null */
-  walk(iova: bigint): { readonly hpa: bigint; readonly prot: Prot } | null;
+  walk(iova: bigint): IoPte | null;
   /** how many leaf entries are present */
   readonly mapped: number;
   /** how many table pages are allocated (the root included) */

@@ -4,7 +4,9 @@
  * triggers on an IOTLB miss: routing, optional guest PASID table, guest stage-1, kernel-managed stage-2 — or, for a
  * native SVA PASID entry, the process's own page table.
  * Routing and fault precedence follow the spec's translate (src/spec/translate.ts), re-implemented as hardware
- * walks structures. Simplified: one IOMMU for all devices, faults are returned (no fault queue / PRI), the guest
+ * walks structures. A write walk through a domain that records dirty pages sets the stage-2 leaf's dirty bit, and
+ * the IOTLB entry it makes remembers that (a later write through an entry a read made walks again to set it).
+ * Simplified: one IOMMU for all devices, faults are returned (no fault queue / PRI), the guest
  * stage-1 grants every access (only stage-2 permissions are checked), and a PASID entry programmed 'blocked'
  * reads as not present ('no-pasid-entry'), as the spec answers for a PASID route with no attachment.
  */
@@ -28,6 +30,9 @@ const FAULT = {
 const BLOCKED: Context = Object.freeze({ kind: 'blocked' });
 /** The guest's stage-1 pages are 4 KiB whatever the IOMMU's granule. */
 const PAGE_OFFSET = 0xfffn;
+
+/** The kernel-managed stage of a context: the domain itself, or a nested context's parent. */
+const stage2Of = (ctx: Exclude<Context, { kind: 'blocked' | 'sva' }>): PagingDomain => (ctx.kind === 'paging' ? ctx.domain : ctx.parent);
 
 const allows = (prot: Prot, access: Access): boolean => (access === 'write' ? prot.write : prot.read);
 
@@ -141,7 +146,9 @@ export class Iommu implements IommuApi {
     const vpn = iova >> shift;
     const key = iotlbKey(ctxId, dev, pasid, vpn);
     const hit = this.iotlb.lookup(key);
-    if (hit) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & offsetMask) } : FAULT.permission;
+    // a write through an entry whose walk did not set the dirty bit walks again, when the stage-2 records dirty pages
+    const rewalk = hit !== undefined && access === 'write' && !hit.dirty && ctx.kind !== 'sva' && stage2Of(ctx).dirty?.recording === true;
+    if (hit && !rewalk) return allows(hit.prot, access) ? { kind: 'hit', hpa: hit.hpa + (iova & offsetMask) } : FAULT.permission;
     if (ctx.kind === 'sva') return this.cpuWalk(ctx, key, dev, served, vpn, iova, access);
 
     let s2: PagingDomain;
@@ -172,8 +179,12 @@ export class Iommu implements IommuApi {
     const leaf = s2.pt.walk(gpa);
     if (!leaf) return FAULT['no-translation'];
     if (!allows(leaf.prot, access)) return FAULT.permission;
+    const dirties = access === 'write' && s2.dirty?.recording === true;
     // the guest PTE is a page base, so the page offset of iova is the page offset of gpa
-    if (!this.probing) this.iotlb.fill({ key, ctx: ctxId, s2: s2.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
+    if (!this.probing) {
+      if (dirties) leaf.dirty = true; // the hardware's dirty update: a write to the PTE in memory
+      this.iotlb.fill({ key, ctx: ctxId, s2: s2.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot, dirty: dirties });
+    }
     return { kind: 'hit', hpa: leaf.hpa + (gpa & ((1n << s2.pt.shift) - 1n)) };
   }
 
@@ -185,7 +196,7 @@ export class Iommu implements IommuApi {
     const leaf = ctx.mm.walk(iova);
     if (!leaf) return FAULT['no-translation'];
     if (!allows(leaf.prot, access)) return FAULT.permission;
-    if (!this.probing) this.iotlb.fill({ key, ctx: ctx.id, s2: ctx.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot });
+    if (!this.probing) this.iotlb.fill({ key, ctx: ctx.id, s2: ctx.id, route: routeKey(dev, served), vpn, hpa: leaf.hpa, prot: leaf.prot, dirty: false });
     return { kind: 'hit', hpa: leaf.hpa + (iova & PAGE_OFFSET) };
   }
 

@@ -22,11 +22,16 @@ interface Tagged {
   readonly route: string;
 }
 
-/** A final translation: the input page `vpn` maps to host page `hpa` with the stage-2 leaf's `prot`. */
+/**
+ * A final translation: the input page `vpn` maps to host page `hpa` with the stage-2 leaf's `prot`. `dirty`: the walk
+ * that made it was a write that set the stage-2 leaf's dirty bit, so later writes through it need no walk (a write
+ * through an entry made by a read walks again to set the bit, as the hardware's dirty update does).
+ */
 export interface IotlbEntry extends Tagged {
   readonly vpn: bigint;
   readonly hpa: bigint;
   readonly prot: Prot;
+  readonly dirty: boolean;
 }
 
 /** A cached guest PASID-table entry: table index -> stage-1 root GPA. */

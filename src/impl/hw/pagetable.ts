@@ -8,16 +8,21 @@
  * Simplified: no huge pages (a leaf is always one granule at the last level), a PTE is an object holding the
  * granule's base and Prot instead of packed bits, and inputs past the input width are outside the aperture: they
  * are never mapped (`map`/`unmap` return false, `walk` returns null), as the walk has no bits for them.
- * Re-mapping a present page overwrites its PTE (a PTE write), it is not refused.
+ * Re-mapping a present page overwrites its PTE (a PTE write, clean), it is not refused.
  */
 import type { Prot } from '../../uapi/index.js';
 import type { Allocator, IoPageTableApi } from './contract.js';
 import { tick } from './stamp.js';
 
-/** A leaf PTE: host address of the granule (its low `shift` bits clear) and its permissions. */
+/**
+ * A leaf PTE: host address of the granule (its low `shift` bits clear), its permissions, and the dirty bit (VT-d
+ * second-level D, AMD v1 D, SMMUv3 DBM/AP, the mock's MOCK_PFN_DIRTY_IOVA) that the IOMMU sets on a write walk of a
+ * domain that records dirty pages and the driver's read_and_clear_dirty clears.
+ */
 export interface Pte {
   readonly hpa: bigint;
   readonly prot: Prot;
+  dirty: boolean;
 }
 
 const ENTRIES = 512;
@@ -130,7 +135,7 @@ export class IoPageTable implements IoPageTableApi {
     const leaf = path[this.levels - 1]!; // levels entries now
     const i = this.idx(vpn, this.levels - 1);
     if (leaf.slots[i] === undefined) this.leaves++;
-    leaf.set(i, { hpa: hpa & ~this.granuleMask, prot });
+    leaf.set(i, { hpa: hpa & ~this.granuleMask, prot, dirty: false });
     this.stamp = tick();
     return true;
   }
