@@ -134,7 +134,7 @@ describe('trace format: a bad file is one line naming the file, the step and the
 
   it('a bad errno in expect', () => {
     expect(rejection(traceText([{ ...OPEN, expect: 'EWOULDBLOCK' }]))).toBe(
-      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE, ESRCH, EINTR, EIO, ENXIO, EAGAIN, EACCES, EMFILE, ERANGE, ENOSYS, ENODATA, ETIMEDOUT), an object of returned values, or {"errno", "out"}: a failure and what it wrote back, not "EWOULDBLOCK"`,
+      `${FILE}: step 1: expect must be "ok", an errno (EPERM, ENOENT, EBADF, ENOMEM, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC, E2BIG, EOVERFLOW, EBADFD, EMSGSIZE, EOPNOTSUPP, EADDRINUSE, ESRCH, EINTR, EIO, ENXIO, EAGAIN, EACCES, EMFILE, ERANGE, ENOSYS, ENODATA, ETIMEDOUT, ESPIPE), an object of returned values, or {"errno", "out"}: a failure and what it wrote back, not "EWOULDBLOCK"`,
     );
   });
 
@@ -186,7 +186,7 @@ describe('trace format: the schema, the resolver and the doc agree', () => {
 
   it('one row per ioctl and per environment action', () => {
     expect(Object.keys(IOCTL_FIELDS).sort()).toEqual([...IOCTL_NAMES].sort());
-    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED']);
+    expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE']);
   });
 
   it('a field may hold a symbol exactly when replay resolves it (FD_FIELDS, ID_FIELDS)', () => {

@@ -54,6 +54,14 @@ const dirtySetup = (length: bigint, on = true): ExampleStep[] => [
   ...(on ? [st(iommu.setDirtyTracking(fd(3), 3), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable')] : []),
 ];
 
+/** oneDevice, a FAULT queue (object 3, fd 5), dev1 attached to paging HWPT 4 whose page requests go there. */
+const faultSetup = (): ExampleStep[] => [
+  ...oneDevice(),
+  st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 3, out_fault_fd: 5 } }, 'FAULT_QUEUE_ALLOC.ok'),
+  st(iommu.hwptAlloc(fd(3), 2, 1, FAULT_ID_VALID, null, 3), { out: { out_hwpt_id: 4 } }, 'HWPT_ALLOC.ok.paging'),
+  st(vfio.attach(fd(4), 4), { out: { pt_id: 4 } }),
+];
+
 /** fd 3 = /dev/iommu with IOAS 1 and nothing else (no device, so no domain and no pinning). */
 const freshIoas = (): ExampleStep[] => [
   st(env.open(IOMMUFD), { out: { fd: 3 } }),
@@ -828,6 +836,135 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       // arm_smmu_set_dirty_tracking: "Always enabled and the dirty bitmap is cleared prior to set_dirty_tracking()"
       st(env.dma('dev1', null, 0x10_1000n, 'write'), { hit: 0x11000n }, 'DMA.ok.dirty'),
       st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [{ start: 0x10_1000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+
+  // ---- FAULT queues (fault.c iommufd_fault_alloc / _fops_read / _fops_write / iommufd_auto_response_faults,
+  // hw_pagetable.c FAULT_ID_VALID; selftest iommufd.c alloc_hwpt_nested, iommufd_utils.h _test_cmd_trigger_iopf) -----
+  {
+    name: 'IOMMU_FAULT_QUEUE_ALLOC refuses flags (EOPNOTSUPP), else returns the object and an fd; the fd holds the object (DESTROY EBUSY until closed)',
+    design: 'iommufd',
+    steps: [
+      ...freshIoas(),
+      // "if (cmd->flags) return -EOPNOTSUPP;"
+      st(iommu.faultQueueAlloc(fd(3), 1), 'EOPNOTSUPP', 'FAULT_QUEUE_ALLOC.EOPNOTSUPP.flags'),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 2, out_fault_fd: 4 } }, 'FAULT_QUEUE_ALLOC.ok'),
+      // the file holds a user of the object: refcount_dec_if_one fails
+      st(iommu.destroy(fd(3), 2), 'EBUSY', 'DESTROY.EBUSY.fault_in_use'),
+      st(env.close(fd(4)), 'ok'),
+      st(iommu.destroy(fd(3), 2), 'ok', 'DESTROY.ok.fault'),
+    ],
+  },
+  {
+    name: 'HWPT_ALLOC with FAULT_ID_VALID needs a FAULT: another object or none is ENOENT (the HWPT is aborted); the HWPT holds the FAULT',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 3, out_fault_fd: 5 } }),
+      // iommufd_get_fault (an IOAS, a number nothing has): ENOENT, and the new HWPT goes again (id 4 stays free)
+      st(iommu.hwptAlloc(fd(3), 2, 1, FAULT_ID_VALID, null, 1), 'ENOENT', 'HWPT_ALLOC.ENOENT.fault_id'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, FAULT_ID_VALID, null, 99), 'ENOENT', 'HWPT_ALLOC.ENOENT.fault_id'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, FAULT_ID_VALID, null, 3), { out: { out_hwpt_id: 4 } }, 'HWPT_ALLOC.ok.paging'),
+      // "refcount_inc(&fault->obj.users)": closing the fd is not enough now
+      st(env.close(fd(5)), 'ok'),
+      st(iommu.destroy(fd(3), 3), 'EBUSY', 'DESTROY.EBUSY.fault_in_use'),
+      st(iommu.destroy(fd(3), 4), 'ok'),
+      st(iommu.destroy(fd(3), 3), 'ok', 'DESTROY.ok.fault'),
+    ],
+  },
+  {
+    name: 'A nested HWPT takes a FAULT too (selftest alloc_hwpt_nested: UINT32_MAX is ENOENT, a FAULT works)',
+    design: 'iommufd',
+    steps: [
+      ...nestedSetup(0x10_0000n),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 5, out_fault_fd: 5 } }),
+      st(iommu.hwptAlloc(fd(3), 2, 3, FAULT_ID_VALID, { type: VTD_S1, pgtbl_addr: 0x10_0000n }, 0xffff_ffff), 'ENOENT', 'HWPT_ALLOC.ENOENT.fault_id'),
+      st(iommu.hwptAlloc(fd(3), 2, 3, FAULT_ID_VALID, { type: VTD_S1, pgtbl_addr: 0x10_0000n }, 5), { out: { out_hwpt_id: 6 } }, 'HWPT_ALLOC.ok.nested'),
+      // "refcount_dec_if_one" of the nested HWPT's parent and of the FAULT both fail while it exists
+      st(iommu.destroy(fd(3), 5), 'EBUSY', 'DESTROY.EBUSY.fault_in_use'),
+    ],
+  },
+  {
+    name: 'A page request through a HWPT with a FAULT is queued; read gives it with a cookie, whole records only; the response completes it',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      // an empty queue reads 0 bytes: "if (list_empty(&fault->deliver)) ... return done" (it does not block)
+      st(env.faultRead(fd(5)), { out: { faults: [] } }, 'FAULT_READ.ok.empty'),
+      // iommufd_fault_iopf_handler: the group goes on fault->deliver
+      st(env.pageRequest('dev1', null, 0x1000n, 2), 'ok', 'PAGE_REQUEST.ok.queued'),
+      // "if (*ppos || count % fault_size) return -ESPIPE;"; a first group that does not fit is EINVAL
+      st(env.faultRead(fd(5), 0), 'EINVAL', 'FAULT_READ.EINVAL.no_room'),
+      st({ env: 'FAULT_READ', fd: fd(5), count: 40 }, 'ESPIPE', 'FAULT_READ.ESPIPE.count'),
+      // iommufd_compose_fault_message: LAST_PAGE, the DEVICE id, no PASID; cookie from xa_alloc (lowest free from 1)
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 2, addr: 0x1000n, cookie: 1 }] } }, 'FAULT_READ.ok'),
+      // iommufd_fault_fops_write: IOMMUFD_PAGE_RESP_SUCCESS for cookie 1, 8 bytes taken
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), { out: { written: 8 } }, 'FAULT_WRITE.ok'),
+      // answered: the cookie is gone ("xa_erase ... if (!group) rc = -EINVAL")
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.cookie'),
+    ],
+  },
+  {
+    name: 'FAULT_WRITE stops at the first bad record: EINVAL if it is the first, else the bytes before it; a code other than 0 or 1 is bad',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok'),
+      st(env.pageRequest('dev1', null, 0x2000n, 1), 'ok'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }, { flags: 2, dev_id: 2, pasid: 0, grpid: 2, perm: 1, addr: 0x2000n, cookie: 2 }] } }),
+      // "if (response.code != IOMMUFD_PAGE_RESP_SUCCESS && response.code != IOMMUFD_PAGE_RESP_INVALID) rc = -EINVAL"
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 2 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.code'),
+      // "return done == 0 ? rc : done": the first record is taken, the second (cookie 1 again) stops the write
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 1 }, { cookie: 1, code: 0 }]), { out: { written: 8 } }, 'FAULT_WRITE.ok.stopped'),
+      st(env.faultWrite(fd(5), []), { out: { written: 0 } }, 'FAULT_WRITE.ok.empty'),
+      st(env.faultWrite(fd(5), [{ cookie: 2, code: 0 }]), { out: { written: 8 } }, 'FAULT_WRITE.ok'),
+    ],
+  },
+  {
+    name: 'A page request no FAULT takes (no attachment, or a HWPT without one) is answered by the IOMMU core at once; read and write need a FAULT fd',
+    design: 'iommufd',
+    steps: [
+      ...oneAttached(),
+      // find_fault_handler finds no iopf_handler: iopf_error_response (IOMMU_PAGE_RESP_INVALID)
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.pageRequest('dev2', null, 0x1000n, 1), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      // /dev/iommu has no read or write in its file_operations; a closed fd is EBADF
+      st(env.faultRead(fd(3)), 'EINVAL', 'FAULT_READ.EINVAL.not_fault_fd'),
+      st(env.faultWrite(fd(3), [{ cookie: 1, code: 0 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.not_fault_fd'),
+      st(env.faultRead(fd(9)), 'EBADF', 'FAULT_READ.EBADF.fd'),
+      st(env.faultWrite(fd(9), []), 'EBADF', 'FAULT_WRITE.EBADF.fd'),
+    ],
+  },
+  {
+    name: 'Detach answers every request of the attachment INVALID, read or not; closing the FAULT fd answers nothing',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }] } }),
+      st(env.pageRequest('dev1', null, 0x2000n, 1), 'ok'),
+      // iommufd_fault_fops_release drops references only: both requests still wait for their attachment
+      st(env.close(fd(5)), 'ok'),
+      st(iommu.destroy(fd(3), 3), 'EBUSY', 'DESTROY.EBUSY.fault_in_use'),
+      // iommufd_hwpt_detach_device -> iommufd_auto_response_faults: deliver list and response xarray alike
+      st(vfio.detach(fd(4)), 'ok', 'DETACH_PT.ok'),
+      st(iommu.destroy(fd(3), 4), 'ok'),
+      st(iommu.destroy(fd(3), 3), 'ok', 'DESTROY.ok.fault'),
+    ],
+  },
+  {
+    name: 'Replace away from a FAULT HWPT answers the old attachment\'s requests; a replace onto the same HWPT answers nothing',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok'),
+      // iommufd_device_do_replace: old == new is a no-op, nothing answered
+      st(vfio.attach(fd(4), 4), { out: { pt_id: 4 } }),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }] } }),
+      // onto the IOAS's automatic HWPT: iommufd_dev_replace_handle answers the old handle's groups
+      st(vfio.attach(fd(4), 1), { out: { pt_id: 5 } }),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.cookie'),
+      st(env.faultRead(fd(5)), { out: { faults: [] } }, 'FAULT_READ.ok.empty'),
     ],
   },
 

@@ -7,6 +7,7 @@ import { createKernel, Kernel, type Allocator } from '../../src/impl/index.js';
 import { iommufdFrontEnd } from '../../src/impl/designs/iommufd.js';
 import type { FrontEnd, Handler, KFile } from '../../src/impl/kernel.js';
 import { IoasObj } from '../../src/impl/objects.js';
+import { FaultFile } from '../../src/impl/fault.js';
 import { pagesOf } from '../../src/impl/iopt.js';
 import { putUsers } from '../../src/impl/object.js';
 import type { IommufdFile } from '../../src/impl/iommufd-file.js';
@@ -144,6 +145,25 @@ export const BUGS: readonly InjectedBug[] = [
         }
       }
       return orig(k, f, c);
+    })),
+  },
+  {
+    // the release of the FAULT fd frees the groups still queued or read (a close that drops pending faults) instead of
+    // leaving them to be answered when their attachment goes: the device never gets a response
+    name: 'closing the FAULT fd drops the page requests it still holds, unanswered',
+    property: 'P-FAULT',
+    factory: withFrontEnd(wrapped('IOMMU_FAULT_QUEUE_ALLOC', (orig) => (k, f: KFile, c: Ioctl) => {
+      const r = orig(k, f, c);
+      const file = r.ok ? k.fds.get((r.out as { out_fault_fd: number }).out_fault_fd) : undefined;
+      if (file instanceof FaultFile) {
+        const release = file.release.bind(file);
+        file.release = () => {
+          file.fault.deliver.splice(0);
+          file.fault.response.clear();
+          release();
+        };
+      }
+      return r;
     })),
   },
   {

@@ -21,10 +21,10 @@ import { UNREACHED } from '../../src/check/unreached.js';
 import { DESIGNS } from '../../src/spec/index.js';
 import { HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../../src/uapi/index.js';
 
-const RUNS: Record<DesignName, number> = { 'iommufd': 1000, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
+const RUNS: Record<DesignName, number> = { 'iommufd': 2000, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
 const runsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? RUNS[d]);
 /** Runs per design on each machine profile besides the default world. */
-const profileRunsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? (d === 'iommufd' ? 200 : 60));
+const profileRunsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? (d === 'iommufd' ? 400 : 60));
 
 /** The built-in profiles besides the default that fit `design`, each on its own hardware kind. */
 const profilesOf = (design: DesignName): { profile: ProfileName; hardware: HwKind }[] =>

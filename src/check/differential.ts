@@ -19,7 +19,7 @@ import { machineOf, OBS_PARTS, U64_MAX, worldOf, xlateLine, type Cmd, type Desig
 import { KernelWarn } from '../impl/warn.js';
 import { coveredBy } from '../spec/ranges.js';
 import { answer, isAssertCmd, xlateOut, type AssertCmd } from './assert.js';
-import { kernelLeaks, xlateConsistent } from './kernel-properties.js';
+import { kernelLeaks, pageRequestsAnswered, xlateConsistent } from './kernel-properties.js';
 import { probeRoutes, touchedRoutes } from './probes.js';
 import { Bindings, encode, type TraceStep } from './trace.js';
 
@@ -117,6 +117,7 @@ const TEXT: { readonly [P in ObsPart]: (v: Pick<Observation, ObsPart>[P]) => str
   objects: (v) => v.map((o) => `${o.file}:${o.id} ${o.kind}`).join('\n'),
   attachments: (v) => v.map((a) => `${a.dev} ${a.pasid} ${a.file}:${a.id}`).join('\n'),
   pins: (v) => v.map((r) => `${r.page}-${r.last}x${r.holders}`).join('\n'),
+  pageRequests: (v) => v.map((r) => `${r.serial} ${r.dev} ${r.answers.join(',')}`).join('\n'),
 };
 const partText = <P extends ObsPart>(p: P, v: Pick<Observation, ObsPart>[P]): string => TEXT[p](v);
 
@@ -152,11 +153,14 @@ function wraps(c: Cmd): boolean {
 }
 
 /**
- * The property a result disagreement breaks: destroy/free answers are P-DESTROY's; P-IOVA-ALLOC only when both
+ * The property a result disagreement breaks: a FAULT fd's reads and writes are P-FAULT's, a dirty bitmap P-DIRTY's (when
+ * both sides answered), destroy/free answers are P-DESTROY's; P-IOVA-ALLOC only when both
  * sides accepted a map/copy without FIXED_IOVA and chose different IOVAs; anything else is a plain differential
  * failure (its message names the rule the spec applied, so a missing permission check reads as one).
  */
 export function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
+  // what a FAULT fd delivers and which responses it takes is how a page request is answered once
+  if ('env' in c && (c.env === 'FAULT_READ' || c.env === 'FAULT_WRITE')) return 'P-FAULT';
   if (!('ioctl' in c)) return 'differential';
   if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
   if (c.ioctl === 'IOMMU_HWPT_GET_DIRTY_BITMAP' && spec.ok && impl.ok) return 'P-DIRTY';
@@ -306,7 +310,7 @@ function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir:
   const changed = changedParts(sides, since);
   if (!r.result.ok && !r.partial && changed.names.length > 0) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's ${changed.names.join(', ')} changed`);
   const differs = observationDiffers(sides, [...new Set([...touchedParts(before, r.state), ...changed.parts])]);
-  if (differs) return at('differential', differs);
+  if (differs) return at(partProperty(differs), differs);
   if (changed.mappings) {
     const x = xlateConsistent(k);
     if (x) return at('P-XLATE', x);
@@ -317,6 +321,9 @@ function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir:
   }
   return { cmd: specCmd, spec: r, impl: ir, violation: null };
 }
+
+/** The property an observation difference breaks: the page requests' answers are P-FAULT's, the rest differential. */
+const partProperty = (message: string): string => (message.startsWith('observe() differs in pageRequests') ? 'P-FAULT' : 'differential');
 
 /** Compare the parts `parts` (and the locked pages) of the spec's observation with the kernel's as last read; one line, or null. */
 function observationDiffers(sides: Sides, parts: readonly ObsPart[]): string | null {
@@ -338,7 +345,7 @@ function wholeComparison(sides: Sides, probe: boolean): Violation | null {
   sides.locked = k.mm.lockedTotal;
   const at = (property: string, message: string): Violation => ({ property, step: 0, message: `at the end of the trace: ${message}` });
   const differs = observationDiffers(sides, OBS_PARTS);
-  if (differs) return at('differential', differs);
+  if (differs) return at(partProperty(differs), differs);
   const x = xlateConsistent(k);
   if (x) return at('P-XLATE', x);
   const p = probe ? probeRoutes(k, sides.spec, sides.spec, null) : null;
@@ -358,6 +365,8 @@ export function endOfTrace(sides: Sides, probe = true): Violation | null {
     for (const fd of [...sides.kernel.fds.keys()]) sides.kernel.close(fd);
   });
   if (!closed.ok) return { property: closed.property, step: 0, message: `closing every fd: ${closed.message}` };
+  const unanswered = pageRequestsAnswered(sides.kernel);
+  if (unanswered) return { property: 'P-FAULT', step: 0, message: unanswered };
   const leak = noLeak(sides.spec) ?? kernelLeaks(sides.kernel, sides.balance.outstanding);
   return leak ? { property: 'P-NOLEAK', step: 0, message: leak } : null;
 }

@@ -3,7 +3,7 @@
  * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
  */
 import {
-  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
+  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
@@ -18,7 +18,7 @@ export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
-export type Fixture = 'plain' | 'nested' | 'migration';
+export type Fixture = 'plain' | 'nested' | 'migration' | 'iopf';
 
 /**
  * The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format;
@@ -27,7 +27,8 @@ export type Fixture = 'plain' | 'nested' | 'migration';
 export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): readonly Fixture[] {
   const nested = world.iommu.nestParent && world.iommu.stage1Format !== null;
   const migration = world.iommu.dirtyTracking && ioctls.includes('IOMMU_HWPT_SET_DIRTY_TRACKING');
-  return [...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : [])];
+  const iopf = uapiOf(world).pagingFault && ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC');
+  return [...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : []), ...(iopf ? (['iopf'] as const) : [])];
 }
 
 /**
@@ -43,7 +44,10 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
  *   whatever way the design offers (what a vIOMMU does when the guest enables its IOMMU);
  * - `migration` (iommufd on an IOMMU that tracks dirty pages): as `plain`, but dev1 and dev2 on a stage-2 HWPT allocated
  *   with DIRTY_TRACKING, tracking on (what a VMM sets up for live migration: QEMU's iommufd backend allocates its
- *   HWPTs with the flag and starts tracking when migration begins), so DMA writes set dirty bits from the first step.
+ *   HWPTs with the flag and starts tracking when migration begins), so DMA writes set dirty bits from the first step;
+ * - `iopf` (iommufd on a kernel whose paging HWPTs take a FAULT): as `plain`, plus a FAULT queue ($fault1, its fd) and
+ *   dev2 on a paging HWPT of the stage-2 allocated with FAULT_ID_VALID ($hwpt1), so dev2's page requests queue there
+ *   (what a VMM sets up for a device with PRI behind an emulated IOMMU that reports page faults).
  * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
  * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
@@ -74,14 +78,19 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
     { env: 'GUEST_WRITE_PGTABLE', table: S1_ROOT, iova: GUEST_IOVA, gpa: 0x5000n },
   ];
   if (has('IOMMU_IOAS_ALLOC')) { // iommufd: IOASes and HWPTs in one FD
-    const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data']) => ({
-      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : world.iommu.stage1Format ?? 'IOMMU_HWPT_DATA_NONE', data, fault_id: 0,
+    const hwpt = (flags: number, dev: string, pt: string, data: SymCmd['data'], fault: string | 0 = 0) => ({
+      ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags, dev_id: dev, pt_id: pt, __reserved: 0, data_type: data === null ? 'IOMMU_HWPT_DATA_NONE' : world.iommu.stage1Format ?? 'IOMMU_HWPT_DATA_NONE', data, fault_id: fault,
     });
     const attach = (fd: string, pt: string, pasid: number | null) => ({ ioctl: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd, flags: pasid === null ? 0 : 1, pt_id: pt, pasid: pasid ?? 0 });
     const common: SymCmd[] = [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
       ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
       ...ram.map((r) => ({ ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: r.vaddr, length: r.size, iova: r.iova })),
       { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
+    // iopf: a FAULT queue and dev2 on a paging HWPT whose page requests go there; dev1 on the automatic domain
+    if (fixture === 'iopf') {
+      return [...common, { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: '$fd1', flags: 0 }, hwpt(IOMMU_HWPT_FAULT_ID_VALID, '$dev2', '$ioas1', null, '$fault1'),
+        attach('$fd3', '$hwpt1', null), attach('$fd2', '$ioas1', null)];
+    }
     // migration: the stage-2 as a dirty-tracking HWPT ($hwpt1) that dev1 and dev2 attach to, tracking started
     if (fixture === 'migration') {
       return [...common, hwpt(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, '$dev1', '$ioas1', null), attach('$fd2', '$hwpt1', null), attach('$fd3', '$hwpt1', null),

@@ -141,6 +141,7 @@ const IOCTL_FORMATS: IoctlFormats = {
     nonZero('__reserved', c.__reserved)),
   IOMMU_HWPT_GET_DIRTY_BITMAP: (c) => line(c.ioctl, on(c.fd), `hwpt=${ref(c.hwpt_id)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`, `page_size=${size(c.page_size)}`,
     c.flags === 1 ? 'NO_CLEAR' : nonZero('flags', c.flags), c.data === false ? 'data=NULL' : c.data === true ? null : `data=${raw(c.data)}`, nonZero('__reserved', c.__reserved)),
+  IOMMU_FAULT_QUEUE_ALLOC: (c) => line(c.ioctl, on(c.fd), nonZero('flags', c.flags)),
   VFIO_DEVICE_BIND_IOMMUFD: (c) => line(c.ioctl, on(c.fd), `iommufd=${ref(c.iommufd)}`, nonZero('flags', c.flags)),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), `pt=${ref(c.pt_id)}`, pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
@@ -201,6 +202,9 @@ const ENV_FORMATS: EnvFormats = {
   GUEST_WRITE_PGTABLE: (c) => line('GUEST_WRITE_PGTABLE', `table=${hex(c.table)}`, `iova=${hex(c.iova)}`, '->', c.gpa === null ? 'not-present' : hex(c.gpa)),
   GUEST_WRITE_PASID_TABLE: (c) => line('GUEST_WRITE_PASID_TABLE', `table=${hex(c.table)}`, `pasid=${num(c.pasid)}`, '->', c.pgtable === null ? 'not-present' : hex(c.pgtable)),
   MOCK_ADD_RESERVED: (c) => line('MOCK_ADD_RESERVED', on(c.fd), ref(c.ioas_id), `iova=${hex(c.start)}`, `len=${size(c.length)}`),
+  PAGE_REQUEST: (c) => line('PAGE_REQUEST', String(c.dev), c.pasid === null ? null : `pasid ${num(c.pasid)}`, `addr=${hex(c.addr)}`, `perm=${num(c.perm)}`),
+  FAULT_READ: (c) => line('FAULT_READ', on(c.fd), `count=${num(c.count)}`),
+  FAULT_WRITE: (c) => line('FAULT_WRITE', on(c.fd), list(c.responses, (r: { cookie: unknown; code: unknown }) => `cookie=${num(r.cookie)} code=${num(r.code)}`)),
 };
 
 /** A command nothing in the uapi names (a typo in a hand-written trace): every field, raw. */

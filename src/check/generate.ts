@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, type EnvName, type HwptDataType, type IoctlName, type World,
+  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
 import { envNamesOf, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
@@ -88,7 +88,8 @@ function fdObj(m: GenModel, res: Resolve, role: FdRole, f: Ref, kind: Kind, o: R
 
 export const RECIPES: RecipeArbs = {
   OPEN: () => recipe('OPEN', fc.nat({ max: 9 }), (k, m) => ({ env: 'OPEN', path: k < 3 ? m.state.design.node : k < 9 ? DEVICE_PATHS[k % DEVICE_PATHS.length]! : '/dev/null' })), // modulo length
-  CLOSE: (g) => recipe('CLOSE', refA(g), (f, m) => ({ env: 'CLOSE', fd: m.fd('any', f) })),
+  // a quarter of the closes, where there is one, a FAULT fd (its object can be destroyed only after)
+  CLOSE: (g) => recipe('CLOSE', refA(g), (f, m) => ({ env: 'CLOSE', fd: m.fd(f.pick % 4 === 0 && m.fdsOf('fault').length > 0 ? 'fault' : 'any', f) })),
   MMAP: (g) => recipe('MMAP', fc.record({ k: fc.nat({ max: MMAPS.length - 1 }), bad: resvA(g, 1) }), ({ k, bad }) => {
     const r = MMAPS[k]!; // k < length
     return { env: 'MMAP', uva: r.uva + (bad && k === 0 ? 0x800n : 0n), length: bad && k !== 0 ? 0n : r.length }; // misaligned, or empty
@@ -155,14 +156,39 @@ export const RECIPES: RecipeArbs = {
   // the selftest mock's reserved range: at an address drawn like a map's, so it meets areas and allowed ranges;
   // now and then empty (the selftests' own EINVAL case)
   // in the edge share, a range from the last byte of the u64 space: one that wraps (EOVERFLOW) unless one byte long
+  // a device that is attached (most of the time through a HWPT with a FAULT, where there is one), for a page its
+  // route maps or not, reading or writing
+  PAGE_REQUEST: () => recipe('PAGE_REQUEST', fc.record({ aim: fc.nat({ max: 3 }), dev: fc.constantFrom(...DEVICE_NAMES), k: fc.nat({ max: 7 }), perm: fc.constantFrom(1, 2, 3), page: fc.nat({ max: 3 }) }), (x, m) => {
+    const faulting = m.faultRoutes();
+    const r = x.aim > 0 && faulting.length > 0 ? faulting[x.k % faulting.length]! : null; // length > 0
+    return { env: 'PAGE_REQUEST', dev: r?.dev ?? x.dev, pasid: r?.pasid ?? null, addr: GUEST_IOVA + BigInt(x.page) * PAGE, perm: x.perm };
+  }),
+  // room for one record, several, none (0 bytes), or (in the edge share) a count that is no multiple of 48
+  FAULT_READ: (g) => recipe('FAULT_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0), odd: resvA(g, 1) }), (x, m) => ({ env: 'FAULT_READ', fd: m.fd('fault', x.f), count: x.n * 48 + (x.odd !== 0 ? 8 : 0) })),
+  // answers to cookies a read gave (one, two, or the same twice), SUCCESS or INVALID, in the edge share a bad code or
+  // a cookie nothing has
+  FAULT_WRITE: (g) => recipe('FAULT_WRITE', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 0), twice: fc.boolean(), code: fc.constantFrom(0, 0, 1), bad: resvA(g, 1), k: fc.nat({ max: 3 }) }), (x, m, res) => {
+    const fd = m.fd('fault', x.f);
+    const cookies = m.readCookies(fd, res);
+    const pick = (i: number) => (cookies.length > 0 ? cookies[(x.k + i) % cookies.length]! : 1 + i); // length > 0
+    // `twice`: the first cookie answered twice in one write (the second stops it: that cookie is taken by then)
+    const responses: { cookie: number; code: number }[] = Array.from({ length: x.twice ? Math.max(x.n, 2) : x.n }, (_, i) => ({ cookie: x.twice ? pick(0) : pick(i), code: x.code }));
+    // the bad record first (nothing taken: EINVAL) or after the good ones (the write stops there)
+    const bad = x.k % 2 === 0 ? { cookie: pick(0), code: 2 } : { cookie: 0x7fff, code: 0 };
+    if (x.bad !== 0) return { env: 'FAULT_WRITE', fd, responses: x.twice ? [bad, ...responses] : [...responses, bad] };
+    return { env: 'FAULT_WRITE', fd, responses };
+  }),
   // in the edge share, a device FD: the test port is /dev/iommu's alone (ENOTTY)
   MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), top: resvA(g, 1), dev: resvA(g, 1), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, x.dev !== 0 ? 'device' : 'ctx', x.f, 'ioas', x.o);
     return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: x.top !== 0 ? U64_MAX : u64(addrOf(m, x.a)), length: x.n };
   }),
 
-  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device') }), (x, m, res) => {
-    const { fd, id } = fdObj(m, res, 'ctx', x.f, x.k, x.o);
+  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device', 'fault') }), (x, m, res) => {
+    // a FAULT whose fd is closed where there is one: what IOMMU_DESTROY can take
+    const fd = m.fd('ctx', x.f);
+    const closed = (o: Obj) => o.kind === 'fault' && !Object.values(m.state.files).some((f) => f.kind === 'fault' && f.fault === `${o.file}:${o.id}`);
+    const id = m.obj(x.k, m.tableOf(fd, res), x.o, x.k === 'fault' ? closed : undefined);
     return { ioctl: 'IOMMU_DESTROY', fd, id };
   }),
   IOMMU_IOAS_ALLOC: (g) => recipe('IOMMU_IOAS_ALLOC', fc.record({ f: refA(g), flags: fc.constantFrom(0, 0, 0, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
@@ -266,9 +292,11 @@ export const RECIPES: RecipeArbs = {
     // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
     // a quarter of nested allocations take any paging HWPT as parent: the refusal of a non-NEST_PARENT one
     const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
+    // FAULT_ID_VALID names a FAULT of the file where there is one (else an id nothing has: ENOENT)
+    const fault_id = (flags & IOMMU_HWPT_FAULT_ID_VALID) !== 0 ? m.obj('fault', file, x.p) : 0;
     return {
       ioctl: 'IOMMU_HWPT_ALLOC', fd, flags: (onHwpt ? flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT & 12 : flags) | x.unknown, dev_id: m.obj('device', file, x.d), pt_id,
-      __reserved: x.resv, data_type, data, fault_id: 0, ...raw,
+      __reserved: x.resv, data_type, data, fault_id, ...raw,
     };
   }),
   IOMMU_HWPT_INVALIDATE: (g) => recipe('IOMMU_HWPT_INVALIDATE', fc.record({
@@ -315,6 +343,7 @@ export const RECIPES: RecipeArbs = {
       page_size: x.odd ?? x.ps, data: x.nullData === 0,
     };
   }),
+  IOMMU_FAULT_QUEUE_ALLOC: (g) => recipe('IOMMU_FAULT_QUEUE_ALLOC', fc.record({ f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
     // half are replaces (a device that is attached), half first attaches (a bound device that is not, when there is one)
@@ -433,7 +462,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
-  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -451,6 +480,7 @@ export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
   ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED'] as const) : []),
   ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
+  ...(design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC') ? (['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'] as const) : []),
 ];
 
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */

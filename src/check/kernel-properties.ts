@@ -1,6 +1,6 @@
 /**
  * Properties read off the simulated kernel's own structures, where observe() cannot see: P-XLATE (every domain
- * of an address space maps exactly its areas) and the P-NOLEAK obligations after every fd is closed (no file,
+ * of an address space maps exactly its areas), P-FAULT's end (every page request answered once) and the P-NOLEAK obligations after every fd is closed (no file,
  * no IOTLB entry, no locked page, no mmu notifier, every allocation given back).
  */
 import type { Kernel } from '../impl/index.js';
@@ -35,4 +35,14 @@ export function kernelLeaks(k: Kernel, outstanding: ReadonlyMap<string, number>)
   if (k.mm.notifierCount > 0) left.push(`${k.mm.notifierCount} mmu notifiers`);
   for (const [kind, n] of outstanding) if (n !== 0) left.push(`${n} ${kind} allocations`);
   return left.length ? `after every fd is closed the kernel still holds ${left.join(', ')}` : null;
+}
+
+/**
+ * P-FAULT for a kernel whose fds are all closed: every page request a device sent got exactly one page response (by
+ * the user, or by the kernel when nothing took it, its attachment went or its FAULT was destroyed).
+ */
+export function pageRequestsAnswered(k: Kernel): string | null {
+  const bad = k.prq.requests.filter((r) => r.answers.length !== 1);
+  if (bad.length === 0) return null;
+  return `after every fd is closed, page requests answered other than once: ${bad.map((r) => `${r.serial} of ${r.dev} (${r.answers.length === 0 ? 'never' : `${r.answers.length} times`})`).join(', ')}`;
 }

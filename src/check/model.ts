@@ -22,8 +22,8 @@ export interface Ref {
 }
 
 /** Object kinds as the spec names them. */
-export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt';
-export type FdRole = 'ctx' | 'device' | 'any';
+export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault';
+export type FdRole = 'ctx' | 'device' | 'fault' | 'any';
 
 /** Never handed out by anyone: an id of the past or of nothing. */
 export const NEVER = 99;
@@ -57,7 +57,7 @@ export class GenModel {
     return Object.entries(this.state.fds)
       .filter(([, file]) => {
         const k = this.state.files[file]?.kind;
-        return role === 'any' || (role === 'device' ? k === 'device' : k !== 'device');
+        return role === 'any' || (role === 'device' || role === 'fault' ? k === role : k !== 'device' && k !== 'fault');
       })
       .map(([fd]) => Number(fd))
       .sort((a, b) => a - b);
@@ -70,7 +70,7 @@ export class GenModel {
     if (r.bad === 'never' || live.length === 0) return r.bad === 'never' && r.pick % 4 === 0 ? -1 : NEVER;
     if (r.bad === 'destroyed' && this.dead.length > 0) return this.dead[r.pick % this.dead.length]!; // length > 0
     if (r.bad === 'wrong-kind') {
-      let other = this.fdsOf(role === 'device' ? 'ctx' : 'device');
+      let other = this.fdsOf(role === 'ctx' ? 'device' : 'ctx');
       // half the time an unbound device FD, the one kind of FD the VFIO dispatcher refuses everything on
       const unbound = other.filter((fd) => { const f = this.state.files[this.state.fds[fd]!]; return f?.kind === 'device' && f.bound === null; }); // listed fds are open
       if (unbound.length > 0 && r.pick % 2 === 0) other = unbound;
@@ -174,6 +174,22 @@ export class GenModel {
       if (pages.length > 0) out.push({ dev: a.dev, pasid: a.pasid, pages });
     }
     return out;
+  }
+
+  /** Routes whose page requests reach a FAULT (attached to a HWPT with one). */
+  faultRoutes(): { dev: DevName; pasid: number | null }[] {
+    return this.state.attachments.filter((a) => {
+      const o = this.state.objects[a.ctx];
+      return (o?.kind === 'hwpt_paging' || o?.kind === 'hwpt_nested') && o.fault !== null;
+    }).map((a) => ({ dev: a.dev, pasid: a.pasid }));
+  }
+
+  /** The cookies of the read-but-unanswered page requests of the FAULT behind `fd` (what a response names). */
+  readCookies(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): number[] {
+    const file = this.fileOf(fd, resolveSym);
+    const f = file === undefined ? undefined : this.state.files[file];
+    if (f?.kind !== 'fault') return [];
+    return this.state.prq.filter((r) => r.fault === f.fault && r.answers.length === 0 && r.cookie !== null).map((r) => r.cookie!); // cookie checked
   }
 
   /** PASIDs in use by attachments (to aim DMA and detach at them). */

@@ -109,6 +109,7 @@ export const IOCTL_FIELDS = {
     fd: fdRef, hwpt_id: idRef, flags: u32, __reserved: u32, iova: u64, length: u64, page_size: u64,
     data: { type: 'boolean', description: 'true (a user bitmap) or false (a pointer the kernel cannot write)' },
   },
+  IOMMU_FAULT_QUEUE_ALLOC: { fd: fdRef, flags: u32 },
   VFIO_DEVICE_BIND_IOMMUFD: { fd: fdRef, flags: u32, iommufd: fdRef },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pt_id: idRef, pasid: u32 },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pasid: u32 },
@@ -145,6 +146,12 @@ export const ENV_FIELDS = {
   GUEST_WRITE_PGTABLE: { table: u64, iova: u64, gpa: u64OrNull },
   GUEST_WRITE_PASID_TABLE: { table: u64, pasid: u32, pgtable: u64OrNull },
   MOCK_ADD_RESERVED: { fd: fdRef, ioas_id: idRef, start: u64, length: u64 },
+  PAGE_REQUEST: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, addr: u64, perm: u32 },
+  FAULT_READ: { fd: fdRef, count: u32 },
+  FAULT_WRITE: {
+    fd: fdRef,
+    responses: { type: 'array', items: { type: 'object', required: ['cookie', 'code'], additionalProperties: false, properties: { cookie: u32, code: u32 } }, description: 'a list of {cookie, code}' },
+  },
 } satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
 
 export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
@@ -165,7 +172,7 @@ export const OUTPUT_FIELDS = {
   IOMMU_IOAS_IOVA_RANGES: { num_iovas: true, allowed_iovas: true, out_iova_alignment: true }, IOMMU_IOAS_MAP: { iova: true },
   IOMMU_IOAS_UNMAP: { length: true }, IOMMU_OPTION: { val64: true }, IOMMU_GET_HW_INFO: { data_len: true, out_data_type: true, out_max_pasid_log2: true, out_capabilities: true },
   IOMMU_HWPT_ALLOC: { out_hwpt_id: true }, IOMMU_HWPT_INVALIDATE: { entry_num: true },
-  IOMMU_HWPT_SET_DIRTY_TRACKING: {}, IOMMU_HWPT_GET_DIRTY_BITMAP: { dirty: true, maybe: true },
+  IOMMU_HWPT_SET_DIRTY_TRACKING: {}, IOMMU_HWPT_GET_DIRTY_BITMAP: { dirty: true, maybe: true }, IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: true, out_fault_fd: true },
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: true }, VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: true }, VFIO_DEVICE_DETACH_IOMMUFD_PT: {},
   IOASID_ALLOC: { ioasid: true }, IOASID_FREE: {}, IOASID_REGISTER_MEMORY: {}, IOASID_UNREGISTER_MEMORY: {}, IOASID_MAP_DMA: {},
   IOASID_UNMAP_DMA: { size: true }, IOASID_CREATE_NESTING: { ioasid: true, fd: true }, IOASID_BIND_PGTABLE: {}, IOASID_UNBIND_PGTABLE: {},
@@ -173,7 +180,7 @@ export const OUTPUT_FIELDS = {
   VFIO_ATTACH_IOASID: {}, VFIO_DETACH_IOASID: {}, VFIO_DEVICE_BIND_PGTABLE: {}, VFIO_DEVICE_UNBIND_PGTABLE: {}, VFIO_DEVICE_BIND_PASID_TABLE: {},
   VFIO_DEVICE_INVALIDATE_CACHE: {}, VFIO_DEVICE_BIND_SVA: {}, VFIO_DEVICE_UNBIND_SVA: {},
   OPEN: { fd: true }, CLOSE: {}, MMAP: {}, MUNMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
-  MOCK_ADD_RESERVED: {},
+  MOCK_ADD_RESERVED: {}, PAGE_REQUEST: {}, FAULT_READ: { faults: true }, FAULT_WRITE: { written: true },
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */

@@ -27,6 +27,7 @@ export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>>
   IOMMU_HWPT_ALLOC: { out_hwpt_id: 'hwpt' },
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: 'dev' },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: 'hwpt' },
+  IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: 'fault', out_fault_fd: 'fd' },
   IOASID_ALLOC: { ioasid: 'ioasid' },
   IOASID_CREATE_NESTING: { ioasid: 'ioasid', fd: 'fd' },
 };

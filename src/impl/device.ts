@@ -5,6 +5,7 @@
  * that domain (iommu_attach_group); one HWPT per group and route; a replace moves the whole group.
  * @see drivers/iommu/iommufd/device.c, drivers/vfio/device_cdev.c, drivers/vfio/iommufd.c
  */
+import { respondRouteFaults } from './fault.js';
 import {
   VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_DETACH_PASID, fail, ok, uapiOf,
   type Errno, type Result, type VfioDeviceAttachIommufdPt, type VfioDeviceBindIommufd, type VfioDeviceDetachIommufdPt,
@@ -149,6 +150,7 @@ export function dropRoute(k: Kernel, vdev: VfioDevice, pasid: number | null) {
   const r = vdev.routes.find((x) => x.pasid === pasid);
   if (!r) return;
   vdev.removeRoute(r);
+  respondRouteFaults(r); // iommufd_hwpt_detach_device: the handle's groups are answered once it is unpublished
   putUsers(r.target);
   const space = spaceOf(r.target);
   if (space) syncReservations([vdev], [space]);
@@ -164,6 +166,7 @@ function moveRoutes(k: Kernel, movers: readonly VfioDevice[], pasid: number | nu
     if (r) {
       olds.push(r);
       d.removeRoute(r);
+      respondRouteFaults(r); // iommufd_dev_replace_handle: the old handle's groups, once the replace is done
     }
     d.addRoute({ pasid, target: hwpt });
     hwpt.users++;

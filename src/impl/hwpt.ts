@@ -7,6 +7,7 @@ import {
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
   type Errno, type IommuHwptAlloc, type IommuHwptInvalidate, type Result,
 } from '../uapi/index.js';
+import { FaultObj } from './fault.js';
 import type { IommufdFile } from './iommufd-file.js';
 import type { Kernel } from './kernel.js';
 import { DeviceObj, HwptNested, HwptPaging, IoasObj } from './objects.js';
@@ -28,6 +29,23 @@ export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { aut
 
 /** The stage-1 format the IOMMU driver's domain_alloc_user takes for a nested domain (null: none). */
 const nativeDataType = (k: Kernel) => k.world.iommu.stage1Format;
+
+/**
+ * The end of iommufd_hwpt_alloc for a HWPT just built: with FAULT_ID_VALID it takes a user of the FAULT `fault_id`
+ * names, or is aborted (ENOENT) when there is none.
+ */
+function takeFault(f: IommufdFile, c: IommuHwptAlloc, hwpt: HwptPaging | HwptNested): Result<unknown> {
+  if ((c.flags & FAULT_ID_VALID) !== 0) {
+    const fault = f.table.getKind(c.fault_id, FaultObj);
+    if (!fault) {
+      f.table.remove(hwpt);
+      return fail('ENOENT');
+    }
+    hwpt.fault = fault;
+    fault.users++;
+  }
+  return ok({ out_hwpt_id: hwpt.id });
+}
 
 export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<unknown> {
   if (c.__reserved !== 0) return fail('EOPNOTSUPP');
@@ -53,12 +71,7 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     if ((c.flags & NEST_PARENT) !== 0 && (c.flags & DIRTY) !== 0 && k.dirtyAlwaysOn) return fail('EOPNOTSUPP');
     const hwpt = newPagingHwpt(k, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasidCompat: (c.flags & ALLOC_PASID) !== 0, dirty: (c.flags & DIRTY) !== 0 });
     if (typeof hwpt === 'string') return fail(hwpt);
-    // FAULT_ID_VALID names a FAULT object; none exist in this kernel: the lookup fails and the new HWPT is aborted
-    if ((c.flags & FAULT_ID_VALID) !== 0) {
-      f.table.remove(hwpt);
-      return fail('ENOENT');
-    }
-    return ok({ out_hwpt_id: hwpt.id });
+    return takeFault(f, c, hwpt);
   }
   if (pt instanceof HwptPaging) {
     if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || len === 0) return fail('EOPNOTSUPP');
@@ -68,14 +81,13 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     if (len !== HWPT_DATA_LEN[c.data_type]) return fail('EINVAL');
     if (c.data === null) return fail('EFAULT');
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
-    if ((c.flags & FAULT_ID_VALID) !== 0) return fail('ENOENT');
     const s1 = { kind: c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? ('pgtable' as const) : ('pasid-table' as const), root: c.data.pgtbl_addr };
     const hwpt = new HwptNested(pt, k.newContextId(), s1, (c.flags & ALLOC_PASID) !== 0);
     if (f.table.insert(hwpt) === null) {
       hwpt.destroy();
       return fail('ENOMEM');
     }
-    return ok({ out_hwpt_id: hwpt.id });
+    return takeFault(f, c, hwpt);
   }
   return fail('EINVAL');
 }

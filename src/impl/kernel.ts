@@ -18,10 +18,12 @@ import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
 import { mockAddReserved } from './selftest.js';
+import { faultRead, faultWrite, pageRequest } from './fault.js';
+import { PageRequestLog } from './hw/prq.js';
 import { tick } from './hw/stamp.js';
 import { WARN_ON } from './warn.js';
 
-export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device';
+export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device' | 'fault';
 
 export abstract class KFile {
   /** references: the fds naming it, plus holders (a bound device, an association) */
@@ -132,6 +134,8 @@ export class Kernel {
   readonly guest = new GuestMemory();
   readonly iommu: Iommu;
   readonly devices = new Map<DevName, VfioDevice>();
+  /** the devices' page requests and the responses they got (PRI) */
+  readonly prq = new PageRequestLog();
   readonly fds = new Map<number, KFile>();
   private readonly live = new Set<KFile>();
   /** when the fd table or the set of live files last changed (stamp.ts) */
@@ -235,6 +239,12 @@ export class Kernel {
         return ok({});
       case 'MOCK_ADD_RESERVED':
         return mockAddReserved(this, c);
+      case 'PAGE_REQUEST':
+        return pageRequest(this, c);
+      case 'FAULT_READ':
+        return faultRead(this, c);
+      case 'FAULT_WRITE':
+        return faultWrite(this, c);
     }
   }
 

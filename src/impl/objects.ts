@@ -4,6 +4,7 @@
  * HWPT (+1), the binding driver -> DEVICE (+1). `destroy` releases exactly what the constructor took.
  * @see drivers/iommu/iommufd/ioas.c, hw_pagetable.c, device.c
  */
+import type { FaultObj } from './fault.js';
 import type { DevName, Gpa } from '../uapi/index.js';
 import type { Allocator, Context, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
@@ -26,6 +27,8 @@ export class IoasObj extends IommufdObject {
 /** HWPT_PAGING: a domain mirroring `ioas`. */
 export class HwptPaging extends IommufdObject {
   readonly kind = 'hwpt_paging';
+  /** hwpt->fault: where the page requests of its devices go (FAULT_ID_VALID), holding a user of it */
+  fault: FaultObj | null = null;
   constructor(
     readonly ioas: IoasObj,
     readonly domain: PagingDomain,
@@ -44,12 +47,15 @@ export class HwptPaging extends IommufdObject {
     this.ioas.iopt.removeDomain(this.domain);
     freeDomain(this.alloc, this.domain);
     putUsers(this.ioas);
+    if (this.fault) putUsers(this.fault);
   }
 }
 
 /** HWPT_NESTED: a guest stage-1 (one page table, or on guest-pasid-table hardware the guest's PASID table) over `parent`. */
 export class HwptNested extends IommufdObject {
   readonly kind = 'hwpt_nested';
+  /** hwpt->fault, as for a paging HWPT */
+  fault: FaultObj | null = null;
   constructor(
     readonly parent: HwptPaging,
     readonly domainId: number,
@@ -66,6 +72,7 @@ export class HwptNested extends IommufdObject {
   }
   destroy() {
     putUsers(this.parent);
+    if (this.fault) putUsers(this.fault);
   }
 }
 

@@ -54,6 +54,7 @@ export const OBSERVE_PARTS: { readonly [P in ObsPart]: (k: Kernel) => Parts[P] }
       .flatMap((d) => d.routes.map((r) => ({ dev: d.name, pasid: r.pasid, file: r.target.file, id: r.target.id })))
       .sort((a, b) => a.dev.localeCompare(b.dev) || (a.pasid ?? -1) - (b.pasid ?? -1) || a.file - b.file || a.id - b.id),
   pins,
+  pageRequests: (k) => k.prq.requests.map((r) => ({ serial: r.serial, dev: r.dev, answers: [...r.answers] })),
 };
 
 /** Every io_pagetable reachable from the kernel's files. */
@@ -74,7 +75,7 @@ export interface Touched {
 /**
  * What the kernel changed after tick `since` (hw/stamp.ts), read off the stamps its structures keep: the fd table
  * and live files (files), each file's object table (objects), each device's routes (attachments), the process's
- * pins and registrations and each io_pagetable's areas and domains (pins), and those with the domains' page tables
+ * pins and registrations and each io_pagetable's areas and domains (pins), the page request log (pageRequests), and those with the domains' page tables
  * (mappings). A part the kernel changed without stamping it is found by the whole comparison at the end of a trace.
  */
 export function touchedSince(k: Kernel, since: number): Touched {
@@ -89,6 +90,7 @@ export function touchedSince(k: Kernel, since: number): Touched {
   if (objects) parts.push('objects');
   if (attachments) parts.push('attachments');
   if (pinsChanged) parts.push('pins');
+  if (k.prq.stamp > since) parts.push('pageRequests');
   return { parts, mappings: areas || spaces.some((t) => t.domains.some((d) => d.pt.stamp > since)) };
 }
 
@@ -99,6 +101,7 @@ export function observe(k: Kernel): Observation {
     objects: OBSERVE_PARTS.objects(k),
     attachments: OBSERVE_PARTS.attachments(k),
     pins: OBSERVE_PARTS.pins(k),
+    pageRequests: OBSERVE_PARTS.pageRequests(k),
     lockedPages: k.mm.lockedTotal,
     translate: (dev, pasid, iova, access) => ({ xlate: k.iommu.probe(dev, pasid, iova, access), stale: [] }),
     detail: (file, id) => {

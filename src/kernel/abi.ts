@@ -44,6 +44,7 @@ export const LAYOUTS = {
   iommu_hwpt_get_dirty_bitmap: layout('iommu_hwpt_get_dirty_bitmap', 48, {
     size: [0, 4], hwpt_id: [4, 4], flags: [8, 4], __reserved: [12, 4], iova: [16, 8], length: [24, 8], page_size: [32, 8], data: [40, 8],
   }),
+  iommu_fault_alloc: layout('iommu_fault_alloc', 16, { size: [0, 4], flags: [4, 4], out_fault_id: [8, 4], out_fault_fd: [12, 4] }),
   iommu_hwpt_vtd_s1_invalidate: layout('iommu_hwpt_vtd_s1_invalidate', 24, { addr: [0, 8], npages: [8, 8], flags: [16, 4], __reserved: [20, 4] }),
   vfio_device_bind_iommufd: layout('vfio_device_bind_iommufd', 16, { argsz: [0, 4], flags: [4, 4], iommufd: [8, 4], out_devid: [12, 4] }),
   vfio_device_attach_iommufd_pt: layout('vfio_device_attach_iommufd_pt', 12, { argsz: [0, 4], flags: [4, 4], pt_id: [8, 4] }),
@@ -83,6 +84,7 @@ export const REQUESTS = {
   IOMMU_HWPT_SET_DIRTY_TRACKING: io(IOMMUFD_TYPE, 0x8b),
   IOMMU_HWPT_GET_DIRTY_BITMAP: io(IOMMUFD_TYPE, 0x8c),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
+  IOMMU_FAULT_QUEUE_ALLOC: io(IOMMUFD_TYPE, 0x8e),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
   VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: io(VFIO_TYPE, VFIO_BASE + 19),
@@ -251,6 +253,8 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
         bufs: data === null && dataLen === 0 ? [] : [{ at: ptrAt('iommu_hwpt_alloc', 'data_uptr')[0], data }],
       };
     }
+    case 'IOMMU_FAULT_QUEUE_ALLOC':
+      return { req, arg: pack(LAYOUTS.iommu_fault_alloc, { size: sizeOf('iommu_fault_alloc'), flags: c.flags }), bufs: [] };
     case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
       return { req, arg: pack(LAYOUTS.iommu_hwpt_set_dirty_tracking, { size: sizeOf('iommu_hwpt_set_dirty_tracking'), flags: c.flags, hwpt_id: c.hwpt_id, __reserved: c.__reserved }), bufs: [] };
     case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
@@ -327,6 +331,8 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
       return { val64: BigInt(field(LAYOUTS.iommu_option, arg, 'val64')) };
     case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
       return {};
+    case 'IOMMU_FAULT_QUEUE_ALLOC':
+      return { out_fault_id: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_id')), out_fault_fd: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_fd')) };
     case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
       return { dirty: c.data && bufs[0] ? bitmapRuns(bufs[0], c.iova, c.page_size) : [] };
     case 'IOMMU_GET_HW_INFO': {

@@ -34,6 +34,8 @@ export interface Bound {
 /** A file of the session: the trace's /dev/iommu opens and its emulated device files. */
 export type RealFile =
   | { readonly kind: 'iommufd'; readonly key: number }
+  /** a FAULT object's fd, made by IOMMU_FAULT_QUEUE_ALLOC */
+  | { readonly kind: 'fault'; readonly key: number }
   | { readonly kind: 'device'; readonly key: number; readonly dev: DevName; bound: Bound | null };
 
 export type VfioCall =

@@ -106,7 +106,7 @@ export function detachRoute(d: Draft<State>, devs: readonly DevName[], pasid: Pa
 
 export function reapAuto(d: Draft<State>, ctxs: readonly ObjKey[]) {
   for (const key of new Set(ctxs)) {
-    const now = { objects: peek(d.objects), attachments: peek(d.attachments) };
+    const now = { objects: peek(d.objects), attachments: peek(d.attachments), files: peek(d.files) };
     const o = now.objects[key];
     if (o?.kind === 'hwpt_paging' && o.auto && holders(now, o).length === 0) destroyObject(d, o);
   }
@@ -160,7 +160,7 @@ function attachIoas(s: State, f: DeviceFile, ioas: ObjOf<'ioas'>, pasid: Pasid |
     if (r.kind !== 'fail' || r.errno !== 'EINVAL') return r;
   }
   // a new auto domain is never PASID-compatible (iommufd_hwpt_paging_alloc without ALLOC_PASID)
-  const probe = { kind: 'hwpt_paging', file: f.bound!, id: 0, ioas: keyOf(ioas), auto: true, nestParent: false, pasid: false, dirty: null } as const; // f.bound checked by attachPt
+  const probe = { kind: 'hwpt_paging', file: f.bound!, id: 0, ioas: keyOf(ioas), auto: true, nestParent: false, pasid: false, dirty: null, fault: null } as const; // f.bound checked by attachPt
   const bad = attachChecks(s, f.dev, pasid, probe, old !== undefined) ?? addDomainCheck(s, ioas, 'ATTACH_PT');
   if (bad) return bad;
   const ctxFile = s.files[f.bound!]!; // attachPt checked f.bound, and a bound device holds its iommufd file

@@ -9,6 +9,7 @@
 import { produce, type Draft } from 'immer';
 import { IOMMUFD_PATH, type EnvClose, type EnvOpen } from '../uapi/index.js';
 import { unbindDevice } from './device.js';
+import { answerOrphans } from './fault.js';
 import { destroyObject, gcPages } from './objects.js';
 import { commit, reject, type Outcome } from './rule.js';
 import { allocFd, objKey, type File, type FileKey, type ObjKey, type State } from './state.js';
@@ -48,9 +49,9 @@ export function close(s: State, c: EnvClose): Outcome {
  * end of each checked trace; the order fds close in changes nothing at the end: no file is held by an fd any more.
  */
 export function exitProcess(s: State): State {
-  return Object.keys(s.fds).length === 0 ? s : gcPages(reap(produce(s, (d) => {
+  return Object.keys(s.fds).length === 0 ? s : answerOrphans(gcPages(reap(produce(s, (d) => {
     d.fds = {};
-  })));
+  }))));
 }
 
 /**
@@ -85,18 +86,22 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
   const byFd = new Set<FileKey>(Object.values(s.fds));
   const byUse = new Set<FileKey>();
   for (const f of Object.values(s.files)) if (f.kind === 'device' && f.bound !== null) byUse.add(f.bound);
+  // a FAULT fd holds its iommufd file (iommufd_ctx_get in iommufd_fault_alloc)
+  for (const f of Object.values(s.files)) if (f.kind === 'fault') byUse.add(fileOfKey(f.fault));
   for (const a of s.attachments) byUse.add(fileOfKey(a.ctx));
   for (const o of Object.values(s.objects)) if ('parent' in o && fileOfKey(o.parent) !== o.file) byUse.add(fileOfKey(o.parent));
   return { byFd, byUse };
 }
 
-const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || (f.kind !== 'device' && h.byUse.has(f.key));
+const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || (f.kind !== 'device' && f.kind !== 'fault' && h.byUse.has(f.key));
 
 /** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
 function release(d: Draft<State>, f: File, base: State) {
   if (f.kind === 'device') {
     // only the FD that bound (or, under fd-per-ioasid, claimed) the device holds its associations
     if (f.bound !== null) unbindDevice(d, f, base);
+  } else if (f.kind === 'fault') {
+    // iommufd_fault_fops_release: drops its references, answers nothing
   } else {
     // iommufd_fops_release: destroy leaves first until the table is empty; nothing outside holds them any more
     const mine = Object.values(base.objects).filter((o) => o.file === f.key);

@@ -4,8 +4,7 @@
  * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
  * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
  * A HWPT allocated with DIRTY_TRACKING (where the profile's IOMMU tracks dirty pages) has dirty bits: dirty.ts.
- * Abstracted: FAULT objects (none exist, so
- * FAULT_ID_VALID finds no fault: ENOENT), vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
+ * FAULT_ID_VALID names the FAULT its page requests go to (fault.ts). Abstracted: vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
  * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
  * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
  * @see drivers/iommu/iommufd/hw_pagetable.c
@@ -21,7 +20,7 @@ import { areaKeeps, iommuPage, outsideAperture } from './iova.js';
 import { overlaps } from './ranges.js';
 import { pinCheck } from './pins.js';
 import { commit, peek, reject, guardAfter, type Outcome, type Rejection, type RuleId } from './rule.js';
-import { allocId, keyOf, lookup, objKey, physDevice, type File, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
+import { allocId, keyOf, lookup, objKey, physDevice, type File, type ObjKey, type ObjOf, type S1, type State, type StaleEntry } from './state.js';
 import { hasDomain } from './pins.js';
 
 /** The stage-1 data format this IOMMU's nested domains take (profile `stage1Format`); null: it nests nothing. */
@@ -45,10 +44,22 @@ export function addDomainCheck(s: State, ioas: ObjOf<'ioas'>, prefix: string): R
   return null;
 }
 
+/**
+ * The FAULT a HWPT_ALLOC names: null without FAULT_ID_VALID, its key when `fault_id` is a FAULT of the file
+ * (iommufd_get_fault), undefined when it is not (ENOENT).
+ */
+function faultOf(s: State, f: File, c: IommuHwptAlloc): ObjKey | null | undefined {
+  if ((c.flags & FAULT_ID_VALID) === 0) return null;
+  const o = lookup(s, f.key, c.fault_id, 'fault');
+  return o ? keyOf(o) : undefined;
+}
+
 /** Add a HWPT_PAGING on `ioas` (auto or manual) inside a draft; returns its id. */
-export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean; dirty: boolean }): number {
+export function newPaging(d: Draft<State>, f: File, ioas: ObjOf<'ioas'>, p: { auto: boolean; nestParent: boolean; pasid: boolean; dirty: boolean; fault?: ObjKey | null }): number {
   const id = allocId(d as State, f.key);
-  d.objects[objKey(f.key, id)] = { kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), auto: p.auto, nestParent: p.nestParent, pasid: p.pasid, dirty: p.dirty ? castDraft(NO_BITS) : null };
+  d.objects[objKey(f.key, id)] = {
+    kind: 'hwpt_paging', file: f.key, id, ioas: keyOf(ioas), auto: p.auto, nestParent: p.nestParent, pasid: p.pasid, dirty: p.dirty ? castDraft(NO_BITS) : null, fault: p.fault ?? null,
+  };
   return id;
 }
 
@@ -83,12 +94,13 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     if (c.flags & NEST_PARENT && c.flags & DIRTY && tracksAlways(s.world)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.dirty_nest_parent');
     const conflict = addDomainCheck(s, pt, 'HWPT_ALLOC');
     if (conflict) return conflict;
+    const fault = faultOf(s, f, c);
     const done = commit(s, 'HWPT_ALLOC.ok.paging', (d) => ({
-      out_hwpt_id: newPaging(d, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0, dirty: (c.flags & DIRTY) !== 0 }),
+      out_hwpt_id: newPaging(d, f, pt, { auto: false, nestParent: (c.flags & NEST_PARENT) !== 0, pasid: (c.flags & ALLOC_PASID) !== 0, dirty: (c.flags & DIRTY) !== 0, fault: fault ?? null }),
     }));
     // the FAULT object is looked up after the HWPT is built (and aborted on failure): pin errors come first
     const pinned = guardAfter(done, pinCheck(s, 'HWPT_ALLOC'));
-    if (pinned.kind === 'ok' && (c.flags & FAULT_ID_VALID) !== 0) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+    if (pinned.kind === 'ok' && fault === undefined) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
     return pinned;
   }
   if (pt.kind === 'hwpt_paging') {
@@ -100,11 +112,12 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     if (dataLen !== HWPT_DATA_LEN[c.data_type]) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.data_len_size');
     if (c.data === null) return reject('EFAULT', 'HWPT_ALLOC.EFAULT.data_uptr');
     if (c.flags & ALLOC_PASID && !devPasid) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.no_pasid');
-    if (c.flags & FAULT_ID_VALID) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+    const fault = faultOf(s, f, c);
+    if (fault === undefined) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
     const s1: S1 = c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? { kind: 'pgtable', root: c.data.pgtbl_addr } : { kind: 'pasid-table', root: c.data.pgtbl_addr };
     return commit(s, 'HWPT_ALLOC.ok.nested', (d) => {
       const id = allocId(s, f.key);
-      d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: keyOf(pt), s1, pasid: (c.flags & ALLOC_PASID) !== 0 };
+      d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: keyOf(pt), s1, pasid: (c.flags & ALLOC_PASID) !== 0, fault };
       return { out_hwpt_id: id };
     });
   }

@@ -108,12 +108,34 @@ export const dirtyOnMappedPages: Invariant = (s) => {
   return null;
 };
 
+/**
+ * P-FAULT (state part): every page request has at most one answer; one still unanswered sits on a FAULT that exists,
+ * came through an attachment that exists, and its cookie, once read, is its FAULT's alone.
+ */
+export const faultsAnswered: Invariant = (s) => {
+  const cookies = new Set<string>();
+  for (const r of s.prq) {
+    if (r.answers.length > 1) return `page request ${r.serial} of ${r.dev} was answered ${r.answers.length} times`;
+    if (r.answers.length === 1) continue;
+    if (r.fault === null || !s.objects[r.fault]) return `page request ${r.serial} of ${r.dev} waits on FAULT ${r.fault}, which does not exist`;
+    const h = r.handle;
+    if (h === null || !s.attachments.some((a) => a.dev === h.dev && a.pasid === h.pasid && a.ctx === h.ctx)) return `page request ${r.serial} of ${r.dev} waits, but the attachment it came through is gone`;
+    if (r.cookie !== null) {
+      const k = `${r.fault}#${r.cookie}`;
+      if (cookies.has(k)) return `cookie ${r.cookie} of FAULT ${r.fault} names two unanswered page requests`;
+      cookies.add(k);
+    }
+  }
+  return null;
+};
+
 export const INVARIANTS: Readonly<Record<string, Invariant>> = {
   wellFormed,
   'P-PINCOUNT': pinsAccounted,
   'P-IOVA-ALLOC': iovaRespected,
   'P-OWNER': ownerRespected,
   'P-DIRTY': dirtyOnMappedPages,
+  'P-FAULT': faultsAnswered,
 };
 
 /** The first invariant that fails, as "name: message", or null. */
@@ -134,6 +156,7 @@ export function noLeak(s: State): Violation {
     ...Object.keys(s.pages).map((p) => `pages ${p}`),
     ...s.attachments.map((a) => `${a.dev} attachment`),
     ...s.stale.map((e) => `cached entry of ${e.ctx}`),
+    ...s.prq.filter((r) => r.answers.length === 0).map((r) => `page request ${r.serial} of ${r.dev} unanswered`),
   ];
   return left.length ? `after every fd is closed, still alive: ${left.join(', ')}` : null;
 }

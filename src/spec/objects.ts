@@ -9,13 +9,17 @@ import { allocId, keyOf, objKey, type File, type FileKey, type Obj, type ObjKey,
 import { commit, peek, type Outcome, type RuleId } from './rule.js';
 
 /** Why `o` cannot be destroyed now: one line per holder, for error traces ("hwpt_paging 2", "dev1 attached"). */
-export function holders(s: Pick<State, 'objects' | 'attachments'>, o: Obj): string[] {
+export function holders(s: Pick<State, 'objects' | 'attachments' | 'files'>, o: Obj): string[] {
   const key = keyOf(o);
   const out: string[] = [];
   for (const x of Object.values(s.objects)) {
     if (x.kind === 'hwpt_paging' && x.ioas === key) out.push(`hwpt_paging ${x.id}`);
     if ('parent' in x && x.parent === key) out.push(`${x.kind} ${x.id}`);
+    // a HWPT holds the FAULT its page requests go to (hw_pagetable.c: refcount_inc(&fault->obj.users))
+    if ((x.kind === 'hwpt_paging' || x.kind === 'hwpt_nested') && x.fault === key) out.push(`${x.kind} ${x.id}`);
   }
+  // an open FAULT fd holds its object (iommufd_fault_alloc: refcount_inc(&fault->obj.users) for the file)
+  if (o.kind === 'fault') for (const f of Object.values(s.files)) if (f.kind === 'fault' && f.fault === key) out.push(`its fd (file ${f.key})`);
   for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
   // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6), its
   // sva_mm until UNBIND_SVA
@@ -71,6 +75,8 @@ export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
   ioasid_child: { destroy: remove },
   sva_bind: { destroy: remove },
   sva_mm: { destroy: remove },
+  // iommufd_fault_destroy: answers what is left (answerOrphans, after the call)
+  fault: { destroy: remove },
 };
 
 export function destroyObject(d: Draft<State>, o: Obj) {

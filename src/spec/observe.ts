@@ -27,6 +27,7 @@ const PARTS: { readonly [P in ObsPart]: (s: State) => Parts[P] } = {
       })
       .sort((a, b) => a.dev.localeCompare(b.dev) || (a.pasid ?? -1) - (b.pasid ?? -1) || a.file - b.file || a.id - b.id),
   pins: (s) => pinRuns(s).map((r): PinView => ({ page: r.start, last: r.last, holders: r.count })),
+  pageRequests: (s) => s.prq.map((r) => ({ serial: r.serial, dev: r.dev, answers: r.answers })),
 };
 
 const seen = new WeakMap<State, Partial<Parts>>();
@@ -53,6 +54,7 @@ export function touchedParts(before: State, after: State): ObsPart[] {
     objects,
     attachments: before.attachments !== after.attachments,
     pins: objects || before.pages !== after.pages || before.files !== after.files,
+    pageRequests: before.prq !== after.prq,
   };
   return OBS_PARTS.filter((p) => changed[p]);
 }
@@ -81,6 +83,9 @@ class StateObservation implements Observation {
   }
   get pins() {
     return observePart(this.s, 'pins');
+  }
+  get pageRequests() {
+    return observePart(this.s, 'pageRequests');
   }
   get lockedPages() {
     return observeLocked(this.s);

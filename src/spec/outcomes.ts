@@ -8,16 +8,21 @@ import type { Design } from './design.js';
 import { genericRules, RULES } from './rules.js';
 import { BIND_IOCTLS } from './step.js';
 
-export const ENV_NAMES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED'];
+export const ENV_NAMES: readonly EnvName[] = [
+  'OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE',
+];
+
+/** The page-request actions: they matter (and are drawn) where the design has FAULT queues. */
+const FAULT_ENVS: readonly EnvName[] = ['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'];
 
 /**
  * The environment actions whose outcomes count for a design: every one, but MUNMAP only where a device can walk the
- * CPU page table (native SVA). Elsewhere munmap changes only what a later pin finds, the check does not draw it (the
+ * CPU page table (native SVA), and page requests and the FAULT fd's read and write only where there are FAULT queues. Elsewhere munmap changes only what a later pin finds, the check does not draw it (the
  * Linux executor that runs iommufd traces has no munmap step), and its rules are no coverage point of the design.
  */
 export const envNamesOf = (design: Design): readonly EnvName[] =>
   // design point: nativeSva
-  ENV_NAMES.filter((e) => e !== 'MUNMAP' || design.policy.nativeSva !== 'none');
+  ENV_NAMES.filter((e) => (e !== 'MUNMAP' || design.policy.nativeSva !== 'none') && (!FAULT_ENVS.includes(e) || design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC')));
 
 /** Every rule id a design's commands can return, grouped by command. */
 export function outcomesOf(design: Design): ReadonlyMap<string, readonly string[]> {

@@ -14,6 +14,23 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'DMA',
     'DMA.ok.dirty',
   ],
+  FAULT_READ: [
+    'FAULT_READ.EBADF.fd',
+    'FAULT_READ.EINVAL.no_room',
+    'FAULT_READ.EINVAL.not_fault_fd',
+    'FAULT_READ.ESPIPE.count',
+    'FAULT_READ.ok',
+    'FAULT_READ.ok.empty',
+  ],
+  FAULT_WRITE: [
+    'FAULT_WRITE.EBADF.fd',
+    'FAULT_WRITE.EINVAL.code',
+    'FAULT_WRITE.EINVAL.cookie',
+    'FAULT_WRITE.EINVAL.not_fault_fd',
+    'FAULT_WRITE.ok',
+    'FAULT_WRITE.ok.empty',
+    'FAULT_WRITE.ok.stopped',
+  ],
   GUEST_WRITE_PASID_TABLE: [
     'GUEST_WRITE_PASID_TABLE.ok',
   ],
@@ -127,14 +144,20 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
   ],
   IOMMU_DESTROY: [
     'DESTROY.EBUSY.device_in_use',
+    'DESTROY.EBUSY.fault_in_use',
     'DESTROY.EBUSY.hwpt_nested_in_use',
     'DESTROY.EBUSY.hwpt_paging_in_use',
     'DESTROY.EBUSY.ioas_in_use',
     'DESTROY.ENOENT.id',
     'DESTROY.ok.device',
+    'DESTROY.ok.fault',
     'DESTROY.ok.hwpt_nested',
     'DESTROY.ok.hwpt_paging',
     'DESTROY.ok.ioas',
+  ],
+  IOMMU_FAULT_QUEUE_ALLOC: [
+    'FAULT_QUEUE_ALLOC.EOPNOTSUPP.flags',
+    'FAULT_QUEUE_ALLOC.ok',
   ],
   IOMMU_GET_HW_INFO: [
     'GET_HW_INFO.ENOENT.dev',
@@ -318,6 +341,10 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'OPEN.ENOENT.path',
     'OPEN.ok.device',
     'OPEN.ok.ioasid_fd',
+  ],
+  PAGE_REQUEST: [
+    'PAGE_REQUEST.ok.no_handler',
+    'PAGE_REQUEST.ok.queued',
   ],
   VFIO_ATTACH_IOASID: [
     'VFIO_ATTACH_IOASID.EBADF.ioasid_fd',

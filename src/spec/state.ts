@@ -27,7 +27,9 @@ export type File =
   /** fd-per-ioasid: the file is one ioasid (object id 1 in its own table). */
   | { readonly kind: 'ioasid-single'; readonly key: FileKey }
   /** A VFIO device cdev; `bound` is the iommufd / ioasid file it is bound to. */
-  | { readonly kind: 'device'; readonly key: FileKey; readonly dev: DevName; readonly bound: FileKey | null };
+  | { readonly kind: 'device'; readonly key: FileKey; readonly dev: DevName; readonly bound: FileKey | null }
+  /** A FAULT object's fd ([iommufd-pgfault]): holds its object and the iommufd file (iommufd_ctx_get) while open. */
+  | { readonly kind: 'fault'; readonly key: FileKey; readonly fault: ObjKey };
 
 export type FileKind = File['kind'];
 
@@ -84,9 +86,14 @@ export type Obj =
    * iommufd HWPT_PAGING: a domain mirroring `ioas`. `dirty`: the driver's dirty_ops state (dirty.ts) when allocated
    * with DIRTY_TRACKING, else null.
    */
-  | (ObjBase & { readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean; readonly dirty: DirtyBits | null })
+  | (ObjBase & {
+    readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean; readonly dirty: DirtyBits | null;
+    /** the FAULT object its page requests go to (FAULT_ID_VALID), or null */ readonly fault: ObjKey | null;
+  })
   /** iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT; `pasid`: allocated with ALLOC_PASID. */
-  | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean })
+  | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean; readonly fault: ObjKey | null })
+  /** iommufd FAULT: a queue of page requests (fault.ts); the queue is derived from `State.prq`. */
+  | (ObjBase & { readonly kind: 'fault' })
   /** iommufd DEVICE: created by VFIO bind, held by the binding driver. */
   | (ObjBase & { readonly kind: 'device'; readonly dev: DevName })
   /**
@@ -119,6 +126,27 @@ export interface StaleEntry {
   readonly value: bigint | null;
 }
 
+/**
+ * One PRI page request a device sent (fault.ts), and what became of it. `fault`: the FAULT object it was queued on
+ * (null: no handler took it, the IOMMU core answered at once); `handle`: the attachment it came through (its going
+ * answers it); `cookie`: given by the read that delivered it, null while still queued; `answers`: the response codes
+ * the device got.
+ */
+export interface PageRequest {
+  readonly serial: number;
+  readonly dev: DevName;
+  /** the iommufd DEVICE id a read reports (the handle's device) */
+  readonly devId: number;
+  readonly pasid: Pasid | null;
+  readonly grpid: number;
+  readonly perm: number;
+  readonly addr: bigint;
+  readonly fault: ObjKey | null;
+  readonly handle: Attachment | null;
+  readonly cookie: number | null;
+  readonly answers: readonly number[];
+}
+
 export interface State {
   readonly world: World;
   readonly design: Design;
@@ -137,12 +165,14 @@ export interface State {
   /** guest-owned PASID tables: table root -> pasid -> stage-1 table root */
   readonly guestPasidTables: Readonly<Record<string, Readonly<Record<number, Gpa>>>>;
   readonly stale: readonly StaleEntry[];
+  /** every page request so far, in the order the devices sent them */
+  readonly prq: readonly PageRequest[];
 }
 
 export function initialState(world: World, design: Design): State {
   return {
     world, design, opens: 0, fds: {}, files: {}, objects: {}, attachments: [], pages: {}, nextPages: 1,
-    userMem: [], guestPgtables: {}, guestPasidTables: {}, stale: [],
+    userMem: [], guestPgtables: {}, guestPasidTables: {}, stale: [], prq: [],
   };
 }
 

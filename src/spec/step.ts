@@ -9,6 +9,7 @@ import { match, P } from 'ts-pattern';
 import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
 import { attachPt, bindIommufd, detachPt } from './device.js';
 import { getDirtyBitmap, setDirtyTracking } from './dirty.js';
+import { answerOrphans, faultQueueAlloc, faultRead, faultWrite, pageRequest } from './fault.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
 import { getHwInfo } from './hw-info.js';
@@ -49,6 +50,7 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_HWPT_INVALIDATE: { on: ['iommufd'], handler: hwptInvalidate },
   IOMMU_HWPT_SET_DIRTY_TRACKING: { on: ['iommufd'], handler: setDirtyTracking },
   IOMMU_HWPT_GET_DIRTY_BITMAP: { on: ['iommufd'], handler: getDirtyBitmap },
+  IOMMU_FAULT_QUEUE_ALLOC: { on: ['iommufd'], handler: faultQueueAlloc },
   VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { on: ['device'], handler: attachPt },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { on: ['device'], handler: detachPt },
@@ -109,15 +111,20 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'GUEST_WRITE_PGTABLE' }, (x) => guestWritePgtable(s, x))
     .with({ env: 'GUEST_WRITE_PASID_TABLE' }, (x) => guestWritePasidTable(s, x))
     .with({ env: 'MOCK_ADD_RESERVED' }, (x) => mockAddReserved(s, x))
+    .with({ env: 'PAGE_REQUEST' }, (x) => pageRequest(s, x))
+    .with({ env: 'FAULT_READ' }, (x) => faultRead(s, x))
+    .with({ env: 'FAULT_WRITE' }, (x) => faultWrite(s, x))
     .exhaustive();
 
 /**
  * What follows every call that changed something: files nothing holds any more are released (reap), then page
- * storage no area uses any more is dropped (gcPages). The same state object when there is nothing to do.
+ * storage no area uses any more is dropped (gcPages), then the kernel answers the page requests whose attachment or
+ * FAULT went (answerOrphans). The same state object when there is nothing to do.
  */
 function settle(before: State, after: State): State {
   const reaped = reap(after);
-  return reaped.objects === before.objects ? reaped : gcPages(reaped);
+  const collected = reaped.objects === before.objects ? reaped : gcPages(reaped);
+  return collected.attachments === before.attachments && collected.objects === before.objects ? collected : answerOrphans(collected);
 }
 
 /** step(state, cmd) -> { state, result, rule }. Pure; never throws for user input. */

@@ -129,6 +129,7 @@ function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): 
       // the process's own page table: anonymous memory, read-write, host page = user page (EnvMmap)
       return [inUnion({ start: addr, last: addr }, s.userMem) ? { kind: 'hit', hpa: addr } : fault('no-translation')];
     case 'device':
+    case 'fault':
       return [fault('blocked')];
   }
 }

@@ -42,6 +42,7 @@ export const iommu = {
   invalidate: (fd: Fd, hwpt: number, entries: InvalidateEntry[] = [{ scope: 'all' }], data_type: Only<'IOMMU_HWPT_INVALIDATE'>['data_type'] = 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1'): Only<'IOMMU_HWPT_INVALIDATE'> => ({
     ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: hwpt as HwptId, data_type, entries, __reserved: 0,
   }),
+  faultQueueAlloc: (fd: Fd, flags = 0): Only<'IOMMU_FAULT_QUEUE_ALLOC'> => ({ ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd, flags }),
   /** IOMMU_HWPT_SET_DIRTY_TRACKING: start (`enable`) or stop tracking on a paging HWPT. */
   setDirtyTracking: (fd: Fd, hwpt: number, enable = true, flags: number | null = null, __reserved = 0): Only<'IOMMU_HWPT_SET_DIRTY_TRACKING'> => ({
     ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd, flags: flags ?? (enable ? 1 : 0), hwpt_id: hwpt as HwptId, __reserved,
@@ -94,4 +95,10 @@ export const env = {
   writePte: (table: Gpa, iova: bigint, gpa: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PGTABLE' }> => ({ env: 'GUEST_WRITE_PGTABLE', table, iova, gpa }),
   writePasidEntry: (table: Gpa, pasid: Pasid, pgtable: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PASID_TABLE' }> => ({ env: 'GUEST_WRITE_PASID_TABLE', table, pasid, pgtable }),
   mockAddReserved: (fd: Fd, ioas: number, start: bigint, length: bigint): Extract<EnvAction, { env: 'MOCK_ADD_RESERVED' }> => ({ env: 'MOCK_ADD_RESERVED', fd, ioas_id: ioas as IoasId, start, length }),
+  /** a PRI page request of `dev` for `addr` (perm READ 1 | WRITE 2) */
+  pageRequest: (dev: DevName, pasid: Pasid | null, addr: bigint, perm = 1): Extract<EnvAction, { env: 'PAGE_REQUEST' }> => ({ env: 'PAGE_REQUEST', dev, pasid, addr, perm }),
+  /** read(2) of a FAULT fd, room for `records` records */
+  faultRead: (fd: Fd, records = 4): Extract<EnvAction, { env: 'FAULT_READ' }> => ({ env: 'FAULT_READ', fd, count: records * 48 }),
+  /** write(2) of page responses to a FAULT fd */
+  faultWrite: (fd: Fd, responses: { cookie: number; code: number }[]): Extract<EnvAction, { env: 'FAULT_WRITE' }> => ({ env: 'FAULT_WRITE', fd, responses }),
 };

@@ -30,7 +30,34 @@ export interface EnvGuestWritePasidTable { readonly env: 'GUEST_WRITE_PASID_TABL
  */
 export interface EnvMockAddReserved { readonly env: 'MOCK_ADD_RESERVED'; readonly fd: Fd; readonly ioas_id: IoasId; readonly start: Iova; readonly length: bigint }
 
-export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved;
+/**
+ * A device's PRI page request (PCIe Page Request Interface): after a translation it could not use, a device with ATS
+ * and PRI asks the IOMMU to make `addr` present with `perm` (IOMMU_PGFAULT_PERM_READ 1, WRITE 2, EXEC 4, PRIV 8) and
+ * waits for the page response. A message of its own, as on the link: a DMA never sends one by itself. On the selftest
+ * mock it is IOMMU_TEST_OP_TRIGGER_IOPF.
+ */
+export interface EnvPageRequest { readonly env: 'PAGE_REQUEST'; readonly dev: DevName; readonly pasid: Pasid | null; readonly addr: Iova; readonly perm: number }
+/** read(2) of a FAULT fd: `count` bytes, whole struct iommu_hwpt_pgfault records (48 bytes each). */
+export interface EnvFaultRead { readonly env: 'FAULT_READ'; readonly fd: Fd; readonly count: number }
+/** One struct iommu_hwpt_page_response: the cookie a read returned and IOMMUFD_PAGE_RESP_SUCCESS (0) or _INVALID (1). */
+export interface PageResponse { readonly cookie: number; readonly code: number }
+/** write(2) of page responses to a FAULT fd (8 bytes each). */
+export interface EnvFaultWrite { readonly env: 'FAULT_WRITE'; readonly fd: Fd; readonly responses: readonly PageResponse[] }
+
+export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved
+  | EnvPageRequest | EnvFaultRead | EnvFaultWrite;
+
+/** struct iommu_hwpt_pgfault as a FAULT fd's read returns it (length is always 0, __reserved 0: not shown). */
+export interface PgFault {
+  /** IOMMU_PGFAULT_FLAGS_PASID_VALID 1 | IOMMU_PGFAULT_FLAGS_LAST_PAGE 2 */
+  readonly flags: number;
+  readonly dev_id: number;
+  readonly pasid: number;
+  readonly grpid: number;
+  readonly perm: number;
+  readonly addr: bigint;
+  readonly cookie: number;
+}
 export type EnvName = EnvAction['env'];
 
 /** What one DMA does now: reach a host physical address, or fault (with the level that refused it). */
@@ -62,4 +89,9 @@ export interface EnvOut {
   GUEST_WRITE_PGTABLE: Record<string, never>;
   GUEST_WRITE_PASID_TABLE: Record<string, never>;
   MOCK_ADD_RESERVED: Record<string, never>;
+  PAGE_REQUEST: Record<string, never>;
+  /** the records read (whole groups, in queue order): the bytes read are 48 per record */
+  FAULT_READ: { readonly faults: readonly PgFault[] };
+  /** the bytes taken: a write stops at the first bad record and returns what it did before it (an error only if nothing) */
+  FAULT_WRITE: { readonly written: number };
 }

@@ -6,7 +6,7 @@
 export const ERRNOS = [
   'EPERM', 'ENOENT', 'EBADF', 'ENOMEM', 'EFAULT', 'EBUSY', 'EEXIST', 'ENODEV', 'EINVAL', 'ENOTTY',
   'ENOSPC', 'E2BIG', 'EOVERFLOW', 'EBADFD', 'EMSGSIZE', 'EOPNOTSUPP', 'EADDRINUSE',
-  'ESRCH', 'EINTR', 'EIO', 'ENXIO', 'EAGAIN', 'EACCES', 'EMFILE', 'ERANGE', 'ENOSYS', 'ENODATA', 'ETIMEDOUT',
+  'ESRCH', 'EINTR', 'EIO', 'ENXIO', 'EAGAIN', 'EACCES', 'EMFILE', 'ERANGE', 'ENOSYS', 'ENODATA', 'ETIMEDOUT', 'ESPIPE',
 ] as const;
 
 export type Errno = (typeof ERRNOS)[number];
@@ -19,7 +19,7 @@ export function isErrno(x: unknown): x is Errno {
 export const ERRNO_NUMBERS: { readonly [E in Errno]: number } = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13,
   EFAULT: 14, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, EMFILE: 24, ENOTTY: 25, ENOSPC: 28, ERANGE: 34, ENOSYS: 38,
-  ENODATA: 61, EOVERFLOW: 75, EBADFD: 77, EMSGSIZE: 90, EOPNOTSUPP: 95, EADDRINUSE: 98, ETIMEDOUT: 110,
+  ENODATA: 61, EOVERFLOW: 75, EBADFD: 77, EMSGSIZE: 90, EOPNOTSUPP: 95, EADDRINUSE: 98, ETIMEDOUT: 110, ESPIPE: 29,
 };
 
 /** The errno Linux means by `n`, or null when it is none of the vocabulary. */

@@ -32,7 +32,7 @@ export const IOMMUFD_HEADER: readonly HeaderIoctl[] = [
   { ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', nr: 0x8b, in612: true, notModelled: null },
   { ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP', nr: 0x8c, in612: true, notModelled: null },
   { ioctl: 'IOMMU_HWPT_INVALIDATE', nr: 0x8d, in612: true, notModelled: null },
-  { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', nr: 0x8e, in612: true, notModelled: 'a DMA that faults queues no page request (HWPT_ALLOC with FAULT_ID_VALID finds no FAULT object: ENOENT)' },
+  { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', nr: 0x8e, in612: true, notModelled: null },
   { ioctl: 'IOMMU_IOAS_MAP_FILE', nr: 0x8f, in612: false, notModelled: 'the environment has anonymous mmaps only, no memfd-like files' },
   { ioctl: 'IOMMU_VIOMMU_ALLOC', nr: 0x90, in612: false, notModelled: VIOMMU },
   { ioctl: 'IOMMU_VDEVICE_ALLOC', nr: 0x91, in612: false, notModelled: VIOMMU },

@@ -160,6 +160,10 @@ export interface IommuHwptGetDirtyBitmap {
    */
   readonly data: boolean;
 }
+export interface IommuFaultQueueAlloc {
+  readonly ioctl: 'IOMMU_FAULT_QUEUE_ALLOC'; readonly fd: Fd;
+  /** must be 0 */ readonly flags: number;
+}
 export interface VfioDeviceBindIommufd {
   readonly ioctl: 'VFIO_DEVICE_BIND_IOMMUFD';
   /** the VFIO cdev fd */ readonly fd: Fd;
@@ -183,7 +187,7 @@ export interface VfioDeviceDetachIommufdPt {
 export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
   | IommuIoasUnmap | IommuOption | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
-  | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap
+  | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap | IommuFaultQueueAlloc
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -207,6 +211,8 @@ export interface IommufdOut {
    * entry the spec cannot tell from the current walk, as a DMA's `stale`).
    */
   IOMMU_HWPT_GET_DIRTY_BITMAP: { readonly dirty: readonly IovaRange[]; readonly maybe?: readonly IovaRange[] };
+  /** the FAULT object and the fd its queue is read and answered through */
+  IOMMU_FAULT_QUEUE_ALLOC: { readonly out_fault_id: ObjId; readonly out_fault_fd: Fd };
   VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { readonly pt_id: HwptId };
   VFIO_DEVICE_DETACH_IOMMUFD_PT: Record<string, never>;

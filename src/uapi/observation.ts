@@ -54,10 +54,22 @@ export interface PinView {
 }
 
 /**
+ * A device's page request (PRI) and the page responses it got: every request is answered exactly once (P-FAULT), by
+ * the user through the FAULT fd, or by the kernel (INVALID) when nothing takes it or its attachment or queue goes.
+ */
+export interface PageRequestView {
+  /** the n-th page request of the trace, from 1 */
+  readonly serial: number;
+  readonly dev: DevName;
+  /** the response codes the device received, in order (IOMMUFD_PAGE_RESP_SUCCESS 0, INVALID 1) */
+  readonly answers: readonly number[];
+}
+
+/**
  * The parts of an observation a step can change, each compared on its own: a checker compares after a step only
  * the parts either side says the step touched (and every part at the end of a trace).
  */
-export const OBS_PARTS = ['files', 'objects', 'attachments', 'pins'] as const;
+export const OBS_PARTS = ['files', 'objects', 'attachments', 'pins', 'pageRequests'] as const;
 export type ObsPart = (typeof OBS_PARTS)[number];
 
 export interface Observation {
@@ -65,6 +77,7 @@ export interface Observation {
   readonly objects: readonly ObjectView[];
   readonly attachments: readonly AttachmentView[];
   readonly pins: readonly PinView[];
+  readonly pageRequests: readonly PageRequestView[];
   /** pages charged to RLIMIT_MEMLOCK */
   readonly lockedPages: number;
   /** what a DMA would do now; `stale` lists other answers a not-yet-invalidated IOTLB may give */

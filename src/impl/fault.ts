@@ -1,0 +1,154 @@
+/**
+ * FAULT objects as iommufd keeps them: a queue of page request groups (`deliver`, FIFO) handed over by the IOMMU core's
+ * fault handler, a response table keyed by cookie for the groups a read delivered, and an anonymous file whose read and
+ * write move groups from one to the other and send the page responses. The kernel answers INVALID itself for the groups
+ * of an attachment that goes (iommufd_auto_response_faults) and for whatever is left when the object is destroyed.
+ * @see drivers/iommu/iommufd/fault.c, drivers/iommu/io-pgfault.c
+ */
+import { fail, ok, type EnvFaultRead, type EnvFaultWrite, type EnvPageRequest, type IommuFaultQueueAlloc, type PgFault, type Result } from '../uapi/index.js';
+import { IommufdFile } from './iommufd-file.js';
+import { KFile, type Kernel, type Route } from './kernel.js';
+import { IommufdObject, putUsers } from './object.js';
+import { HwptNested, HwptPaging } from './objects.js';
+
+const RESP_SUCCESS = 0;
+const RESP_INVALID = 1;
+const PGFAULT_SIZE = 48;
+const RESPONSE_SIZE = 8;
+
+/** An iopf_group of one fault, as iommufd holds it: the request, its attach handle, and its cookie once read. */
+interface Group {
+  readonly serial: number;
+  readonly record: Omit<PgFault, 'cookie'>;
+  readonly handle: Route;
+}
+
+export class FaultObj extends IommufdObject {
+  readonly kind = 'fault';
+  /** groups not read yet, oldest first */
+  readonly deliver: Group[] = [];
+  /** groups read and not answered, by cookie */
+  readonly response = new Map<number, Group>();
+  constructor(private readonly k: Kernel) {
+    super();
+  }
+
+  /** iommufd_auto_response_faults: answer INVALID every group that came through `handle`, read or not. */
+  autoRespond(handle: Route) {
+    for (let i = this.deliver.length - 1; i >= 0; i--) {
+      const g = this.deliver[i]!; // i in range
+      if (g.handle !== handle) continue;
+      this.deliver.splice(i, 1);
+      this.k.prq.respond(g.serial, RESP_INVALID);
+    }
+    for (const [cookie, g] of [...this.response]) {
+      if (g.handle !== handle) continue;
+      this.response.delete(cookie);
+      this.k.prq.respond(g.serial, RESP_INVALID);
+    }
+  }
+
+  /** iommufd_fault_destroy: every group still here is answered INVALID. */
+  destroy() {
+    for (const g of this.deliver.splice(0)) this.k.prq.respond(g.serial, RESP_INVALID);
+    for (const g of this.response.values()) this.k.prq.respond(g.serial, RESP_INVALID);
+    this.response.clear();
+  }
+}
+
+/** The FAULT fd ([iommufd-pgfault]): holds its object and the iommufd file until its last close, then just lets go. */
+export class FaultFile extends KFile {
+  readonly kind = 'fault';
+  constructor(serial: number, readonly fault: FaultObj, private readonly ictx: IommufdFile, private readonly k: Kernel) {
+    super(serial);
+  }
+  release() {
+    putUsers(this.fault);
+    this.k.fput(this.ictx);
+  }
+}
+
+/** IOMMU_FAULT_QUEUE_ALLOC (iommufd_fault_alloc). */
+export function faultQueueAlloc(k: Kernel, f: IommufdFile, c: IommuFaultQueueAlloc): Result<unknown> {
+  if (c.flags !== 0) return fail('EOPNOTSUPP');
+  const fault = new FaultObj(k);
+  if (f.table.insert(fault) === null) return fail('ENOMEM');
+  const serial = k.opens + 1;
+  k.opens = serial;
+  const file = new FaultFile(serial, fault, f, k);
+  fault.users++; // the file's reference
+  k.fget(f); // iommufd_ctx_get
+  return ok({ out_fault_id: fault.id, out_fault_fd: k.installFd(file) });
+}
+
+/**
+ * A device's page request: the IOMMU core finds the attach handle of its route (a PASID request on a guest-owned PASID
+ * table goes through the RID's nested domain) and, when the domain has a FAULT, queues the group there
+ * (iommufd_fault_iopf_handler); otherwise it answers INVALID at once (iopf_error_response).
+ */
+export function pageRequest(k: Kernel, c: EnvPageRequest): Result<unknown> {
+  const vdev = k.devices.get(c.dev);
+  if (!vdev) return fail('ENODEV'); // a device the machine does not have (the schema names only the world's)
+  const serial = k.prq.send(c.dev);
+  const rid = vdev.routes.find((r) => r.pasid === null);
+  const viaRid = c.pasid !== null && k.world.hw === 'guest-pasid-table' && rid?.target instanceof HwptNested && rid.target.s1.kind === 'pasid-table';
+  const route = viaRid ? rid : vdev.routes.find((r) => r.pasid === c.pasid);
+  const t = route?.target;
+  const fault = t instanceof HwptPaging || t instanceof HwptNested ? t.fault : null;
+  if (!route || !fault) {
+    k.prq.respond(serial, RESP_INVALID);
+    return ok({});
+  }
+  const record = { flags: (c.pasid === null ? 0 : 1) | 2, dev_id: vdev.idev?.id ?? 0, pasid: c.pasid ?? 0, grpid: serial & 0x1ff, perm: c.perm, addr: c.addr };
+  fault.deliver.push({ serial, record, handle: route });
+  return ok({});
+}
+
+/** The FAULT file behind an fd, or the errno reading or writing it gives. */
+function faultFileOf(k: Kernel, fd: number): FaultFile | 'EBADF' | 'EINVAL' {
+  const f = k.fds.get(fd);
+  if (!f) return 'EBADF';
+  return f instanceof FaultFile ? f : 'EINVAL'; // no read/write in iommufd's fops
+}
+
+/** iommufd_fault_fops_read: whole groups, each given the lowest free cookie. */
+export function faultRead(k: Kernel, c: EnvFaultRead): Result<unknown> {
+  const f = faultFileOf(k, c.fd);
+  if (typeof f === 'string') return fail(f);
+  if (c.count % PGFAULT_SIZE !== 0) return fail('ESPIPE');
+  const q = f.fault;
+  const faults: PgFault[] = [];
+  while (q.deliver.length > 0) {
+    if ((faults.length + 1) * PGFAULT_SIZE > c.count) {
+      if (faults.length === 0) return fail('EINVAL');
+      break;
+    }
+    const g = q.deliver.shift()!; // length > 0
+    let cookie = 1;
+    while (q.response.has(cookie)) cookie++;
+    q.response.set(cookie, g);
+    faults.push({ ...g.record, cookie });
+  }
+  return ok({ faults });
+}
+
+/** iommufd_fault_fops_write: each response answers its cookie's group, in order, until a bad one. */
+export function faultWrite(k: Kernel, c: EnvFaultWrite): Result<unknown> {
+  const f = faultFileOf(k, c.fd);
+  if (typeof f === 'string') return fail(f);
+  let done = 0;
+  for (const r of c.responses) {
+    const g = r.code === RESP_SUCCESS || r.code === RESP_INVALID ? f.fault.response.get(r.cookie) : undefined;
+    if (!g) return done > 0 ? ok({ written: done }) : fail('EINVAL');
+    f.fault.response.delete(r.cookie);
+    k.prq.respond(g.serial, r.code);
+    done += RESPONSE_SIZE;
+  }
+  return ok({ written: done });
+}
+
+/** A route that goes: its FAULT answers the groups that came through it. */
+export function respondRouteFaults(r: Route): void {
+  const t = r.target;
+  if ((t instanceof HwptPaging || t instanceof HwptNested) && t.fault) t.fault.autoRespond(r);
+}
