@@ -968,6 +968,133 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
     ],
   },
 
+  {
+    name: 'Dirty tracking on AMD: a read with tracking off is EINVAL (amd_iommu_read_and_clear_dirty), a write once on is reported',
+    design: 'iommufd',
+    profile: 'amd-v1',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...dirtySetup(0x2000n, false),
+      // "if (!pdomain->dirty_tracking && dirty->bitmap) return -EINVAL;"
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.not_tracking'),
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok', 'HWPT_SET_DIRTY_TRACKING.ok.enable'),
+      st(env.dma('dev1', null, 0x10_1800n, 'write'), { hit: 0x11800n }, 'DMA.ok.dirty'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [{ start: 0x10_1000n, last: 0x10_1fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+  {
+    name: 'On the selftest mock a dirty bit is one 2 KiB page: a 4 KiB bit covers two, a bit of page_size 0x1800 is its lowest set bit, 2 KiB',
+    design: 'iommufd',
+    profile: 'selftest-mock',
+    steps: [
+      ...oneDevice(),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(iommu.map(fd(3), 1, 0x100_0000n, 0x2000n, 0x10000n), 'ok'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }),
+      st(vfio.attach(fd(4), 3), { out: { pt_id: 3 } }),
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok'),
+      // MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2: the write at 0x1000900 dirties 0x1000800..0x1000fff only
+      st(env.dma('dev1', null, 0x100_0900n, 'write'), { hit: 0x10900n }, 'DMA.ok.dirty'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x100_0000n, 0x2000n, 0x800n, true), { out: { dirty: [{ start: 0x100_0800n, last: 0x100_0fffn }] } }),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x100_0000n, 0x2000n, 0x1000n, true), { out: { dirty: [{ start: 0x100_0000n, last: 0x100_0fffn }] } }),
+      // iova_bitmap_alloc: 1 << __ffs(0x1800) = 2 KiB per bit; the masks use page_size - 1 (0x17ff) as the kernel's do,
+      // so an end at 0x1002000 passes and one at 0x1001000 (bit 12 is in 0x17ff) does not
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x100_0000n, 0x2000n, 0x1800n), { out: { dirty: [{ start: 0x100_0800n, last: 0x100_0fffn }] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x100_0000n, 0x1000n, 0x1800n), 'EINVAL', 'HWPT_GET_DIRTY_BITMAP.EINVAL.page_size_alignment'),
+    ],
+  },
+  {
+    name: 'A write that faults (a read-only mapping) or a read dirties nothing',
+    design: 'iommufd',
+    profile: 'vtd',
+    steps: [
+      ...oneDevice(),
+      st(env.mmap(0x10000n, 0x10000n)),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x2000n, 0x10000n, READ), 'ok'),
+      st(iommu.hwptAlloc(fd(3), 2, 1, DIRTY), { out: { out_hwpt_id: 3 } }),
+      st(vfio.attach(fd(4), 3), { out: { pt_id: 3 } }),
+      st(iommu.setDirtyTracking(fd(3), 3), 'ok'),
+      st(env.dma('dev1', null, 0x10_0000n, 'write'), { fault: 'permission' }, 'DMA'),
+      st(env.dma('dev1', null, 0x10_1000n, 'read'), { hit: 0x11000n }, 'DMA'),
+      st(iommu.getDirtyBitmap(fd(3), 3, 0x10_0000n, 0x2000n), { out: { dirty: [] } }, 'HWPT_GET_DIRTY_BITMAP.ok'),
+    ],
+  },
+  {
+    name: 'Page requests are read oldest first, whole records as far as the count goes; the rest stay queued',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok'),
+      st(env.pageRequest('dev1', null, 0x2000n, 2), 'ok'),
+      st(env.pageRequest('dev1', null, 0x3000n, 3), 'ok'),
+      // room for two: "if (fault_count * fault_size > count - done) break" once two are copied
+      st(env.faultRead(fd(5), 2), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }, { flags: 2, dev_id: 2, pasid: 0, grpid: 2, perm: 2, addr: 0x2000n, cookie: 2 }] } }),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), { out: { written: 8 } }),
+      // cookie 1 is free again: the lowest free index (xa_alloc with XA_FLAGS_ALLOC1)
+      st(env.faultRead(fd(5), 2), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 3, perm: 3, addr: 0x3000n, cookie: 1 }] } }),
+    ],
+  },
+  {
+    name: 'Closing the device FD (unbind) answers the requests still waiting on its attachment',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }] } }),
+      st(env.pageRequest('dev1', null, 0x2000n, 1), 'ok'),
+      // vfio_device release -> iommufd_device_unbind -> detach: iommufd_auto_response_faults for both
+      st(env.close(fd(4)), 'ok'),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.cookie'),
+      st(env.faultRead(fd(5)), { out: { faults: [] } }, 'FAULT_READ.ok.empty'),
+    ],
+  },
+  {
+    name: 'A PASID page request reaches the FAULT of that PASID\'s attachment (PASID_VALID in the record); detaching the PASID answers it',
+    design: 'iommufd',
+    steps: [
+      ...oneDevice(),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 3, out_fault_fd: 5 } }),
+      st(iommu.hwptAlloc(fd(3), 2, 1, ALLOC_PASID | FAULT_ID_VALID, null, 3), { out: { out_hwpt_id: 4 } }),
+      st(vfio.attach(fd(4), 4, 1), { out: { pt_id: 4 } }),
+      // the RID has no attachment: its request is the core's to answer
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.pageRequest('dev1', 1, 0x1000n, 1), 'ok', 'PAGE_REQUEST.ok.queued'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 3, dev_id: 2, pasid: 1, grpid: 2, perm: 1, addr: 0x1000n, cookie: 1 }] } }),
+      st(vfio.detach(fd(4), 1), 'ok'),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), 'EINVAL', 'FAULT_WRITE.EINVAL.cookie'),
+    ],
+  },
+  {
+    name: 'On guest-owned PASID tables a PASID page request goes through the RID\'s nested HWPT and its FAULT (the core\'s user_pasid_table fallback)',
+    design: 'iommufd',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...oneDevice(),
+      st(env.mmap(0x100_0000n, 0x10_0000n)),
+      st(iommu.hwptAlloc(fd(3), 2, 1, NEST_PARENT), { out: { out_hwpt_id: 3 } }),
+      st(iommu.map(fd(3), 1, 0x10_0000n, 0x10_0000n, 0x100_0000n), 'ok'),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 4, out_fault_fd: 5 } }),
+      st(iommu.hwptAlloc(fd(3), 2, 3, FAULT_ID_VALID, { type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', pgtbl_addr: 0x10_0000n }, 4), { out: { out_hwpt_id: 5 } }, 'HWPT_ALLOC.ok.nested'),
+      st(vfio.attach(fd(4), 5), { out: { pt_id: 5 } }),
+      // io-pgfault.c find_fault_handler: no handle at PASID 7, the RID's domain is nested and the IOMMU has user_pasid_table
+      st(env.pageRequest('dev1', 7, 0x4000n, 2), 'ok', 'PAGE_REQUEST.ok.queued'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 3, dev_id: 2, pasid: 7, grpid: 1, perm: 2, addr: 0x4000n, cookie: 1 }] } }),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 1 }]), { out: { written: 8 } }, 'FAULT_WRITE.ok'),
+    ],
+  },
+  {
+    name: 'A FAULT fd is no /dev/iommu: its ioctls are ENOTTY, and closing /dev/iommu first leaves the queue working (the fd holds the context)',
+    design: 'iommufd',
+    steps: [
+      ...faultSetup(),
+      st(iommu.ioasAlloc(fd(5)), 'ENOTTY'),
+      st(env.close(fd(3)), 'ok'),
+      st(env.pageRequest('dev1', null, 0x1000n, 1), 'ok', 'PAGE_REQUEST.ok.queued'),
+      st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 1, addr: 0x1000n, cookie: 1 }] } }),
+      st(env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), { out: { written: 8 } }),
+    ],
+  },
+
   // ---- IOMMU_DESTROY (iommufd_object_remove: ENOENT unknown, EBUSY unless the table is the last user) -------
   {
     name: 'IOMMU_DESTROY of an IOAS with an attached device fails with EBUSY',
