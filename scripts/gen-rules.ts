@@ -25,7 +25,7 @@ export const commandOf = (rule: string): string => {
 };
 
 /** `${o.kind}` (IOMMU_DESTROY only): the object kinds an iommufd table holds (state.ts Obj). */
-const OBJECT_KINDS = ['ioas', 'hwpt_paging', 'hwpt_nested', 'device', 'fault'];
+const OBJECT_KINDS = ['ioas', 'hwpt_paging', 'hwpt_nested', 'device', 'fault', 'access'];
 const GENERIC = /^\$\{c\.ioctl\}\./;
 
 interface Fn { readonly file: string; readonly name: string; readonly params: readonly string[]; readonly start: number; readonly end: number }

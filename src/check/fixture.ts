@@ -3,7 +3,7 @@
  * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
  */
 import {
-  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
+  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, hasTestPort, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
@@ -18,7 +18,7 @@ export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
-export type Fixture = 'plain' | 'nested' | 'migration' | 'iopf';
+export type Fixture = 'plain' | 'nested' | 'migration' | 'iopf' | 'access';
 
 /**
  * The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format;
@@ -28,7 +28,11 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
   const nested = world.iommu.nestParent && world.iommu.stage1Format !== null;
   const migration = world.iommu.dirtyTracking && ioctls.includes('IOMMU_HWPT_SET_DIRTY_TRACKING');
   const iopf = uapiOf(world).pagingFault && ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC');
-  return [...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : []), ...(iopf ? (['iopf'] as const) : [])];
+  const access = hasTestPort(world) && ioctls.includes('IOMMU_IOAS_ALLOC');
+  return [
+    ...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : []), ...(iopf ? (['iopf'] as const) : []),
+    ...(access ? (['access'] as const) : []),
+  ];
 }
 
 /**
@@ -47,7 +51,10 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
  *   HWPTs with the flag and starts tracking when migration begins), so DMA writes set dirty bits from the first step;
  * - `iopf` (iommufd on a kernel whose paging HWPTs take a FAULT): as `plain`, plus a FAULT queue ($fault1, its fd) and
  *   dev2 on a paging HWPT of the stage-2 allocated with FAULT_ID_VALID ($hwpt1), so dev2's page requests queue there
- *   (what a VMM sets up for a device with PRI behind an emulated IOMMU that reports page faults).
+ *   (what a VMM sets up for a device with PRI behind an emulated IOMMU that reports page faults);
+ * - `access` (iommufd on a kernel with the selftests' test port): the stage-2 IOAS with no device on it yet, and an
+ *   access that may pin it, its fd open (a VM whose only device so far is emulated, an mdev or vDPA one: its pins are
+ *   made without any domain, and maps are still taken lazily), with a ROM mapped read-only beside the guest RAM.
  * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
  * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
@@ -90,6 +97,12 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
     if (fixture === 'iopf') {
       return [...common, { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: '$fd1', flags: 0 }, hwpt(IOMMU_HWPT_FAULT_ID_VALID, '$dev2', '$ioas1', null, '$fault1'),
         attach('$fd3', '$hwpt1', null), attach('$fd2', '$ioas1', null)];
+    }
+    // access: an in-kernel user of the stage-2, as an emulated device's driver is
+    if (fixture === 'access') {
+      // and a ROM the VM reads only (a read-only map of high RAM after the guest RAM), as QEMU maps ROM regions
+      const rom = { ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 5, ioas_id: '$ioas1', __reserved: 0, user_va: HIGH_RAM.uva, length: 0x2000n, iova: base + 2n * USER_MEM.length };
+      return [...common, rom, { env: 'MOCK_ACCESS_CREATE', fd: '$fd1', ioas_id: '$ioas1', flags: 1 }];
     }
     // migration: the stage-2 as a dirty-tracking HWPT ($hwpt1) that dev1 and dev2 attach to, tracking started
     if (fixture === 'migration') {

@@ -204,6 +204,12 @@ const ENV_FORMATS: EnvFormats = {
   MOCK_ADD_RESERVED: (c) => line('MOCK_ADD_RESERVED', on(c.fd), ref(c.ioas_id), `iova=${hex(c.start)}`, `len=${size(c.length)}`),
   PAGE_REQUEST: (c) => line('PAGE_REQUEST', String(c.dev), c.pasid === null ? null : `pasid ${num(c.pasid)}`, `addr=${hex(c.addr)}`, `perm=${num(c.perm)}`),
   FAULT_READ: (c) => line('FAULT_READ', on(c.fd), `count=${num(c.count)}`),
+  MOCK_ACCESS_CREATE: (c) => line('MOCK_ACCESS_CREATE', on(c.fd), `ioas=${ref(c.ioas_id)}`, c.flags === 1 ? 'NEEDS_PIN_PAGES' : nonZero('flags', c.flags)),
+  MOCK_ACCESS_PIN: (c) => line('MOCK_ACCESS_PIN', on(c.fd), `access=${ref(c.access_fd)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`, c.flags === 1 ? 'WRITE' : nonZero('flags', c.flags)),
+  MOCK_ACCESS_UNPIN: (c) => line('MOCK_ACCESS_UNPIN', on(c.fd), `access=${ref(c.access_fd)}`, `pages_id=${num(c.pages_id)}`),
+  MOCK_ACCESS_RW: (c) => line('MOCK_ACCESS_RW', on(c.fd), `access=${ref(c.access_fd)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`,
+    ...flagNames(c.flags, [[1, 'WRITE'], [4, 'SLOW_PATH']])),
+  MOCK_ACCESS_REPLACE: (c) => line('MOCK_ACCESS_REPLACE', on(c.fd), `access=${ref(c.access_fd)}`, `ioas=${ref(c.ioas_id)}`),
   FAULT_WRITE: (c) => line('FAULT_WRITE', on(c.fd), list(c.responses, (r: { cookie: unknown; code: unknown }) => `cookie=${num(r.cookie)} code=${num(r.code)}`)),
 };
 

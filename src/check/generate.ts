@@ -167,7 +167,7 @@ export const RECIPES: RecipeArbs = {
   FAULT_READ: (g) => recipe('FAULT_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0), odd: resvA(g, 1) }), (x, m) => ({ env: 'FAULT_READ', fd: m.fd('fault', x.f), count: x.n * 48 + (x.odd !== 0 ? 8 : 0) })),
   // answers to cookies a read gave (one, two, or the same twice), SUCCESS or INVALID, in the edge share a bad code or
   // a cookie nothing has
-  FAULT_WRITE: (g) => recipe('FAULT_WRITE', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 0), twice: fc.boolean(), code: fc.constantFrom(0, 0, 1), bad: resvA(g, 1), k: fc.nat({ max: 3 }) }), (x, m, res) => {
+  FAULT_WRITE: (g) => recipe('FAULT_WRITE', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 0), twice: fc.constantFrom(false, false, true), code: fc.constantFrom(0, 0, 1), bad: resvA(g, 1), k: fc.nat({ max: 3 }) }), (x, m, res) => {
     const fd = m.fd('fault', x.f);
     const cookies = m.readCookies(fd, res);
     const pick = (i: number) => (cookies.length > 0 ? cookies[(x.k + i) % cookies.length]! : 1 + i); // length > 0
@@ -178,13 +178,49 @@ export const RECIPES: RecipeArbs = {
     if (x.bad !== 0) return { env: 'FAULT_WRITE', fd, responses: x.twice ? [bad, ...responses] : [...responses, bad] };
     return { env: 'FAULT_WRITE', fd, responses };
   }),
+  // the selftest's access objects: mostly one that may pin, on an IOAS that has areas
+  MOCK_ACCESS_CREATE: (g) => recipe('MOCK_ACCESS_CREATE', fc.record({ f: refA(g), o: refA(g), flags: fc.constantFrom(1, 1, 1, 0), bad: resvA(g, 2) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const ioas_id = m.obj('ioas', m.tableOf(fd, res), x.o, x.o.pick % 4 !== 3 ? (o) => 'areas' in o && o.areas.length > 0 : undefined);
+    return { env: 'MOCK_ACCESS_CREATE', fd, ioas_id, flags: x.flags | x.bad };
+  }),
+  // a range of the access's IOAS drawn as unmaps draw theirs (whole areas, part, across a hole); in the edge share more
+  // than the selftest's 16 MiB, or an unknown flag
+  MOCK_ACCESS_PIN: (g) => recipe('MOCK_ACCESS_PIN', fc.record({ f: refA(g), a: refA(g), r: rangeA(g), w: fc.boolean(), big: resvA(g, 1), zero: resvA(g, 1), bad: resvA(g, 2), aim: fc.nat({ max: 3 }) }), (x, m, res) => {
+    const access_fd = m.fd('access', x.a);
+    const areas = m.accessAreas(access_fd, res);
+    // a quarter of the pins aim at an area that refuses their direction (a read-only area for a write pin: EPERM), a
+    // quarter at one over user memory that is not mmapped (mapped lazily, without a domain: EFAULT)
+    const against = x.aim === 0 ? m.protAgainst(areas, x.w ? 'write' : 'read') : x.aim === 1 ? m.unbacked(areas) : -1;
+    const { iova, length } = rangeOf(m, areas, against === -1 ? x.r : { shape: 'exact', i: against, pages: 1 });
+    const len = x.big !== 0 ? (16n << 20n) + 1n : x.zero !== 0 ? 0n : length;
+    return { env: 'MOCK_ACCESS_PIN', fd: m.fd('ctx', x.f), access_fd, iova, length: len, flags: (x.w ? 1 : 0) | x.bad };
+  }),
+  // a pin the access has, or (with a bad reference) an id it never gave
+  MOCK_ACCESS_UNPIN: (g) => recipe('MOCK_ACCESS_UNPIN', fc.record({ f: refA(g), a: refA(g), k: fc.nat({ max: 7 }) }), (x, m, res) => {
+    const access_fd = m.fd('access', x.a);
+    const pins = m.accessOf(access_fd, res)?.pins ?? [];
+    return { env: 'MOCK_ACCESS_UNPIN', fd: m.fd('ctx', x.f), access_fd, pages_id: x.a.bad === null && pins.length > 0 ? pins[x.k % pins.length]!.id : 99 }; // length > 0
+  }),
+  MOCK_ACCESS_RW: (g) => recipe('MOCK_ACCESS_RW', fc.record({ f: refA(g), a: refA(g), r: rangeA(g), flags: fc.constantFrom(0, 1, 4, 5), bad: resvA(g, 8), aim: fc.nat({ max: 3 }) }), (x, m, res) => {
+    const access_fd = m.fd('access', x.a);
+    const areas = m.accessAreas(access_fd, res);
+    const against = x.aim === 0 ? m.protAgainst(areas, (x.flags & 1) !== 0 ? 'write' : 'read') : x.aim === 1 ? m.unbacked(areas) : -1;
+    const { iova, length } = rangeOf(m, areas, against === -1 ? x.r : { shape: 'exact', i: against, pages: 1 });
+    return { env: 'MOCK_ACCESS_RW', fd: m.fd('ctx', x.f), access_fd, iova, length, flags: x.flags | x.bad };
+  }),
+  MOCK_ACCESS_REPLACE: (g) => recipe('MOCK_ACCESS_REPLACE', fc.record({ f: refA(g), a: refA(g), o: refA(g) }), (x, m, res) => {
+    const access_fd = m.fd('access', x.a);
+    const access = m.accessOf(access_fd, res);
+    return { env: 'MOCK_ACCESS_REPLACE', fd: m.fd('ctx', x.f), access_fd, ioas_id: m.obj('ioas', access?.file, x.o) };
+  }),
   // in the edge share, a device FD: the test port is /dev/iommu's alone (ENOTTY)
   MOCK_ADD_RESERVED: (g) => recipe('MOCK_ADD_RESERVED', fc.record({ f: refA(g), o: refA(g), a: addrA(g), top: resvA(g, 1), dev: resvA(g, 1), n: fc.oneof({ weight: 9, arbitrary: lenA(g) }, { weight: 1, arbitrary: fc.constant(0n) }) }), (x, m, res) => {
     const { fd, id } = fdObj(m, res, x.dev !== 0 ? 'device' : 'ctx', x.f, 'ioas', x.o);
     return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: x.top !== 0 ? U64_MAX : u64(addrOf(m, x.a)), length: x.n };
   }),
 
-  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device', 'fault') }), (x, m, res) => {
+  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device', 'fault', 'access') }), (x, m, res) => {
     // a FAULT whose fd is closed where there is one: what IOMMU_DESTROY can take
     const fd = m.fd('ctx', x.f);
     const closed = (o: Obj) => o.kind === 'fault' && !Object.values(m.state.files).some((f) => f.kind === 'fault' && f.fault === `${o.file}:${o.id}`);
@@ -462,7 +498,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
-  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -478,7 +514,7 @@ export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 
  */
 export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
-  ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED'] as const) : []),
+  ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED', 'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE'] as const) : []),
   ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
   ...(design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC') ? (['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'] as const) : []),
 ];

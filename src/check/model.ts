@@ -7,6 +7,7 @@
 import { hasDomain, type Obj, type ObjKey, type State } from '../spec/index.js';
 import { minPageSize, type DevName, type IovaRange } from '../uapi/index.js';
 import type { Sym } from './trace.js';
+import { inUnion } from '../spec/ranges.js';
 
 /** Page bases of mapped user memory: each mapping's first, second and last page, once each. */
 export function userPageBases(userMem: readonly IovaRange[]): bigint[] {
@@ -22,8 +23,8 @@ export interface Ref {
 }
 
 /** Object kinds as the spec names them. */
-export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault';
-export type FdRole = 'ctx' | 'device' | 'fault' | 'any';
+export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault' | 'access';
+export type FdRole = 'ctx' | 'device' | 'fault' | 'access' | 'any';
 
 /** Never handed out by anyone: an id of the past or of nothing. */
 export const NEVER = 99;
@@ -57,7 +58,7 @@ export class GenModel {
     return Object.entries(this.state.fds)
       .filter(([, file]) => {
         const k = this.state.files[file]?.kind;
-        return role === 'any' || (role === 'device' || role === 'fault' ? k === role : k !== 'device' && k !== 'fault');
+        return role === 'any' || (role === 'ctx' ? k !== 'device' && k !== 'fault' && k !== 'access' : k === role);
       })
       .map(([fd]) => Number(fd))
       .sort((a, b) => a - b);
@@ -174,6 +175,39 @@ export class GenModel {
       if (pages.length > 0) out.push({ dev: a.dev, pasid: a.pasid, pages });
     }
     return out;
+  }
+
+  /** The access behind an access fd now, if it is one. */
+  accessOf(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): Extract<Obj, { kind: 'access' }> | undefined {
+    const file = this.fileOf(fd, resolveSym);
+    const f = file === undefined ? undefined : this.state.files[file];
+    const o = f?.kind === 'access' ? this.state.objects[f.access] : undefined;
+    return o?.kind === 'access' ? o : undefined;
+  }
+
+  /** The areas of the IOAS the access behind `fd` is attached to (to draw a pin or a read from). */
+  accessAreas(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): readonly IovaRange[] {
+    const a = this.accessOf(fd, resolveSym);
+    const ioas = a === undefined ? undefined : this.state.objects[a.ioas];
+    return ioas && 'areas' in ioas ? ioas.areas : [];
+  }
+
+  /** The index (by start) of an area of `areas` that does not allow `access`, or -1: where a pin or a copy is refused. */
+  protAgainst(areas: readonly IovaRange[], access: 'read' | 'write'): number {
+    const sorted = [...areas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    return sorted.findIndex((a) => 'prot' in a && !(a as { prot: { read: boolean; write: boolean } }).prot[access]);
+  }
+
+  /** The index (by start) of an area of `areas` over user memory that is not all mmapped, or -1. */
+  unbacked(areas: readonly IovaRange[]): number {
+    const sorted = [...areas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    return sorted.findIndex((a) => {
+      const t = (a as { target?: { kind: string; pages?: number; offset?: bigint } }).target;
+      const pg = t?.kind === 'pages' && t.pages !== undefined ? this.state.pages[t.pages] : undefined;
+      if (!pg || t?.offset === undefined) return false;
+      const from = pg.uva + t.offset;
+      return !inUnion({ start: from - (from % 0x1000n), last: (from + (a.last - a.start)) | 0xfffn }, this.state.userMem);
+    });
   }
 
   /** Routes whose page requests reach a FAULT (attached to a HWPT with one). */

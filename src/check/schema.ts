@@ -146,6 +146,11 @@ export const ENV_FIELDS = {
   GUEST_WRITE_PGTABLE: { table: u64, iova: u64, gpa: u64OrNull },
   GUEST_WRITE_PASID_TABLE: { table: u64, pasid: u32, pgtable: u64OrNull },
   MOCK_ADD_RESERVED: { fd: fdRef, ioas_id: idRef, start: u64, length: u64 },
+  MOCK_ACCESS_CREATE: { fd: fdRef, ioas_id: idRef, flags: u32 },
+  MOCK_ACCESS_PIN: { fd: fdRef, access_fd: fdRef, iova: u64, length: u64, flags: u32 },
+  MOCK_ACCESS_UNPIN: { fd: fdRef, access_fd: fdRef, pages_id: u32 },
+  MOCK_ACCESS_RW: { fd: fdRef, access_fd: fdRef, iova: u64, length: u64, flags: u32 },
+  MOCK_ACCESS_REPLACE: { fd: fdRef, access_fd: fdRef, ioas_id: idRef },
   PAGE_REQUEST: { dev: enumOf(DEVICE_NAMES), pasid: u32OrNull, addr: u64, perm: u32 },
   FAULT_READ: { fd: fdRef, count: u32 },
   FAULT_WRITE: {
@@ -181,6 +186,7 @@ export const OUTPUT_FIELDS = {
   VFIO_DEVICE_INVALIDATE_CACHE: {}, VFIO_DEVICE_BIND_SVA: {}, VFIO_DEVICE_UNBIND_SVA: {},
   OPEN: { fd: true }, CLOSE: {}, MMAP: {}, MUNMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
   MOCK_ADD_RESERVED: {}, PAGE_REQUEST: {}, FAULT_READ: { faults: true }, FAULT_WRITE: { written: true },
+  MOCK_ACCESS_CREATE: { access_fd: true }, MOCK_ACCESS_PIN: { access_pages_id: true }, MOCK_ACCESS_UNPIN: {}, MOCK_ACCESS_RW: {}, MOCK_ACCESS_REPLACE: {},
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */

@@ -19,6 +19,10 @@ export const UNREACHED: readonly Unreached[] = [
     reason: 'a DEVICE object is held by its binding driver until the device FD is unbound (iommufd_device_bind), so IOMMU_DESTROY of it is always EBUSY; the rule exists because DESTROY names its outcome per object kind',
   },
   {
+    design: 'iommufd', kind: 'unreachable', rule: 'DESTROY.ok.access',
+    reason: 'an ACCESS is held by its driver (iommufd_access_create takes a user) until the driver destroys it, which the selftest does on its fd\'s release: IOMMU_DESTROY of it is always EBUSY',
+  },
+  {
     design: 'iommufd', kind: 'unreachable', rule: 'HWPT_INVALIDATE.ENOENT.not_nested',
     reason: 'kernel version: upstream answers EINVAL for a paging HWPT; ENOENT is 6.12\'s (before the vIOMMU rework), reached by check --kernel-version 6.12',
   },
@@ -49,6 +53,10 @@ export const UNREACHED: readonly Unreached[] = [
   {
     design: 'iommufd', kind: 'rare', rule: 'IOAS_MAP.EOVERFLOW.pin',
     reason: 'needs a map of less than a page from the top page of the u64 space (user_va U64_MAX - 0xfff, an edge value) into an IOAS with a domain: only a machine with sub-page IOMMU pages takes such a length, so the default world never reaches it; check --profile selftest-mock --runs 5000 --seed 5 does (found against Linux 6.12, traces/linux/map-top-page-eoverflow.json)',
+  },
+  {
+    design: 'iommufd', kind: 'rare', rule: 'MOCK_ACCESS_PIN.EOVERFLOW.pin',
+    reason: 'needs an area of the top user page (user_va U64_MAX - 0xfff, an edge value, staged without a domain) under a pinning access, which then pins it: pin_user_pages_fast wraps; a chain of three edge draws on the selftest mock',
   },
   ...(['IOAS_COPY', 'HWPT_ALLOC', 'ATTACH_PT'] as const).map((call) => ({
     design: 'iommufd', kind: 'rare' as const, rule: `${call}.EOVERFLOW.pin`,

@@ -14,7 +14,7 @@ import { printable } from '../check/printable.js';
 import { replay } from '../check/replay.js';
 import { build, BuildError, cacheRoot, latestBuild, MissingTools, type KernelBuild } from '../kernel/build.js';
 import { judgeOnLinux, type LinuxJudgement } from '../kernel/judge.js';
-import { LINUX_DESIGN, LINUX_PROFILE, linuxDriver, type LinuxDriver } from '../kernel/linux-driver.js';
+import { LINUX_DESIGN, LINUX_LEAVE_OUT, LINUX_PROFILE, linuxDriver, type LinuxDriver } from '../kernel/linux-driver.js';
 import { Vm, VmDied } from '../kernel/vm.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../uapi/index.js';
 import { parseArgs, shown, text, UsageError, wholeNumber, type CommandSpec, type FlagSpec, type Flags } from './args.js';
@@ -104,7 +104,7 @@ function runCheck(flags: Flags, out: (s: string) => void): number {
     p.line(`booting Linux ${b.release}…`);
     driver.vm();
     const o = check({
-      design: LINUX_DESIGN, hardware: 'host-pasid-table', profile: LINUX_PROFILE, kernel, driver,
+      design: LINUX_DESIGN, hardware: 'host-pasid-table', profile: LINUX_PROFILE, kernel, driver, leaveOut: LINUX_LEAVE_OUT,
       runs, seed, maxCommands: wholeNumber(flags, 'max-commands', 30, 1, 100_000),
       timeLimitMs: wholeNumber(flags, 'time-limit', 600, 1, 7 * 24 * 3600) * 1000, failNth: flags.has('fail-nth'),
       onRun: (n) => p.update(`iommufd on Linux ${b.release}`, n, runs),

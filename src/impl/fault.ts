@@ -7,7 +7,8 @@
  */
 import { fail, ok, type EnvFaultRead, type EnvFaultWrite, type EnvPageRequest, type IommuFaultQueueAlloc, type PgFault, type Result } from '../uapi/index.js';
 import { IommufdFile } from './iommufd-file.js';
-import { KFile, type Kernel, type Route } from './kernel.js';
+import type { Kernel, Route } from './kernel.js';
+import { KFile } from './kfile.js';
 import { IommufdObject, putUsers } from './object.js';
 import { HwptNested, HwptPaging } from './objects.js';
 

@@ -26,7 +26,8 @@ export class IommufdFile extends KFile {
   override get objectsStamp(): number {
     return this.table.stamp;
   }
+  /** Pages pinned by a domain of an IOAS, or by an access (which pins with or without a domain). */
   override pinned(into: Set<IoptPages>) {
-    for (const o of this.table.values()) if (o instanceof IoasObj && o.iopt.domains.length > 0) for (const a of o.iopt.areas) into.add(a.pages);
+    for (const o of this.table.values()) if (o instanceof IoasObj) for (const a of o.iopt.areas) if (o.iopt.domains.length > 0 || a.pages.pinCount > 0) into.add(a.pages);
   }
 }

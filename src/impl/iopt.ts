@@ -30,6 +30,12 @@ export interface Area {
   readonly prot: Prot;
 }
 
+/** An access as the io_pagetable sees it: whether it pins (PAGE_SIZE alignment) and its unmap callback. */
+export interface AccessUser {
+  readonly needsPin: boolean;
+  unmap(start: bigint, last: bigint): void;
+}
+
 /** One piece of a new mapping: `length` bytes of `pages` from byte `offset`. */
 export interface Piece {
   readonly pages: IoptPages;
@@ -64,9 +70,14 @@ export class IoPagetable {
   /** iopt->disable_large_pages (IOMMU_OPTION_HUGE_PAGES 0): every map is done page by page. */
   disableLargePages = false;
 
-  /** iopt->iova_alignment: 1, or PAGE_SIZE with large pages disabled, raised to the domains' smallest page size. */
+  /** iopt->access_list: the accesses attached (their unmap callbacks, and whether they pin: PAGE_SIZE alignment) */
+  private readonly accesses = new Set<AccessUser>();
+  /** area->num_accesses: the access pins that cover each area */
+  private readonly numAccesses = new Map<Area, number>();
+
+  /** iopt->iova_alignment: 1, or PAGE_SIZE with large pages disabled or a pinning access, raised to the domains' smallest page size. */
   get alignment(): bigint {
-    const base = this.disableLargePages ? PAGE_SIZE : 1n;
+    const base = this.disableLargePages || [...this.accesses].some((a) => a.needsPin) ? PAGE_SIZE : 1n;
     return this.domains.length > 0 && this.granule > base ? this.granule : base;
   }
 
@@ -89,6 +100,46 @@ export class IoPagetable {
       return 'EADDRINUSE';
     }
     return null;
+  }
+
+  /** iopt_add_access: the alignment it raises must fit every area (EADDRINUSE), else it is not added. */
+  addAccess(a: AccessUser): Errno | null {
+    const before = this.alignment;
+    this.accesses.add(a);
+    if (this.alignment > before && !this.areasAligned(this.alignment)) {
+      this.accesses.delete(a);
+      return 'EADDRINUSE';
+    }
+    return null;
+  }
+
+  /** iopt_remove_access (the alignment may drop again). */
+  removeAccess(a: AccessUser) {
+    WARN_ON(!this.accesses.delete(a), 'iopt_remove_access', () => 'the access is not on this io_pagetable');
+  }
+
+  /** iopt_area_add_access / iopt_area_remove_access: one pin more or less on `a`. */
+  areaAccess(a: Area, delta: 1 | -1) {
+    const n = (this.numAccesses.get(a) ?? 0) + delta;
+    WARN_ON(n < 0, 'iopt_area_remove_access', () => `area 0x${a.start.toString(16)} has no access pin to remove`);
+    if (n === 0) this.numAccesses.delete(a);
+    else this.numAccesses.set(a, n);
+  }
+
+  /**
+   * Before area `a` goes: while access pins cover it, tell every access of the io_pagetable (iommufd_access_notify_unmap,
+   * the area's whole range) and look again; an access that never lets go is a WARN (EDEADLOCK after 100 tries).
+   */
+  private notifyAccesses(a: Area) {
+    for (let tries = 0; (this.numAccesses.get(a) ?? 0) > 0; tries++) {
+      WARN_ON(tries >= 101, 'iopt_unmap_iova_range', () => `area 0x${a.start.toString(16)}..0x${a.last.toString(16)}: the accesses do not respond to unmap requests (EDEADLOCK)`);
+      for (const x of [...this.accesses]) x.unmap(a.start, a.last);
+    }
+  }
+
+  /** The area holding `iova`. */
+  areaAt(iova: bigint): Area | undefined {
+    return this.areas.find((a) => a.start <= iova && iova <= a.last);
   }
 
   reservedRanges(): readonly IovaRange[] {
@@ -246,6 +297,7 @@ export class IoPagetable {
     let bytes = 0n;
     for (const a of gone) {
       bytes += a.last - a.start + 1n;
+      this.notifyAccesses(a);
       this.removeArea(a);
     }
     return { bytes, stuck: stop !== -1, removed: gone.length };
@@ -255,6 +307,7 @@ export class IoPagetable {
     let bytes = 0n;
     for (const a of [...this.areas]) {
       bytes += a.last - a.start + 1n;
+      this.notifyAccesses(a);
       this.removeArea(a);
     }
     return bytes;

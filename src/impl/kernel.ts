@@ -16,33 +16,15 @@ import { IoPageTable } from './hw/pagetable.js';
 import { Mm } from './mm.js';
 import type { IoPagetable } from './iopt.js';
 import { ObjectTable, type IommufdObject } from './object.js';
-import type { IoptPages } from './pages.js';
 import { mockAddReserved } from './selftest.js';
 import { faultRead, faultWrite, pageRequest } from './fault.js';
+import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from './access.js';
 import { PageRequestLog } from './hw/prq.js';
 import { tick } from './hw/stamp.js';
+import { KFile, type FileKind } from './kfile.js';
 import { WARN_ON } from './warn.js';
 
-export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device' | 'fault';
-
-export abstract class KFile {
-  /** references: the fds naming it, plus holders (a bound device, an association) */
-  refs = 0;
-  abstract readonly kind: FileKind;
-  constructor(readonly serial: number) {}
-  /** the last reference went: release everything the file owns */
-  abstract release(): void;
-  /** the objects of its table, for observe() */
-  objects(): readonly IommufdObject[] {
-    return [];
-  }
-  /** every pages object its address spaces use, and its registrations, for observe() */
-  pinned(_into: Set<IoptPages>, _regs: { start: bigint; last: bigint }[]) {}
-  /** when its object table last changed (stamp.ts); 0: it has none */
-  get objectsStamp(): number {
-    return 0;
-  }
-}
+export { KFile, type FileKind } from './kfile.js';
 
 /** What a device is attached to on one route (RID when pasid is null). */
 export interface Route {
@@ -245,6 +227,16 @@ export class Kernel {
         return faultRead(this, c);
       case 'FAULT_WRITE':
         return faultWrite(this, c);
+      case 'MOCK_ACCESS_CREATE':
+        return accessCreate(this, c);
+      case 'MOCK_ACCESS_PIN':
+        return accessPin(this, c);
+      case 'MOCK_ACCESS_UNPIN':
+        return accessUnpin(this, c);
+      case 'MOCK_ACCESS_RW':
+        return accessRw(this, c);
+      case 'MOCK_ACCESS_REPLACE':
+        return accessReplace(this, c);
     }
   }
 

@@ -57,6 +57,9 @@ export const LAYOUTS = {
     'mock_domain_replace.pt_id': [16, 4],
     'check_map.iova': [16, 8], 'check_map.length': [24, 8], 'check_map.uptr': [32, 8],
     'check_refs.length': [16, 8], 'check_refs.uptr': [24, 8], 'check_refs.refs': [32, 4],
+    'create_access.out_access_fd': [16, 4], 'create_access.flags': [20, 4], 'destroy_access_pages.access_pages_id': [16, 4],
+    'access_pages.flags': [16, 4], 'access_pages.out_access_pages_id': [20, 4], 'access_pages.iova': [24, 8], 'access_pages.length': [32, 8], 'access_pages.uptr': [40, 8],
+    'access_rw.iova': [16, 8], 'access_rw.length': [24, 8], 'access_rw.uptr': [32, 8], 'access_rw.flags': [40, 4], 'access_replace_ioas.ioas_id': [16, 4],
     'dirty.flags': [16, 4], 'dirty.iova': [24, 8], 'dirty.length': [32, 8], 'dirty.page_size': [40, 8], 'dirty.uptr': [48, 8], 'dirty.out_nr_dirty': [56, 8],
     last: [64, 4],
   }),
@@ -97,7 +100,10 @@ export const HWPT_DATA_TYPES = { IOMMU_HWPT_DATA_NONE: 0, IOMMU_HWPT_DATA_VTD_S1
 export const INVALIDATE_DATA_TYPES = { IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 0, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 1 } as const;
 
 /** iommufd_test.h enum: the IOMMU_TEST_CMD operations used here. */
-export const TEST_OPS = { ADD_RESERVED: 1, MOCK_DOMAIN: 2, MD_CHECK_MAP: 3, MD_CHECK_REFS: 4, MOCK_DOMAIN_REPLACE: 10, DIRTY: 13 } as const;
+export const TEST_OPS = {
+  ADD_RESERVED: 1, MOCK_DOMAIN: 2, MD_CHECK_MAP: 3, MD_CHECK_REFS: 4, CREATE_ACCESS: 5, DESTROY_ACCESS_PAGES: 6, ACCESS_PAGES: 7, ACCESS_RW: 8,
+  MOCK_DOMAIN_REPLACE: 10, ACCESS_REPLACE_IOAS: 11, DIRTY: 13,
+} as const;
 /** The mock domain's page size (selftest.c MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2). */
 export const MOCK_IO_PAGE_SIZE = 0x800n;
 

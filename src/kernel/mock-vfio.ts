@@ -36,6 +36,8 @@ export type RealFile =
   | { readonly kind: 'iommufd'; readonly key: number }
   /** a FAULT object's fd, made by IOMMU_FAULT_QUEUE_ALLOC */
   | { readonly kind: 'fault'; readonly key: number }
+  /** the selftest's access fd, made by IOMMU_TEST_OP_CREATE_ACCESS */
+  | { readonly kind: 'access'; readonly key: number }
   | { readonly kind: 'device'; readonly key: number; readonly dev: DevName; bound: Bound | null };
 
 export type VfioCall =

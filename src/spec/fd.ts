@@ -86,14 +86,14 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
   const byFd = new Set<FileKey>(Object.values(s.fds));
   const byUse = new Set<FileKey>();
   for (const f of Object.values(s.files)) if (f.kind === 'device' && f.bound !== null) byUse.add(f.bound);
-  // a FAULT fd holds its iommufd file (iommufd_ctx_get in iommufd_fault_alloc)
-  for (const f of Object.values(s.files)) if (f.kind === 'fault') byUse.add(fileOfKey(f.fault));
+  // a FAULT fd and an access fd hold their iommufd file (iommufd_ctx_get)
+  for (const f of Object.values(s.files)) if (f.kind === 'fault' || f.kind === 'access') byUse.add(fileOfKey(f.kind === 'fault' ? f.fault : f.access));
   for (const a of s.attachments) byUse.add(fileOfKey(a.ctx));
   for (const o of Object.values(s.objects)) if ('parent' in o && fileOfKey(o.parent) !== o.file) byUse.add(fileOfKey(o.parent));
   return { byFd, byUse };
 }
 
-const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || (f.kind !== 'device' && f.kind !== 'fault' && h.byUse.has(f.key));
+const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || ((f.kind === 'iommufd' || f.kind === 'ioasid' || f.kind === 'ioasid-single') && h.byUse.has(f.key));
 
 /** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
 function release(d: Draft<State>, f: File, base: State) {
@@ -102,6 +102,10 @@ function release(d: Draft<State>, f: File, base: State) {
     if (f.bound !== null) unbindDevice(d, f, base);
   } else if (f.kind === 'fault') {
     // iommufd_fault_fops_release: drops its references, answers nothing
+  } else if (f.kind === 'access') {
+    // iommufd_test_staccess_release: unpin everything (its unmap callback), then iommufd_access_destroy
+    const o = base.objects[f.access];
+    if (o) destroyObject(d, o);
   } else {
     // iommufd_fops_release: destroy leaves first until the table is empty; nothing outside holds them any more
     const mine = Object.values(base.objects).filter((o) => o.file === f.key);

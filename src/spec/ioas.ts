@@ -7,6 +7,7 @@
  * MAP_FILE and access objects (not modelled).
  * @see drivers/iommu/iommufd/ioas.c, io_pagetable.c
  */
+import { revokePins } from './access.js';
 import { forgetDirty } from './dirty.js';
 import type { Draft } from 'immer';
 import {
@@ -191,6 +192,7 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
   if (c.iova === 0n && c.length === U64_MAX) {
     const total = ioas.areas.reduce((n, a) => n + (a.last - a.start + 1n), 0n);
     return commit(s, 'IOAS_UNMAP.ok.all', (d) => {
+      for (const a of ioas.areas) revokePins(d, keyOf(ioas), a);
       (d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>).areas = [];
       forgetDirty(d, keyOf(ioas), { start: 0n, last: U64_MAX });
       return { length: total };
@@ -213,7 +215,11 @@ export function ioasUnmap(s: State, f: File, c: IommuIoasUnmap): Outcome {
 /** Remove `removed` from the areas of `space` (pages nobody uses then go after the call: gcPages); returns the bytes removed. */
 export function removeAreas(d: Draft<State>, space: ObjKey, removed: readonly Area[]): bigint {
   const gone = new Set(removed.map((a) => a.start));
-  for (const a of removed) forgetDirty(d, space, a);
+  // iommufd_access_notify_unmap: before each area goes, the accesses drop the pins that meet it
+  for (const a of removed) {
+    revokePins(d, space, a);
+    forgetDirty(d, space, a);
+  }
   const o = d.objects[space] as Draft<ObjOf<'ioas'> | ObjOf<'ioasid_child'>>;
   o.areas = o.areas.filter((a) => !gone.has(a.start));
   return removed.reduce((n, a) => n + (a.last - a.start + 1n), 0n);

@@ -64,11 +64,13 @@ export const iommuPage = (s: State): bigint => minPageSize(s.world.iommu.pgsizeB
 
 /**
  * iopt->iova_alignment (iopt_calculate_iova_alignment): 1 on a fresh IOAS, PAGE_SIZE once huge pages are disabled
- * (IOMMU_OPTION_HUGE_PAGES 0: batch_iommu_map_small maps page by page), and at least the IOMMU's smallest page size
+ * (IOMMU_OPTION_HUGE_PAGES 0: batch_iommu_map_small maps page by page) or a pinning access is attached, and at least the IOMMU's smallest page size
  * once a domain exists.
  */
 export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => {
-  const base = space.hugePages ? 1n : PAGE_SIZE;
+  // a NEEDS_PIN_PAGES access holds the IOAS to PAGE_SIZE (access->iova_alignment, iopt_calculate_iova_alignment)
+  const pinning = Object.values(s.objects).some((o) => o.kind === 'access' && o.needsPin && o.ioas === keyOf(space));
+  const base = space.hugePages && !pinning ? 1n : PAGE_SIZE;
   const page = hasDomain(s, space) ? iommuPage(s) : 1n;
   return page > base ? page : base;
 };

@@ -17,7 +17,11 @@ export function holders(s: Pick<State, 'objects' | 'attachments' | 'files'>, o: 
     if ('parent' in x && x.parent === key) out.push(`${x.kind} ${x.id}`);
     // a HWPT holds the FAULT its page requests go to (hw_pagetable.c: refcount_inc(&fault->obj.users))
     if ((x.kind === 'hwpt_paging' || x.kind === 'hwpt_nested') && x.fault === key) out.push(`${x.kind} ${x.id}`);
+    // an access holds its IOAS (iommufd_access_change_ioas: refcount_inc(&new_ioas->obj.users)), pins or not
+    if (x.kind === 'access' && x.ioas === key) out.push(`access ${x.id}`);
   }
+  // the driver holds its access until it destroys it (iommufd_access_create: refcount_inc(&access->obj.users))
+  if (o.kind === 'access') out.push('its driver (the access fd)');
   // an open FAULT fd holds its object (iommufd_fault_alloc: refcount_inc(&fault->obj.users) for the file)
   if (o.kind === 'fault') for (const f of Object.values(s.files)) if (f.kind === 'fault' && f.fault === key) out.push(`its fd (file ${f.key})`);
   for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
@@ -77,6 +81,8 @@ export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
   sva_mm: { destroy: remove },
   // iommufd_fault_destroy: answers what is left (answerOrphans, after the call)
   fault: { destroy: remove },
+  // iommufd_access_destroy_object: its pins went with the driver's unmap-all, its IOAS hold with it
+  access: { destroy: remove },
 };
 
 export function destroyObject(d: Draft<State>, o: Obj) {

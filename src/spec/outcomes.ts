@@ -10,6 +10,7 @@ import { BIND_IOCTLS } from './step.js';
 
 export const ENV_NAMES: readonly EnvName[] = [
   'OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE',
+  'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE',
 ];
 
 /** The page-request actions: they matter (and are drawn) where the design has FAULT queues. */

@@ -10,6 +10,7 @@
  *   (unpins only what no other area in a domain covers: interval_tree_double_span_iter), do_update_pinned
  */
 import { isDraft } from 'immer';
+import { accessPinnedPages } from './access.js';
 import type { IovaRange } from '../uapi/index.js';
 import { countIn, countRuns, holes, inUnion, pagesSpanned, sizeOf, unionOf, type Union } from './ranges.js';
 import { reject, type Rejection, type RuleId } from './rule.js';
@@ -63,6 +64,15 @@ export function pinnedPages(s: State): Map<number, PinnedPages> {
       const e = spans.get(a.target.pages);
       if (e) e.ranges.push(r);
       else spans.set(a.target.pages, { file: o.file, ranges: [r] });
+    }
+  }
+  // an access pins its ranges whether the IOAS has a domain or not (iopt_area_add_access, shared per pages object)
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'access' || o.pins.length === 0) continue;
+    for (const p of accessPinnedPages(s, o)) {
+      const e = spans.get(p.pages);
+      if (e) e.ranges.push(p.range);
+      else spans.set(p.pages, { file: o.file, ranges: [p.range] });
     }
   }
   return new Map([...spans].map(([id, e]) => [id, { file: e.file, pages: unionOf(e.ranges) }]));

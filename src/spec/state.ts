@@ -29,7 +29,9 @@ export type File =
   /** A VFIO device cdev; `bound` is the iommufd / ioasid file it is bound to. */
   | { readonly kind: 'device'; readonly key: FileKey; readonly dev: DevName; readonly bound: FileKey | null }
   /** A FAULT object's fd ([iommufd-pgfault]): holds its object and the iommufd file (iommufd_ctx_get) while open. */
-  | { readonly kind: 'fault'; readonly key: FileKey; readonly fault: ObjKey };
+  | { readonly kind: 'fault'; readonly key: FileKey; readonly fault: ObjKey }
+  /** The selftest's access fd ([iommufd_test_staccess]): its driver; holds its ACCESS and the iommufd file while open. */
+  | { readonly kind: 'access'; readonly key: FileKey; readonly access: ObjKey };
 
 export type FileKind = File['kind'];
 
@@ -46,6 +48,14 @@ export interface DirtyBits {
   readonly tracking: boolean;
   readonly bits: readonly IovaRange[];
   readonly maybe: readonly IovaRange[];
+}
+
+/** One pin of an access: [iova, iova+length) of its IOAS, for writing or not. */
+export interface AccessPin {
+  readonly id: number;
+  readonly iova: bigint;
+  readonly length: bigint;
+  readonly write: boolean;
 }
 
 /** One mapping made by one MAP (or COPY): [start, last] inclusive, never split (unmap takes whole areas). */
@@ -94,6 +104,12 @@ export type Obj =
   | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean; readonly fault: ObjKey | null })
   /** iommufd FAULT: a queue of page requests (fault.ts); the queue is derived from `State.prq`. */
   | (ObjBase & { readonly kind: 'fault' })
+  /**
+   * iommufd ACCESS (access.ts): an in-kernel user of `ioas`; `needsPin`: made with NEEDS_PIN_PAGES (it may pin, and
+   * holds the IOAS to PAGE_SIZE alignment); `pins`: what it has pinned, each with the id it was given; `nextPin`: the
+   * id the next pin gets (never reused).
+   */
+  | (ObjBase & { readonly kind: 'access'; readonly ioas: ObjKey; readonly needsPin: boolean; readonly pins: readonly AccessPin[]; readonly nextPin: number })
   /** iommufd DEVICE: created by VFIO bind, held by the binding driver. */
   | (ObjBase & { readonly kind: 'device'; readonly dev: DevName })
   /**

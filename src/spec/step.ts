@@ -8,6 +8,7 @@
 import { match, P } from 'ts-pattern';
 import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js';
 import { attachPt, bindIommufd, detachPt } from './device.js';
+import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from './access.js';
 import { getDirtyBitmap, setDirtyTracking } from './dirty.js';
 import { answerOrphans, faultQueueAlloc, faultRead, faultWrite, pageRequest } from './fault.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
@@ -114,6 +115,11 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'PAGE_REQUEST' }, (x) => pageRequest(s, x))
     .with({ env: 'FAULT_READ' }, (x) => faultRead(s, x))
     .with({ env: 'FAULT_WRITE' }, (x) => faultWrite(s, x))
+    .with({ env: 'MOCK_ACCESS_CREATE' }, (x) => accessCreate(s, x))
+    .with({ env: 'MOCK_ACCESS_PIN' }, (x) => accessPin(s, x))
+    .with({ env: 'MOCK_ACCESS_UNPIN' }, (x) => accessUnpin(s, x))
+    .with({ env: 'MOCK_ACCESS_RW' }, (x) => accessRw(s, x))
+    .with({ env: 'MOCK_ACCESS_REPLACE' }, (x) => accessReplace(s, x))
     .exhaustive();
 
 /**

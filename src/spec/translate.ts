@@ -130,6 +130,7 @@ function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): 
       return [inUnion({ start: addr, last: addr }, s.userMem) ? { kind: 'hit', hpa: addr } : fault('no-translation')];
     case 'device':
     case 'fault':
+    case 'access':
       return [fault('blocked')];
   }
 }

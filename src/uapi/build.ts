@@ -95,6 +95,11 @@ export const env = {
   writePte: (table: Gpa, iova: bigint, gpa: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PGTABLE' }> => ({ env: 'GUEST_WRITE_PGTABLE', table, iova, gpa }),
   writePasidEntry: (table: Gpa, pasid: Pasid, pgtable: Gpa | null): Extract<EnvAction, { env: 'GUEST_WRITE_PASID_TABLE' }> => ({ env: 'GUEST_WRITE_PASID_TABLE', table, pasid, pgtable }),
   mockAddReserved: (fd: Fd, ioas: number, start: bigint, length: bigint): Extract<EnvAction, { env: 'MOCK_ADD_RESERVED' }> => ({ env: 'MOCK_ADD_RESERVED', fd, ioas_id: ioas as IoasId, start, length }),
+  accessCreate: (fd: Fd, ioas: number, flags = 1): Extract<EnvAction, { env: 'MOCK_ACCESS_CREATE' }> => ({ env: 'MOCK_ACCESS_CREATE', fd, ioas_id: ioas as IoasId, flags }),
+  accessPin: (fd: Fd, access_fd: Fd, iova: bigint, length: bigint, flags = 0): Extract<EnvAction, { env: 'MOCK_ACCESS_PIN' }> => ({ env: 'MOCK_ACCESS_PIN', fd, access_fd, iova, length, flags }),
+  accessUnpin: (fd: Fd, access_fd: Fd, pages_id: number): Extract<EnvAction, { env: 'MOCK_ACCESS_UNPIN' }> => ({ env: 'MOCK_ACCESS_UNPIN', fd, access_fd, pages_id }),
+  accessRw: (fd: Fd, access_fd: Fd, iova: bigint, length: bigint, flags = 0): Extract<EnvAction, { env: 'MOCK_ACCESS_RW' }> => ({ env: 'MOCK_ACCESS_RW', fd, access_fd, iova, length, flags }),
+  accessReplace: (fd: Fd, access_fd: Fd, ioas: number): Extract<EnvAction, { env: 'MOCK_ACCESS_REPLACE' }> => ({ env: 'MOCK_ACCESS_REPLACE', fd, access_fd, ioas_id: ioas as IoasId }),
   /** a PRI page request of `dev` for `addr` (perm READ 1 | WRITE 2) */
   pageRequest: (dev: DevName, pasid: Pasid | null, addr: bigint, perm = 1): Extract<EnvAction, { env: 'PAGE_REQUEST' }> => ({ env: 'PAGE_REQUEST', dev, pasid, addr, perm }),
   /** read(2) of a FAULT fd, room for `records` records */

@@ -44,8 +44,32 @@ export interface PageResponse { readonly cookie: number; readonly code: number }
 /** write(2) of page responses to a FAULT fd (8 bytes each). */
 export interface EnvFaultWrite { readonly env: 'FAULT_WRITE'; readonly fd: Fd; readonly responses: readonly PageResponse[] }
 
+/**
+ * The selftest mock's access objects (IOMMU_TEST_CMD on /dev/iommu, drivers/iommu/iommufd/selftest.c): an in-kernel user
+ * of an IOAS, as an emulated device's driver is, driven through an fd of its own. CREATE_ACCESS makes one on an IOAS
+ * (`flags` 1: MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) and returns its fd; the other ops name that fd (`access_fd`).
+ * Only a kernel with CONFIG_IOMMUFD_TEST has them: on any profile but `selftest-mock` they are ENOTTY.
+ */
+/** The selftest's access flags (drivers/iommu/iommufd/iommufd_test.h). */
+export const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1;
+export const MOCK_FLAGS_ACCESS_WRITE = 1;
+export const MOCK_ACCESS_RW_WRITE = 1;
+export const MOCK_ACCESS_RW_SLOW_PATH = 4;
+/** The selftest refuses a pin or a read/write of more than 16 MiB before anything else (its own buffers). */
+export const MOCK_ACCESS_MAX_LENGTH = 16n << 20n;
+export interface EnvMockAccessCreate { readonly env: 'MOCK_ACCESS_CREATE'; readonly fd: Fd; readonly ioas_id: IoasId; readonly flags: number }
+/** IOMMU_TEST_OP_ACCESS_PAGES: pin [iova, iova+length) (`flags` 1: MOCK_FLAGS_ACCESS_WRITE); returns the pin's id. */
+export interface EnvMockAccessPin { readonly env: 'MOCK_ACCESS_PIN'; readonly fd: Fd; readonly access_fd: Fd; readonly iova: Iova; readonly length: bigint; readonly flags: number }
+/** IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: unpin the pin `pages_id` of the access. */
+export interface EnvMockAccessUnpin { readonly env: 'MOCK_ACCESS_UNPIN'; readonly fd: Fd; readonly access_fd: Fd; readonly pages_id: number }
+/** IOMMU_TEST_OP_ACCESS_RW: read or write (`flags` 1: MOCK_ACCESS_RW_WRITE; 4: MOCK_ACCESS_RW_SLOW_PATH) through the access. */
+export interface EnvMockAccessRw { readonly env: 'MOCK_ACCESS_RW'; readonly fd: Fd; readonly access_fd: Fd; readonly iova: Iova; readonly length: bigint; readonly flags: number }
+/** IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move the access to another IOAS of its own iommufd. */
+export interface EnvMockAccessReplace { readonly env: 'MOCK_ACCESS_REPLACE'; readonly fd: Fd; readonly access_fd: Fd; readonly ioas_id: IoasId }
+
 export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved
-  | EnvPageRequest | EnvFaultRead | EnvFaultWrite;
+  | EnvPageRequest | EnvFaultRead | EnvFaultWrite
+  | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace;
 
 /** struct iommu_hwpt_pgfault as a FAULT fd's read returns it (length is always 0, __reserved 0: not shown). */
 export interface PgFault {
@@ -94,4 +118,10 @@ export interface EnvOut {
   FAULT_READ: { readonly faults: readonly PgFault[] };
   /** the bytes taken: a write stops at the first bad record and returns what it did before it (an error only if nothing) */
   FAULT_WRITE: { readonly written: number };
+  MOCK_ACCESS_CREATE: { readonly access_fd: Fd };
+  /** the pin's id: per access, from 0 */
+  MOCK_ACCESS_PIN: { readonly access_pages_id: number };
+  MOCK_ACCESS_UNPIN: Record<string, never>;
+  MOCK_ACCESS_RW: Record<string, never>;
+  MOCK_ACCESS_REPLACE: Record<string, never>;
 }
