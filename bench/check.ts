@@ -206,7 +206,10 @@ say('injected bugs: time to find and shrink to a 1-minimal counterexample (targe
 const bugs: { name: string; property: string | null; totalMs: number; shrinkMs: number | null; minimality: string | null }[] = [];
 for (const bug of BUGS) {
   const t = performance.now();
-  const out = check({ design: bug.design ?? 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 7, maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}) });
+  const out = check({
+    design: bug.design ?? 'iommufd', hardware: bug.hardware ?? 'host-pasid-table', ...(bug.profile ? { profile: bug.profile } : {}), runs: bug.runs ?? 2000, seed: 7,
+    maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}),
+  });
   const total = performance.now() - t;
   const shrink = out.shrink ? `shrink ${(out.shrink.ms / 1000).toFixed(2)} s, ${out.shrink.fromSteps} -> ${out.trace?.steps.length} steps, ${out.trace?.origin.minimality}` : 'NOT FOUND';
   say(`  ${bug.name.padEnd(42)} ${out.violation?.property ?? '-'} in ${(total / 1000).toFixed(2)} s total; ${shrink}`);

@@ -4,6 +4,7 @@
  * (its aperture), never stored: detaching a device widens the space again (facts §2.5 "Reserved vs allowed").
  * @see drivers/iommu/iommufd/io_pagetable.c iopt_alloc_iova, iopt_check_iova, iopt_reserve_iova
  */
+import { isDraft } from 'immer';
 import { minPageSize, PAGE_SIZE, ULONG_MAX, type IovaRange } from '../uapi/index.js';
 import { hasDomain } from './pins.js';
 import { holes, overlaps } from './ranges.js';
@@ -69,13 +70,23 @@ export const iommuPage = (s: State): bigint => minPageSize(s.world.iommu.pgsizeB
  */
 export const alignmentOf = (s: State, space: ObjOf<'ioas'>): bigint => {
   // a NEEDS_PIN_PAGES access holds the IOAS to PAGE_SIZE (access->iova_alignment, iopt_calculate_iova_alignment)
-  const pinning = Object.values(s.objects).some((o) => o.kind === 'access' && o.needsPin && o.ioas === keyOf(space));
-  const base = space.hugePages && !pinning ? 1n : PAGE_SIZE;
+  const base = space.hugePages && !pinnedByAccess(s).has(keyOf(space)) ? 1n : PAGE_SIZE;
   const page = hasDomain(s, space) ? iommuPage(s) : 1n;
   return page > base ? page : base;
 };
 
 export const aligned = (x: bigint, align: bigint): boolean => x % align === 0n;
+
+/** The IOASes a pinning access is attached to, found in one pass and remembered per state (states are immutable). */
+const accessPinned = new WeakMap<State['objects'], ReadonlySet<ObjKey>>();
+function pinnedByAccess(s: State): ReadonlySet<ObjKey> {
+  let out = accessPinned.get(s.objects);
+  if (out === undefined) {
+    out = new Set(Object.values(s.objects).flatMap((o) => (o.kind === 'access' && o.needsPin ? [o.ioas] : [])));
+    if (!isDraft(s.objects)) accessPinned.set(s.objects, out); // a draft may still change
+  }
+  return out;
+}
 
 /** iopt_check_iova_alignment for one area: its IOVA, its length and its offset into its first user page keep `align`. */
 export function areaKeeps(s: State, a: Area, align: bigint): boolean {
