@@ -207,7 +207,7 @@ const bugs: { name: string; property: string | null; totalMs: number; shrinkMs: 
 for (const bug of BUGS) {
   const t = performance.now();
   const out = check({
-    design: bug.design ?? 'iommufd', hardware: bug.hardware ?? 'host-pasid-table', ...(bug.profile ? { profile: bug.profile } : {}), runs: bug.runs ?? 2000, seed: 7,
+    design: bug.design ?? 'iommufd', hardware: bug.hardware ?? 'host-pasid-table', ...(bug.profile ? { profile: bug.profile } : {}), ...(bug.setup ? { setup: bug.setup } : {}), runs: bug.runs ?? 2000, seed: 7,
     maxCommands: MAX, timeLimitMs: 30_000, factory: bug.factory, ...(bug.memlockPages ? { memlockPages: bug.memlockPages } : {}),
   });
   const total = performance.now() - t;

@@ -38,7 +38,7 @@ describe('P-FAULT catches a kernel that loses or doubles page responses', () => 
   it('check finds it and shrinks it to the few steps that show it', () => {
     const out = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 2000, seed: 4, maxCommands: 30, timeLimitMs: 30_000, factory: bug.factory });
     expect(out.violation?.property).toBe('P-FAULT');
-    expect(out.trace?.origin).toMatchObject({ runs: 52, minimality: '1-minimal' });
+    expect(out.trace?.origin).toMatchObject({ minimality: '1-minimal' });
     const steps = out.trace?.steps.map((s) => formatCmd(s.cmd)) ?? [];
     expect(steps.filter((s) => /PAGE_REQUEST|CLOSE|FAULT_QUEUE_ALLOC|FAULT_ID_VALID/.test(s))).toEqual([
       'IOMMU_FAULT_QUEUE_ALLOC $fd1',

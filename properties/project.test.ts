@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { checkArgs, runCheck } from '../src/cli/check-cmd.js';
 import { BUGS } from './support/bugs.js';
+import { check } from '../src/check/engine.js';
+import { formatCmd } from '../src/check/format.js';
 import { DESIGN_NAMES, DESIGNS, IOCTLS } from '../src/spec/index.js';
 import { IOCTL_NAMES, IOMMUFD_HEADER, modelledOfHeader } from '../src/uapi/index.js';
 import { REQUESTS } from '../src/kernel/abi.js';
@@ -122,6 +124,19 @@ describe('cli', () => {
     const bad = run('check', '--memlock', '0');
     expect(bad.code).toBe(2);
     expect(bad.err).toEqual(["ioasid-lab: --memlock takes a whole number from 1 to 9007199254740991, not '0'"]);
+  });
+  it('check --setup starts every run from one set-up variant; an unknown one, or one the machine lacks, is exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-'));
+    const j = JSON.parse(run('check', '--design', 'iommufd', '--profile', 'vtd', '--setup', 'migration', '--runs', '5', '--json', '--out', dir).out) as { cells: { ok: boolean; runs: number }[] };
+    expect(j.cells.map((c) => [c.ok, c.runs])).toEqual([[true, 5]]);
+    // every run's trace starts with the migration set-up: a DIRTY_TRACKING HWPT with tracking started
+    const traces: string[] = [];
+    check({ design: 'iommufd', hardware: 'host-pasid-table', profile: 'vtd', setup: 'migration', runs: 3, seed: 1, maxCommands: 2, timeLimitMs: 30_000, onStep: (st) => traces.push(formatCmd(st.cmd)) });
+    expect(traces.filter((t) => t.startsWith('IOMMU_HWPT_SET_DIRTY_TRACKING'))).toHaveLength(3);
+    const bad = run('check', '--setup', 'vm');
+    expect([bad.code, bad.err]).toEqual([2, ["ioasid-lab: --setup 'vm': not a set-up variant (plain, nested, migration, iopf, access, memfd)"]]);
+    const lacking = run('check', '--design', 'iommufd', '--setup', 'access');
+    expect([lacking.code, lacking.err]).toEqual([2, ['ioasid-lab: --setup access: iommufd on host-pasid-table offers only plain, nested, iopf, memfd']]);
   });
   it('check exits 1 on a broken kernel and prints where the counterexample went; replay of it fails the same way', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cx-'));

@@ -11,7 +11,7 @@
  */
 import { st, type Example, type ExampleStep } from '../support/example.js';
 import {
-  env, fd, iommu, ioasid, vfio, U64_MAX,
+  env, fd, iommu, ioasid, memfdAddress, vfio, U64_MAX,
   IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID, IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID,
   IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE,
 } from '../support/vocab.js';
@@ -25,6 +25,8 @@ const KIB4 = 0x1000n;
 const MSI_START = 0xfee0_0000n;
 const APERTURE_END = (1n << 48n) - 1n;
 const VTD_S1 = 'IOMMU_HWPT_DATA_VTD_S1' as const;
+/** The host address of the memfd that is the trace's third file (after /dev/iommu and vfio0): memfdAddress(3, 0). */
+const MEMFD3 = memfdAddress(3, 0n);
 
 /** fd 3 = /dev/iommu, fd 4 = vfio0 (dev1), IOAS 1, dev1 bound as DEVICE 2. */
 const oneDevice = (): ExampleStep[] => [
@@ -1574,6 +1576,103 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       st(iommu.ioasAlloc(fd(3)), 'EBADF'),
       st(env.close(fd(4)), 'ok', 'CLOSE.ok'),
       st(env.dma('dev1', null, 0x10_0010n), { fault: 'blocked' }),
+    ],
+  },
+  // ---- IOMMU_IOAS_MAP_FILE / IOMMU_IOAS_CHANGE_PROCESS (upstream ioas.c; 6.12 has neither) -------------------
+  {
+    name: 'IOMMU_IOAS_MAP_FILE maps a memfd\'s pages: a DMA reaches the file\'s bytes, and closing the memfd fd unmaps nothing',
+    design: 'iommufd',
+    steps: [
+      ...oneAttached(),
+      st(env.memfdCreate(0x10000n), { out: { fd: 5 } }, 'MEMFD_CREATE.ok'),
+      // iopt_alloc_file_pages: pages->file = get_file(file), pages->start = start; iommufd_ioas_map_file writes iova back
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x4000n, fd(5), 0x2000n), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      st(env.dma('dev1', null, 0x10_1010n, 'write'), { hit: MEMFD3 + 0x3010n }, 'DMA'),
+      st(env.close(fd(5)), 'ok', 'CLOSE.ok'),
+      st(env.dma('dev1', null, 0x10_3ff8n), { hit: MEMFD3 + 0x5ff8n }, 'DMA'),
+      // without FIXED_IOVA the kernel chooses as for IOAS_MAP, the file offset standing for the user address: offset 0
+      // gives no hint, so the IOVA is aligned to roundup_pow_of_two(length) (iopt_alloc_iova "if (!uptr)")
+      st(env.memfdCreate(0x4000n), { out: { fd: 5 } }),
+      st(iommu.mapFile(fd(3), 1, null, 0x2000n, fd(5)), { out: { iova: 0x2000n } }, 'IOAS_MAP_FILE.ok.auto_iova'),
+      // the runner's leak check: the unmap drops the last users of both files' pages
+      st(iommu.unmap(fd(3), 1, 0n, U64_MAX), { out: { length: 0x6000n } }),
+    ],
+  },
+  {
+    name: 'IOMMU_IOAS_MAP_FILE checks as IOAS_MAP does, then the range (length 0 EINVAL, start + length wrapping EOVERFLOW), then the fd (EBADF)',
+    design: 'iommufd',
+    steps: [
+      ...freshIoas(),
+      st(env.memfdCreate(0x4000n), { out: { fd: 4 } }),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4), 0n, READ | WRITE | 8), 'EOPNOTSUPP', 'IOAS_MAP_FILE.EOPNOTSUPP.flags'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4), 0n, 0), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.prot'),
+      st(iommu.mapFile(fd(3), 2, 0x10_0000n, KIB4, fd(4)), 'ENOENT', 'IOAS_MAP_FILE.ENOENT.ioas'),
+      // iopt_map_file_pages: "if (!length) return -EINVAL; if (check_add_overflow(start, length - 1, &last)) return
+      // -EOVERFLOW;" before fget(fd)
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0n, fd(9)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.length'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x2000n, fd(9), U64_MAX - 0xfffn), 'EOVERFLOW', 'IOAS_MAP_FILE.EOVERFLOW.start'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(9)), 'EBADF', 'IOAS_MAP_FILE.EBADF.file_fd'),
+      // the top page of the offsets ends at U64_MAX exactly: no wrap; nothing is pinned without a domain
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4), U64_MAX - 0xfffn), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4)), 'EEXIST', 'IOAS_MAP_FILE.EEXIST.overlap'),
+    ],
+  },
+  {
+    name: 'A file map past the end of its memfd is EINVAL where its pages are pinned: at the map with a domain, at the attach without',
+    design: 'iommufd',
+    steps: [
+      ...oneAttached(),
+      st(env.memfdCreate(0x4000n), { out: { fd: 5 } }),
+      // memfd_pin_folios -> shmem_get_folio: an index at or past i_size is -EINVAL (the whole map unwinds)
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x5000n, fd(5)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_range'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x2000n, fd(5), 0x3000n), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_range'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x1000n, fd(5), 0x3000n), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      // a second IOAS without a domain takes the map lazily; dev1's attach to it then pins, and fails
+      st(iommu.ioasAlloc(fd(3)), { out: { out_ioas_id: 4 } }),
+      st(iommu.mapFile(fd(3), 4, 0x10_0000n, 0x8000n, fd(5)), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      st(vfio.attach(fd(4), 4), 'EINVAL', 'ATTACH_PT.EINVAL.file_range'),
+      st(env.dma('dev1', null, 0x10_0000n), { hit: MEMFD3 + 0x3000n }, 'DMA'),
+    ],
+  },
+  {
+    name: 'IOMMU_IOAS_MAP_FILE of a file that is no memfd (here the iommufd itself) is EINVAL; a memfd past 64 GiB is never made',
+    design: 'iommufd',
+    steps: [
+      ...oneAttached(),
+      // memfd_pin_folios: "if (!shmem_file(memfd) && !is_file_hugepages(memfd)) return -EINVAL"
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(3)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_kind'),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_kind'),
+      st(env.memfdCreate((1n << 36n) + 1n), 'EINVAL', 'MEMFD_CREATE.EINVAL.length'),
+    ],
+  },
+  {
+    name: 'IOMMU_IOAS_CHANGE_PROCESS: __reserved is EOPNOTSUPP; any map of user memory in any IOAS is EINVAL; file maps only: ok',
+    design: 'iommufd',
+    steps: [
+      ...oneAttached(),
+      st(iommu.changeProcess(fd(3), 1), 'EOPNOTSUPP', 'IOAS_CHANGE_PROCESS.EOPNOTSUPP.reserved'),
+      // no area at all: the first loop finds no non-file area
+      st(iommu.changeProcess(fd(3)), 'ok', 'IOAS_CHANGE_PROCESS.ok'),
+      st(env.memfdCreate(0x4000n), { out: { fd: 5 } }),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x4000n, fd(5)), 'ok'),
+      st(iommu.ioasAlloc(fd(3)), { out: { out_ioas_id: 4 } }),
+      st(iommu.map(fd(3), 4, 0x10_0000n, KIB4, 0x10000n), 'ok'),
+      st(iommu.changeProcess(fd(3)), 'EINVAL', 'IOAS_CHANGE_PROCESS.EINVAL.not_file_map'),
+      // a copy of a file map is a file map too (the same iopt_pages)
+      st(iommu.unmap(fd(3), 4, 0x10_0000n, KIB4), { out: { length: KIB4 } }),
+      st(iommu.copy(fd(3), 4, 0x20_0000n, 1, 0x10_0000n, 0x4000n), { out: { dst_iova: 0x20_0000n } }),
+      st(iommu.changeProcess(fd(3)), 'ok', 'IOAS_CHANGE_PROCESS.ok'),
+    ],
+  },
+  {
+    name: 'A 6.12 kernel has neither IOMMU_IOAS_MAP_FILE nor IOMMU_IOAS_CHANGE_PROCESS: their numbers are ENOTTY',
+    design: 'iommufd',
+    kernelVersion: '6.12',
+    steps: [
+      ...freshIoas(),
+      st(env.memfdCreate(0x4000n), { out: { fd: 4 } }),
+      st(iommu.mapFile(fd(3), 1, 0x10_0000n, KIB4, fd(4)), 'ENOTTY', 'IOAS_MAP_FILE.ENOTTY.kernel_version'),
+      st(iommu.changeProcess(fd(3)), 'ENOTTY', 'IOAS_CHANGE_PROCESS.ENOTTY.kernel_version'),
     ],
   },
   {

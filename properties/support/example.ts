@@ -3,7 +3,7 @@
  * both the spec and the kernel hand them out deterministically (lowest free object id from 1, lowest free fd
  * from 3), so the same table runs unchanged against any implementation of the uAPI.
  */
-import { machineOf, worldOf, type Cmd, type DesignName, type Errno, type FaultReason, type HwKind, type ProfileName, type World } from '../../src/uapi/index.js';
+import { machineOf, worldOf, type Cmd, type DesignName, type Errno, type FaultReason, type HwKind, type KernelVersion, type ProfileName, type World } from '../../src/uapi/index.js';
 
 export type Expect =
   | 'ok'
@@ -34,11 +34,13 @@ export interface Example {
   /** the machine (default: today's world on `hw`); a built-in other than default needs its own `hw` */
   readonly profile?: ProfileName;
   readonly memlockPages?: number;
+  /** the uAPI level both sides follow (default upstream) */
+  readonly kernelVersion?: KernelVersion;
   readonly steps: readonly ExampleStep[];
 }
 
 /** The world an example runs in. */
-export const worldOfExample = (ex: Example): World => worldOf(machineOf(ex.profile, ex.hw ?? 'host-pasid-table'), ex.memlockPages);
+export const worldOfExample = (ex: Example): World => worldOf(machineOf(ex.profile, ex.hw ?? 'host-pasid-table'), ex.memlockPages, ex.kernelVersion);
 
 /** Shorthand for a step. */
 export const st = (cmd: Cmd, expect: Expect = 'ok', rule?: string): ExampleStep => (rule === undefined ? { cmd, expect } : { cmd, expect, rule });

@@ -15,7 +15,7 @@ import { isAssertCmd } from './assert.js';
 import type { KernelFactory, Violation } from './differential.js';
 import { simDriver, type Driver, type SidesView, type TraceHeader } from './driver.js';
 import { DEFAULT_GEN, envRecipesOf, recipesFor, type GenConfig, type Recipe } from './generate.js';
-import { fixturesOf, prologue } from './fixture.js';
+import { fixturesOf, prologue, type Fixture } from './fixture.js';
 import { GenModel } from './model.js';
 import { replaySteps } from './replay.js';
 import { minimize } from './shrink.js';
@@ -57,6 +57,8 @@ export interface CheckOptions {
   readonly onStep?: (st: TraceStep, spec: State) => void;
   /** environment actions the sides cannot take, left out of every run (the Linux executor's, kernel-cmd.ts) */
   readonly leaveOut?: readonly EnvName[];
+  /** every run starts from this set-up variant (default: each run draws one of setupsOf) */
+  readonly setup?: Fixture;
 }
 
 export interface CheckStats {
@@ -185,11 +187,22 @@ function runCommands(opts: CheckOptions, counters: { steps: number; executed: nu
   return run;
 }
 
+/**
+ * The set-up variants a check of `opts` draws from: those the design offers on its machine at its kernel version,
+ * less any that takes an action the sides leave out.
+ */
+export function setupsOf(opts: Pick<CheckOptions, 'design' | 'hardware' | 'profile' | 'kernel' | 'leaveOut'>): readonly Fixture[] {
+  const world = worldOf(machineOf(opts.profile, opts.hardware), undefined, opts.kernel);
+  const left = opts.leaveOut ?? [];
+  return fixturesOf(world, DESIGNS[opts.design].ioctls).filter((f) => (f !== 'access' || !left.includes('MOCK_ACCESS_CREATE')) && (f !== 'memfd' || !left.includes('MEMFD_CREATE')));
+}
+
 export function check(opts: CheckOptions): CheckOutcome {
   const t0 = Date.now();
   const counters = { steps: 0, executed: 0, injected: 0, generated: 0, runs: 0, coverage: new Map<string, number>(), reach: new Reach() };
   const ioctls = DESIGNS[opts.design].ioctls;
-  const world = worldOf(machineOf(opts.profile, opts.hardware));
+  // the machine at the run's kernel version: the set-ups and actions it offers depend on both
+  const world = worldOf(machineOf(opts.profile, opts.hardware), undefined, opts.kernel);
   const envs = envRecipesOf(world, DESIGNS[opts.design]).filter((e) => !(opts.leaveOut ?? []).includes(e));
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeLimitMs;
@@ -205,8 +218,8 @@ export function check(opts: CheckOptions): CheckOutcome {
     if (!a) cache.set(key, (a = fc.commands(recipesFor(ioctls, cfg.gen, cfg.enabled ?? undefined, envs).map((x) => step(x)), { maxCommands: opts.maxCommands, size: 'max' })));
     return a;
   };
-  // a set-up that takes a left-out action is left out with it
-  const fixtures = fixturesOf(world, ioctls).filter((f) => f !== 'access' || !(opts.leaveOut ?? []).includes('MOCK_ACCESS_CREATE'));
+  const fixtures = setupsOf(opts).filter((f) => opts.setup === undefined || f === opts.setup);
+  if (fixtures.length === 0) throw new Error(`set-up ${opts.setup} is not one ${opts.design} on this machine offers`);
   const runs = runConfigA([...ioctls, ...envs], opts.gen ?? DEFAULT_GEN, opts.swarm ?? true, opts.memlockPages, fixtures)
     .chain((cfg) => commandsFor(cfg).map((cmds) => ({ cfg, cmds })));
   const prop = fc.property(runs, ({ cfg, cmds }) => {

@@ -18,7 +18,8 @@ export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
-export type Fixture = 'plain' | 'nested' | 'migration' | 'iopf' | 'access';
+export const FIXTURES = ['plain', 'nested', 'migration', 'iopf', 'access', 'memfd'] as const;
+export type Fixture = (typeof FIXTURES)[number];
 
 /**
  * The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format;
@@ -29,9 +30,10 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
   const migration = world.iommu.dirtyTracking && ioctls.includes('IOMMU_HWPT_SET_DIRTY_TRACKING');
   const iopf = uapiOf(world).pagingFault && ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC');
   const access = hasTestPort(world) && ioctls.includes('IOMMU_IOAS_ALLOC');
+  const memfd = uapiOf(world).fileMaps && ioctls.includes('IOMMU_IOAS_MAP_FILE');
   return [
     ...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : []), ...(iopf ? (['iopf'] as const) : []),
-    ...(access ? (['access'] as const) : []),
+    ...(access ? (['access'] as const) : []), ...(memfd ? (['memfd'] as const) : []),
   ];
 }
 
@@ -54,7 +56,11 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
  *   (what a VMM sets up for a device with PRI behind an emulated IOMMU that reports page faults);
  * - `access` (iommufd on a kernel with the selftests' test port): the stage-2 IOAS with no device on it yet, and an
  *   access that may pin it, its fd open (a VM whose only device so far is emulated, an mdev or vDPA one: its pins are
- *   made without any domain, and maps are still taken lazily), with a ROM mapped read-only beside the guest RAM.
+ *   made without any domain, and maps are still taken lazily), with a ROM mapped read-only beside the guest RAM;
+ * - `memfd` (iommufd on a kernel with file maps): as `plain`, but guest RAM is mapped with IOAS_MAP_FILE from memfds,
+ *   one per memory slot (QEMU's memory-backend-memfd: maps by file are what a live update hands to the new process
+ *   with IOAS_CHANGE_PROCESS): slot 0's memfd with its fd already closed (the map alone holds it, so an unmap releases
+ *   it), slot 1's ($fd8) open for more maps; random calls meet file maps, their pins and the memfd's lifetime.
  * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
  * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
@@ -93,6 +99,16 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
       ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
       ...ram.map((r) => ({ ioctl: 'IOMMU_IOAS_MAP', fd: '$fd1', flags: 7, ioas_id: '$ioas1', __reserved: 0, user_va: r.vaddr, length: r.size, iova: r.iova })),
       { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }];
+    // memfd: guest RAM from a memfd, mapped by file; dev1 and dev3 on the stage-2's automatic domain
+    if (fixture === 'memfd') {
+      return [...open, { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 },
+        ...devs.map((d) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: d, flags: 0, iommufd: '$fd1' })),
+        // slot 0 from a memfd whose fd the VMM has closed (the map holds the file), slot 1 from one it keeps open
+        { env: 'MEMFD_CREATE', length: half }, { ioctl: 'IOMMU_IOAS_MAP_FILE', fd: '$fd1', flags: 7, ioas_id: '$ioas1', file_fd: '$fd7', start: 0n, length: half, iova: ram[0]!.iova },
+        { env: 'CLOSE', fd: '$fd7' },
+        { env: 'MEMFD_CREATE', length: USER_MEM.length }, { ioctl: 'IOMMU_IOAS_MAP_FILE', fd: '$fd1', flags: 7, ioas_id: '$ioas1', file_fd: '$fd8', start: half, length: half, iova: ram[1]!.iova },
+        { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null)];
+    }
     // iopf: a FAULT queue and dev2 on a paging HWPT whose page requests go there; dev1 on the automatic domain
     if (fixture === 'iopf') {
       return [...common, { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: '$fd1', flags: 0 }, hwpt(IOMMU_HWPT_FAULT_ID_VALID, '$dev2', '$ioas1', null, '$fault1'),

@@ -178,6 +178,8 @@ export const RECIPES: RecipeArbs = {
     if (x.bad !== 0) return { env: 'FAULT_WRITE', fd, responses: x.twice ? [bad, ...responses] : [...responses, bad] };
     return { env: 'FAULT_WRITE', fd, responses };
   }),
+  // a memfd of a few pages, or 2 MiB; in the edge share an empty one or one past the model's 64 GiB
+  MEMFD_CREATE: (g) => recipe('MEMFD_CREATE', fc.record({ n: fc.constantFrom(0x4000n, 0x10000n, 0x20_0000n), edge: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: Math.max(1, Math.round(g.edgeShare * 10)), arbitrary: fc.constantFrom(0n, (1n << 36n) + 1n) }) }), (x) => ({ env: 'MEMFD_CREATE', length: x.edge ?? x.n })),
   // the selftest's access objects: mostly one that may pin, on an IOAS that has areas
   MOCK_ACCESS_CREATE: (g) => recipe('MOCK_ACCESS_CREATE', fc.record({ f: refA(g), o: refA(g), flags: fc.constantFrom(1, 1, 1, 0), bad: resvA(g, 2) }), (x, m, res) => {
     const fd = m.fd('ctx', x.f);
@@ -379,6 +381,31 @@ export const RECIPES: RecipeArbs = {
       page_size: x.odd ?? x.ps, data: x.nullData === 0,
     };
   }),
+  // a memfd's pages, from its start or a page in, within it, to its end or past it (EINVAL once pinned); sometimes an
+  // fd that is no memfd (the iommufd itself)
+  IOMMU_IOAS_MAP_FILE: (g) => recipe('IOMMU_IOAS_MAP_FILE', fc.record({
+    f: refA(g), o: refA(g), m: refA(g), iova: fc.option(addrA(g), { nil: null, freq: 2 }), at: fc.constantFrom(0n, 0n, PAGE, 0x800n), span: fc.nat({ max: 5 }), n: lenA(g),
+    past: resvA(g, 1), other: resvA(g, 1), flags: mapFlagsA(g),
+  }), (x, m, res) => {
+    // a third go to an IOAS without a domain, where nothing is pinned yet: a range past the file's end is accepted there
+    // and must fail at the attach, HWPT_ALLOC, copy or access pin that pins it
+    const fd = m.fd('ctx', x.f);
+    const staged = x.o.pick % 3 === 0;
+    const id = m.obj('ioas', m.tableOf(fd, res), x.o, staged ? (o) => !m.hasDomain(o) : undefined);
+    const file_fd = x.other !== 0 ? fd : m.fd('memfd', x.m);
+    const size = m.memfdLength(file_fd, res);
+    const iova = x.iova === null ? 0n : addrOf(m, x.iova);
+    const flags = (x.flags & ~1) | (x.iova === null ? 0 : 1);
+    // past the end: one page more than the file has, or two pages from the top u64 offset (its end wraps)
+    if (x.past !== 0 || (staged && x.span === 5)) {
+      const top = x.past !== 0 && x.span === 0;
+      return { ioctl: 'IOMMU_IOAS_MAP_FILE', fd, flags, ioas_id: id, file_fd, start: top ? U64_MAX - (PAGE - 1n) : x.at, length: top ? 2n * PAGE : size + PAGE, iova };
+    }
+    // the rest of the file from `at` (0 bytes where it has none), a few pages, or any length a map takes
+    const length = x.span === 0 ? (size > x.at ? size - x.at : 0n) : x.span === 1 ? x.n : BigInt(x.span) * PAGE;
+    return { ioctl: 'IOMMU_IOAS_MAP_FILE', fd, flags, ioas_id: id, file_fd, start: x.at, length, iova };
+  }),
+  IOMMU_IOAS_CHANGE_PROCESS: (g) => recipe('IOMMU_IOAS_CHANGE_PROCESS', fc.record({ f: refA(g), resv: resvA(g, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', fd: m.fd('ctx', x.f), __reserved: x.resv })),
   IOMMU_FAULT_QUEUE_ALLOC: (g) => recipe('IOMMU_FAULT_QUEUE_ALLOC', fc.record({ f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
@@ -498,7 +525,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
-  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2, IOMMU_IOAS_MAP_FILE: 2,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -517,6 +544,7 @@ export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED', 'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE'] as const) : []),
   ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
   ...(design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC') ? (['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'] as const) : []),
+  ...(design.ioctls.includes('IOMMU_IOAS_MAP_FILE') ? (['MEMFD_CREATE'] as const) : []),
 ];
 
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */

@@ -24,7 +24,7 @@ export interface Ref {
 
 /** Object kinds as the spec names them. */
 export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault' | 'access';
-export type FdRole = 'ctx' | 'device' | 'fault' | 'access' | 'any';
+export type FdRole = 'ctx' | 'device' | 'fault' | 'access' | 'memfd' | 'any';
 
 /** Never handed out by anyone: an id of the past or of nothing. */
 export const NEVER = 99;
@@ -58,7 +58,7 @@ export class GenModel {
     return Object.entries(this.state.fds)
       .filter(([, file]) => {
         const k = this.state.files[file]?.kind;
-        return role === 'any' || (role === 'ctx' ? k !== 'device' && k !== 'fault' && k !== 'access' : k === role);
+        return role === 'any' || (role === 'ctx' ? k === 'iommufd' || k === 'ioasid' || k === 'ioasid-single' : k === role);
       })
       .map(([fd]) => Number(fd))
       .sort((a, b) => a - b);
@@ -175,6 +175,13 @@ export class GenModel {
       if (pages.length > 0) out.push({ dev: a.dev, pasid: a.pasid, pages });
     }
     return out;
+  }
+
+  /** The length of the memfd behind `fd` (a page when it is none). */
+  memfdLength(fd: Sym | number, resolveSym: (s: Sym) => number | undefined): bigint {
+    const file = this.fileOf(fd, resolveSym);
+    const f = file === undefined ? undefined : this.state.files[file];
+    return f?.kind === 'memfd' ? f.length : 0x1000n;
   }
 
   /** The access behind an access fd now, if it is one. */

@@ -110,6 +110,8 @@ export const IOCTL_FIELDS = {
     data: { type: 'boolean', description: 'true (a user bitmap) or false (a pointer the kernel cannot write)' },
   },
   IOMMU_FAULT_QUEUE_ALLOC: { fd: fdRef, flags: u32 },
+  IOMMU_IOAS_MAP_FILE: { fd: fdRef, flags: u32, ioas_id: idRef, file_fd: fdRef, start: u64, length: u64, iova: u64 },
+  IOMMU_IOAS_CHANGE_PROCESS: { fd: fdRef, __reserved: u32 },
   VFIO_DEVICE_BIND_IOMMUFD: { fd: fdRef, flags: u32, iommufd: fdRef },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pt_id: idRef, pasid: u32 },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pasid: u32 },
@@ -157,6 +159,7 @@ export const ENV_FIELDS = {
     fd: fdRef,
     responses: { type: 'array', items: { type: 'object', required: ['cookie', 'code'], additionalProperties: false, properties: { cookie: u32, code: u32 } }, description: 'a list of {cookie, code}' },
   },
+  MEMFD_CREATE: { length: u64 },
 } satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
 
 export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
@@ -178,6 +181,7 @@ export const OUTPUT_FIELDS = {
   IOMMU_IOAS_UNMAP: { length: true }, IOMMU_OPTION: { val64: true }, IOMMU_GET_HW_INFO: { data_len: true, out_data_type: true, out_max_pasid_log2: true, out_capabilities: true },
   IOMMU_HWPT_ALLOC: { out_hwpt_id: true }, IOMMU_HWPT_INVALIDATE: { entry_num: true },
   IOMMU_HWPT_SET_DIRTY_TRACKING: {}, IOMMU_HWPT_GET_DIRTY_BITMAP: { dirty: true, maybe: true }, IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: true, out_fault_fd: true },
+  IOMMU_IOAS_MAP_FILE: { iova: true }, IOMMU_IOAS_CHANGE_PROCESS: {},
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: true }, VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: true }, VFIO_DEVICE_DETACH_IOMMUFD_PT: {},
   IOASID_ALLOC: { ioasid: true }, IOASID_FREE: {}, IOASID_REGISTER_MEMORY: {}, IOASID_UNREGISTER_MEMORY: {}, IOASID_MAP_DMA: {},
   IOASID_UNMAP_DMA: { size: true }, IOASID_CREATE_NESTING: { ioasid: true, fd: true }, IOASID_BIND_PGTABLE: {}, IOASID_UNBIND_PGTABLE: {},
@@ -186,7 +190,7 @@ export const OUTPUT_FIELDS = {
   VFIO_DEVICE_INVALIDATE_CACHE: {}, VFIO_DEVICE_BIND_SVA: {}, VFIO_DEVICE_UNBIND_SVA: {},
   OPEN: { fd: true }, CLOSE: {}, MMAP: {}, MUNMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
   MOCK_ADD_RESERVED: {}, PAGE_REQUEST: {}, FAULT_READ: { faults: true }, FAULT_WRITE: { written: true },
-  MOCK_ACCESS_CREATE: { access_fd: true }, MOCK_ACCESS_PIN: { access_pages_id: true }, MOCK_ACCESS_UNPIN: {}, MOCK_ACCESS_RW: {}, MOCK_ACCESS_REPLACE: {},
+  MOCK_ACCESS_CREATE: { access_fd: true }, MEMFD_CREATE: { fd: true }, MOCK_ACCESS_PIN: { access_pages_id: true }, MOCK_ACCESS_UNPIN: {}, MOCK_ACCESS_RW: {}, MOCK_ACCESS_REPLACE: {},
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */

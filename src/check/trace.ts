@@ -17,7 +17,7 @@ export type Sym = `$${string}`;
 export const isSym = (x: unknown): x is Sym => typeof x === 'string' && /^\$[a-z]+[0-9]+$/.test(x);
 
 /** Argument fields that name an fd, and fields that name an object. */
-export const FD_FIELDS = ['fd', 'iommufd', 'ioasid_fd', 'access_fd'] as const;
+export const FD_FIELDS = ['fd', 'iommufd', 'ioasid_fd', 'access_fd', 'file_fd'] as const;
 export const ID_FIELDS = ['id', 'ioas_id', 'dst_ioas_id', 'src_ioas_id', 'pt_id', 'dev_id', 'hwpt_id', 'fault_id', 'object_id', 'ioasid', 'parent_ioasid'] as const;
 
 /** Output fields that create something, and the kind of symbol they bind. */
@@ -29,6 +29,7 @@ export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>>
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: 'hwpt' },
   IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: 'fault', out_fault_fd: 'fd' },
   MOCK_ACCESS_CREATE: { access_fd: 'fd' },
+  MEMFD_CREATE: { fd: 'fd' },
   IOASID_ALLOC: { ioasid: 'ioasid' },
   IOASID_CREATE_NESTING: { ioasid: 'ioasid', fd: 'fd' },
 };
@@ -39,6 +40,7 @@ export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>>
  */
 export const VALUE_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   IOMMU_IOAS_MAP: ['iova'],
+  IOMMU_IOAS_MAP_FILE: ['iova'],
   IOMMU_IOAS_COPY: ['dst_iova'],
   IOMMU_IOAS_IOVA_RANGES: ['num_iovas', 'out_iova_alignment'],
   IOMMU_HWPT_INVALIDATE: ['entry_num'],

@@ -58,6 +58,38 @@ export const UNREACHED: readonly Unreached[] = [
     design: 'iommufd', kind: 'rare', rule: 'MOCK_ACCESS_PIN.EOVERFLOW.pin',
     reason: 'needs an area of the top user page (user_va U64_MAX - 0xfff, an edge value, staged without a domain) under a pinning access, which then pins it: pin_user_pages_fast wraps; a chain of three edge draws on the selftest mock',
   },
+  {
+    design: 'iommufd', kind: 'unreachable', rule: 'IOAS_MAP.EINVAL.file_range',
+    reason: 'IOAS_MAP pins only the user pages of its own new area (pinCheck prefixes every pin with its call): a file\'s pages are never among them; the rule exists because every pinning call names the outcome',
+  },
+  {
+    design: 'iommufd', kind: 'unreachable', rule: 'IOAS_MAP_FILE.EFAULT.pin',
+    reason: 'a file map pins only its memfd\'s pages, found by file offset (memfd_pin_folios), never user memory that may be missing: a page past the file\'s end is EINVAL (file_range)',
+  },
+  {
+    design: 'iommufd', kind: 'unreachable', rule: 'IOAS_MAP_FILE.EOVERFLOW.pin',
+    reason: 'pin_user_pages_fast\'s wrap check is of user addresses; a file map\'s pages are found by file offset, whose wrap IOAS_MAP_FILE refuses before it pins (EOVERFLOW.start)',
+  },
+  ...(['IOAS_MAP_FILE', 'IOAS_CHANGE_PROCESS'] as const).map((call) => ({
+    design: 'iommufd', kind: 'unreachable' as const, rule: `${call}.ENOTTY.kernel_version`,
+    reason: 'kernel version: upstream has the ioctl (6.13, 6.14); ENOTTY is 6.12\'s, reached by check --kernel-version 6.12 and the example "A 6.12 kernel has neither IOMMU_IOAS_MAP_FILE nor IOMMU_IOAS_CHANGE_PROCESS"',
+  })),
+  {
+    design: 'iommufd', kind: 'rare', rule: 'IOAS_MAP_FILE.EOVERFLOW.auto_iova',
+    reason: 'needs a file map of at least 2^63 bytes (an edge length) to an automatic IOVA from a live memfd: a product of three draws; 0 times in check --design iommufd --runs 10000 --seed 5 (20,000 runs), as IOAS_COPY.EOVERFLOW.auto_iova',
+  },
+  {
+    design: 'iommufd', kind: 'rare', rule: 'MOCK_ACCESS_PIN.EINVAL.file_range',
+    reason: 'needs, on the selftest mock, a file map past its memfd\'s end staged in an IOAS without a domain and a pinning access on that IOAS pinning it: reached by check --profile selftest-mock --runs 5000 --seed 1, not by --seed 5',
+  },
+  {
+    design: 'iommufd', kind: 'rare', rule: 'MOCK_ACCESS_REPLACE.EADDRINUSE.alignment',
+    reason: 'needs, on the selftest mock, a pinning access replaced onto a second IOAS holding a sub-page area (accepted there: no domain, no pinning access): an access set-up run of the selftest mock\'s five set-ups; reached by check --profile selftest-mock --runs 5000 --seed 5, not at the test budget of 3,000',
+  },
+  ...(['IOAS_COPY', 'HWPT_ALLOC'] as const).map((call) => ({
+    design: 'iommufd', kind: 'rare' as const, rule: `${call}.EINVAL.file_range`,
+    reason: `needs a file map past its memfd's end staged in an IOAS without a domain, then ${call === 'IOAS_COPY' ? 'a copy of it into an IOAS with a domain' : 'a HWPT allocated on that IOAS'}, which pins it; reached in check --design iommufd --runs 10000 --seed 5, not at the test budget`,
+  })),
   ...(['IOAS_COPY', 'HWPT_ALLOC', 'ATTACH_PT'] as const).map((call) => ({
     design: 'iommufd', kind: 'rare' as const, rule: `${call}.EOVERFLOW.pin`,
     reason: `needs an area of the top user page staged in an IOAS without a domain (a sub-page map, selftest-mock only), then ${call === 'IOAS_COPY' ? 'copied into an IOAS with a domain' : 'a domain added to that IOAS'}, where pinning it wraps; 0 times in check --profile selftest-mock --runs 5000 --seed 5`,

@@ -15,6 +15,13 @@ export interface FlagSpec {
   readonly help: string;
 }
 
+/** The flags of a --help, one per line: `--name VALUE` in a column wide enough for the longest, then the help. */
+export function flagLines(flags: readonly FlagSpec[]): string {
+  const head = (f: FlagSpec) => `  --${f.name}${f.value ? ' VALUE' : ''}`;
+  const w = Math.max(24, ...flags.map((f) => head(f).length + 2));
+  return flags.map((f) => head(f).padEnd(w) + f.help).join('\n');
+}
+
 export interface CommandSpec {
   readonly name: string;
   /** `FILE…` when the command takes file arguments */

@@ -5,7 +5,8 @@
  * in this thread (runCheck) or on --workers threads (runCheckOnWorkers), with the same outcome either way; only the
  * main thread writes counterexamples, in cell order.
  */
-import type { CheckOutcome } from '../check/engine.js';
+import { setupsOf, type CheckOutcome } from '../check/engine.js';
+import { FIXTURES, type Fixture } from '../check/fixture.js';
 import { CellRun, checkHere, checkOnPool } from '../check/chunks.js';
 import { withPool } from '../check/pool.js';
 import type { PlainCheckOptions } from '../check/work.js';
@@ -48,6 +49,8 @@ export interface CheckArgs {
   readonly failNth: boolean;
   /** the kernel version whose uAPI both sides follow */
   readonly kernel: KernelVersion;
+  /** the set-up variant every run starts from (undefined: each run draws one) */
+  readonly setup?: Fixture;
   /** worker threads for runCheckOnWorkers (1: everything in this thread) */
   readonly workers: number;
   /** the kernel under test (not a flag: tests pass a broken one; a function cannot cross to a thread, so it runs here) */
@@ -83,8 +86,27 @@ export function checkArgs(flags: Flags): CheckArgs {
     swarm: !flags.has('no-swarm'),
     coverage: flags.has('coverage'),
     failNth: flags.has('fail-nth'),
+    ...setupFlag(flags, on.designs.filter((d) => !never.includes(d)), on.hardware, on.profile, kernel),
     workers: workersFlag(flags),
   };
+}
+
+/**
+ * --setup NAME: a set-up variant every cell offers (a design, machine or kernel version without it is a usage error
+ * naming the first cell that lacks it).
+ */
+function setupFlag(flags: Flags, designs: readonly DesignName[], hardware: readonly HwKind[], profile: Profile, kernel: KernelVersion): { setup?: Fixture } {
+  const v = text(flags, 'setup');
+  if (v === undefined) return {};
+  if (!(FIXTURES as readonly string[]).includes(v)) throw new UsageError(`--setup ${shown(v)}: not a set-up variant (${FIXTURES.join(', ')})`);
+  const setup = v as Fixture;
+  for (const design of designs) {
+    for (const hw of hardware) {
+      const offered = setupsOf({ design, hardware: hw, ...(profile === 'default' ? {} : { profile }), kernel });
+      if (!offered.includes(setup)) throw new UsageError(`--setup ${setup}: ${design} on ${hw}${profile === 'default' ? '' : ` (${profileName(profile)})`} offers only ${offered.join(', ')}`);
+    }
+  }
+  return { setup };
 }
 
 /** --kernel-version V: one of the versions the uAPI table knows (default upstream). */
@@ -108,7 +130,7 @@ const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
 function cellsOf(a: CheckArgs): PlainCheckOptions[] {
   return a.designs.flatMap((design) => a.hardware.map((hardware) => ({
     design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), ...(a.kernel === 'upstream' ? {} : { kernel: a.kernel }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
-    ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }),
+    ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.setup === undefined ? {} : { setup: a.setup }),
   })));
 }
 

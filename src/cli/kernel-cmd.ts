@@ -17,7 +17,7 @@ import { judgeOnLinux, type LinuxJudgement } from '../kernel/judge.js';
 import { LINUX_DESIGN, LINUX_LEAVE_OUT, LINUX_PROFILE, linuxDriver, type LinuxDriver } from '../kernel/linux-driver.js';
 import { Vm, VmDied } from '../kernel/vm.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../uapi/index.js';
-import { parseArgs, shown, text, UsageError, wholeNumber, type CommandSpec, type FlagSpec, type Flags } from './args.js';
+import { flagLines, parseArgs, shown, text, UsageError, wholeNumber, type CommandSpec, type FlagSpec, type Flags } from './args.js';
 import { DEFAULT_OUT, kernelVersionFlag } from './check-cmd.js';
 import { prepareOutDir } from './output.js';
 import { progress } from './progress.js';
@@ -49,7 +49,7 @@ export const KERNEL_HELP = `usage: ioasid-lab kernel build|check|replay [FILE…
 ${KERNEL_COMMANDS.map((c) => `  ${`${c.name}${c.files ? ` ${c.files}` : ''}`.padEnd(16)}${c.help}\n${' '.repeat(18)}flags: ${c.flags.map((f) => `--${f}`).join(' ')}`).join('\n')}
 
 Flags:
-${KERNEL_FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
+${flagLines(KERNEL_FLAGS)}
 
 Needs the Debian packages of docs/kernel.md (linux-source-6.12, a compiler, flex, bison, bc, libelf-dev,
 libssl-dev, qemu-system-x86); \`kernel build\` names what is missing and installs nothing.

@@ -7,8 +7,9 @@ import { DESIGN_NAMES, DESIGNS } from '../spec/index.js';
 import { HW_KINDS, KERNEL_VERSIONS, PROFILE_NAMES } from '../uapi/index.js';
 import { TraceError } from '../check/schema.js';
 import { WorkerError } from '../check/pool.js';
+import { FIXTURES } from '../check/fixture.js';
 import { printable } from '../check/printable.js';
-import { MAX_WORKERS, oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec, type Parsed } from './args.js';
+import { flagLines, MAX_WORKERS, oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec, type Parsed } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck, runCheckOnWorkers } from './check-cmd.js';
 import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
@@ -30,6 +31,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'edge-share', value: true, help: 'share of edge values (0, U64_MAX, misaligned, wrapping), 0 to 1 (default 0.1)' },
   { name: 'memlock', value: true, help: 'RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
   { name: 'kernel-version', value: true, help: `the uAPI of a kernel version both sides follow (${KERNEL_VERSIONS.join(', ')}; default upstream); iommufd only` },
+  { name: 'setup', value: true, help: `check: every run starts from this set-up variant (${FIXTURES.join(', ')}; default: each run draws one the machine offers; README "Where the generator goes")` },
   { name: 'no-swarm', value: false, help: 'every run draws from every ioctl and argument strategy (default: swarm)' },
   { name: 'coverage', value: false, help: 'list the spec rules and (ioctl x errno) pairs no run reached' },
   { name: 'requirement', value: true, help: 'one requirement; default: all' },
@@ -53,7 +55,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'no-swarm', 'coverage', 'fail-nth', 'workers', 'json'],
+    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'setup', 'no-swarm', 'coverage', 'fail-nth', 'workers', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',
@@ -84,7 +86,7 @@ ${COMMANDS.map((c) => `  ${`${c.name}${c.files ? ` ${c.files}` : ''}`.padEnd(16)
 ${KERNEL_LINE}
 
 Flags:
-${FLAGS.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.help).join('\n')}
+${flagLines(FLAGS)}
 
 A value is given as --flag VALUE or --flag=VALUE; numbers are decimal digits, shares decimals from 0 to 1.
 Exit codes: 0 success, 1 a property broke or a replay was not as recorded (or a worker thread failed: one

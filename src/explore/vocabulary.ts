@@ -76,6 +76,8 @@ export const CALLS = {
   IOMMU_IOAS_IOVA_RANGES: { leftOut: 'a query: it changes nothing' },
   IOMMU_GET_HW_INFO: { leftOut: 'a query: it changes nothing' },
   IOMMU_HWPT_SET_DIRTY_TRACKING: { leftOut: 'dirty tracking serves live migration: no requirement of the ownership debate depends on it (the check\'s P-DIRTY covers it)' },
+  IOMMU_IOAS_MAP_FILE: { leftOut: 'a map of a file\'s pages is a map as IOMMU_IOAS_MAP is: no requirement tells the two apart' },
+  IOMMU_IOAS_CHANGE_PROCESS: { leftOut: 'one process: no requirement moves the pin accounting between processes' },
   IOMMU_FAULT_QUEUE_ALLOC: { leftOut: 'page faults are the check\'s (P-FAULT): no requirement of the ownership debate depends on who answers a page request' },
   IOMMU_HWPT_GET_DIRTY_BITMAP: { leftOut: 'dirty tracking serves live migration: no requirement of the ownership debate depends on it (the check\'s P-DIRTY covers it)' },
   IOMMU_OPTION: { leftOut: 'pin accounting and huge pages: no requirement depends on either' },

@@ -20,7 +20,7 @@ const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (f
 /** Pins charged to the user (no registration): the RFC designs, and an iommufd in RLIMIT_MODE 0. */
 export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, pool: 'user', registered: () => [] });
 /** An iommufd's new pages: charged to the mm once IOMMU_OPTION_RLIMIT_MODE set it (iopt_map_user_pages). */
-const accountingOf = (k: Kernel, f: IommufdFile): Accounting => (f.accountMm ? { mm: k.mm, pool: 'mm', registered: () => [] } : userAccounting(k));
+export const accountingOf = (k: Kernel, f: IommufdFile): Accounting => (f.accountMm ? { mm: k.mm, pool: 'mm', registered: () => [] } : userAccounting(k));
 
 export function ioasAlloc(k: Kernel, f: IommufdFile, c: IommuIoasAlloc): Result<unknown> {
   if (c.flags !== 0) return fail('EOPNOTSUPP');

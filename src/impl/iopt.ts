@@ -279,7 +279,10 @@ export class IoPagetable {
   private removeArea(a: Area) {
     for (const d of this.domains) this.unfillArea(d, a);
     if (this.domains.length > 0) a.pages.unpin(pagesOf(a));
-    if (--a.pages.users === 0) this.alloc.free('pages'); // the last area let go of the iopt_pages
+    if (--a.pages.users === 0) { // the last area let go of the iopt_pages
+      this.alloc.free('pages');
+      a.pages.file?.release();
+    }
     this.areas.splice(this.areas.indexOf(a), 1);
     this.stamp = tick();
     this.alloc.free('area');

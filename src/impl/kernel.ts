@@ -19,6 +19,7 @@ import { ObjectTable, type IommufdObject } from './object.js';
 import { mockAddReserved } from './selftest.js';
 import { faultRead, faultWrite, pageRequest } from './fault.js';
 import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from './access.js';
+import { memfdCreate } from './file-map.js';
 import { PageRequestLog } from './hw/prq.js';
 import { tick } from './hw/stamp.js';
 import { KFile, type FileKind } from './kfile.js';
@@ -237,6 +238,8 @@ export class Kernel {
         return accessRw(this, c);
       case 'MOCK_ACCESS_REPLACE':
         return accessReplace(this, c);
+      case 'MEMFD_CREATE':
+        return memfdCreate(this, c);
     }
   }
 

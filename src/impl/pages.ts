@@ -25,6 +25,11 @@ export interface Accounting {
 export class IoptPages {
   /** areas using these pages */
   users = 0;
+  /**
+   * a file map's pages (IOAS_MAP_FILE): the host addresses the file's bytes have, which a pin must stay inside (EINVAL
+   * past the end of the file, memfd_pin_folios), and what to let go of when the last area goes (the file reference)
+   */
+  file: { readonly first: bigint; readonly last: bigint; readonly release: () => void } | null = null;
   /** the page range of each area that pins these pages now (one entry per such area) */
   private readonly pinners: PageRange[] = [];
   /** the pinned pages this object charged to locked_vm */
@@ -58,8 +63,13 @@ export class IoptPages {
   pin(r: PageRange): Errno | null {
     const fresh = uncovered(r, this.pinnedRuns());
     // gup_fast_fallback: "check_add_overflow(start, len, &end)" before any lookup: the top page of the space wraps
-    if (fresh.some((h) => h.last === (1n << 52n) - 1n)) return 'EOVERFLOW';
-    if (fresh.some((h) => !this.acct.mm.present(h.first << 12n, (h.last << 12n) | 0xfffn))) return 'EFAULT';
+    const file = this.file;
+    if (file !== null) {
+      if (fresh.some((h) => h.first << 12n < file.first || ((h.last << 12n) | 0xfffn) > file.last)) return 'EINVAL';
+    } else {
+      if (fresh.some((h) => h.last === (1n << 52n) - 1n)) return 'EOVERFLOW';
+      if (fresh.some((h) => !this.acct.mm.present(h.first << 12n, (h.last << 12n) | 0xfffn))) return 'EFAULT';
+    }
     if (!this.alloc.alloc('pin')) return 'ENOMEM';
     const charge = without(fresh, [...this.acct.registered()]);
     if (!this.acct.mm.charge(pageCount(charge), this.acct.pool)) {

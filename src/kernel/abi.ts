@@ -66,6 +66,15 @@ export const LAYOUTS = {
 } as const satisfies Record<string, Layout>;
 export type StructName = keyof typeof LAYOUTS;
 
+/**
+ * Structs of Linux 6.13 and later, which the 6.12 header the layout probe compiles against does not have: the offsets
+ * are include/uapi/linux/iommufd.h's upstream. A 6.12 kernel answers their ioctls ENOTTY whatever the bytes.
+ */
+export const NEWER_LAYOUTS = {
+  iommu_ioas_map_file: layout('iommu_ioas_map_file', 40, { size: [0, 4], flags: [4, 4], ioas_id: [8, 4], fd: [12, 4], start: [16, 8], length: [24, 8], iova: [32, 8] }),
+  iommu_ioas_change_process: layout('iommu_ioas_change_process', 8, { size: [0, 4], __reserved: [4, 4] }),
+} as const satisfies Record<string, Layout>;
+
 /** _IO(type, nr): iommufd and VFIO ioctls carry no size in the number (the struct's own size field says it). */
 const io = (type: number, nr: number) => (type << 8) | nr;
 const IOMMUFD_TYPE = 0x3b; // ';'
@@ -88,6 +97,8 @@ export const REQUESTS = {
   IOMMU_HWPT_GET_DIRTY_BITMAP: io(IOMMUFD_TYPE, 0x8c),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
   IOMMU_FAULT_QUEUE_ALLOC: io(IOMMUFD_TYPE, 0x8e),
+  IOMMU_IOAS_MAP_FILE: io(IOMMUFD_TYPE, 0x8f),
+  IOMMU_IOAS_CHANGE_PROCESS: io(IOMMUFD_TYPE, 0x92),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
   VFIO_DEVICE_BIND_IOMMUFD: io(VFIO_TYPE, VFIO_BASE + 18),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: io(VFIO_TYPE, VFIO_BASE + 19),
@@ -259,6 +270,14 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
         bufs: data === null && dataLen === 0 ? [] : [{ at: ptrAt('iommu_hwpt_alloc', 'data_uptr')[0], data }],
       };
     }
+    case 'IOMMU_IOAS_MAP_FILE': {
+      const l = NEWER_LAYOUTS.iommu_ioas_map_file;
+      return { req, arg: pack(l, { size: l.size, flags: c.flags, ioas_id: c.ioas_id, fd: c.file_fd, start: c.start, length: c.length, iova: c.iova }), bufs: [] };
+    }
+    case 'IOMMU_IOAS_CHANGE_PROCESS': {
+      const l = NEWER_LAYOUTS.iommu_ioas_change_process;
+      return { req, arg: pack(l, { size: l.size, __reserved: c.__reserved }), bufs: [] };
+    }
     case 'IOMMU_FAULT_QUEUE_ALLOC':
       return { req, arg: pack(LAYOUTS.iommu_fault_alloc, { size: sizeOf('iommu_fault_alloc'), flags: c.flags }), bufs: [] };
     case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
@@ -336,7 +355,10 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
     case 'IOMMU_OPTION':
       return { val64: BigInt(field(LAYOUTS.iommu_option, arg, 'val64')) };
     case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
+    case 'IOMMU_IOAS_CHANGE_PROCESS':
       return {};
+    case 'IOMMU_IOAS_MAP_FILE':
+      return { iova: BigInt(field(NEWER_LAYOUTS.iommu_ioas_map_file, arg, 'iova')) };
     case 'IOMMU_FAULT_QUEUE_ALLOC':
       return { out_fault_id: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_id')), out_fault_fd: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_fd')) };
     case 'IOMMU_HWPT_GET_DIRTY_BITMAP':

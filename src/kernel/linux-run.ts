@@ -97,6 +97,9 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
       // the executor serves open, close, dup, mmap and ioctl only; `kernel check` never draws MUNMAP (it matters where
       // a device walks the CPU page table, native SVA: no uAPI of the merged design has it)
       throw new Error('MUNMAP: the Linux executor has no munmap step (kernel/executor.c)');
+    case 'MEMFD_CREATE':
+      // no memfd step either: IOMMU_IOAS_MAP_FILE is 6.13+, and the 6.12 kernel answers it ENOTTY whatever its fd
+      throw new Error('MEMFD_CREATE: the Linux executor has no memfd_create step (kernel/executor.c)');
     case 'MOCK_ADD_RESERVED': {
       const a = sides.session.ioctl(c.fd, testCmd('ADD_RESERVED', c.ioas_id, { 'add_reserved.start': c.start, 'add_reserved.length': c.length }));
       return a.ok ? ok({}) : { ok: false, errno: a.errno };

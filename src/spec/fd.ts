@@ -64,7 +64,8 @@ export function reap(s: State): State {
   for (let f = firstUnheld(now); f !== undefined; f = firstUnheld(now)) {
     const base = now;
     const gone = f;
-    now = produce(base, (d) => release(d, gone, base));
+    // the pages a release leaves unused go at once: a file map's pages hold their memfd (the next release)
+    now = gcPages(produce(base, (d) => release(d, gone, base)));
   }
   return now;
 }
@@ -86,6 +87,8 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
   const byFd = new Set<FileKey>(Object.values(s.fds));
   const byUse = new Set<FileKey>();
   for (const f of Object.values(s.files)) if (f.kind === 'device' && f.bound !== null) byUse.add(f.bound);
+  // a file map holds its file (pages->file = get_file)
+  for (const p of Object.values(s.pages)) if (p.file !== undefined) byUse.add(p.file);
   // a FAULT fd and an access fd hold their iommufd file (iommufd_ctx_get)
   for (const f of Object.values(s.files)) if (f.kind === 'fault' || f.kind === 'access') byUse.add(fileOfKey(f.kind === 'fault' ? f.fault : f.access));
   for (const a of s.attachments) byUse.add(fileOfKey(a.ctx));
@@ -93,15 +96,15 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
   return { byFd, byUse };
 }
 
-const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || ((f.kind === 'iommufd' || f.kind === 'ioasid' || f.kind === 'ioasid-single') && h.byUse.has(f.key));
+const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || ((f.kind === 'iommufd' || f.kind === 'ioasid' || f.kind === 'ioasid-single' || f.kind === 'memfd') && h.byUse.has(f.key));
 
 /** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
 function release(d: Draft<State>, f: File, base: State) {
   if (f.kind === 'device') {
     // only the FD that bound (or, under fd-per-ioasid, claimed) the device holds its associations
     if (f.bound !== null) unbindDevice(d, f, base);
-  } else if (f.kind === 'fault') {
-    // iommufd_fault_fops_release: drops its references, answers nothing
+  } else if (f.kind === 'fault' || f.kind === 'memfd') {
+    // iommufd_fault_fops_release drops its references and answers nothing; a memfd's pages go with its last holder
   } else if (f.kind === 'access') {
     // iommufd_test_staccess_release: unpin everything (its unmap callback), then iommufd_access_destroy
     const o = base.objects[f.access];

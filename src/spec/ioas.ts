@@ -22,7 +22,7 @@ import { answer, commit, reject, guardAfter, type Outcome, type Rejection } from
 import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type ObjKey, type ObjOf, type State } from './state.js';
 
 const MAP_FLAGS = FIXED | WRITE | READ;
-const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
+export const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
 
 /** IOMMU_IOAS_ALLOC. @see ioas.c iommufd_ioas_alloc_ioctl */
 export function ioasAlloc(s: State, f: File, c: IommuIoasAlloc): Outcome {

@@ -10,7 +10,7 @@ import { BIND_IOCTLS } from './step.js';
 
 export const ENV_NAMES: readonly EnvName[] = [
   'OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE',
-  'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE',
+  'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE', 'MEMFD_CREATE',
 ];
 
 /** The page-request actions: they matter (and are drawn) where the design has FAULT queues. */
@@ -23,7 +23,8 @@ const FAULT_ENVS: readonly EnvName[] = ['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRI
  */
 export const envNamesOf = (design: Design): readonly EnvName[] =>
   // design point: nativeSva
-  ENV_NAMES.filter((e) => (e !== 'MUNMAP' || design.policy.nativeSva !== 'none') && (!FAULT_ENVS.includes(e) || design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC')));
+  ENV_NAMES.filter((e) => (e !== 'MUNMAP' || design.policy.nativeSva !== 'none') && (!FAULT_ENVS.includes(e) || design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC'))
+    && (e !== 'MEMFD_CREATE' || design.ioctls.includes('IOMMU_IOAS_MAP_FILE')));
 
 /** Every rule id a design's commands can return, grouped by command. */
 export function outcomesOf(design: Design): ReadonlyMap<string, readonly string[]> {

@@ -11,7 +11,7 @@
  */
 import { isDraft } from 'immer';
 import { accessPinnedPages } from './access.js';
-import type { IovaRange } from '../uapi/index.js';
+import { memfdAddress, type IovaRange } from '../uapi/index.js';
 import { countIn, countRuns, holes, inUnion, pagesSpanned, sizeOf, unionOf, type Union } from './ranges.js';
 import { reject, type Rejection, type RuleId } from './rule.js';
 import { keyOf, type Area, type FileKey, type Obj, type ObjKey, type State } from './state.js';
@@ -76,6 +76,14 @@ export function pinnedPages(s: State): Map<number, PinnedPages> {
     }
   }
   return new Map([...spans].map(([id, e]) => [id, { file: e.file, pages: unionOf(e.ranges) }]));
+}
+
+/** The host bytes of the memfd a pages object is of, as a range (null: user memory, or a file that is gone). */
+function fileOfPages(s: State, id: number): IovaRange | null {
+  const key = s.pages[id]?.file;
+  const f = key === undefined ? undefined : s.files[key];
+  if (key === undefined || f?.kind !== 'memfd') return null;
+  return f.length === 0n ? { start: 1n, last: 0n } : { start: memfdAddress(key, 0n), last: memfdAddress(key, f.length - 1n) };
 }
 
 /** The registered memory of `file` as a union of page numbers (RFC v1 registrations are page aligned). */
@@ -176,11 +184,17 @@ export function pinCheck(prev: State, prefix: string): (next: State) => Rejectio
     const charge = { ...chargedBefore };
     const limit = next.world.memlockPages;
     const registered = new Map<FileKey, Union>();
-    for (const [, p] of newly) {
-      // pin_user_pages_fast refuses a run whose end wraps past 2^64 before it looks at memory (found against Linux
-      // 6.12: a map of the top page answers EOVERFLOW, mm/gup.c gup_fast_fallback check_add_overflow(start, len))
-      if (p.pages.some((r) => r.last === TOP_PAGE)) return reject('EOVERFLOW', `${prefix}.EOVERFLOW.pin` as RuleId);
-      if (p.pages.some((r) => !inUnion({ start: r.start << 12n, last: (r.last << 12n) | 0xfffn }, next.userMem))) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+    for (const [id, p] of newly) {
+      // a file map's pages are the file's: pin_memfd_pages finds none past its end (EINVAL)
+      const file = fileOfPages(next, id);
+      if (file !== null) {
+        if (p.pages.some((r) => !inUnion({ start: r.start << 12n, last: (r.last << 12n) | 0xfffn }, [file]))) return reject('EINVAL', `${prefix}.EINVAL.file_range` as RuleId);
+      } else {
+        // pin_user_pages_fast refuses a run whose end wraps past 2^64 before it looks at memory (found against Linux
+        // 6.12: a map of the top page answers EOVERFLOW, mm/gup.c gup_fast_fallback check_add_overflow(start, len))
+        if (p.pages.some((r) => r.last === TOP_PAGE)) return reject('EOVERFLOW', `${prefix}.EOVERFLOW.pin` as RuleId);
+        if (p.pages.some((r) => !inUnion({ start: r.start << 12n, last: (r.last << 12n) | 0xfffn }, next.userMem))) return reject('EFAULT', `${prefix}.EFAULT.pin` as RuleId);
+      }
       if (!registered.has(p.file)) registered.set(p.file, registeredPages(next, p.file));
       const pool = poolOf(next, p.file);
       for (const r of p.pages) charge[pool] += Number(unregisteredPages(r, registered.get(p.file) ?? []));

@@ -31,7 +31,9 @@ export type File =
   /** A FAULT object's fd ([iommufd-pgfault]): holds its object and the iommufd file (iommufd_ctx_get) while open. */
   | { readonly kind: 'fault'; readonly key: FileKey; readonly fault: ObjKey }
   /** The selftest's access fd ([iommufd_test_staccess]): its driver; holds its ACCESS and the iommufd file while open. */
-  | { readonly kind: 'access'; readonly key: FileKey; readonly access: ObjKey };
+  | { readonly kind: 'access'; readonly key: FileKey; readonly access: ObjKey }
+  /** A memfd of `length` bytes (MEMFD_CREATE): held by its fds and by the pages IOAS_MAP_FILE made of it. */
+  | { readonly kind: 'memfd'; readonly key: FileKey; readonly length: bigint };
 
 export type FileKind = File['kind'];
 
@@ -66,9 +68,14 @@ export interface Area {
   readonly prot: Prot;
 }
 
-/** Shared page storage (`struct iopt_pages`): a user VA range, pinned once however many areas use it. */
+/**
+ * Shared page storage (`struct iopt_pages`): a user VA range, or (`file`) bytes of a file mapped by IOAS_MAP_FILE at
+ * their host address (memfdAddress) — pinned once however many areas use it.
+ */
 export interface Pages {
   readonly uva: bigint;
+  /** the file the pages are of (IOAS_MAP_FILE: pages->file, a reference on it), absent for user memory */
+  readonly file?: FileKey;
   readonly length: bigint;
   /** pinned for write (the MAP had WRITEABLE); a writeable COPY of read-only pages is EPERM */
   readonly writable: boolean;

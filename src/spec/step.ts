@@ -10,6 +10,7 @@ import type { Cmd, EnvAction, Ioctl, IoctlName, Result } from '../uapi/index.js'
 import { attachPt, bindIommufd, detachPt } from './device.js';
 import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from './access.js';
 import { getDirtyBitmap, setDirtyTracking } from './dirty.js';
+import { ioasChangeProcess, ioasMapFile, memfdCreate } from './file-map.js';
 import { answerOrphans, faultQueueAlloc, faultRead, faultWrite, pageRequest } from './fault.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
@@ -52,6 +53,8 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_HWPT_SET_DIRTY_TRACKING: { on: ['iommufd'], handler: setDirtyTracking },
   IOMMU_HWPT_GET_DIRTY_BITMAP: { on: ['iommufd'], handler: getDirtyBitmap },
   IOMMU_FAULT_QUEUE_ALLOC: { on: ['iommufd'], handler: faultQueueAlloc },
+  IOMMU_IOAS_MAP_FILE: { on: ['iommufd'], handler: ioasMapFile },
+  IOMMU_IOAS_CHANGE_PROCESS: { on: ['iommufd'], handler: ioasChangeProcess },
   VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { on: ['device'], handler: attachPt },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { on: ['device'], handler: detachPt },
@@ -120,16 +123,17 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'MOCK_ACCESS_UNPIN' }, (x) => accessUnpin(s, x))
     .with({ env: 'MOCK_ACCESS_RW' }, (x) => accessRw(s, x))
     .with({ env: 'MOCK_ACCESS_REPLACE' }, (x) => accessReplace(s, x))
+    .with({ env: 'MEMFD_CREATE' }, (x) => memfdCreate(s, x))
     .exhaustive();
 
 /**
- * What follows every call that changed something: files nothing holds any more are released (reap), then page
- * storage no area uses any more is dropped (gcPages), then the kernel answers the page requests whose attachment or
- * FAULT went (answerOrphans). The same state object when there is nothing to do.
+ * What follows every call that changed something: page storage no area uses any more is dropped (gcPages), then files
+ * nothing holds any more are released (reap: a memfd whose last file map went, a device FD's bound iommufd, and what
+ * each release leaves unused in turn), then the kernel answers the page requests whose attachment or FAULT went
+ * (answerOrphans). The same state object when there is nothing to do.
  */
 function settle(before: State, after: State): State {
-  const reaped = reap(after);
-  const collected = reaped.objects === before.objects ? reaped : gcPages(reaped);
+  const collected = reap(after.objects === before.objects ? after : gcPages(after));
   return collected.attachments === before.attachments && collected.objects === before.objects ? collected : answerOrphans(collected);
 }
 

@@ -43,6 +43,11 @@ export const iommu = {
     ioctl: 'IOMMU_HWPT_INVALIDATE', fd, hwpt_id: hwpt as HwptId, data_type, entries, __reserved: 0,
   }),
   faultQueueAlloc: (fd: Fd, flags = 0): Only<'IOMMU_FAULT_QUEUE_ALLOC'> => ({ ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd, flags }),
+  /** IOMMU_IOAS_MAP_FILE of `length` bytes of file `file_fd` from byte `start`, at `iova` (null: the kernel chooses) */
+  mapFile: (fd: Fd, ioas: number, iova: bigint | null, length: bigint, file_fd: Fd, start = 0n, flags = RW): Only<'IOMMU_IOAS_MAP_FILE'> => ({
+    ioctl: 'IOMMU_IOAS_MAP_FILE', fd, flags: flags | (iova === null ? 0 : 1), ioas_id: ioas as IoasId, file_fd, start, length, iova: iova ?? 0n,
+  }),
+  changeProcess: (fd: Fd, __reserved = 0): Only<'IOMMU_IOAS_CHANGE_PROCESS'> => ({ ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', fd, __reserved }),
   /** IOMMU_HWPT_SET_DIRTY_TRACKING: start (`enable`) or stop tracking on a paging HWPT. */
   setDirtyTracking: (fd: Fd, hwpt: number, enable = true, flags: number | null = null, __reserved = 0): Only<'IOMMU_HWPT_SET_DIRTY_TRACKING'> => ({
     ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd, flags: flags ?? (enable ? 1 : 0), hwpt_id: hwpt as HwptId, __reserved,
@@ -100,6 +105,7 @@ export const env = {
   accessUnpin: (fd: Fd, access_fd: Fd, pages_id: number): Extract<EnvAction, { env: 'MOCK_ACCESS_UNPIN' }> => ({ env: 'MOCK_ACCESS_UNPIN', fd, access_fd, pages_id }),
   accessRw: (fd: Fd, access_fd: Fd, iova: bigint, length: bigint, flags = 0): Extract<EnvAction, { env: 'MOCK_ACCESS_RW' }> => ({ env: 'MOCK_ACCESS_RW', fd, access_fd, iova, length, flags }),
   accessReplace: (fd: Fd, access_fd: Fd, ioas: number): Extract<EnvAction, { env: 'MOCK_ACCESS_REPLACE' }> => ({ env: 'MOCK_ACCESS_REPLACE', fd, access_fd, ioas_id: ioas as IoasId }),
+  memfdCreate: (length: bigint): Extract<EnvAction, { env: 'MEMFD_CREATE' }> => ({ env: 'MEMFD_CREATE', length }),
   /** a PRI page request of `dev` for `addr` (perm READ 1 | WRITE 2) */
   pageRequest: (dev: DevName, pasid: Pasid | null, addr: bigint, perm = 1): Extract<EnvAction, { env: 'PAGE_REQUEST' }> => ({ env: 'PAGE_REQUEST', dev, pasid, addr, perm }),
   /** read(2) of a FAULT fd, room for `records` records */

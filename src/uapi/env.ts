@@ -50,6 +50,16 @@ export interface EnvFaultWrite { readonly env: 'FAULT_WRITE'; readonly fd: Fd; r
  * (`flags` 1: MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) and returns its fd; the other ops name that fd (`access_fd`).
  * Only a kernel with CONFIG_IOMMUFD_TEST has them: on any profile but `selftest-mock` they are ENOTTY.
  */
+/**
+ * memfd_create(2) and ftruncate(2) to `length` bytes: an anonymous file whose pages IOMMU_IOAS_MAP_FILE maps. Its bytes
+ * have host addresses of their own (memfdAddress), apart from every mmap: no user VA is needed to map them.
+ */
+export interface EnvMemfdCreate { readonly env: 'MEMFD_CREATE'; readonly length: bigint }
+/** The most bytes a memfd of the model holds (64 GiB: each file has a host address window of that size). */
+export const MEMFD_MAX = 1n << 36n;
+/** The host address of byte `offset` of the memfd that is file `file` (the trace's file serial). */
+export const memfdAddress = (file: number, offset: bigint): bigint => (1n << 56n) + (BigInt(file) << 36n) + offset;
+
 /** The selftest's access flags (drivers/iommu/iommufd/iommufd_test.h). */
 export const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1;
 export const MOCK_FLAGS_ACCESS_WRITE = 1;
@@ -69,7 +79,7 @@ export interface EnvMockAccessReplace { readonly env: 'MOCK_ACCESS_REPLACE'; rea
 
 export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved
   | EnvPageRequest | EnvFaultRead | EnvFaultWrite
-  | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace;
+  | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace | EnvMemfdCreate;
 
 /** struct iommu_hwpt_pgfault as a FAULT fd's read returns it (length is always 0, __reserved 0: not shown). */
 export interface PgFault {
@@ -124,4 +134,5 @@ export interface EnvOut {
   MOCK_ACCESS_UNPIN: Record<string, never>;
   MOCK_ACCESS_RW: Record<string, never>;
   MOCK_ACCESS_REPLACE: Record<string, never>;
+  MEMFD_CREATE: { readonly fd: Fd };
 }

@@ -33,10 +33,10 @@ export const IOMMUFD_HEADER: readonly HeaderIoctl[] = [
   { ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP', nr: 0x8c, in612: true, notModelled: null },
   { ioctl: 'IOMMU_HWPT_INVALIDATE', nr: 0x8d, in612: true, notModelled: null },
   { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', nr: 0x8e, in612: true, notModelled: null },
-  { ioctl: 'IOMMU_IOAS_MAP_FILE', nr: 0x8f, in612: false, notModelled: 'the environment has anonymous mmaps only, no memfd-like files' },
+  { ioctl: 'IOMMU_IOAS_MAP_FILE', nr: 0x8f, in612: false, notModelled: null },
   { ioctl: 'IOMMU_VIOMMU_ALLOC', nr: 0x90, in612: false, notModelled: VIOMMU },
   { ioctl: 'IOMMU_VDEVICE_ALLOC', nr: 0x91, in612: false, notModelled: VIOMMU },
-  { ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', nr: 0x92, in612: false, notModelled: 'one process: no second mm to move file maps to (and the model has no file maps)' },
+  { ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', nr: 0x92, in612: false, notModelled: null },
   { ioctl: 'IOMMU_VEVENTQ_ALLOC', nr: 0x93, in612: false, notModelled: VIOMMU },
   { ioctl: 'IOMMU_HW_QUEUE_ALLOC', nr: 0x94, in612: false, notModelled: 'no machine profile has a HW-accelerated vIOMMU queue (Tegra241 CMDQV), and no vIOMMU is modelled' },
 ];

@@ -160,6 +160,19 @@ export interface IommuHwptGetDirtyBitmap {
    */
   readonly data: boolean;
 }
+export interface IommuIoasMapFile {
+  readonly ioctl: 'IOMMU_IOAS_MAP_FILE'; readonly fd: Fd;
+  /** FIXED_IOVA | WRITEABLE | READABLE, as IOMMU_IOAS_MAP */ readonly flags: number;
+  readonly ioas_id: IoasId;
+  /** the struct's `fd`: the file whose pages are mapped (a memfd) */ readonly file_fd: Fd;
+  /** the byte offset in the file */ readonly start: bigint;
+  readonly length: bigint;
+  /** input with FIXED_IOVA, otherwise chosen by the kernel and returned */ readonly iova: Iova;
+}
+export interface IommuIoasChangeProcess {
+  readonly ioctl: 'IOMMU_IOAS_CHANGE_PROCESS'; readonly fd: Fd;
+  /** must be 0 */ readonly __reserved: number;
+}
 export interface IommuFaultQueueAlloc {
   readonly ioctl: 'IOMMU_FAULT_QUEUE_ALLOC'; readonly fd: Fd;
   /** must be 0 */ readonly flags: number;
@@ -187,7 +200,7 @@ export interface VfioDeviceDetachIommufdPt {
 export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
   | IommuIoasUnmap | IommuOption | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
-  | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap | IommuFaultQueueAlloc
+  | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap | IommuFaultQueueAlloc | IommuIoasMapFile | IommuIoasChangeProcess
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -211,6 +224,8 @@ export interface IommufdOut {
    * entry the spec cannot tell from the current walk, as a DMA's `stale`).
    */
   IOMMU_HWPT_GET_DIRTY_BITMAP: { readonly dirty: readonly IovaRange[]; readonly maybe?: readonly IovaRange[] };
+  IOMMU_IOAS_MAP_FILE: { readonly iova: Iova };
+  IOMMU_IOAS_CHANGE_PROCESS: Record<string, never>;
   /** the FAULT object and the fd its queue is read and answered through */
   IOMMU_FAULT_QUEUE_ALLOC: { readonly out_fault_id: ObjId; readonly out_fault_fd: Fd };
   VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };

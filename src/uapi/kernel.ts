@@ -25,11 +25,13 @@ export interface UapiLevel {
   readonly pagingFault: boolean;
   /** VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT take VFIO_DEVICE_[AT|DE]TACH_PASID; before, any flag is EINVAL (6.12 device_cdev.c). */
   readonly vfioPasid: boolean;
+  /** IOMMU_IOAS_MAP_FILE (6.13) and IOMMU_IOAS_CHANGE_PROCESS (6.14) exist; before, their numbers are unknown: ENOTTY. */
+  readonly fileMaps: boolean;
 }
 
 export const UAPI_AT: { readonly [V in KernelVersion]: UapiLevel } = {
-  upstream: { invalidatePaging: 'EINVAL', hwptAllocPasid: true, pagingFault: true, vfioPasid: true },
-  '6.12': { invalidatePaging: 'ENOENT', hwptAllocPasid: false, pagingFault: false, vfioPasid: false },
+  upstream: { invalidatePaging: 'EINVAL', hwptAllocPasid: true, pagingFault: true, vfioPasid: true, fileMaps: true },
+  '6.12': { invalidatePaging: 'ENOENT', hwptAllocPasid: false, pagingFault: false, vfioPasid: false, fileMaps: false },
 };
 
 /** The kernel version Linux `release` (`uname -r`, e.g. 6.12.118) runs, where the table knows it. */

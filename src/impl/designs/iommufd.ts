@@ -3,6 +3,7 @@ import type { IoctlName } from '../../uapi/index.js';
 import { attachPt, bindIommufd, detachPt, unbindIommufd } from '../device.js';
 import { getDirtyBitmap, setDirtyTracking } from '../dirty.js';
 import { faultQueueAlloc } from '../fault.js';
+import { ioasChangeProcess, ioasMapFile } from '../file-map.js';
 import { getHwInfo } from '../hw-info.js';
 import { hwptAlloc, hwptInvalidate } from '../hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from '../ioas.js';
@@ -30,6 +31,8 @@ export const IOMMUFD_IOCTLS = {
   IOMMU_HWPT_SET_DIRTY_TRACKING: on('iommufd', setDirtyTracking),
   IOMMU_HWPT_GET_DIRTY_BITMAP: on('iommufd', getDirtyBitmap),
   IOMMU_FAULT_QUEUE_ALLOC: on('iommufd', faultQueueAlloc),
+  IOMMU_IOAS_MAP_FILE: on('iommufd', ioasMapFile),
+  IOMMU_IOAS_CHANGE_PROCESS: on('iommufd', ioasChangeProcess),
   VFIO_DEVICE_BIND_IOMMUFD: on('device', bindIommufd),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: on('device', attachPt),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: on('device', detachPt),

@@ -1,0 +1,64 @@
+/**
+ * File maps in the simulated kernel: the environment's memfds, IOMMU_IOAS_MAP_FILE (iopt_map_file_pages: an iopt_pages
+ * of the file's pages, holding the file until its last area goes) and IOMMU_IOAS_CHANGE_PROCESS (one process: nothing to
+ * move, once every mapping is a file map).
+ * @see drivers/iommu/iommufd/ioas.c iommufd_ioas_map_file, iommufd_ioas_change_process; pages.c iopt_alloc_file_pages
+ */
+import {
+  fail, IOMMU_IOAS_MAP_FIXED_IOVA as FIXED, IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE, MEMFD_MAX, memfdAddress, ok,
+  U64_MAX, ULONG_MAX, uapiOf, type EnvMemfdCreate, type IommuIoasChangeProcess, type IommuIoasMapFile, type Result,
+} from '../uapi/index.js';
+import { accountingOf } from './ioas.js';
+import type { IommufdFile } from './iommufd-file.js';
+import type { Kernel } from './kernel.js';
+import { KFile } from './kfile.js';
+import { IoasObj } from './objects.js';
+import { IoptPages } from './pages.js';
+
+/** A memfd: a file of `length` bytes whose pages have host addresses of their own. */
+export class MemfdFile extends KFile {
+  readonly kind = 'memfd';
+  constructor(serial: number, readonly length: bigint) {
+    super(serial);
+  }
+  release() {}
+}
+
+export function memfdCreate(k: Kernel, c: EnvMemfdCreate): Result<unknown> {
+  if (c.length > MEMFD_MAX) return fail('EINVAL');
+  const serial = k.opens + 1;
+  k.opens = serial;
+  return ok({ fd: k.installFd(new MemfdFile(serial, c.length)) });
+}
+
+export function ioasMapFile(k: Kernel, f: IommufdFile, c: IommuIoasMapFile): Result<unknown> {
+  if (!uapiOf(k.world).fileMaps) return fail('ENOTTY');
+  if ((c.flags & ~(FIXED | WRITE | READ)) !== 0) return fail('EOPNOTSUPP');
+  if (c.iova >= ULONG_MAX || c.length >= ULONG_MAX) return fail('EOVERFLOW');
+  if ((c.flags & (READ | WRITE)) === 0) return fail('EINVAL');
+  const ioas = f.table.getKind(c.ioas_id, IoasObj);
+  if (!ioas) return fail('ENOENT');
+  if (c.length === 0n) return fail('EINVAL');
+  if (c.start + c.length - 1n > U64_MAX) return fail('EOVERFLOW');
+  const file = k.fds.get(c.file_fd);
+  if (!file) return fail('EBADF');
+  if (!(file instanceof MemfdFile)) return fail('EINVAL');
+  if (!k.alloc.alloc('pages')) return fail('ENOMEM');
+  const pages = new IoptPages(k.pagesSerial(), memfdAddress(file.serial, c.start), c.length, (c.flags & WRITE) !== 0, accountingOf(k, f), k.alloc);
+  pages.file = { first: memfdAddress(file.serial, 0n), last: memfdAddress(file.serial, 0n) + file.length - 1n, release: () => k.fput(file) };
+  const iova = ioas.iopt.map([{ pages, offset: 0n, length: c.length }], { fixed: (c.flags & FIXED) !== 0, iova: c.iova, prot: { read: (c.flags & READ) !== 0, write: (c.flags & WRITE) !== 0 } });
+  if (typeof iova === 'string') {
+    k.alloc.free('pages');
+    return fail(iova);
+  }
+  k.fget(file); // pages->file = get_file(file)
+  return ok({ iova });
+}
+
+export function ioasChangeProcess(k: Kernel, f: IommufdFile, c: IommuIoasChangeProcess): Result<unknown> {
+  if (!uapiOf(k.world).fileMaps) return fail('ENOTTY');
+  if (c.__reserved !== 0) return fail('EOPNOTSUPP');
+  const all = f.table.values().filter((o): o is IoasObj => o instanceof IoasObj);
+  if (all.some((o) => o.iopt.areas.some((a) => a.pages.file === null))) return fail('EINVAL');
+  return ok({});
+}
