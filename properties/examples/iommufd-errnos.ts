@@ -1627,6 +1627,10 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x5000n, fd(5)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_range'),
       st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x2000n, fd(5), 0x3000n), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_range'),
       st(iommu.mapFile(fd(3), 1, 0x10_0000n, 0x1000n, fd(5), 0x3000n), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      // a size that is no page multiple: its last page holds bytes below i_size, so it pins; the page after does not
+      st(env.memfdCreate(0x1800n), { out: { fd: 6 } }),
+      st(iommu.mapFile(fd(3), 1, 0x20_0000n, 0x2000n, fd(6)), { out: { iova: 0x20_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),
+      st(iommu.mapFile(fd(3), 1, 0x30_0000n, 0x3000n, fd(6)), 'EINVAL', 'IOAS_MAP_FILE.EINVAL.file_range'),
       // a second IOAS without a domain takes the map lazily; dev1's attach to it then pins, and fails
       st(iommu.ioasAlloc(fd(3)), { out: { out_ioas_id: 4 } }),
       st(iommu.mapFile(fd(3), 4, 0x10_0000n, 0x8000n, fd(5)), { out: { iova: 0x10_0000n } }, 'IOAS_MAP_FILE.ok.fixed'),

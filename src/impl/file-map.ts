@@ -45,7 +45,9 @@ export function ioasMapFile(k: Kernel, f: IommufdFile, c: IommuIoasMapFile): Res
   if (!(file instanceof MemfdFile)) return fail('EINVAL');
   if (!k.alloc.alloc('pages')) return fail('ENOMEM');
   const pages = new IoptPages(k.pagesSerial(), memfdAddress(file.serial, c.start), c.length, (c.flags & WRITE) !== 0, accountingOf(k, f), k.alloc);
-  pages.file = { first: memfdAddress(file.serial, 0n), last: memfdAddress(file.serial, 0n) + file.length - 1n, release: () => k.fput(file) };
+  // shmem_get_folio: a page index at or past i_size has no folio (memfd_pin_folios fails EINVAL); a partial last page does
+  const size = (file.length + 0xfffn) & ~0xfffn;
+  pages.file = { first: memfdAddress(file.serial, 0n), last: memfdAddress(file.serial, 0n) + size - 1n, release: () => k.fput(file) };
   const iova = ioas.iopt.map([{ pages, offset: 0n, length: c.length }], { fixed: (c.flags & FIXED) !== 0, iova: c.iova, prot: { read: (c.flags & READ) !== 0, write: (c.flags & WRITE) !== 0 } });
   if (typeof iova === 'string') {
     k.alloc.free('pages');

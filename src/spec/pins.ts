@@ -78,12 +78,16 @@ export function pinnedPages(s: State): Map<number, PinnedPages> {
   return new Map([...spans].map(([id, e]) => [id, { file: e.file, pages: unionOf(e.ranges) }]));
 }
 
-/** The host bytes of the memfd a pages object is of, as a range (null: user memory, or a file that is gone). */
+/**
+ * The host bytes of the pages of the memfd a pages object is of, as a range (null: user memory, or a file that is
+ * gone): every page that holds a byte below its size (shmem_get_folio refuses an index at or past i_size only).
+ */
 function fileOfPages(s: State, id: number): IovaRange | null {
   const key = s.pages[id]?.file;
   const f = key === undefined ? undefined : s.files[key];
   if (key === undefined || f?.kind !== 'memfd') return null;
-  return f.length === 0n ? { start: 1n, last: 0n } : { start: memfdAddress(key, 0n), last: memfdAddress(key, f.length - 1n) };
+  const pages = (f.length + 0xfffn) >> 12n;
+  return pages === 0n ? { start: 1n, last: 0n } : { start: memfdAddress(key, 0n), last: memfdAddress(key, (pages << 12n) - 1n) };
 }
 
 /** The registered memory of `file` as a union of page numbers (RFC v1 registrations are page aligned). */
