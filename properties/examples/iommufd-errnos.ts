@@ -1639,6 +1639,24 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
     ],
   },
   {
+    name: 'An access reads, writes and pins a file map\'s pages through the file: a page past the memfd\'s end is EINVAL, not EFAULT',
+    design: 'iommufd',
+    profile: 'selftest-mock',
+    steps: [
+      ...freshIoas(),
+      st(env.memfdCreate(0x4000n), { out: { fd: 4 } }),
+      // no domain: the map is taken lazily, 8 pages of a 4-page file
+      st(iommu.mapFile(fd(3), 1, 0x100_0000n, 0x8000n, fd(4)), { out: { iova: 0x100_0000n } }),
+      st(env.accessCreate(fd(3), 1, 1), { out: { access_fd: 5 } }),
+      // iopt_pages_rw_access: a file's pages go through iopt_pages_rw_slow, whose pfn reader pins them for the copy
+      st(env.accessRw(fd(3), fd(5), 0x100_0100n, 0x100n), 'ok', 'MOCK_ACCESS_RW.ok'),
+      st(env.accessRw(fd(3), fd(5), 0x100_3f00n, 0x200n, 1), 'EINVAL', 'MOCK_ACCESS_RW.EINVAL.file_range'),
+      // iopt_area_add_access -> memfd_pin_folios: the same line at the file's end
+      st(env.accessPin(fd(3), fd(5), 0x100_0000n, 0x4000n), { out: { access_pages_id: 0 } }, 'MOCK_ACCESS_PIN.ok'),
+      st(env.accessPin(fd(3), fd(5), 0x100_4000n, 0x1000n), 'EINVAL', 'MOCK_ACCESS_PIN.EINVAL.file_range'),
+    ],
+  },
+  {
     name: 'IOMMU_IOAS_MAP_FILE of a file that is no memfd (here the iommufd itself) is EINVAL; a memfd past 64 GiB is never made',
     design: 'iommufd',
     steps: [

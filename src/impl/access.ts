@@ -196,7 +196,10 @@ export function accessUnpin(k: Kernel, c: EnvMockAccessUnpin): Result<unknown> {
   return ok({});
 }
 
-/** iommufd_access_rw: area by area, the direction and the user memory behind it; nothing stays pinned. */
+/**
+ * iommufd_access_rw: area by area, the direction and the memory behind it (user memory mapped, a file's pages inside
+ * the file: iopt_pages_rw_slow pins them for the copy); nothing stays pinned.
+ */
 export function accessRw(k: Kernel, c: EnvMockAccessRw): Result<unknown> {
   const fr = front(k, c, RW_WRITE | RW_SLOW, false);
   if (typeof fr === 'string') return fail(fr);
@@ -207,7 +210,12 @@ export function accessRw(k: Kernel, c: EnvMockAccessRw): Result<unknown> {
   for (const p of walk.parts) {
     if (write ? !p.area.prot.write : !p.area.prot.read) return fail('EPERM');
     const from = p.area.pages.uva + p.area.offset + (p.start - p.area.start);
-    if (!k.mm.present(from - (from % PAGE_SIZE), (from + (p.last - p.start)) | (PAGE_SIZE - 1n))) return fail('EFAULT');
+    const first = from - (from % PAGE_SIZE);
+    const last = (from + (p.last - p.start)) | (PAGE_SIZE - 1n);
+    const file = p.area.pages.file;
+    if (file !== null) {
+      if (first < file.first || last > file.last) return fail('EINVAL');
+    } else if (!k.mm.present(first, last)) return fail('EFAULT');
   }
   return walk.whole ? ok({}) : fail('ENOENT');
 }

@@ -28,7 +28,7 @@ import {
   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES as NEEDS_PIN, MOCK_FLAGS_ACCESS_WRITE as PIN_WRITE,
 } from '../uapi/index.js';
 import { areaKeeps } from './iova.js';
-import { pinCheck } from './pins.js';
+import { fileOfPages, pinCheck } from './pins.js';
 import { firstEndingAtOrAfter, inUnion, lastOf, overlaps } from './ranges.js';
 import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { allocFd, allocId, fileOfFd, keyOf, lookup, objKey, type AccessPin, type Area, type File, type ObjKey, type ObjOf, type State } from './state.js';
@@ -170,7 +170,11 @@ export function accessUnpin(s: State, c: EnvMockAccessUnpin): Outcome {
   });
 }
 
-/** MOCK_ACCESS_RW (iommufd_access_rw): area by area the direction (EPERM) and the user memory (EFAULT); a hole is ENOENT. */
+/**
+ * MOCK_ACCESS_RW (iommufd_access_rw): area by area the direction (EPERM) and the memory behind it: user memory must be
+ * mapped (EFAULT); a file map's bytes go through iopt_pages_rw_slow, whose pfn reader pins the file's pages for the
+ * copy, so a page past the end of the file is EINVAL. A hole is ENOENT.
+ */
 export function accessRw(s: State, c: EnvMockAccessRw): Outcome {
   const P = 'MOCK_ACCESS_RW';
   const f = front(s, c, P, RW_WRITE | RW_SLOW, false);
@@ -183,7 +187,10 @@ export function accessRw(s: State, c: EnvMockAccessRw): Outcome {
     if (write ? !p.area.prot.write : !p.area.prot.read) return reject('EPERM', `${P}.EPERM.prot`);
     const from = userByte(s, p.area, p.start);
     const range: IovaRange | null = from === null ? null : { start: from - (from % PAGE_SIZE), last: ((from + (p.last - p.start)) | (PAGE_SIZE - 1n)) };
-    if (range === null || !inUnion(range, s.userMem)) return reject('EFAULT', `${P}.EFAULT.copy`);
+    const file = p.area.target.kind === 'pages' ? fileOfPages(s, p.area.target.pages) : null;
+    if (file !== null) {
+      if (range === null || !inUnion(range, [file])) return reject('EINVAL', `${P}.EINVAL.file_range`);
+    } else if (range === null || !inUnion(range, s.userMem)) return reject('EFAULT', `${P}.EFAULT.copy`);
   }
   if (!walk.whole) return reject('ENOENT', `${P}.ENOENT.range`);
   return commit(s, `${P}.ok`, () => ({}));

@@ -82,7 +82,7 @@ export function pinnedPages(s: State): Map<number, PinnedPages> {
  * The host bytes of the pages of the memfd a pages object is of, as a range (null: user memory, or a file that is
  * gone): every page that holds a byte below its size (shmem_get_folio refuses an index at or past i_size only).
  */
-function fileOfPages(s: State, id: number): IovaRange | null {
+export function fileOfPages(s: State, id: number): IovaRange | null {
   const key = s.pages[id]?.file;
   const f = key === undefined ? undefined : s.files[key];
   if (key === undefined || f?.kind !== 'memfd') return null;

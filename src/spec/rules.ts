@@ -406,6 +406,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'MOCK_ACCESS_RW.EBADF.fd',
     'MOCK_ACCESS_RW.EBADFD.access_fd',
     'MOCK_ACCESS_RW.EFAULT.copy',
+    'MOCK_ACCESS_RW.EINVAL.file_range',
     'MOCK_ACCESS_RW.EINVAL.length',
     'MOCK_ACCESS_RW.ENOENT.range',
     'MOCK_ACCESS_RW.ENOMEM.length',
