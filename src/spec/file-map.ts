@@ -11,8 +11,8 @@
  *    the first attach or access pin without one); refusing at map time keeps a lazily made map from holding, say, its
  *    own iommufd (a reference cycle no release breaks, which the model's leak check would report on every such trace).
  *  - One process: CHANGE_PROCESS has no other process to take the charge from, so it is a no-op when every mapping of
- *    every IOAS of the FD is a file map, else EINVAL with nothing changed (as QEMU probes it: "a no-op if the process
- *    has not changed").
+ *    every IOAS of the FD is a file map (need_charge_update finds every iopt_pages already charged to the caller's mm
+ *    and user), else EINVAL with nothing changed.
  *  - The memfd's size is set once at creation (ftruncate to a shorter size is not modelled); up to MEMFD_MAX bytes.
  * @see drivers/iommu/iommufd/ioas.c iommufd_ioas_map_file, iommufd_ioas_change_process; io_pagetable.c
  *      iopt_map_file_pages; pages.c iopt_alloc_file_pages, pin_memfd_pages; selftest iommufd.c mock_domain file variants
