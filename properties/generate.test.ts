@@ -12,10 +12,12 @@ import { ENV_RECIPES } from '../src/check/generate.js';
 import { prologue } from '../src/check/fixture.js';
 import { GenModel } from '../src/check/model.js';
 import { runConfigA, SMALL_MEMLOCK } from '../src/check/swarm.js';
-import { DESIGNS, initialState } from '../src/spec/index.js';
+import { DESIGNS, initialState, step } from '../src/spec/index.js';
 import { defaultWorld, DESIGN_NAMES, HW_KINDS, PASID_MAX, U64_MAX, type HwKind } from '../src/uapi/index.js';
 import { replaySteps } from '../src/check/replay.js';
 import { BINDERS } from '../src/check/trace.js';
+import { Reach } from '../src/check/reach.js';
+import { env, fd, iommu } from './support/vocab.js';
 
 function run(design: 'iommufd' | 'rfc-v1', hardware: HwKind, runs: number) {
   const pasids = new Set<number>();
@@ -52,6 +54,10 @@ describe('generator regions, iommufd (300 runs per hardware kind)', () => {
       expect(r.enomem).toBeGreaterThan(0);
       expect(r.highIova).toBeGreaterThan(0);
       expect(r.copyInside).toBeGreaterThan(0);
+    });
+    it(`${hardware}: files are mapped, and released by their last holder going (not only by their close)`, () => {
+      expect(r.fileMaps).toBeGreaterThan(20);
+      expect(r.heldReleases).toBeGreaterThan(0);
     });
     it(`${hardware}: data_type and data are drawn apart (a type without data is EINVAL), PASIDs span the width`, () => {
       expect(rule('HWPT_ALLOC.EINVAL.data_len')).toBeGreaterThan(0);
@@ -131,5 +137,22 @@ describe('swarm configurations', () => {
       // fd-per-ioasid has no way to nest on guest-PASID-table hardware (the explorer's finding): that one refusal
       expect(refused, `${design} ${hw} ${fixture}`).toEqual(design === 'fd-per-ioasid' && hw === 'guest-pasid-table' && fixture === 'nested' ? ['IOASID_BIND_PGTABLE.EOPNOTSUPP.hardware'] : []);
     }
+  });
+});
+
+describe('reach counts what it says', () => {
+  it('a memfd released by the unmap of its last file map counts as released by its holder; one released by its close does not', () => {
+    const r = new Reach();
+    let s = initialState(defaultWorld('host-pasid-table'), DESIGNS.iommufd);
+    const cmds = [
+      env.open('/dev/iommu'), iommu.ioasAlloc(fd(3)), env.memfdCreate(0x4000n), iommu.mapFile(fd(3), 1, 0x10_0000n, 0x4000n, fd(4)),
+      env.close(fd(4)), iommu.unmap(fd(3), 1, 0x10_0000n, 0x4000n), env.memfdCreate(0x4000n), env.close(fd(4)),
+    ];
+    for (const c of cmds) {
+      const x = step(s, c);
+      r.step(c, x.result, x.rule, s, x.state);
+      s = x.state;
+    }
+    expect(r.figures).toMatchObject({ fileMaps: 1, heldReleases: 1 });
   });
 });

@@ -142,7 +142,7 @@ class Run {
     const st: TraceStep = { cmd, ...(bind ? { bind } : {}), ...(failNth === undefined ? {} : { failNth }) };
     const before = this.sides.spec;
     const rec = this.driver.step(this.sides, st, this.steps.length + 1);
-    if (!isAssertCmd(rec.cmd)) this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before); // generated runs hold no assertion
+    if (!isAssertCmd(rec.cmd)) this.counters.reach?.step(rec.cmd, rec.spec.result, rec.spec.rule, before, rec.spec.state); // generated runs hold no assertion
     this.steps.push({ ...st, spec: { result: rec.spec.result, rule: rec.spec.rule }, ...(rec.impl ? { impl: { result: rec.impl } } : {}) });
     this.opts.onStep?.(this.steps[this.steps.length - 1]!, this.sides.spec); // just pushed
     this.counters.steps++;
