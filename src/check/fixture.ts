@@ -1,6 +1,7 @@
 /**
- * The set-up every generated trace starts from: the selftests' fixtures and what a VMM does at VM start, in two
- * variants, so random commands meet live objects and the regions where bugs live are a few calls away.
+ * The set-up every generated trace starts from: the selftests' fixtures and what a VMM does at VM start, in the
+ * variants a machine offers (FIXTURES), so random commands meet live objects and the regions where bugs live are a few
+ * calls away.
  */
 import {
   defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, hasTestPort, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,

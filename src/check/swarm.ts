@@ -3,8 +3,9 @@
  * configuration — a random subset of the design's ioctls and environment actions, and its own shares of bad
  * references and of edge values (off, half, as configured, two and a half times: the configured share on average) — so rare combinations are not drowned by common ones (a run without DETACH keeps devices
  * attached; a run without UNMAP piles areas up). Each run also draws its RLIMIT_MEMLOCK: in a share of runs a
- * small one, so the charge and ENOMEM paths run, and its set-up variant: half the runs start with a guest stage-1
- * nested on the VM's stage-2 and a device behind it. `--no-swarm` keeps every recipe and the configured shares.
+ * small one, so the charge and ENOMEM paths run, and its set-up variant, evenly among those the machine offers (one
+ * of them a guest stage-1 nested on the VM's stage-2 with a device behind it; fixture.ts), unless `--setup` fixes it.
+ * `--no-swarm` keeps every recipe and the configured shares.
  */
 import fc from 'fast-check';
 import type { EnvName, IoctlName } from '../uapi/index.js';
