@@ -212,10 +212,8 @@ export function accessRw(k: Kernel, c: EnvMockAccessRw): Result<unknown> {
     const from = p.area.pages.uva + p.area.offset + (p.start - p.area.start);
     const first = from - (from % PAGE_SIZE);
     const last = (from + (p.last - p.start)) | (PAGE_SIZE - 1n);
-    const file = p.area.pages.file;
-    if (file !== null) {
-      if (first < file.first || last > file.last) return fail('EINVAL');
-    } else if (!k.mm.present(first, last)) return fail('EFAULT');
+    const missing = p.area.pages.missing(first, last);
+    if (missing) return fail(missing);
   }
   return walk.whole ? ok({}) : fail('ENOENT');
 }

@@ -8,12 +8,11 @@ import {
   fail, IOMMU_IOAS_MAP_FIXED_IOVA as FIXED, IOMMU_IOAS_MAP_READABLE as READ, IOMMU_IOAS_MAP_WRITEABLE as WRITE, MEMFD_MAX, memfdAddress, ok,
   U64_MAX, ULONG_MAX, uapiOf, type EnvMemfdCreate, type IommuIoasChangeProcess, type IommuIoasMapFile, type Result,
 } from '../uapi/index.js';
-import { accountingOf } from './ioas.js';
+import { accountingOf, MAP_FLAGS, mapNewPages, protOf } from './ioas.js';
 import type { IommufdFile } from './iommufd-file.js';
 import type { Kernel } from './kernel.js';
 import { KFile } from './kfile.js';
 import { IoasObj } from './objects.js';
-import { IoptPages } from './pages.js';
 
 /** A memfd: a file of `length` bytes whose pages have host addresses of their own. */
 export class MemfdFile extends KFile {
@@ -33,7 +32,7 @@ export function memfdCreate(k: Kernel, c: EnvMemfdCreate): Result<unknown> {
 
 export function ioasMapFile(k: Kernel, f: IommufdFile, c: IommuIoasMapFile): Result<unknown> {
   if (!uapiOf(k.world).fileMaps) return fail('ENOTTY');
-  if ((c.flags & ~(FIXED | WRITE | READ)) !== 0) return fail('EOPNOTSUPP');
+  if ((c.flags & ~MAP_FLAGS) !== 0) return fail('EOPNOTSUPP');
   if (c.iova >= ULONG_MAX || c.length >= ULONG_MAX) return fail('EOVERFLOW');
   if ((c.flags & (READ | WRITE)) === 0) return fail('EINVAL');
   const ioas = f.table.getKind(c.ioas_id, IoasObj);
@@ -43,18 +42,15 @@ export function ioasMapFile(k: Kernel, f: IommufdFile, c: IommuIoasMapFile): Res
   const file = k.fds.get(c.file_fd);
   if (!file) return fail('EBADF');
   if (!(file instanceof MemfdFile)) return fail('EINVAL');
-  if (!k.alloc.alloc('pages')) return fail('ENOMEM');
-  const pages = new IoptPages(k.pagesSerial(), memfdAddress(file.serial, c.start), c.length, (c.flags & WRITE) !== 0, accountingOf(k, f), k.alloc);
   // shmem_get_folio: a page index at or past i_size has no folio (memfd_pin_folios fails EINVAL); a partial last page does
   const size = (file.length + 0xfffn) & ~0xfffn;
-  pages.file = { first: memfdAddress(file.serial, 0n), last: memfdAddress(file.serial, 0n) + size - 1n, release: () => k.fput(file) };
-  const iova = ioas.iopt.map([{ pages, offset: 0n, length: c.length }], { fixed: (c.flags & FIXED) !== 0, iova: c.iova, prot: { read: (c.flags & READ) !== 0, write: (c.flags & WRITE) !== 0 } });
-  if (typeof iova === 'string') {
-    k.alloc.free('pages');
-    return fail(iova);
-  }
-  k.fget(file); // pages->file = get_file(file)
-  return ok({ iova });
+  const first = memfdAddress(file.serial, 0n);
+  const r = mapNewPages(k, ioas.iopt, accountingOf(k, f), {
+    uva: memfdAddress(file.serial, c.start), length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova,
+    file: { first, last: first + size - 1n, release: () => k.fput(file) },
+  });
+  if (r.ok) k.fget(file); // pages->file = get_file(file)
+  return r;
 }
 
 export function ioasChangeProcess(k: Kernel, f: IommufdFile, c: IommuIoasChangeProcess): Result<unknown> {

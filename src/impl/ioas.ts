@@ -14,8 +14,8 @@ import type { Kernel } from './kernel.js';
 import { IoasObj } from './objects.js';
 import { IoptPages, type Accounting } from './pages.js';
 
-const MAP_FLAGS = FIXED | WRITE | READ;
-const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
+export const MAP_FLAGS = FIXED | WRITE | READ;
+export const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
 
 /** Pins charged to the user (no registration): the RFC designs, and an iommufd in RLIMIT_MODE 0. */
 export const userAccounting = (k: Kernel): Accounting => ({ mm: k.mm, pool: 'user', registered: () => [] });
@@ -28,10 +28,14 @@ export function ioasAlloc(k: Kernel, f: IommufdFile, c: IommuIoasAlloc): Result<
   return id === null ? fail('ENOMEM') : ok({ out_ioas_id: id });
 }
 
-/** Map new user pages into an io_pagetable: shared by IOAS_MAP and the RFC designs' MAP_DMA. */
-export function mapUser(k: Kernel, iopt: IoPagetable, acct: Accounting, p: { uva: bigint; length: bigint; prot: Prot; fixed: boolean; iova: bigint }): Result<{ iova: bigint }> {
+/**
+ * Map new pages into an io_pagetable: user memory at `uva` (IOAS_MAP, the RFC designs' MAP_DMA), or with `file` a
+ * file's bytes, whose host address `uva` is (IOAS_MAP_FILE: the file reference is the caller's to take on success).
+ */
+export function mapNewPages(k: Kernel, iopt: IoPagetable, acct: Accounting, p: { uva: bigint; length: bigint; prot: Prot; fixed: boolean; iova: bigint; file?: IoptPages['file'] }): Result<{ iova: bigint }> {
   if (!k.alloc.alloc('pages')) return fail('ENOMEM');
   const pages = new IoptPages(k.pagesSerial(), p.uva, p.length, p.prot.write, acct, k.alloc);
+  pages.file = p.file ?? null;
   const iova = iopt.map([{ pages, offset: 0n, length: p.length }], { fixed: p.fixed, iova: p.iova, prot: p.prot });
   if (typeof iova === 'string') {
     k.alloc.free('pages');
@@ -48,7 +52,7 @@ export function ioasMap(k: Kernel, f: IommufdFile, c: IommuIoasMap): Result<unkn
   if (!ioas) return fail('ENOENT');
   if (c.user_va + c.length > U64_MAX) return fail('EOVERFLOW');
   if (c.length === 0n) return fail('EINVAL');
-  return mapUser(k, ioas.iopt, accountingOf(k, f), { uva: c.user_va, length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova });
+  return mapNewPages(k, ioas.iopt, accountingOf(k, f), { uva: c.user_va, length: c.length, prot: protOf(c.flags), fixed: (c.flags & FIXED) !== 0, iova: c.iova });
 }
 
 export function ioasCopy(_k: Kernel, f: IommufdFile, c: IommuIoasCopy): Result<unknown> {

@@ -15,7 +15,7 @@ import {
 } from '../uapi/index.js';
 import type { DomainId } from './hw/contract.js';
 import { IoPagetable, outsideAperture } from './iopt.js';
-import { mapUser } from './ioas.js';
+import { mapNewPages } from './ioas.js';
 import { reprogramUsers } from './ioasid-device.js';
 import { IoasidCtxFile, IoasidSingleFile, type IoasidAsFile } from './ioasid-file.js';
 import { IoasidChild, IoasidRoot, hasDomain, type IoasidSpace, type S1 } from './ioasid-objects.js';
@@ -110,7 +110,7 @@ export function mapDma(k: Kernel, f: IoasidAsFile, c: IoasidMapDma): Result<unkn
     if (o.iopt.reservedRanges().some((r) => overlaps(r, range))) return fail('EINVAL');
     const regs = f instanceof IoasidCtxFile ? f.registrations : [];
     if (regs.length > 0 && !covered({ start: c.vaddr, last: c.vaddr + c.size - 1n }, regs)) return fail('EINVAL');
-    const r = mapUser(k, o.iopt, f.acct, { uva: c.vaddr, length: c.size, prot, fixed: true, iova: c.iova });
+    const r = mapNewPages(k, o.iopt, f.acct, { uva: c.vaddr, length: c.size, prot, fixed: true, iova: c.iova });
     if (!r.ok) return r;
     if (!o.syncChildren()) {
       o.iopt.unmapRange(c.iova, last, true);

@@ -59,16 +59,23 @@ export class IoptPages {
     return pageCount(this.charges);
   }
 
+  /**
+   * Whether the memory behind host bytes `first`..`last` of these pages can be found: a file's pages lie inside the
+   * file (memfd_pin_folios: EINVAL past its end), user memory is mapped (EFAULT). Null when it can.
+   */
+  missing(first: bigint, last: bigint): 'EINVAL' | 'EFAULT' | null {
+    if (this.file !== null) return first < this.file.first || last > this.file.last ? 'EINVAL' : null;
+    return this.acct.mm.present(first, last) ? null : 'EFAULT';
+  }
+
   /** One more area pins `r`: what no area pinned yet is pinned (EFAULT outside mapped memory) and charged (ENOMEM past RLIMIT_MEMLOCK). */
   pin(r: PageRange): Errno | null {
     const fresh = uncovered(r, this.pinnedRuns());
     // gup_fast_fallback: "check_add_overflow(start, len, &end)" before any lookup: the top page of the space wraps
-    const file = this.file;
-    if (file !== null) {
-      if (fresh.some((h) => h.first << 12n < file.first || ((h.last << 12n) | 0xfffn) > file.last)) return 'EINVAL';
-    } else {
-      if (fresh.some((h) => h.last === (1n << 52n) - 1n)) return 'EOVERFLOW';
-      if (fresh.some((h) => !this.acct.mm.present(h.first << 12n, (h.last << 12n) | 0xfffn))) return 'EFAULT';
+    if (this.file === null && fresh.some((h) => h.last === (1n << 52n) - 1n)) return 'EOVERFLOW';
+    for (const h of fresh) {
+      const missing = this.missing(h.first << 12n, (h.last << 12n) | 0xfffn);
+      if (missing) return missing;
     }
     if (!this.alloc.alloc('pin')) return 'ENOMEM';
     const charge = without(fresh, [...this.acct.registered()]);

@@ -17,17 +17,12 @@
  * @see drivers/iommu/iommufd/ioas.c iommufd_ioas_map_file, iommufd_ioas_change_process; io_pagetable.c
  *      iopt_map_file_pages; pages.c iopt_alloc_file_pages, pin_memfd_pages; selftest iommufd.c mock_domain file variants
  */
-import { MEMFD_MAX, memfdAddress, U64_MAX, ULONG_MAX, uapiOf, type EnvMemfdCreate, type IommuIoasChangeProcess, type IommuIoasMapFile } from '../uapi/index.js';
-import type { Draft } from 'immer';
-import { aligned, alignmentOf } from './iova.js';
-import { insertSorted, placeArea, protOf } from './ioas.js';
-import { pinCheck } from './pins.js';
-import { commit, guardAfter, reject, type Outcome } from './rule.js';
-import { allocFd, fileOfFd, keyOf, lookup, objectsOf, type File, type ObjOf, type State } from './state.js';
-
-const FIXED = 1;
-const WRITE = 2;
-const READ = 4;
+import {
+  IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, MEMFD_MAX, memfdAddress, U64_MAX, ULONG_MAX, uapiOf, type EnvMemfdCreate, type IommuIoasChangeProcess, type IommuIoasMapFile,
+} from '../uapi/index.js';
+import { MAP_FLAGS, mapNewPages } from './ioas.js';
+import { commit, reject, type Outcome } from './rule.js';
+import { allocFd, fileOfFd, lookup, objectsOf, type File, type State } from './state.js';
 
 /** MEMFD_CREATE: a file of `length` bytes. */
 export function memfdCreate(s: State, c: EnvMemfdCreate): Outcome {
@@ -45,9 +40,9 @@ export function memfdCreate(s: State, c: EnvMemfdCreate): Outcome {
 export function ioasMapFile(s: State, f: File, c: IommuIoasMapFile): Outcome {
   const P = 'IOAS_MAP_FILE';
   if (!uapiOf(s.world).fileMaps) return reject('ENOTTY', `${P}.ENOTTY.kernel_version`);
-  if ((c.flags & ~(FIXED | WRITE | READ)) !== 0) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.flags`);
+  if ((c.flags & ~MAP_FLAGS) !== 0) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.flags`);
   if (c.iova >= ULONG_MAX || c.length >= ULONG_MAX) return reject('EOVERFLOW', `${P}.EOVERFLOW.args`);
-  if ((c.flags & (READ | WRITE)) === 0) return reject('EINVAL', `${P}.EINVAL.prot`);
+  if ((c.flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) === 0) return reject('EINVAL', `${P}.EINVAL.prot`);
   const ioas = lookup(s, f.key, c.ioas_id, 'ioas');
   if (!ioas) return reject('ENOENT', `${P}.ENOENT.ioas`);
   // iopt_map_file_pages: the range before the fd (fget)
@@ -56,20 +51,7 @@ export function ioasMapFile(s: State, f: File, c: IommuIoasMapFile): Outcome {
   const file = fileOfFd(s, c.file_fd);
   if (!file) return reject('EBADF', `${P}.EBADF.file_fd`);
   if (file.kind !== 'memfd') return reject('EINVAL', `${P}.EINVAL.file_kind`);
-  const fixed = (c.flags & FIXED) !== 0;
-  const uva = memfdAddress(file.key, c.start);
-  const iova = placeArea(s, ioas, { fixed, iova: c.iova, length: c.length, uva }, P);
-  if (typeof iova !== 'bigint') return iova;
-  if (!aligned(c.start % 4096n, alignmentOf(s, ioas))) return reject('EINVAL', `${P}.EINVAL.page_offset`);
-  const done = commit(s, fixed ? `${P}.ok.fixed` : `${P}.ok.auto_iova`, (d) => {
-    const pages = d.nextPages++;
-    d.pages[pages] = { uva, length: c.length, writable: (c.flags & WRITE) !== 0, file: file.key };
-    insertSorted((d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>).areas, {
-      start: iova, last: iova + c.length - 1n, target: { kind: 'pages', pages, offset: 0n }, prot: protOf(c.flags),
-    });
-    return { iova };
-  });
-  return guardAfter(done, pinCheck(s, P));
+  return mapNewPages(s, ioas, { flags: c.flags, iova: c.iova, length: c.length, uva: memfdAddress(file.key, c.start), file: file.key }, P);
 }
 
 /** IOMMU_IOAS_CHANGE_PROCESS: every mapping of the FD must be a file map; with one process nothing moves. */

@@ -3,8 +3,8 @@
  * Owner: the iommufd FD's object table in every per-VM design; the FD itself under fd-per-ioasid.
  * An IOAS is a set of whole areas (one per MAP/COPY piece) over shared, lazily pinned `pages`; HWPT_PAGINGs
  * mirror it, so a mapping change reaches every domain at once and the kernel invalidates their IOTLBs itself.
- * Abstracted: the interval trees (plain sorted arrays here), huge-page mappings (domains map 4 KiB pages),
- * MAP_FILE and access objects (not modelled).
+ * Abstracted: the interval trees (plain sorted arrays here), huge-page mappings (domains map 4 KiB pages).
+ * IOAS_MAP_FILE (file-map.ts) and the selftest's access objects (access.ts) live beside it.
  * @see drivers/iommu/iommufd/ioas.c, io_pagetable.c
  */
 import { revokePins } from './access.js';
@@ -19,9 +19,9 @@ import { aligned, alignmentOf, allocIova, hitsReserved, reservedOf } from './iov
 import { pinCheck } from './pins.js';
 import { anyOverlap, holes, lastOf, overlaps } from './ranges.js';
 import { answer, commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
-import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type ObjKey, type ObjOf, type State } from './state.js';
+import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type FileKey, type ObjKey, type ObjOf, type State } from './state.js';
 
-const MAP_FLAGS = FIXED | WRITE | READ;
+export const MAP_FLAGS = FIXED | WRITE | READ;
 export const protOf = (flags: number): Prot => ({ read: (flags & READ) !== 0, write: (flags & WRITE) !== 0 });
 
 /** IOMMU_IOAS_ALLOC. @see ioas.c iommufd_ioas_alloc_ioctl */
@@ -90,20 +90,28 @@ export function ioasMap(s: State, f: File, c: IommuIoasMap): Outcome {
   // iopt_alloc_user_pages: check_add_overflow(uptr, length), then iopt_alloc_pages: length 0
   if (c.user_va + c.length > U64_MAX) return reject('EOVERFLOW', 'IOAS_MAP.EOVERFLOW.user_va');
   if (c.length === 0n) return reject('EINVAL', 'IOAS_MAP.EINVAL.length');
-  const fixed = (c.flags & FIXED) !== 0;
-  const iova = placeArea(s, ioas, { fixed, iova: c.iova, length: c.length, uva: c.user_va }, 'IOAS_MAP');
+  return mapNewPages(s, ioas, { flags: c.flags, iova: c.iova, length: c.length, uva: c.user_va }, 'IOAS_MAP');
+}
+
+/**
+ * iopt_map_common, the tail IOAS_MAP and IOAS_MAP_FILE share: new pages (user memory at `uva`, or with `file` that
+ * file's bytes, whose host address `uva` is) placed as one area at a fixed or kernel-chosen IOVA, the first byte's
+ * page offset kept to the IOAS alignment (iopt_insert_area), and pinned where a domain needs them.
+ */
+export function mapNewPages(s: State, ioas: ObjOf<'ioas'>, p: { flags: number; iova: bigint; length: bigint; uva: bigint; file?: FileKey }, prefix: string): Outcome {
+  const fixed = (p.flags & FIXED) !== 0;
+  const iova = placeArea(s, ioas, { fixed, iova: p.iova, length: p.length, uva: p.uva }, prefix);
   if (typeof iova !== 'bigint') return iova;
-  // iopt_insert_area: the user address's offset in its page must keep the IOAS alignment
-  if (!aligned(c.user_va % 4096n, alignmentOf(s, ioas))) return reject('EINVAL', 'IOAS_MAP.EINVAL.page_offset');
-  const done = commit(s, fixed ? 'IOAS_MAP.ok.fixed' : 'IOAS_MAP.ok.auto_iova', (d) => {
+  if (!aligned(p.uva % 4096n, alignmentOf(s, ioas))) return reject('EINVAL', `${prefix}.EINVAL.page_offset`);
+  const done = commit(s, fixed ? `${prefix}.ok.fixed` : `${prefix}.ok.auto_iova`, (d) => {
     const pages = d.nextPages++;
-    d.pages[pages] = { uva: c.user_va, length: c.length, writable: (c.flags & WRITE) !== 0 };
+    d.pages[pages] = { uva: p.uva, length: p.length, writable: (p.flags & WRITE) !== 0, ...(p.file === undefined ? {} : { file: p.file }) };
     insertSorted((d.objects[keyOf(ioas)] as Draft<ObjOf<'ioas'>>).areas, {
-      start: iova, last: iova + c.length - 1n, target: { kind: 'pages', pages, offset: 0n }, prot: protOf(c.flags),
+      start: iova, last: iova + p.length - 1n, target: { kind: 'pages', pages, offset: 0n }, prot: protOf(p.flags),
     });
     return { iova };
   });
-  return guardAfter(done, pinCheck(s, 'IOAS_MAP'));
+  return guardAfter(done, pinCheck(s, prefix));
 }
 
 /** The areas of `areas` that cover [start, last] end to end, cut to it; null if there is a gap (iopt_get_pages). */
