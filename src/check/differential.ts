@@ -310,7 +310,7 @@ function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir:
   const changed = changedParts(sides, since);
   if (!r.result.ok && !r.partial && changed.names.length > 0) return at('P-ATOMIC', `${r.rule} failed in both, but the kernel's ${changed.names.join(', ')} changed`);
   const differs = observationDiffers(sides, [...new Set([...touchedParts(before, r.state), ...changed.parts])]);
-  if (differs) return at(partProperty(differs), differs);
+  if (differs) return at(differs.property, differs.message);
   if (changed.mappings) {
     const x = xlateConsistent(k);
     if (x) return at('P-XLATE', x);
@@ -322,17 +322,20 @@ function afterStep(sides: Sides, specCmd: Cmd, r: StepResult, before: State, ir:
   return { cmd: specCmd, spec: r, impl: ir, violation: null };
 }
 
-/** The property an observation difference breaks: the page requests' answers are P-FAULT's, the rest differential. */
-const partProperty = (message: string): string => (message.startsWith('observe() differs in pageRequests') ? 'P-FAULT' : 'differential');
+/** The property an observation difference in a part breaks: the page requests' answers are P-FAULT's, the rest differential. */
+const PART_PROPERTY: Partial<Record<ObsPart, string>> = { pageRequests: 'P-FAULT' };
 
-/** Compare the parts `parts` (and the locked pages) of the spec's observation with the kernel's as last read; one line, or null. */
-function observationDiffers(sides: Sides, parts: readonly ObsPart[]): string | null {
+/**
+ * Compare the parts `parts` (and the locked pages) of the spec's observation with the kernel's as last read: the
+ * property the first difference breaks and one line, or null.
+ */
+function observationDiffers(sides: Sides, parts: readonly ObsPart[]): { readonly property: string; readonly message: string } | null {
   for (const p of parts) {
     const want = specPart(sides.spec, p);
-    if (want !== sides.seen[p]) return `observe() differs in ${p}: spec ${show(observePart(sides.spec, p))} kernel ${show(OBSERVE_PARTS[p](sides.kernel))}`;
+    if (want !== sides.seen[p]) return { property: PART_PROPERTY[p] ?? 'differential', message: `observe() differs in ${p}: spec ${show(observePart(sides.spec, p))} kernel ${show(OBSERVE_PARTS[p](sides.kernel))}` };
   }
   const locked = observeLocked(sides.spec);
-  return locked === sides.locked ? null : `observe() differs in lockedPages: spec ${locked} kernel ${sides.locked}`;
+  return locked === sides.locked ? null : { property: 'differential', message: `observe() differs in lockedPages: spec ${locked} kernel ${sides.locked}` };
 }
 
 /**
@@ -345,7 +348,7 @@ function wholeComparison(sides: Sides, probe: boolean): Violation | null {
   sides.locked = k.mm.lockedTotal;
   const at = (property: string, message: string): Violation => ({ property, step: 0, message: `at the end of the trace: ${message}` });
   const differs = observationDiffers(sides, OBS_PARTS);
-  if (differs) return at(partProperty(differs), differs);
+  if (differs) return at(differs.property, differs.message);
   const x = xlateConsistent(k);
   if (x) return at('P-XLATE', x);
   const p = probe ? probeRoutes(k, sides.spec, sides.spec, null) : null;

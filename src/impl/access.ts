@@ -127,18 +127,6 @@ export function accessCreate(k: Kernel, c: EnvMockAccessCreate): Result<unknown>
   return ok({ access_fd: k.installFd(new AccessFile(serial, access, f, k)) });
 }
 
-/** The areas from `iova` to `last` without a hole, each clipped; `whole` when they reach `last`. */
-function contiguous(ioas: IoasObj, iova: bigint, last: bigint): { parts: { area: Area; start: bigint; last: bigint }[]; whole: boolean } {
-  const parts: { area: Area; start: bigint; last: bigint }[] = [];
-  for (let cur = iova, a = ioas.iopt.areaAt(iova); a !== undefined; a = ioas.iopt.areaAt(cur)) {
-    const end = a.last < last ? a.last : last;
-    parts.push({ area: a, start: cur, last: end });
-    if (end === last) return { parts, whole: true };
-    cur = end + 1n;
-  }
-  return { parts, whole: false };
-}
-
 /** The checks PIN and RW share, in the selftest's order. */
 function front(k: Kernel, c: EnvMockAccessPin | EnvMockAccessRw, flagMask: number, pin: boolean): { access: AccessObj; last: bigint } | Errno {
   const f = port(k, c.fd);
@@ -162,7 +150,7 @@ export function accessPin(k: Kernel, c: EnvMockAccessPin): Result<unknown> {
   const ioas = access.ioas;
   if (!ioas) return fail('ENOENT');
   const write = (c.flags & PIN_WRITE) !== 0;
-  const walk = contiguous(ioas, c.iova, last);
+  const walk = ioas.iopt.contiguousParts(c.iova, last);
   const done: PinPart[] = [];
   const undo = (e: Errno) => {
     for (const p of done) unpinPart(ioas, p);
@@ -206,7 +194,7 @@ export function accessRw(k: Kernel, c: EnvMockAccessRw): Result<unknown> {
   const ioas = fr.access.ioas;
   if (!ioas) return fail('ENOENT');
   const write = (c.flags & RW_WRITE) !== 0;
-  const walk = contiguous(ioas, c.iova, fr.last);
+  const walk = ioas.iopt.contiguousParts(c.iova, fr.last);
   for (const p of walk.parts) {
     if (write ? !p.area.prot.write : !p.area.prot.read) return fail('EPERM');
     const from = p.area.pages.uva + p.area.offset + (p.start - p.area.start);

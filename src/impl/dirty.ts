@@ -12,7 +12,6 @@ import {
 } from '../uapi/index.js';
 import type { PagingDomain } from './hw/contract.js';
 import type { IommufdFile } from './iommufd-file.js';
-import type { Area } from './iopt.js';
 import type { Kernel } from './kernel.js';
 import { HwptPaging } from './objects.js';
 
@@ -86,9 +85,6 @@ function readAndClearDirty(k: Kernel, d: PagingDomain, start: bigint, last: bigi
   return null;
 }
 
-/** The area holding `iova`, in the sorted areas of an io_pagetable. */
-const areaAt = (areas: readonly Area[], iova: bigint): Area | undefined => areas.find((a) => a.start <= iova && iova <= a.last);
-
 export function setDirtyTracking(k: Kernel, f: IommufdFile, c: IommuHwptSetDirtyTracking): Result<unknown> {
   if ((c.flags & ~ENABLE) !== 0) return fail('EOPNOTSUPP');
   const hwpt = f.table.getKind(c.hwpt_id, HwptPaging);
@@ -128,24 +124,16 @@ export function getDirtyBitmap(k: Kernel, f: IommufdFile, c: IommuHwptGetDirtyBi
     const bitmap = new UserBitmap(c.iova, shift, c.data);
     const noClear = (c.flags & NO_CLEAR) !== 0;
     const gather = new Gather();
-    // iopt_for_each_contig_area: the areas from iova on, each starting where the last ended
-    let cur = c.iova;
-    let done = false;
-    for (let a = areaAt(iopt.areas, cur); a !== undefined; a = areaAt(iopt.areas, cur)) {
-      const upTo = a.last < last ? a.last : last;
-      const rc = readAndClearDirty(k, d, cur, upTo, noClear, bitmap, gather);
+    const walk = iopt.contiguousParts(c.iova, last);
+    for (const p of walk.parts) {
+      const rc = readAndClearDirty(k, d, p.start, p.last, noClear, bitmap, gather);
       if (rc) {
         if (!noClear) gather.sync(k, d);
         return fail(rc);
       }
-      if (upTo === last) {
-        done = true;
-        break;
-      }
-      cur = upTo + 1n;
     }
     if (!noClear) gather.sync(k, d);
-    return done ? ok({ dirty: bitmap.runs() }) : fail('EINVAL'); // !iopt_area_contig_done
+    return walk.whole ? ok({ dirty: bitmap.runs() }) : fail('EINVAL'); // !iopt_area_contig_done
   } finally {
     k.alloc.free('iova-bitmap');
   }

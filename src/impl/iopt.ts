@@ -384,18 +384,27 @@ export class IoPagetable {
     return null;
   }
 
+  /**
+   * iopt_for_each_contig_area: the areas from `iova` on without a hole, each clipped to [iova, last], and whether they
+   * reach `last` (`whole`).
+   */
+  contiguousParts(iova: bigint, last: bigint): { parts: { area: Area; start: bigint; last: bigint }[]; whole: boolean } {
+    const parts: { area: Area; start: bigint; last: bigint }[] = [];
+    // the areas are sorted and disjoint: after the one holding iova, only the next can continue the run
+    let cur = iova;
+    for (let i = this.areas.findIndex((x) => x.start <= iova && iova <= x.last); i !== -1 && i < this.areas.length && this.areas[i]!.start <= cur; i++) { // i < length
+      const a = this.areas[i]!; // i < length
+      const end = a.last < last ? a.last : last;
+      parts.push({ area: a, start: cur, last: end });
+      if (end === last) return { parts, whole: true };
+      cur = end + 1n;
+    }
+    return { parts, whole: false };
+  }
+
   /** The areas of [start, last] end to end, cut to it (iopt_get_pages), or null if there is a gap. */
   contiguous(start: bigint, last: bigint): Piece[] | null {
-    const out: Piece[] = [];
-    let next = start;
-    for (const a of this.areas) {
-      if (a.last < next || a.start > last) continue;
-      if (a.start > next) return null;
-      const to = a.last < last ? a.last : last;
-      out.push({ pages: a.pages, offset: a.offset + (next - a.start), length: to - next + 1n });
-      if (to === last) return out;
-      next = to + 1n;
-    }
-    return null;
+    const walk = this.contiguousParts(start, last);
+    return walk.whole ? walk.parts.map((p) => ({ pages: p.area.pages, offset: p.area.offset + (p.start - p.area.start), length: p.last - p.start + 1n })) : null;
   }
 }

@@ -29,7 +29,7 @@ import {
 } from '../uapi/index.js';
 import { areaKeeps } from './iova.js';
 import { fileOfPages, pinCheck } from './pins.js';
-import { firstEndingAtOrAfter, inUnion, lastOf, overlaps } from './ranges.js';
+import { contiguousParts, inUnion, lastOf, overlaps } from './ranges.js';
 import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
 import { allocFd, allocId, fileOfFd, keyOf, lookup, objKey, type AccessPin, type Area, type File, type ObjKey, type ObjOf, type State } from './state.js';
 
@@ -54,21 +54,6 @@ function accessOf(s: State, fd: number, P: string): AccessObj | Rejection {
 
 /** The accesses attached to `ioas`. */
 export const accessesOf = (s: State, ioas: ObjKey): AccessObj[] => Object.values(s.objects).filter((o): o is AccessObj => o.kind === 'access' && o.ioas === ioas);
-
-/** The areas from `iova` on that leave no hole, each clipped to [iova, last], in order; `whole` when they reach `last`. */
-function contiguous(areas: readonly Area[], iova: bigint, last: bigint): { parts: { area: Area; start: bigint; last: bigint }[]; whole: boolean } {
-  const parts: { area: Area; start: bigint; last: bigint }[] = [];
-  let cur = iova;
-  for (let i = firstEndingAtOrAfter(areas, iova); i < areas.length; i++) { // i < length
-    const a = areas[i]!; // i < length
-    if (a.start > cur) break;
-    const end = a.last < last ? a.last : last;
-    parts.push({ area: a, start: cur, last: end });
-    if (end === last) return { parts, whole: true };
-    cur = end + 1n;
-  }
-  return { parts, whole: false };
-}
 
 /** The byte of user memory an IOVA of an area holds. */
 function userByte(s: State, a: Area, iova: bigint): bigint | null {
@@ -128,7 +113,7 @@ export function accessPin(s: State, c: EnvMockAccessPin): Outcome {
   const ioas = s.objects[access.ioas];
   if (ioas?.kind !== 'ioas') return reject('ENOENT', `${P}.ENOENT.range`);
   const write = (c.flags & PIN_WRITE) !== 0;
-  const walk = contiguous(ioas.areas, c.iova, last);
+  const walk = contiguousParts(ioas.areas, c.iova, last);
   for (const [i, p] of walk.parts.entries()) {
     const first = userByte(s, p.area, p.start);
     const isLast = i === walk.parts.length - 1 && walk.whole;
@@ -182,7 +167,7 @@ export function accessRw(s: State, c: EnvMockAccessRw): Outcome {
   const ioas = s.objects[f.access.ioas];
   if (ioas?.kind !== 'ioas') return reject('ENOENT', `${P}.ENOENT.range`);
   const write = (c.flags & RW_WRITE) !== 0;
-  const walk = contiguous(ioas.areas, c.iova, f.last);
+  const walk = contiguousParts(ioas.areas, c.iova, f.last);
   for (const p of walk.parts) {
     if (write ? !p.area.prot.write : !p.area.prot.read) return reject('EPERM', `${P}.EPERM.prot`);
     const from = userByte(s, p.area, p.start);
@@ -234,7 +219,7 @@ export function accessPinnedPages(s: State, access: AccessObj): { pages: number;
   const out: { pages: number; range: IovaRange }[] = [];
   for (const p of access.pins) {
     const last = p.iova + p.length - 1n;
-    for (const part of contiguous(ioas.areas, p.iova, last).parts) {
+    for (const part of contiguousParts(ioas.areas, p.iova, last).parts) {
       const from = userByte(s, part.area, part.start);
       if (from === null || part.area.target.kind !== 'pages') continue;
       out.push({ pages: part.area.target.pages, range: { start: from >> 12n, last: (from + (part.last - part.start)) >> 12n } });

@@ -35,7 +35,7 @@ import {
   type DevName, type IommuHwptGetDirtyBitmap, type IommuHwptSetDirtyTracking, type IovaRange, type Pasid, type World,
 } from '../uapi/index.js';
 import { alignmentOf, iommuPage } from './iova.js';
-import { firstEndingAtOrAfter, unionOf, unionWith, unionWithout, type Union } from './ranges.js';
+import { contiguousParts, firstEndingAtOrAfter, unionOf, unionWith, unionWithout, type Union } from './ranges.js';
 import { commit, peek, reject, type Outcome } from './rule.js';
 import { keyOf, lookup, type DirtyBits, type File, type ObjKey, type ObjOf, type State } from './state.js';
 import { writeTargets } from './translate.js';
@@ -86,21 +86,6 @@ export function bitRuns(u: Union, iova: bigint, last: bigint, ps: bigint): IovaR
 }
 
 /**
- * The areas from `iova` on that leave no hole up to `last`: how far a contiguous walk gets (`end`, the last IOVA
- * covered, or null when `iova` itself is unmapped) and whether it reached `last`.
- */
-function contiguousFrom(ioas: ObjOf<'ioas'>, iova: bigint, last: bigint): { end: bigint | null; whole: boolean } {
-  let end: bigint | null = null;
-  for (let i = firstEndingAtOrAfter(ioas.areas, iova); i < ioas.areas.length; i++) { // i < length
-    const a = ioas.areas[i]!; // i < length
-    if (a.start > (end === null ? iova : end + 1n)) break;
-    end = a.last;
-    if (end >= last) return { end: last, whole: true };
-  }
-  return { end, whole: false };
-}
-
-/**
  * IOMMU_HWPT_GET_DIRTY_BITMAP: the argument checks in the kernel's order (flags, the HWPT, iommufd_check_iova_range,
  * dirty_ops), then the driver's tracking check on the first area, then the walk: every bit over a dirty (or maybe
  * dirty) IOMMU page of the range is reported, and cleared unless NO_CLEAR.
@@ -122,10 +107,11 @@ export function getDirtyBitmap(s: State, f: File, c: IommuHwptGetDirtyBitmap): O
   if ((c.iova & mask) !== 0n || ((last + 1n) & mask & U64_MAX) !== 0n) return reject('EINVAL', `${P}.EINVAL.page_size_alignment`);
   const dirty = hwpt.dirty;
   if (dirty === null) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_dirty_ops`);
-  const walk = contiguousFrom(ioas, c.iova, last);
-  if (walk.end === null) return reject('EINVAL', `${P}.EINVAL.hole`);
+  const walk = contiguousParts(ioas.areas, c.iova, last);
+  const reached = walk.parts.at(-1);
+  if (reached === undefined) return reject('EINVAL', `${P}.EINVAL.hole`);
   if (!recording(s, dirty)) return reject('EINVAL', `${P}.EINVAL.not_tracking`);
-  const upTo = walk.end;
+  const upTo = reached.last;
   const ps = bitSize(c.page_size);
   const effect = (d: Draft<State>) => {
     const cleared = { start: c.iova, last: upTo };

@@ -17,7 +17,7 @@ import {
 } from '../uapi/index.js';
 import { aligned, alignmentOf, allocIova, hitsReserved, reservedOf } from './iova.js';
 import { pinCheck } from './pins.js';
-import { anyOverlap, holes, lastOf, overlaps } from './ranges.js';
+import { anyOverlap, contiguousParts, holes, lastOf, overlaps } from './ranges.js';
 import { answer, commit, reject, guardAfter, type Outcome, type Rejection } from './rule.js';
 import { allocId, keyOf, lookup, objKey, type Area, type AreaTarget, type File, type FileKey, type ObjKey, type ObjOf, type State } from './state.js';
 
@@ -114,21 +114,6 @@ export function mapNewPages(s: State, ioas: ObjOf<'ioas'>, p: { flags: number; i
   return guardAfter(done, pinCheck(s, prefix));
 }
 
-/** The areas of `areas` that cover [start, last] end to end, cut to it; null if there is a gap (iopt_get_pages). */
-export function contiguousPieces(areas: readonly Area[], start: bigint, last: bigint): { area: Area; from: bigint; to: bigint }[] | null {
-  const out: { area: Area; from: bigint; to: bigint }[] = [];
-  let next = start;
-  for (const a of areas) {
-    if (a.last < next || a.start > last) continue;
-    if (a.start > next) return null;
-    const to = a.last < last ? a.last : last;
-    out.push({ area: a, from: next, to });
-    if (to === last) return out;
-    next = to + 1n;
-  }
-  return null;
-}
-
 /** IOMMU_IOAS_COPY: new areas in dst sharing the source's pages (pinned and charged once). @see ioas.c iommufd_ioas_copy */
 export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
   if ((c.flags & ~MAP_FLAGS) !== 0) return reject('EOPNOTSUPP', 'IOAS_COPY.EOPNOTSUPP.flags');
@@ -139,14 +124,15 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
   if (c.length === 0n) return reject('EINVAL', 'IOAS_COPY.EINVAL.length');
   const srcLast = lastOf(c.src_iova, c.length);
   if (srcLast === null) return reject('EOVERFLOW', 'IOAS_COPY.EOVERFLOW.src_wrap');
-  const pieces = contiguousPieces(src.areas, c.src_iova, srcLast);
-  if (!pieces) return reject('ENOENT', 'IOAS_COPY.ENOENT.src_not_covered');
+  const walk = contiguousParts(src.areas, c.src_iova, srcLast);
+  if (!walk.whole) return reject('ENOENT', 'IOAS_COPY.ENOENT.src_not_covered');
+  const pieces = walk.parts;
   const dst = lookup(s, f.key, c.dst_ioas_id, 'ioas');
   if (!dst) return reject('ENOENT', 'IOAS_COPY.ENOENT.dst_ioas');
-  const first = pieces[0]!; // contiguousPieces never returns an empty list
+  const first = pieces[0]!; // a whole walk has a part
   const uvaOf = (p: (typeof pieces)[number]) => {
     const t = p.area.target;
-    return t.kind === 'pages' ? (s.pages[t.pages]?.uva ?? 0n) + t.offset + (p.from - p.area.start) : 0n;
+    return t.kind === 'pages' ? (s.pages[t.pages]?.uva ?? 0n) + t.offset + (p.start - p.area.start) : 0n;
   };
   const fixed = (c.flags & FIXED) !== 0;
   const iova = placeArea(s, dst, { fixed, iova: c.dst_iova, length: c.length, uva: uvaOf(first) }, 'IOAS_COPY');
@@ -162,14 +148,14 @@ export function ioasCopy(s: State, f: File, c: IommuIoasCopy): Outcome {
   // ends inside a page gets an unaligned IOVA, iommu_map refuses it, and the copy unwinds. A copy whose pieces are
   // sub-page areas of an IOAS without a domain can sum to a page and still do that. Checked after pinning (the
   // kernel pins each area before it maps it; an earlier piece's EINVAL before a later piece's pin error is not told apart).
-  const unaligned = pieces.some((p) => !aligned(iova + (p.from - c.src_iova), align) || !aligned(p.to - p.from + 1n, align));
+  const unaligned = pieces.some((p) => !aligned(iova + (p.start - c.src_iova), align) || !aligned(p.last - p.start + 1n, align));
   const done = commit(s, fixed ? 'IOAS_COPY.ok.fixed' : 'IOAS_COPY.ok.auto_iova', (d) => {
     const areas = (d.objects[keyOf(dst)] as Draft<ObjOf<'ioas'>>).areas;
     for (const p of pieces) {
       const t = p.area.target;
-      const target: AreaTarget = t.kind === 'pages' ? { ...t, offset: t.offset + (p.from - p.area.start) } : { kind: 'gpa', gpa: t.gpa + (p.from - p.area.start) };
-      const start = iova + (p.from - c.src_iova);
-      insertSorted(areas, { start, last: start + (p.to - p.from), target, prot: protOf(c.flags) });
+      const target: AreaTarget = t.kind === 'pages' ? { ...t, offset: t.offset + (p.start - p.area.start) } : { kind: 'gpa', gpa: t.gpa + (p.start - p.area.start) };
+      const start = iova + (p.start - c.src_iova);
+      insertSorted(areas, { start, last: start + (p.last - p.start), target, prot: protOf(c.flags) });
     }
     return { dst_iova: iova };
   });

@@ -57,6 +57,24 @@ export function firstEndingAtOrAfter(u: readonly IovaRange[], x: bigint): number
   return lo;
 }
 
+/**
+ * iopt_for_each_contig_area: the ranges of sorted, disjoint `areas` from `iova` on that leave no hole, each clipped to
+ * [iova, last], and whether they reach `last` (`whole`). No part when `iova` itself is in none.
+ */
+export function contiguousParts<A extends IovaRange>(areas: readonly A[], iova: bigint, last: bigint): { parts: { area: A; start: bigint; last: bigint }[]; whole: boolean } {
+  const parts: { area: A; start: bigint; last: bigint }[] = [];
+  let cur = iova;
+  for (let i = firstEndingAtOrAfter(areas, iova); i < areas.length; i++) { // i < length
+    const a = areas[i]!; // i < length
+    if (a.start > cur) break;
+    const end = a.last < last ? a.last : last;
+    parts.push({ area: a, start: cur, last: end });
+    if (end === last) return { parts, whole: true };
+    cur = end + 1n;
+  }
+  return { parts, whole: false };
+}
+
 /** `u` with `r` added, in normal form; `u` itself when it already covers `r`. */
 export function unionWith(u: Union, r: IovaRange): Union {
   // ranges that overlap r or touch it: from the first ending at r.start - 1 or later, while they start by r.last + 1
