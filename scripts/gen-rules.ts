@@ -18,6 +18,7 @@ export const RULES_PATH = join(SPEC, 'rules.ts');
 const SHORT: Readonly<Record<string, string>> = {
   ATTACH_PT: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', DETACH_PT: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', BIND_IOMMUFD: 'VFIO_DEVICE_BIND_IOMMUFD',
   HWPT_ALLOC: 'IOMMU_HWPT_ALLOC', HWPT_INVALIDATE: 'IOMMU_HWPT_INVALIDATE', DESTROY: 'IOMMU_DESTROY', GET_HW_INFO: 'IOMMU_GET_HW_INFO', OPTION: 'IOMMU_OPTION', HWPT_SET_DIRTY_TRACKING: 'IOMMU_HWPT_SET_DIRTY_TRACKING', HWPT_GET_DIRTY_BITMAP: 'IOMMU_HWPT_GET_DIRTY_BITMAP', FAULT_QUEUE_ALLOC: 'IOMMU_FAULT_QUEUE_ALLOC',
+  VIOMMU_ALLOC: 'IOMMU_VIOMMU_ALLOC', VDEVICE_ALLOC: 'IOMMU_VDEVICE_ALLOC', VEVENTQ_ALLOC: 'IOMMU_VEVENTQ_ALLOC',
 };
 export const commandOf = (rule: string): string => {
   const p = rule.split('.')[0]!; // split has at least one element
@@ -25,7 +26,7 @@ export const commandOf = (rule: string): string => {
 };
 
 /** `${o.kind}` (IOMMU_DESTROY only): the object kinds an iommufd table holds (state.ts Obj). */
-const OBJECT_KINDS = ['ioas', 'hwpt_paging', 'hwpt_nested', 'device', 'fault', 'access'];
+const OBJECT_KINDS = ['ioas', 'hwpt_paging', 'hwpt_nested', 'device', 'fault', 'access', 'viommu', 'vdevice', 'veventq'];
 const GENERIC = /^\$\{c\.ioctl\}\./;
 
 interface Fn { readonly file: string; readonly name: string; readonly params: readonly string[]; readonly start: number; readonly end: number }

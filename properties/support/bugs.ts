@@ -6,8 +6,9 @@
 import { createKernel, Kernel, type Allocator } from '../../src/impl/index.js';
 import { iommufdFrontEnd } from '../../src/impl/designs/iommufd.js';
 import type { FrontEnd, Handler, KFile } from '../../src/impl/kernel.js';
-import { IoasObj } from '../../src/impl/objects.js';
+import { DeviceObj, IoasObj } from '../../src/impl/objects.js';
 import { FaultFile } from '../../src/impl/fault.js';
+import { VeventqFile } from '../../src/impl/viommu.js';
 import { pagesOf } from '../../src/impl/iopt.js';
 import { putUsers } from '../../src/impl/object.js';
 import type { IommufdFile } from '../../src/impl/iommufd-file.js';
@@ -186,6 +187,40 @@ export const BUGS: readonly InjectedBug[] = [
       if (file) k.fget(file);
       return r;
     })),
+  },
+  {
+    // iommufd_viommu_report_event returns early on a full queue instead of queuing the lost-events header: the guest
+    // reads the events that fit and never learns that any went missing (vEVENTQ overflow)
+    name: 'a full vEVENTQ drops the next event without its lost-events header: the guest never learns of the loss',
+    hardware: 'guest-pasid-table',
+    setup: 'viommu',
+    factory: withFrontEnd(wrapped('IOMMU_VEVENTQ_ALLOC', (orig) => (k, f: KFile, c: Ioctl) => {
+      const r = orig(k, f, c);
+      const file = r.ok ? k.fds.get((r.out as { out_veventq_fd: number }).out_veventq_fd) : undefined;
+      if (file instanceof VeventqFile) {
+        const q = file.veventq;
+        const report = q.report.bind(q);
+        q.report = (virtId) => {
+          if (q.numEvents < q.depth) report(virtId);
+        };
+      }
+      return r;
+    })),
+  },
+  {
+    // iommufd_device_remove_vdev destroys the vDEVICE with iommufd_object_remove rather than tombstoning it: its id is
+    // handed out again while the guest may still name the device by it
+    name: 'unbinding a device frees its vDEVICE\'s id for reuse instead of keeping it until the iommufd closes',
+    hardware: 'guest-pasid-table',
+    setup: 'viommu',
+    factory: withFrontEnd({
+      ...iommufdFrontEnd,
+      unbind: (k, vdev) => {
+        const vd = vdev.idev instanceof DeviceObj ? vdev.idev.vdev : null;
+        if (vd) (vdev.ctx as IommufdFile).table.remove(vd);
+        iommufdFrontEnd.unbind(k, vdev);
+      },
+    }),
   },
   {
     name: 'munmap skips the mmu notifier: a native SVA binding keeps a stale IOTLB entry for a page the CPU lost',

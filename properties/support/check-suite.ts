@@ -21,13 +21,13 @@ import { UNREACHED } from '../../src/check/unreached.js';
 import { DESIGNS } from '../../src/spec/index.js';
 import { HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../../src/uapi/index.js';
 
-const RUNS: Record<DesignName, number> = { 'iommufd': 2500, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
+const RUNS: Record<DesignName, number> = { 'iommufd': 3000, 'rfc-v1': 300, 'fd-per-ioasid': 300, 'per-device-sva': 300, 'setup-only-association': 300 };
 const runsOf = (d: DesignName) => Number(process.env.CHECK_RUNS ?? RUNS[d]);
 /**
  * Runs per design on each machine profile besides the default world: the selftest mock gets the default world's budget
  * for iommufd, its test port (reserved ranges, access objects) being reached there only.
  */
-const profileRunsOf = (d: DesignName, p: ProfileName) => Number(process.env.CHECK_RUNS ?? (d !== 'iommufd' ? 60 : p === 'selftest-mock' ? 3000 : 400));
+const profileRunsOf = (d: DesignName, p: ProfileName) => Number(process.env.CHECK_RUNS ?? (d !== 'iommufd' ? 60 : p === 'selftest-mock' ? 3500 : 400));
 
 /** The built-in profiles besides the default that fit `design`, each on its own hardware kind. */
 const profilesOf = (design: DesignName): { profile: ProfileName; hardware: HwKind }[] =>

@@ -4,7 +4,7 @@
  * calls away.
  */
 import {
-  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, hasTestPort, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
+  defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, IOMMU_VEVENTQ_TYPE_SELFTEST, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommuTypeOf, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, hasTestPort, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
 import type { Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
@@ -19,12 +19,13 @@ export const USER_MEM = { uva: 0x100000n, length: 0x10000n } as const;
 export const HIGH_RAM = { uva: 0x4000_0000n, length: 0x40_0000n } as const;
 
 /** The set-up variants a run starts from (as the kernel selftests' FIXTURE_VARIANTs). */
-export const FIXTURES = ['plain', 'nested', 'migration', 'iopf', 'access', 'memfd'] as const;
+export const FIXTURES = ['plain', 'nested', 'migration', 'iopf', 'access', 'memfd', 'viommu'] as const;
 export type Fixture = (typeof FIXTURES)[number];
 
 /**
  * The variants a machine can set up: `nested` needs an IOMMU that is a nest parent and takes a stage-1 format;
- * `migration` an IOMMU that tracks dirty pages and a design with dirty tracking (iommufd).
+ * `migration` an IOMMU that tracks dirty pages and a design with dirty tracking (iommufd); `viommu` an IOMMU whose driver
+ * allocates vIOMMUs (SMMUv3, the selftest mock) on a kernel with vIOMMUs.
  */
 export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): readonly Fixture[] {
   const nested = world.iommu.nestParent && world.iommu.stage1Format !== null;
@@ -32,9 +33,10 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
   const iopf = uapiOf(world).pagingFault && ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC');
   const access = hasTestPort(world) && ioctls.includes('IOMMU_IOAS_ALLOC');
   const memfd = uapiOf(world).fileMaps && ioctls.includes('IOMMU_IOAS_MAP_FILE');
+  const viommu = uapiOf(world).viommu && ioctls.includes('IOMMU_VIOMMU_ALLOC') && world.iommu.nestParent && viommuTypeOf(world.iommu) !== null;
   return [
     ...(['plain'] as const), ...(nested ? (['nested'] as const) : []), ...(migration ? (['migration'] as const) : []), ...(iopf ? (['iopf'] as const) : []),
-    ...(access ? (['access'] as const) : []), ...(memfd ? (['memfd'] as const) : []),
+    ...(access ? (['access'] as const) : []), ...(memfd ? (['memfd'] as const) : []), ...(viommu ? (['viommu'] as const) : []),
   ];
 }
 
@@ -61,7 +63,13 @@ export function fixturesOf(world: World, ioctls: readonly IoctlName[] = []): rea
  * - `memfd` (iommufd on a kernel with file maps): as `plain`, but guest RAM is mapped with IOAS_MAP_FILE from memfds,
  *   one per memory slot (QEMU's memory-backend-memfd: maps by file are what a live update hands to the new process
  *   with IOAS_CHANGE_PROCESS): slot 0's memfd with its fd already closed (the map alone holds it, so an unmap releases
- *   it), slot 1's ($fd8) open for more maps; random calls meet file maps, their pins and the memfd's lifetime.
+ *   it), slot 1's ($fd8) open for more maps; random calls meet file maps, their pins and the memfd's lifetime;
+ * - `viommu` (iommufd with vIOMMUs): as `plain`, but the stage-2 is a NEST_PARENT HWPT ($hwpt1) under a vIOMMU
+ *   ($viommu1) on which dev1 and dev2 have vDEVICEs (virtual ids 0x10, 0x20), with a vEVENTQ of depth 1 (its fd $fd7: a
+ *   second event unread overflows it); on SMMUv3 both devices are attached to a nested HWPT of the vIOMMU ($hwpt2, the
+ *   guest's CD table): what QEMU's arm-smmuv3 accel mode builds when the guest enables its SMMU (the selftest mock's
+ *   nested data is not modelled: there the vIOMMU has no nested HWPT, as the selftests' FIXTURE(iommufd_viommu) before
+ *   it allocates one); random calls meet the vIOMMU's lifetime, its invalidations and its event queue's overflow.
  * Where the design has native SVA, both variants also bind the process's own memory to PASID 3 of dev2 (a PASID-capable
  * device), so DMA walks the CPU page table from the start and a MUNMAP has something to invalidate.
  * Symbols follow the order the run binds them. On another machine (a profile) guest RAM sits at the bottom of the
@@ -109,6 +117,18 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
         { env: 'CLOSE', fd: '$fd7' },
         { env: 'MEMFD_CREATE', length: USER_MEM.length }, { ioctl: 'IOMMU_IOAS_MAP_FILE', fd: '$fd1', flags: 7, ioas_id: '$ioas1', file_fd: '$fd8', start: half, length: half, iova: ram[1]!.iova },
         { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null)];
+    }
+    // viommu: the stage-2 as a nest parent under a vIOMMU, dev1 and dev2 as its vDEVICEs on a nested HWPT, a vEVENTQ
+    if (fixture === 'viommu') {
+      const smmuv3 = viommuTypeOf(world.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+      const nestedHwpt = { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: 0, dev_id: '$dev1', pt_id: '$viommu1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', data: { pgtbl_addr: PASID_TABLE }, fault_id: 0 };
+      return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
+        { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: viommuTypeOf(world.iommu), dev_id: '$dev1', hwpt_id: '$hwpt1' },
+        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
+        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
+        ...(smmuv3 ? [nestedHwpt, attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null)] : []),
+        { ioctl: 'IOMMU_VEVENTQ_ALLOC', fd: '$fd1', flags: 0, viommu_id: '$viommu1', type: smmuv3 ? IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 : IOMMU_VEVENTQ_TYPE_SELFTEST, veventq_depth: 1, __reserved: 0 },
+        ...(smmuv3 ? guestTables : [])];
     }
     // iopf: a FAULT queue and dev2 on a paging HWPT whose page requests go there; dev1 on the automatic domain
     if (fixture === 'iopf') {

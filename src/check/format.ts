@@ -116,6 +116,11 @@ const rawWord = (name: string, v: unknown): string | null => (v === undefined ? 
 const list = <T>(xs: readonly T[] | unknown, each: (x: T) => string): string => (Array.isArray(xs) ? `[${(xs as T[]).map(each).join(', ')}]` : raw(xs));
 const rangeText = (r: { readonly start: unknown; readonly last: unknown }): string => `${hex(r.start)}..${hex(r.last)}`;
 
+/** A vIOMMU type by its name (enum iommu_viommu_type, the selftest's), else the number. */
+const viommuType = (t: unknown): string => (t === 0 ? 'DEFAULT' : t === 1 ? 'ARM_SMMUV3' : t === 2 ? 'TEGRA241_CMDQV' : t === 0xdeadbeef ? 'SELFTEST' : num(t));
+/** A vEVENTQ type by its name (enum iommu_veventq_type, the selftest's), else the number. */
+const veventqType = (t: unknown): string => (t === 0 ? 'DEFAULT' : t === 1 ? 'ARM_SMMUV3' : t === 2 ? 'TEGRA241_CMDQV' : t === 0xbeefbeef ? 'SELFTEST' : num(t));
+
 /** One row per ioctl, in the order of include/uapi/linux/iommufd.h then the RFC: a missing one fails to compile. */
 const IOCTL_FORMATS: IoctlFormats = {
   IOMMU_DESTROY: (c) => line(c.ioctl, on(c.fd), `id=${ref(c.id)}`),
@@ -145,6 +150,10 @@ const IOCTL_FORMATS: IoctlFormats = {
   IOMMU_IOAS_MAP_FILE: (c) => line(c.ioctl, on(c.fd), `ioas=${ref(c.ioas_id)}`, fixedIova('iova', c.iova, c.flags), `len=${size(c.length)}`, `file=${ref(c.file_fd)}`, `start=${hex(c.start)}`,
     mapFlags(c.flags, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_MAP_FIXED_IOVA)),
   IOMMU_IOAS_CHANGE_PROCESS: (c) => line(c.ioctl, on(c.fd), nonZero('__reserved', c.__reserved)),
+  IOMMU_VIOMMU_ALLOC: (c) => line(c.ioctl, on(c.fd), `dev=${ref(c.dev_id)}`, `hwpt=${ref(c.hwpt_id)}`, `type=${viommuType(c.type)}`, nonZero('flags', c.flags)),
+  IOMMU_VDEVICE_ALLOC: (c) => line(c.ioctl, on(c.fd), `viommu=${ref(c.viommu_id)}`, `dev=${ref(c.dev_id)}`, `virt_id=${hex(c.virt_id)}`),
+  IOMMU_VEVENTQ_ALLOC: (c) => line(c.ioctl, on(c.fd), `viommu=${ref(c.viommu_id)}`, `type=${veventqType(c.type)}`, `depth=${num(c.veventq_depth)}`,
+    nonZero('flags', c.flags), nonZero('__reserved', c.__reserved)),
   VFIO_DEVICE_BIND_IOMMUFD: (c) => line(c.ioctl, on(c.fd), `iommufd=${ref(c.iommufd)}`, nonZero('flags', c.flags)),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), `pt=${ref(c.pt_id)}`, pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: (c) => line(c.ioctl, on(c.fd), pasidArg(c.flags, c.pasid, VFIO_DEVICE_ATTACH_PASID, 'pasid')),
@@ -208,6 +217,8 @@ const ENV_FORMATS: EnvFormats = {
   PAGE_REQUEST: (c) => line('PAGE_REQUEST', String(c.dev), c.pasid === null ? null : `pasid ${num(c.pasid)}`, `addr=${hex(c.addr)}`, `perm=${num(c.perm)}`),
   FAULT_READ: (c) => line('FAULT_READ', on(c.fd), `count=${num(c.count)}`),
   MEMFD_CREATE: (c) => line('MEMFD_CREATE', `len=${size(c.length)}`),
+  IOMMU_EVENT: (c) => line('IOMMU_EVENT', String(c.dev)),
+  VEVENTQ_READ: (c) => line('VEVENTQ_READ', on(c.fd), `count=${num(c.count)}`),
   MOCK_ACCESS_CREATE: (c) => line('MOCK_ACCESS_CREATE', on(c.fd), `ioas=${ref(c.ioas_id)}`, c.flags === 1 ? 'NEEDS_PIN_PAGES' : nonZero('flags', c.flags)),
   MOCK_ACCESS_PIN: (c) => line('MOCK_ACCESS_PIN', on(c.fd), `access=${ref(c.access_fd)}`, `iova=${hex(c.iova)}`, `len=${size(c.length)}`, c.flags === 1 ? 'WRITE' : nonZero('flags', c.flags)),
   MOCK_ACCESS_UNPIN: (c) => line('MOCK_ACCESS_UNPIN', on(c.fd), `access=${ref(c.access_fd)}`, `pages_id=${num(c.pages_id)}`),

@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check';
 import {
-  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
+  DEVICE_NAMES, DEVICE_PATHS, hasTestPort, uapiOf, viommuTypeOf, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VEVENTQ_TYPE_DEFAULT, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
-import { envNamesOf, type Design, type Obj } from '../spec/index.js';
+import { envNamesOf, holders, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
 import { HIGH_RAM, USER_MEM } from './fixture.js';
@@ -88,8 +88,19 @@ function fdObj(m: GenModel, res: Resolve, role: FdRole, f: Ref, kind: Kind, o: R
 
 export const RECIPES: RecipeArbs = {
   OPEN: () => recipe('OPEN', fc.nat({ max: 9 }), (k, m) => ({ env: 'OPEN', path: k < 3 ? m.state.design.node : k < 9 ? DEVICE_PATHS[k % DEVICE_PATHS.length]! : '/dev/null' })), // modulo length
-  // a quarter of the closes, where there is one, a FAULT fd (its object can be destroyed only after)
-  CLOSE: (g) => recipe('CLOSE', refA(g), (f, m) => ({ env: 'CLOSE', fd: m.fd(f.pick % 4 === 0 && m.fdsOf('fault').length > 0 ? 'fault' : 'any', f) })),
+  CLOSE: (g) => recipe('CLOSE', refA(g), (f, m) => {
+    // half the closes take an object's own fd (a FAULT's, a vEVENTQ's) where there is one, that of an object
+    // only its fd holds where there is one: IOMMU_DESTROY of the object then succeeds
+    const own = (['fault', 'veventq'] as const).filter((r) => m.fdsOf(r).length > 0);
+    const onlyFdHolds = (fd: number) => {
+      const file = m.state.files[m.state.fds[fd]!]; // listed fds are open
+      const o = file?.kind === 'fault' ? m.state.objects[file.fault] : file?.kind === 'veventq' ? m.state.objects[file.veventq] : undefined;
+      return o !== undefined && holders(m.state, o).length === 1;
+    };
+    return f.pick % 2 === 0 && own.length > 0
+      ? { env: 'CLOSE', fd: m.fd(own[(f.pick >> 1) % own.length]!, f, onlyFdHolds) } // length > 0
+      : { env: 'CLOSE', fd: m.fd('any', f) };
+  }),
   MMAP: (g) => recipe('MMAP', fc.record({ k: fc.nat({ max: MMAPS.length - 1 }), bad: resvA(g, 1) }), ({ k, bad }) => {
     const r = MMAPS[k]!; // k < length
     return { env: 'MMAP', uva: r.uva + (bad && k === 0 ? 0x800n : 0n), length: bad && k !== 0 ? 0n : r.length }; // misaligned, or empty
@@ -163,6 +174,14 @@ export const RECIPES: RecipeArbs = {
     const r = x.aim > 0 && faulting.length > 0 ? faulting[x.k % faulting.length]! : null; // length > 0
     return { env: 'PAGE_REQUEST', dev: r?.dev ?? x.dev, pasid: r?.pasid ?? null, addr: GUEST_IOVA + BigInt(x.page) * PAGE, perm: x.perm };
   }),
+  // mostly a device attached to a nested HWPT of a vIOMMU (whose events go to the guest), else any device
+  IOMMU_EVENT: () => recipe('IOMMU_EVENT', fc.record({ aim: fc.nat({ max: 3 }), dev: fc.constantFrom(...DEVICE_NAMES) }), (x, m) => {
+    const viaViommu = m.state.attachments.filter((a) => a.pasid === null && m.state.objects[a.ctx]?.kind === 'hwpt_nested' && (m.state.objects[a.ctx] as Obj & { viommu: unknown }).viommu !== null);
+    const a = x.aim > 0 && viaViommu.length > 0 ? viaViommu[x.aim % viaViommu.length]! : null; // length > 0
+    return { env: 'IOMMU_EVENT', dev: a?.dev ?? x.dev };
+  }),
+  // room for one SMMUv3 event (40 bytes), two, a lost-events header only (8), nothing, or a byte short of one event
+  VEVENTQ_READ: (g) => recipe('VEVENTQ_READ', fc.record({ f: refA(g), count: fc.constantFrom(40, 40, 80, 48, 8, 0, 39, 400) }), (x, m) => ({ env: 'VEVENTQ_READ', fd: m.fd('veventq', x.f), count: x.count })),
   // room for one record, several, none (0 bytes), or (in the edge share) a count that is no multiple of 48
   FAULT_READ: (g) => recipe('FAULT_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0), odd: resvA(g, 1) }), (x, m) => ({ env: 'FAULT_READ', fd: m.fd('fault', x.f), count: x.n * 48 + (x.odd !== 0 ? 8 : 0) })),
   // answers to cookies a read gave (one, two, or the same twice), SUCCESS or INVALID, in the edge share a bad code or
@@ -222,11 +241,14 @@ export const RECIPES: RecipeArbs = {
     return { env: 'MOCK_ADD_RESERVED', fd, ioas_id: id, start: x.top !== 0 ? U64_MAX : u64(addrOf(m, x.a)), length: x.n };
   }),
 
-  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device', 'fault', 'access') }), (x, m, res) => {
-    // a FAULT whose fd is closed where there is one: what IOMMU_DESTROY can take
+  IOMMU_DESTROY: (g) => recipe('IOMMU_DESTROY', fc.record({ f: refA(g), o: refA(g), k: fc.constantFrom<Kind>('ioas', 'hwpt', 'device', 'fault', 'fault', 'access', 'viommu', 'vdevice', 'veventq') }), (x, m, res) => {
+    // a FAULT or vEVENTQ nothing holds any more (its fd closed, no HWPT on it) half the time there is one, whatever
+    // kind was drawn: a VMM destroys such an object right after it closes the fd
     const fd = m.fd('ctx', x.f);
-    const closed = (o: Obj) => o.kind === 'fault' && !Object.values(m.state.files).some((f) => f.kind === 'fault' && f.fault === `${o.file}:${o.id}`);
-    const id = m.obj(x.k, m.tableOf(fd, res), x.o, x.k === 'fault' ? closed : undefined);
+    const file = m.tableOf(fd, res);
+    const free = (o: Obj) => (o.kind === 'fault' || o.kind === 'veventq') && holders(m.state, o).length === 0;
+    const freed = x.o.bad === null && x.o.pick % 2 === 0 && Object.values(m.state.objects).some((o) => o.file === file && free(o));
+    const id = freed ? m.obj(Object.values(m.state.objects).some((o) => o.file === file && o.kind === 'fault' && free(o)) ? 'fault' : 'veventq', file, x.o, free) : m.obj(x.k, file, x.o);
     return { ioctl: 'IOMMU_DESTROY', fd, id };
   }),
   IOMMU_IOAS_ALLOC: (g) => recipe('IOMMU_IOAS_ALLOC', fc.record({ f: refA(g), flags: fc.constantFrom(0, 0, 0, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
@@ -329,7 +351,9 @@ export const RECIPES: RecipeArbs = {
     const data = x.raw === 'null' ? null : given;
     // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
     // a quarter of nested allocations take any paging HWPT as parent: the refusal of a non-NEST_PARENT one
-    const pt_id = onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
+    // where the file has a vIOMMU, half the nested allocations go on it (SMMUv3's only way to nest)
+    const onViommu = onHwpt && x.free % 2 === 1 && Object.values(m.state.objects).some((o) => o.kind === 'viommu' && o.file === file);
+    const pt_id = onViommu ? m.obj('viommu', file, x.p) : onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
     // FAULT_ID_VALID names a FAULT of the file where there is one (else an id nothing has: ENOENT)
     const fault_id = (flags & IOMMU_HWPT_FAULT_ID_VALID) !== 0 ? m.obj('fault', file, x.p) : 0;
     return {
@@ -342,7 +366,10 @@ export const RECIPES: RecipeArbs = {
     // raw layouts in the edge share: entry_len 0 or one off, a NULL array, an unknown entry flag, a misaligned address
     raw: fc.oneof({ weight: 100 - Math.min(100, Math.round(g.edgeShare * 100)), arbitrary: fc.constant(null) }, { weight: Math.min(100, Math.round(g.edgeShare * 100)), arbitrary: fc.constantFrom('len0', 'len+', 'null', 'flag', 'leaf', 'misaligned', 'misaligned') }),
   }), (x, m, res) => {
-    const { fd, id } = fdObj(m, res, 'ctx', x.f, 'hwpt_nested', x.o);
+    const fd = m.fd('ctx', x.f);
+    const file = m.tableOf(fd, res);
+    const viommu = x.o.pick % 3 === 0 && Object.values(m.state.objects).some((o) => o.kind === 'viommu' && o.file === file);
+    const id = m.obj(viommu ? 'viommu' : 'hwpt_nested', file, x.o);
     const native = m.state.world.iommu.stage1Format !== null ? m.state.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1' : m.state.world.hw === 'host-pasid-table';
     // the other hardware's format in the edge share: EINVAL.data_type; no entries: the data_type probe
     const data_type = native === (x.foreign === 0) ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
@@ -406,6 +433,32 @@ export const RECIPES: RecipeArbs = {
     return { ioctl: 'IOMMU_IOAS_MAP_FILE', fd, flags, ioas_id: id, file_fd, start: x.at, length, iova };
   }),
   IOMMU_IOAS_CHANGE_PROCESS: (g) => recipe('IOMMU_IOAS_CHANGE_PROCESS', fc.record({ f: refA(g), resv: resvA(g, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', fd: m.fd('ctx', x.f), __reserved: x.resv })),
+  // the driver's type on a NEST_PARENT HWPT mostly; in the edge share the reserved DEFAULT, another driver's, a flag
+  IOMMU_VIOMMU_ALLOC: (g) => recipe('IOMMU_VIOMMU_ALLOC', fc.record({ f: refA(g), d: refA(g), p: refA(g), t: fc.nat({ max: 7 }), flags: resvA(g, 1), odd: resvA(g, 1) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const file = m.tableOf(fd, res);
+    const own = viommuTypeOf(m.state.world.iommu) ?? IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+    const type = x.odd === 0 ? own : [IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VIOMMU_TYPE_ARM_SMMUV3][x.t % 3]!; // t % 3 < 3
+    const hwpt_id = m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : (o) => o.kind === 'hwpt_paging' && o.nestParent);
+    return { ioctl: 'IOMMU_VIOMMU_ALLOC', fd, flags: x.flags, type, dev_id: m.obj('device', file, x.d), hwpt_id };
+  }),
+  // a device without a vDEVICE mostly; virtual ids from a small set, so they collide
+  IOMMU_VDEVICE_ALLOC: (g) => recipe('IOMMU_VDEVICE_ALLOC', fc.record({ f: refA(g), v: refA(g), d: refA(g), id: fc.constantFrom(0x10n, 0x20n, 0x30n, 0n) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const file = m.tableOf(fd, res);
+    const free = (o: Obj) => o.kind === 'device' && !Object.values(m.state.objects).some((v) => v.kind === 'vdevice' && v.dev === o.dev);
+    return { ioctl: 'IOMMU_VDEVICE_ALLOC', fd, viommu_id: m.obj('viommu', file, x.v), dev_id: m.obj('device', file, x.d, x.d.pick % 4 === 3 ? undefined : free), virt_id: x.id };
+  }),
+  // SMMUv3's event type mostly (a second one of a type: EEXIST), a small depth so it overflows; in the edge share
+  // DEFAULT, a flag, depth 0
+  IOMMU_VEVENTQ_ALLOC: (g) => recipe('IOMMU_VEVENTQ_ALLOC', fc.record({ f: refA(g), v: refA(g), t: fc.constantFrom(1, 1, 1, 2), depth: fc.constantFrom(1, 2, 2, 4), odd: fc.nat({ max: 2 }), bad: resvA(g, 1) }), (x, m, res) => {
+    const fd = m.fd('ctx', x.f);
+    const edge = x.bad !== 0;
+    return {
+      ioctl: 'IOMMU_VEVENTQ_ALLOC', fd, flags: edge && x.odd === 0 ? 1 : 0, viommu_id: m.obj('viommu', m.tableOf(fd, res), x.v),
+      type: edge && x.odd === 1 ? IOMMU_VEVENTQ_TYPE_DEFAULT : x.t, veventq_depth: edge && x.odd === 2 ? 0 : x.depth, __reserved: 0,
+    };
+  }),
   IOMMU_FAULT_QUEUE_ALLOC: (g) => recipe('IOMMU_FAULT_QUEUE_ALLOC', fc.record({ f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),
   VFIO_DEVICE_BIND_IOMMUFD: (g) => recipe('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ d: refA(g), f: refA(g), flags: resvA(g, 1) }), (x, m) => ({ ioctl: 'VFIO_DEVICE_BIND_IOMMUFD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), flags: x.flags, iommufd: m.fd('ctx', x.f) })),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: (g) => recipe('VFIO_DEVICE_ATTACH_IOMMUFD_PT', fc.record({ d: refA(g), p: refA(g), k: fc.constantFrom<Kind>('ioas', 'ioas', 'hwpt'), pasid: pasidA, replace: fc.boolean(), unknown: resvA(g, 2) }), (x, m, res) => {
@@ -525,7 +578,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
-  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2, IOMMU_IOAS_MAP_FILE: 2,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2, IOMMU_IOAS_MAP_FILE: 2, IOMMU_EVENT: 3, VEVENTQ_READ: 2,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -535,7 +588,8 @@ export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 
 /**
  * The environment actions of a design on a machine: every one of ENV_RECIPES, but guest writes to its stage-1 tables
  * only where the IOMMU can nest a stage-1 (elsewhere nothing ever walks them), on a kernel built for the selftests its
- * test port, and MUNMAP only where the design has native SVA (envNamesOf): only a device walking the CPU page table
+ * test port, IOMMU events and vEVENTQ reads only where the IOMMU's driver makes SMMUv3 vIOMMUs (the events the model
+ * forwards), and MUNMAP only where the design has native SVA (envNamesOf): only a device walking the CPU page table
  * makes a munmap matter to DMA, and the Linux executor that `ioasid-lab kernel` runs iommufd traces on has no munmap
  * step.
  */
@@ -545,6 +599,7 @@ export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
   ...(design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC') ? (['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'] as const) : []),
   ...(design.ioctls.includes('IOMMU_IOAS_MAP_FILE') ? (['MEMFD_CREATE'] as const) : []),
+  ...(design.ioctls.includes('IOMMU_VEVENTQ_ALLOC') && uapiOf(w).viommu && viommuTypeOf(w.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3 ? (['IOMMU_EVENT', 'VEVENTQ_READ'] as const) : []),
 ];
 
 /** The recipes of one design: its ioctls plus the environment actions, weighted; `only` keeps a subset (swarm). */

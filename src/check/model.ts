@@ -23,8 +23,8 @@ export interface Ref {
 }
 
 /** Object kinds as the spec names them. */
-export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault' | 'access';
-export type FdRole = 'ctx' | 'device' | 'fault' | 'access' | 'memfd' | 'any';
+export type Kind = 'ioas' | 'hwpt_paging' | 'hwpt_nested' | 'device' | 'ioasid_child' | 'hwpt' | 'fault' | 'access' | 'viommu' | 'vdevice' | 'veventq';
+export type FdRole = 'ctx' | 'device' | 'fault' | 'access' | 'memfd' | 'veventq' | 'any';
 
 /** Never handed out by anyone: an id of the past or of nothing. */
 export const NEVER = 99;
@@ -64,9 +64,14 @@ export class GenModel {
       .sort((a, b) => a - b);
   }
 
-  /** An fd of `role` (the pick-th), or a closed/never-opened number when none (or when asked for a bad one). */
-  fd(role: FdRole, r: Ref): Sym | number {
-    const live = this.fdsOf(role);
+  /**
+   * An fd of `role` (the pick-th), or a closed/never-opened number when none (or when asked for a bad one). With
+   * `prefer`, open fds that satisfy it are picked when there are any.
+   */
+  fd(role: FdRole, r: Ref, prefer?: (fd: number) => boolean): Sym | number {
+    const all = this.fdsOf(role);
+    const preferred = prefer && r.bad === null ? all.filter(prefer) : [];
+    const live = preferred.length > 0 ? preferred : all;
     // never opened: a number nothing has, and a quarter of the time -1, the "no fd" callers pass (VFIO refuses it first)
     if (r.bad === 'never' || live.length === 0) return r.bad === 'never' && r.pick % 4 === 0 ? -1 : NEVER;
     if (r.bad === 'destroyed' && this.dead.length > 0) return this.dead[r.pick % this.dead.length]!; // length > 0

@@ -112,6 +112,9 @@ export const IOCTL_FIELDS = {
   IOMMU_FAULT_QUEUE_ALLOC: { fd: fdRef, flags: u32 },
   IOMMU_IOAS_MAP_FILE: { fd: fdRef, flags: u32, ioas_id: idRef, file_fd: fdRef, start: u64, length: u64, iova: u64 },
   IOMMU_IOAS_CHANGE_PROCESS: { fd: fdRef, __reserved: u32 },
+  IOMMU_VIOMMU_ALLOC: { fd: fdRef, flags: u32, type: u32, dev_id: idRef, hwpt_id: idRef },
+  IOMMU_VDEVICE_ALLOC: { fd: fdRef, viommu_id: idRef, dev_id: idRef, virt_id: u64 },
+  IOMMU_VEVENTQ_ALLOC: { fd: fdRef, flags: u32, viommu_id: idRef, type: u32, veventq_depth: u32, __reserved: u32 },
   VFIO_DEVICE_BIND_IOMMUFD: { fd: fdRef, flags: u32, iommufd: fdRef },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pt_id: idRef, pasid: u32 },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { fd: fdRef, flags: u32, pasid: u32 },
@@ -160,6 +163,8 @@ export const ENV_FIELDS = {
     responses: { type: 'array', items: { type: 'object', required: ['cookie', 'code'], additionalProperties: false, properties: { cookie: u32, code: u32 } }, description: 'a list of {cookie, code}' },
   },
   MEMFD_CREATE: { length: u64 },
+  IOMMU_EVENT: { dev: enumOf(DEVICE_NAMES) },
+  VEVENTQ_READ: { fd: fdRef, count: u32 },
 } satisfies { readonly [N in EnvName]: Fields<Extract<EnvAction, { env: N }>> };
 
 export const ENV_NAMES = Object.keys(ENV_FIELDS) as readonly EnvName[];
@@ -182,6 +187,7 @@ export const OUTPUT_FIELDS = {
   IOMMU_HWPT_ALLOC: { out_hwpt_id: true }, IOMMU_HWPT_INVALIDATE: { entry_num: true },
   IOMMU_HWPT_SET_DIRTY_TRACKING: {}, IOMMU_HWPT_GET_DIRTY_BITMAP: { dirty: true, maybe: true }, IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: true, out_fault_fd: true },
   IOMMU_IOAS_MAP_FILE: { iova: true }, IOMMU_IOAS_CHANGE_PROCESS: {},
+  IOMMU_VIOMMU_ALLOC: { out_viommu_id: true }, IOMMU_VDEVICE_ALLOC: { out_vdevice_id: true }, IOMMU_VEVENTQ_ALLOC: { out_veventq_id: true, out_veventq_fd: true },
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: true }, VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: true }, VFIO_DEVICE_DETACH_IOMMUFD_PT: {},
   IOASID_ALLOC: { ioasid: true }, IOASID_FREE: {}, IOASID_REGISTER_MEMORY: {}, IOASID_UNREGISTER_MEMORY: {}, IOASID_MAP_DMA: {},
   IOASID_UNMAP_DMA: { size: true }, IOASID_CREATE_NESTING: { ioasid: true, fd: true }, IOASID_BIND_PGTABLE: {}, IOASID_UNBIND_PGTABLE: {},
@@ -191,6 +197,7 @@ export const OUTPUT_FIELDS = {
   OPEN: { fd: true }, CLOSE: {}, MMAP: {}, MUNMAP: {}, DMA: { xlate: true, stale: true }, GUEST_WRITE_PGTABLE: {}, GUEST_WRITE_PASID_TABLE: {},
   MOCK_ADD_RESERVED: {}, PAGE_REQUEST: {}, FAULT_READ: { faults: true }, FAULT_WRITE: { written: true },
   MOCK_ACCESS_CREATE: { access_fd: true }, MEMFD_CREATE: { fd: true }, MOCK_ACCESS_PIN: { access_pages_id: true }, MOCK_ACCESS_UNPIN: {}, MOCK_ACCESS_RW: {}, MOCK_ACCESS_REPLACE: {},
+  IOMMU_EVENT: { veventq: true }, VEVENTQ_READ: { events: true },
 } satisfies { readonly [N in IoctlName | EnvName]: { readonly [K in keyof Outs[N]]-?: true } };
 
 /** `{tag: one of the names}` and, per name, that command's own closed record. */

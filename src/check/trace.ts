@@ -18,7 +18,7 @@ export const isSym = (x: unknown): x is Sym => typeof x === 'string' && /^\$[a-z
 
 /** Argument fields that name an fd, and fields that name an object. */
 export const FD_FIELDS = ['fd', 'iommufd', 'ioasid_fd', 'access_fd', 'file_fd'] as const;
-export const ID_FIELDS = ['id', 'ioas_id', 'dst_ioas_id', 'src_ioas_id', 'pt_id', 'dev_id', 'hwpt_id', 'fault_id', 'object_id', 'ioasid', 'parent_ioasid'] as const;
+export const ID_FIELDS = ['id', 'ioas_id', 'dst_ioas_id', 'src_ioas_id', 'pt_id', 'dev_id', 'hwpt_id', 'fault_id', 'object_id', 'ioasid', 'parent_ioasid', 'viommu_id'] as const;
 
 /** Output fields that create something, and the kind of symbol they bind. */
 export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -28,6 +28,9 @@ export const BINDERS: Readonly<Record<string, Readonly<Record<string, string>>>>
   VFIO_DEVICE_BIND_IOMMUFD: { out_devid: 'dev' },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { pt_id: 'hwpt' },
   IOMMU_FAULT_QUEUE_ALLOC: { out_fault_id: 'fault', out_fault_fd: 'fd' },
+  IOMMU_VIOMMU_ALLOC: { out_viommu_id: 'viommu' },
+  IOMMU_VDEVICE_ALLOC: { out_vdevice_id: 'vdevice' },
+  IOMMU_VEVENTQ_ALLOC: { out_veventq_id: 'veventq', out_veventq_fd: 'fd' },
   MOCK_ACCESS_CREATE: { access_fd: 'fd' },
   MEMFD_CREATE: { fd: 'fd' },
   IOASID_ALLOC: { ioasid: 'ioasid' },

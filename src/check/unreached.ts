@@ -74,6 +74,14 @@ export const UNREACHED: readonly Unreached[] = [
     design: 'iommufd', kind: 'unreachable' as const, rule: `${call}.ENOTTY.kernel_version`,
     reason: 'kernel version: upstream has the ioctl (6.13, 6.14); ENOTTY is 6.12\'s, reached by check --kernel-version 6.12 and the example "A 6.12 kernel has neither IOMMU_IOAS_MAP_FILE nor IOMMU_IOAS_CHANGE_PROCESS"',
   })),
+  ...(['VIOMMU_ALLOC', 'VDEVICE_ALLOC', 'VEVENTQ_ALLOC'] as const).map((call) => ({
+    design: 'iommufd', kind: 'unreachable' as const, rule: `${call}.ENOTTY.kernel_version`,
+    reason: 'kernel version: upstream has the ioctl (vIOMMU and vDEVICE 6.13, vEVENTQ 6.15); ENOTTY is 6.12\'s, reached by check --kernel-version 6.12 and the example "A 6.12 kernel has no vIOMMU, vDEVICE or vEVENTQ"',
+  })),
+  {
+    design: 'iommufd', kind: 'unreachable', rule: 'DESTROY.EBUSY.vdevice_in_use',
+    reason: 'nothing holds a vDEVICE but the object table (iommufd_vdevice_alloc_ioctl takes users on the vIOMMU and the device, none is taken on it), so IOMMU_DESTROY of it never finds it busy; the rule exists because DESTROY names its outcome per object kind',
+  },
   {
     design: 'iommufd', kind: 'rare', rule: 'IOAS_MAP_FILE.EOVERFLOW.auto_iova',
     reason: 'needs a file map of at least 2^63 bytes (an edge length) to an automatic IOVA from a live memfd: a product of three draws; 0 times in check --design iommufd --runs 10000 --seed 5 (20,000 runs), as IOAS_COPY.EOVERFLOW.auto_iova',

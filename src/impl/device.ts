@@ -12,6 +12,7 @@ import {
 } from '../uapi/index.js';
 import type { Context } from './hw/contract.js';
 import { newPagingHwpt } from './hwpt.js';
+import { vmasterAttachCheck } from './viommu.js';
 import { IommufdFile } from './iommufd-file.js';
 import { DeviceFile, type Kernel, type Route, type VfioDevice } from './kernel.js';
 import { putUsers, type IommufdObject } from './object.js';
@@ -224,6 +225,8 @@ export function attachPt(k: Kernel, f: DeviceFile, c: VfioDeviceAttachIommufdPt)
   if (pt instanceof IoasObj) return attachIoas(k, ictx, vdev, pt, pasid, old);
   if (!(pt instanceof HwptPaging || pt instanceof HwptNested)) return fail('EINVAL');
   if (old?.target === pt) return ok({ pt_id: pt.id });
+  const vmaster = pt instanceof HwptNested ? vmasterAttachCheck(vdev, pasid, pt) : null;
+  if (vmaster) return fail(vmaster);
   return attachHwpt(k, vdev, pasid, pt, old);
 }
 
@@ -240,6 +243,9 @@ export function unbindIommufd(k: Kernel, vdev: VfioDevice) {
   dropRoute(k, vdev, null);
   const ictx = vdev.ctx;
   if (vdev.idev && ictx instanceof IommufdFile) {
+    // iommufd_device_remove_vdev: the vDEVICE goes with its device; its id stays taken until the iommufd closes
+    const vd = vdev.idev instanceof DeviceObj ? vdev.idev.vdev : null;
+    if (vd) ictx.table.tombstone(vd);
     putUsers(vdev.idev); // the driver's reference
     ictx.table.remove(vdev.idev);
   }

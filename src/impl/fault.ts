@@ -8,8 +8,8 @@
 import { fail, ok, type EnvFaultRead, type EnvFaultWrite, type EnvPageRequest, type IommuFaultQueueAlloc, type PgFault, type Result } from '../uapi/index.js';
 import { IommufdFile } from './iommufd-file.js';
 import type { Kernel, Route } from './kernel.js';
-import { KFile } from './kfile.js';
-import { IommufdObject, putUsers } from './object.js';
+import { EventqFile, installEventq } from './eventq.js';
+import { IommufdObject } from './object.js';
 import { HwptNested, HwptPaging } from './objects.js';
 
 const RESP_SUCCESS = 0;
@@ -57,15 +57,11 @@ export class FaultObj extends IommufdObject {
   }
 }
 
-/** The FAULT fd ([iommufd-pgfault]): holds its object and the iommufd file until its last close, then just lets go. */
-export class FaultFile extends KFile {
+/** The FAULT fd ([iommufd-pgfault]). */
+export class FaultFile extends EventqFile<FaultObj> {
   readonly kind = 'fault';
-  constructor(serial: number, readonly fault: FaultObj, private readonly ictx: IommufdFile, private readonly k: Kernel) {
-    super(serial);
-  }
-  release() {
-    putUsers(this.fault);
-    this.k.fput(this.ictx);
+  get fault(): FaultObj {
+    return this.eventq;
   }
 }
 
@@ -74,12 +70,8 @@ export function faultQueueAlloc(k: Kernel, f: IommufdFile, c: IommuFaultQueueAll
   if (c.flags !== 0) return fail('EOPNOTSUPP');
   const fault = new FaultObj(k);
   if (f.table.insert(fault) === null) return fail('ENOMEM');
-  const serial = k.opens + 1;
-  k.opens = serial;
-  const file = new FaultFile(serial, fault, f, k);
-  fault.users++; // the file's reference
-  k.fget(f); // iommufd_ctx_get
-  return ok({ out_fault_id: fault.id, out_fault_fd: k.installFd(file) });
+  const fd = installEventq(k, f, fault, (serial) => new FaultFile(serial, fault, f, k));
+  return ok({ out_fault_id: fault.id, out_fault_fd: fd });
 }
 
 /**

@@ -4,13 +4,14 @@
  */
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
   type Errno, type IommuHwptAlloc, type IommuHwptInvalidate, type Result,
 } from '../uapi/index.js';
 import { FaultObj } from './fault.js';
 import type { IommufdFile } from './iommufd-file.js';
 import type { Kernel } from './kernel.js';
 import { DeviceObj, HwptNested, HwptPaging, IoasObj } from './objects.js';
+import { ViommuObj } from './viommu.js';
 
 /**
  * iommufd_hwpt_paging_alloc's core: a new domain added to `ioas` (aperture, alignment, pin, fill), inserted into
@@ -89,7 +90,25 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     }
     return takeFault(f, c, hwpt);
   }
+  if (pt instanceof ViommuObj) return viommuNested(k, f, c, pt, len);
   return fail('EINVAL');
+}
+
+/**
+ * iommufd_viommu_alloc_hwpt_nested: only FAULT_ID_VALID, and data; the driver's alloc_domain_nested copies the data
+ * (SMMUv3: iommu_copy_struct_from_user of a vSTE; the mock takes only its own IOMMU_HWPT_DATA_SELFTEST).
+ */
+function viommuNested(k: Kernel, f: IommufdFile, c: IommuHwptAlloc, viommu: ViommuObj, len: number): Result<unknown> {
+  if ((c.flags & ~FAULT_ID_VALID) !== 0 || len === 0) return fail('EOPNOTSUPP');
+  if (viommu.type !== IOMMU_VIOMMU_TYPE_ARM_SMMUV3) return fail('EOPNOTSUPP'); // mock_viommu_alloc_domain_nested
+  if (c.data_type !== 'IOMMU_HWPT_DATA_ARM_SMMUV3' || len < HWPT_DATA_LEN[c.data_type]) return fail('EINVAL');
+  if (c.data === null) return fail('EFAULT');
+  const hwpt = new HwptNested(viommu.hwpt, k.newContextId(), { kind: 'pasid-table', root: c.data.pgtbl_addr }, false, viommu);
+  if (f.table.insert(hwpt) === null) {
+    hwpt.destroy();
+    return fail('ENOMEM');
+  }
+  return takeFault(f, c, hwpt);
 }
 
 export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate): Result<unknown> {
@@ -103,21 +122,32 @@ export function hwptInvalidate(k: Kernel, f: IommufdFile, c: IommuHwptInvalidate
   if (num !== 0 && (c.entries.length === 0 || entryLen === 0 || entryLen > 4096 || num > 1 << 19)) return failed('EINVAL');
   const o = f.table.get(c.hwpt_id);
   if (!o) return failed('ENOENT');
+  // a vIOMMU's cache_invalidate reaches every nested domain on it; a nested domain made on one has no cache_invalidate_user
+  if (o instanceof ViommuObj) {
+    if (o.type !== IOMMU_VIOMMU_TYPE_ARM_SMMUV3 || c.data_type !== 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3') return failed('EINVAL');
+    return invalidateEntries(k, c, num, entryLen, false, [...o.nested].map((h) => h.domainId));
+  }
+  if (o instanceof HwptNested && o.viommu) return failed('EOPNOTSUPP');
   // before the vIOMMU rework the lookup itself asks for a nested HWPT (iommufd_get_hwpt_nested): ENOENT
   if (!(o instanceof HwptNested)) return failed(uapiOf(k.world).invalidatePaging);
   const vtd = k.world.iommu.stage1Format === 'IOMMU_HWPT_DATA_VTD_S1';
   const native = vtd ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
   if (c.data_type !== native) return failed('EINVAL');
+  return invalidateEntries(k, c, num, entryLen, vtd, [o.domainId]);
+}
+
+/** The driver's loop over the entries: each checked, then flushed in every domain it reaches; a refused one stops it. */
+function invalidateEntries(k: Kernel, c: IommuHwptInvalidate, num: number, entryLen: number, vtd: boolean, domains: readonly number[]): Result<unknown> {
+  const failed = (errno: Errno, done = 0): Result<unknown> => ({ ok: false, errno, out: { entry_num: done } });
   if (num === 0) return ok({ entry_num: 0 });
   if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return failed('EINVAL'); // iommu_copy_struct_from_user_array
   // the driver's loop: each entry checked, then flushed; a refused one stops it with what was done so far
   for (const [i, e] of c.entries.entries()) {
     if (((e.flags ?? 0) & ~1) !== 0 || (e.__reserved ?? 0) !== 0) return failed('EOPNOTSUPP', i);
     if (vtd && e.scope === 'range' && (e.addr % 4096n !== 0n || (e.npages === U64_MAX && e.addr !== 0n))) return failed('EINVAL', i);
-    if (e.scope === 'all') k.iommu.flushDomain(o.domainId);
-    else {
-      const first = e.addr >> 12n;
-      k.iommu.flushRange(o.domainId, first, first + (e.npages === 0n ? 0n : e.npages - 1n));
+    for (const id of domains) {
+      if (e.scope === 'all') k.iommu.flushDomain(id);
+      else k.iommu.flushRange(id, e.addr >> 12n, (e.addr >> 12n) + (e.npages === 0n ? 0n : e.npages - 1n));
     }
   }
   return ok({ entry_num: c.entries.length });

@@ -5,6 +5,7 @@
  * when the last reference goes. One design front-end (src/impl/designs/) decides which ioctls exist and what
  * opening the node creates; the objects, the io_pagetable engine and the hardware are shared by all designs.
  */
+import { iommuEvent, veventqRead } from './viommu.js';
 import {
   minPageSize, ok, fail, type Cmd, type DesignName, type DevName, type Errno, type Ioctl, type IoctlName, type PhysDevice,
   type Result, type World,
@@ -238,6 +239,10 @@ export class Kernel {
         return accessRw(this, c);
       case 'MOCK_ACCESS_REPLACE':
         return accessReplace(this, c);
+      case 'IOMMU_EVENT':
+        return iommuEvent(this, c);
+      case 'VEVENTQ_READ':
+        return veventqRead(this, c);
       case 'MEMFD_CREATE':
         return memfdCreate(this, c);
     }

@@ -6,7 +6,7 @@
 import type { IommufdObject } from './object.js';
 import type { IoptPages } from './pages.js';
 
-export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device' | 'fault' | 'access' | 'memfd';
+export type FileKind = 'iommufd' | 'ioasid' | 'ioasid-single' | 'device' | 'fault' | 'access' | 'memfd' | 'veventq';
 
 export abstract class KFile {
   /** references: the fds naming it, plus holders (a bound device, an association) */

@@ -34,6 +34,8 @@ export function putUsers(o: IommufdObject): void {
 
 export class ObjectTable {
   private readonly xa = new Map<number, IommufdObject>();
+  /** ids of destroyed vDEVICEs, reserved (XA_ZERO_ENTRY) until the table goes: no lookup finds them, none is reused */
+  private readonly zero = new Set<number>();
   /** when an object last came or went (stamp.ts) */
   stamp = 0;
 
@@ -43,7 +45,7 @@ export class ObjectTable {
   insert(o: IommufdObject): number | null {
     if (!this.alloc.alloc('object')) return null;
     let id = 1;
-    while (this.xa.has(id)) id++;
+    while (this.xa.has(id) || this.zero.has(id)) id++;
     o.id = id;
     o.file = this.file;
     this.xa.set(id, o);
@@ -65,6 +67,17 @@ export class ObjectTable {
   remove(o: IommufdObject) {
     WARN_ON(this.xa.get(o.id) !== o, 'iommufd_object_remove', () => `object ${o.kind} ${o.id} is not in this table`);
     this.xa.delete(o.id);
+    this.stamp = tick();
+    this.alloc.free('object');
+    o.destroy();
+  }
+
+  /** Destroy `o` now, whoever else holds it, and keep its id reserved (iommufd_object_tombstone_user). */
+  tombstone(o: IommufdObject) {
+    WARN_ON(this.xa.get(o.id) !== o, 'iommufd_object_tombstone_user', () => `object ${o.kind} ${o.id} is not in this table`);
+    WARN_ON(o.users !== 1, 'iommufd_object_tombstone_user', () => `${o.kind} ${o.id} still has users (${o.users})`);
+    this.xa.delete(o.id);
+    this.zero.add(o.id);
     this.stamp = tick();
     this.alloc.free('object');
     o.destroy();

@@ -5,6 +5,7 @@
  * @see drivers/iommu/iommufd/ioas.c, hw_pagetable.c, device.c
  */
 import type { FaultObj } from './fault.js';
+import type { VdeviceObj, ViommuObj } from './viommu.js';
 import type { DevName, Gpa } from '../uapi/index.js';
 import type { Allocator, Context, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
@@ -61,9 +62,14 @@ export class HwptNested extends IommufdObject {
     readonly domainId: number,
     readonly s1: { readonly kind: 'pgtable' | 'pasid-table'; readonly root: Gpa },
     readonly pasidCompat: boolean,
+    /** the vIOMMU it was allocated on (hwpt_nested->viommu): held instead of the parent, which the vIOMMU holds */
+    readonly viommu: ViommuObj | null = null,
   ) {
     super();
-    parent.users++;
+    if (viommu) {
+      viommu.users++;
+      viommu.nested.add(this);
+    } else parent.users++;
   }
   get context(): Context {
     return this.s1.kind === 'pgtable'
@@ -71,7 +77,10 @@ export class HwptNested extends IommufdObject {
       : { kind: 'guest-pasid-table', id: this.domainId, table: this.s1.root, parent: this.parent.domain };
   }
   destroy() {
-    putUsers(this.parent);
+    if (this.viommu) {
+      this.viommu.nested.delete(this);
+      putUsers(this.viommu);
+    } else putUsers(this.parent);
     if (this.fault) putUsers(this.fault);
   }
 }
@@ -81,6 +90,8 @@ export type Hwpt = HwptPaging | HwptNested;
 /** DEVICE: created by VFIO bind; the driver holds one user until unbind. */
 export class DeviceObj extends IommufdObject {
   readonly kind = 'device';
+  /** idev->vdev: its vDEVICE, if it has one */
+  vdev: VdeviceObj | null = null;
   constructor(readonly dev: DevName) {
     super();
     this.users++; // the binding driver's reference (iommufd_device_bind)

@@ -73,6 +73,12 @@ export type StructName = keyof typeof LAYOUTS;
 export const NEWER_LAYOUTS = {
   iommu_ioas_map_file: layout('iommu_ioas_map_file', 40, { size: [0, 4], flags: [4, 4], ioas_id: [8, 4], fd: [12, 4], start: [16, 8], length: [24, 8], iova: [32, 8] }),
   iommu_ioas_change_process: layout('iommu_ioas_change_process', 8, { size: [0, 4], __reserved: [4, 4] }),
+  // the 6.13 sizes (ending at out_viommu_id; data_len/data_uptr came later and a shorter struct is still taken)
+  iommu_viommu_alloc: layout('iommu_viommu_alloc', 24, { size: [0, 4], flags: [4, 4], type: [8, 4], dev_id: [12, 4], hwpt_id: [16, 4], out_viommu_id: [20, 4] }),
+  iommu_vdevice_alloc: layout('iommu_vdevice_alloc', 24, { size: [0, 4], viommu_id: [4, 4], dev_id: [8, 4], out_vdevice_id: [12, 4], virt_id: [16, 8] }),
+  iommu_veventq_alloc: layout('iommu_veventq_alloc', 32, {
+    size: [0, 4], flags: [4, 4], viommu_id: [8, 4], type: [12, 4], veventq_depth: [16, 4], out_veventq_id: [20, 4], out_veventq_fd: [24, 4], __reserved: [28, 4],
+  }),
 } as const satisfies Record<string, Layout>;
 
 /** _IO(type, nr): iommufd and VFIO ioctls carry no size in the number (the struct's own size field says it). */
@@ -97,6 +103,9 @@ export const REQUESTS = {
   IOMMU_HWPT_GET_DIRTY_BITMAP: io(IOMMUFD_TYPE, 0x8c),
   IOMMU_HWPT_INVALIDATE: io(IOMMUFD_TYPE, 0x8d),
   IOMMU_FAULT_QUEUE_ALLOC: io(IOMMUFD_TYPE, 0x8e),
+  IOMMU_VIOMMU_ALLOC: io(IOMMUFD_TYPE, 0x90),
+  IOMMU_VDEVICE_ALLOC: io(IOMMUFD_TYPE, 0x91),
+  IOMMU_VEVENTQ_ALLOC: io(IOMMUFD_TYPE, 0x93),
   IOMMU_IOAS_MAP_FILE: io(IOMMUFD_TYPE, 0x8f),
   IOMMU_IOAS_CHANGE_PROCESS: io(IOMMUFD_TYPE, 0x92),
   IOMMU_TEST_CMD: io(IOMMUFD_TYPE, 0x80 + 32),
@@ -278,6 +287,18 @@ export function encodeIommufd(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }
       const l = NEWER_LAYOUTS.iommu_ioas_change_process;
       return { req, arg: pack(l, { size: l.size, __reserved: c.__reserved }), bufs: [] };
     }
+    case 'IOMMU_VIOMMU_ALLOC': {
+      const l = NEWER_LAYOUTS.iommu_viommu_alloc;
+      return { req, arg: pack(l, { size: l.size, flags: c.flags, type: c.type, dev_id: c.dev_id, hwpt_id: c.hwpt_id }), bufs: [] };
+    }
+    case 'IOMMU_VDEVICE_ALLOC': {
+      const l = NEWER_LAYOUTS.iommu_vdevice_alloc;
+      return { req, arg: pack(l, { size: l.size, viommu_id: c.viommu_id, dev_id: c.dev_id, virt_id: c.virt_id }), bufs: [] };
+    }
+    case 'IOMMU_VEVENTQ_ALLOC': {
+      const l = NEWER_LAYOUTS.iommu_veventq_alloc;
+      return { req, arg: pack(l, { size: l.size, flags: c.flags, viommu_id: c.viommu_id, type: c.type, veventq_depth: c.veventq_depth, __reserved: c.__reserved }), bufs: [] };
+    }
     case 'IOMMU_FAULT_QUEUE_ALLOC':
       return { req, arg: pack(LAYOUTS.iommu_fault_alloc, { size: sizeOf('iommu_fault_alloc'), flags: c.flags }), bufs: [] };
     case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
@@ -359,6 +380,15 @@ export function decodeOut(c: Exclude<IommufdCmd, { ioctl: `VFIO_${string}` }>, a
       return {};
     case 'IOMMU_IOAS_MAP_FILE':
       return { iova: BigInt(field(NEWER_LAYOUTS.iommu_ioas_map_file, arg, 'iova')) };
+    case 'IOMMU_VIOMMU_ALLOC':
+      return { out_viommu_id: Number(field(NEWER_LAYOUTS.iommu_viommu_alloc, arg, 'out_viommu_id')) };
+    case 'IOMMU_VDEVICE_ALLOC':
+      return { out_vdevice_id: Number(field(NEWER_LAYOUTS.iommu_vdevice_alloc, arg, 'out_vdevice_id')) };
+    case 'IOMMU_VEVENTQ_ALLOC':
+      return {
+        out_veventq_id: Number(field(NEWER_LAYOUTS.iommu_veventq_alloc, arg, 'out_veventq_id')),
+        out_veventq_fd: Number(field(NEWER_LAYOUTS.iommu_veventq_alloc, arg, 'out_veventq_fd')),
+      };
     case 'IOMMU_FAULT_QUEUE_ALLOC':
       return { out_fault_id: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_id')), out_fault_fd: Number(field(LAYOUTS.iommu_fault_alloc, arg, 'out_fault_fd')) };
     case 'IOMMU_HWPT_GET_DIRTY_BITMAP':

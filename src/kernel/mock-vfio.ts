@@ -38,6 +38,8 @@ export type RealFile =
   | { readonly kind: 'fault'; readonly key: number }
   /** the selftest's access fd, made by IOMMU_TEST_OP_CREATE_ACCESS */
   | { readonly kind: 'access'; readonly key: number }
+  /** a vEVENTQ's fd, made by IOMMU_VEVENTQ_ALLOC (6.15+: never on Linux 6.12) */
+  | { readonly kind: 'veventq'; readonly key: number }
   | { readonly kind: 'device'; readonly key: number; readonly dev: DevName; bound: Bound | null };
 
 export type VfioCall =

@@ -22,6 +22,7 @@ import {
   allocId, deviceObj, fileOfFd, keyOf, objKey, physDevice, type Attachment, type File, type Obj, type ObjKey, type ObjOf, type State,
 } from './state.js';
 import { guestPasidTable, routeCtx } from './translate.js';
+import { removeVdevice, vmasterCheck } from './viommu.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
 
@@ -127,13 +128,15 @@ export function attachPt(s: State, f: DeviceFile, c: VfioDeviceAttachIommufdPt):
   const usesPasid = (c.flags & VFIO_DEVICE_ATTACH_PASID) !== 0;
   const pasid = usesPasid ? c.pasid : null;
   const pt = s.objects[objKey(f.bound, c.pt_id)];
-  if (!pt) return reject('ENOENT', 'ATTACH_PT.ENOENT.pt_id');
+  if (!pt || pt.kind === 'tombstone') return reject('ENOENT', 'ATTACH_PT.ENOENT.pt_id');
   // vfio-pci always has PASID ops (no EOPNOTSUPP from VFIO); the IOMMU refuses a PASID the device cannot issue
   if (usesPasid && !pasidFits(physDevice(s, f.dev).pasidBits, c.pasid)) return reject('EINVAL', 'ATTACH_PT.EINVAL.no_pasid');
   const old = s.attachments.find((a) => a.dev === f.dev && a.pasid === pasid);
   if (pt.kind === 'ioas') return attachIoas(s, f, pt, pasid, old);
   if (pt.kind !== 'hwpt_paging' && pt.kind !== 'hwpt_nested') return reject('EINVAL', 'ATTACH_PT.EINVAL.pt_kind');
   if (old?.ctx === keyOf(pt)) return commit(s, 'ATTACH_PT.ok.replace_same', () => ({ pt_id: pt.id }));
+  const vmaster = pt.kind === 'hwpt_nested' ? vmasterCheck(s, f.dev, pasid, pt) : null;
+  if (vmaster) return vmaster;
   return attachHwpt(s, f.dev, pasid, pt, old);
 }
 
@@ -197,6 +200,7 @@ export function unbindDevice(d: Draft<State>, f: DeviceFile, base: State) {
   for (const p of pasids) detachRoute(d, [f.dev], p);
   detachRoute(d, [f.dev], null);
   for (const o of Object.values(base.objects)) if ((o.kind === 'sva_bind' || o.kind === 'sva_mm') && o.dev === f.dev) destroyObject(d, o);
+  removeVdevice(d, base, f.dev);
   const obj = deviceObj(base, f.dev);
   if (obj) destroyObject(d, obj);
   (d.files[f.key] as Draft<DeviceFile>).bound = null;

@@ -91,7 +91,7 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
   // a file map holds its file (pages->file = get_file)
   for (const p of Object.values(s.pages)) if (p.file !== undefined) byUse.add(p.file);
   // a FAULT fd and an access fd hold their iommufd file (iommufd_ctx_get)
-  for (const f of Object.values(s.files)) if (f.kind === 'fault' || f.kind === 'access') byUse.add(fileOfKey(f.kind === 'fault' ? f.fault : f.access));
+  for (const f of Object.values(s.files)) if (f.kind === 'fault' || f.kind === 'access' || f.kind === 'veventq') byUse.add(fileOfKey(objectOfFile(f)));
   for (const a of s.attachments) byUse.add(fileOfKey(a.ctx));
   for (const o of Object.values(s.objects)) if ('parent' in o && fileOfKey(o.parent) !== o.file) byUse.add(fileOfKey(o.parent));
   return { byFd, byUse };
@@ -99,13 +99,17 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
 
 const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || ((f.kind === 'iommufd' || f.kind === 'ioasid' || f.kind === 'ioasid-single' || f.kind === 'memfd') && h.byUse.has(f.key));
 
+/** The object an object's own fd (a FAULT's, an access's, a vEVENTQ's) stands for. */
+const objectOfFile = (f: Extract<File, { kind: 'fault' | 'access' | 'veventq' }>): ObjKey => (f.kind === 'fault' ? f.fault : f.kind === 'access' ? f.access : f.veventq);
+
 /** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
 function release(d: Draft<State>, f: File, base: State) {
   if (f.kind === 'device') {
     // only the FD that bound (or, under fd-per-ioasid, claimed) the device holds its associations
     if (f.bound !== null) unbindDevice(d, f, base);
-  } else if (f.kind === 'fault' || f.kind === 'memfd') {
-    // iommufd_fault_fops_release drops its references and answers nothing; a memfd's pages go with its last holder
+  } else if (f.kind === 'fault' || f.kind === 'veventq' || f.kind === 'memfd') {
+    // iommufd_fault_fops_release (a vEVENTQ's alike) drops its references and answers nothing; a memfd's pages go
+    // with its last holder
   } else if (f.kind === 'access') {
     // iommufd_test_staccess_release: unpin everything (its unmap callback), then iommufd_access_destroy
     const o = base.objects[f.access];

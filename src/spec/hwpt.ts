@@ -13,7 +13,7 @@ import { castDraft, type Draft } from 'immer';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, hwptDataLen, uapiOf,
-  type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
+  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
 import { NO_BITS, tracksAlways } from './dirty.js';
 import { areaKeeps, iommuPage, outsideAperture } from './iova.js';
@@ -72,7 +72,7 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   const dev = lookup(s, f.key, c.dev_id, 'device');
   if (!dev) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.dev');
   const pt = s.objects[objKey(f.key, c.pt_id)];
-  if (!pt) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_id');
+  if (!pt || pt.kind === 'tombstone') return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_id');
   const devPasid = physDevice(s, dev.dev).pasidBits > 0;
   // kernel version: the flags this kernel knows (6.12: no ALLOC_PASID, and FAULT_ID_VALID only for a nested HWPT)
   const uapi = uapiOf(s.world);
@@ -117,11 +117,34 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
     const s1: S1 = c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? { kind: 'pgtable', root: c.data.pgtbl_addr } : { kind: 'pasid-table', root: c.data.pgtbl_addr };
     return commit(s, 'HWPT_ALLOC.ok.nested', (d) => {
       const id = allocId(s, f.key);
-      d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: keyOf(pt), s1, pasid: (c.flags & ALLOC_PASID) !== 0, fault };
+      d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: keyOf(pt), s1, pasid: (c.flags & ALLOC_PASID) !== 0, fault, viommu: null };
       return { out_hwpt_id: id };
     });
   }
+  if (pt.kind === 'viommu') return nestedOnViommu(s, f, c, pt, dataLen);
   return reject('EINVAL', 'HWPT_ALLOC.EINVAL.pt_kind');
+}
+
+/**
+ * HWPT_ALLOC with pt_id a vIOMMU: a nested HWPT the vIOMMU's driver builds over the vIOMMU's parent (SMMUv3: a vSTE,
+ * whose CD table is the guest's). FAULT_ID_VALID is the only flag; the data must be given; the driver then copies it
+ * with iommu_copy_struct_from_user (another data_type or a short length EINVAL, a NULL pointer EFAULT) — the mock
+ * driver takes only its own data type (EOPNOTSUPP). The fault is looked up once the HWPT is built.
+ * @see hw_pagetable.c iommufd_viommu_alloc_hwpt_nested, arm-smmu-v3-iommufd.c arm_vsmmu_alloc_domain_nested
+ */
+function nestedOnViommu(s: State, f: File, c: IommuHwptAlloc, viommu: ObjOf<'viommu'>, dataLen: number): Outcome {
+  if ((c.flags & ~FAULT_ID_VALID) !== 0 || dataLen === 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.viommu_flags');
+  if (viommu.type !== IOMMU_VIOMMU_TYPE_ARM_SMMUV3) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.viommu_data_type');
+  if (c.data_type !== 'IOMMU_HWPT_DATA_ARM_SMMUV3' || dataLen < HWPT_DATA_LEN[c.data_type]) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.viommu_data');
+  if (c.data === null) return reject('EFAULT', 'HWPT_ALLOC.EFAULT.data_uptr');
+  const fault = faultOf(s, f, c);
+  if (fault === undefined) return reject('ENOENT', 'HWPT_ALLOC.ENOENT.fault_id');
+  const root = c.data.pgtbl_addr;
+  return commit(s, 'HWPT_ALLOC.ok.viommu_nested', (d) => {
+    const id = allocId(s, f.key);
+    d.objects[objKey(f.key, id)] = { kind: 'hwpt_nested', file: f.key, id, parent: viommu.parent, s1: { kind: 'pasid-table', root }, pasid: false, fault, viommu: keyOf(viommu) };
+    return { out_hwpt_id: id };
+  });
 }
 
 /** Whether an invalidation entry covers a cached guest-table entry. */
@@ -170,7 +193,10 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   const noArray = c.entries.length === 0;
   if (entryNum !== 0 && (noArray || entryLen === 0 || entryLen > 4096 || entryNum > ENTRY_NUM_MAX)) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.array', none);
   const o = s.objects[objKey(f.key, c.hwpt_id)];
-  if (!o) return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id', none);
+  if (!o || o.kind === 'tombstone') return reject('ENOENT', 'HWPT_INVALIDATE.ENOENT.id', none);
+  if (o.kind === 'viommu') return invalidate(s, c, o, 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3', 'HWPT_INVALIDATE.ok.viommu');
+  // a nested HWPT of an SMMUv3 vIOMMU has no cache_invalidate_user: its invalidations go through the vIOMMU
+  if (o.kind === 'hwpt_nested' && o.viommu !== null) return reject('EOPNOTSUPP', 'HWPT_INVALIDATE.EOPNOTSUPP.viommu_nested', none);
   if (o.kind !== 'hwpt_nested') {
     // kernel version: ENOENT before the vIOMMU rework (6.12 looks up a nested HWPT only), EINVAL after (facts §6)
     return uapiOf(s.world).invalidatePaging === 'ENOENT'
@@ -179,7 +205,21 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   }
   // the invalidation format that goes with the IOMMU's stage-1 format (a nested HWPT exists only where there is one)
   const native = nativeDataType(s) === 'IOMMU_HWPT_DATA_VTD_S1' ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3';
-  if (c.data_type !== native) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
+  return invalidate(s, c, o, native, 'HWPT_INVALIDATE.ok');
+}
+
+/**
+ * The driver's part of HWPT_INVALIDATE, on a nested HWPT or a vIOMMU: the entries in its `native` format, each flushing
+ * what it covers in every context it reaches (a nested HWPT: itself; a vIOMMU: each nested HWPT made on it, the VMID
+ * they share). A vIOMMU of a driver whose format the model lacks (the mock's) refuses every data_type (EINVAL).
+ */
+function invalidate(s: State, c: IommuHwptInvalidate, o: ObjOf<'hwpt_nested'> | ObjOf<'viommu'>, native: IommuHwptInvalidate['data_type'], ok: RuleId): Outcome {
+  const none = { entry_num: 0 };
+  const entryNum = c.entry_num ?? c.entries.length;
+  const entryLen = c.entry_len ?? INVALIDATE_ENTRY_LEN[c.data_type];
+  const key = keyOf(o);
+  const ctxs = o.kind === 'viommu' ? Object.values(s.objects).filter((x) => x.kind === 'hwpt_nested' && x.viommu === key).map(keyOf) : [key];
+  if (c.data_type !== native || (o.kind === 'viommu' && o.type !== IOMMU_VIOMMU_TYPE_ARM_SMMUV3)) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.data_type', none);
   if (entryNum === 0) return commit(s, 'HWPT_INVALIDATE.ok.probe', () => ({ entry_num: 0 }));
   if (entryLen !== INVALIDATE_ENTRY_LEN[c.data_type]) return reject('EINVAL', 'HWPT_INVALIDATE.EINVAL.entry_len', none);
   const vtd = native === 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1';
@@ -188,9 +228,9 @@ export function hwptInvalidate(s: State, f: File, c: IommuHwptInvalidate): Outco
   const why = bad === -1 ? null : problems[bad]!; // bad indexes a problem
   if (why !== null && bad === 0) return reject(why.first.errno, why.first.rule, none);
   const done = bad === -1 ? c.entries : c.entries.slice(0, bad);
-  const flushed = commit(s, 'HWPT_INVALIDATE.ok', (d) => {
+  const flushed = commit(s, ok, (d) => {
     for (const e of done) {
-      flush(d, keyOf(o), e.scope === 'all' ? { all: true } : { all: false, first: e.addr >> 12n, last: (e.addr >> 12n) + (e.npages === 0n ? 0n : e.npages - 1n) });
+      for (const ctx of ctxs) flush(d, ctx, e.scope === 'all' ? { all: true } : { all: false, first: e.addr >> 12n, last: (e.addr >> 12n) + (e.npages === 0n ? 0n : e.npages - 1n) });
     }
     return { entry_num: done.length };
   });

@@ -10,3 +10,4 @@ export { DESIGN_NAMES, type Design, type DesignName, type Policy } from './desig
 export type { RuleId } from './rule.js';
 export { ENV_NAMES, envNamesOf, errnoOfRule, errnoPairsOf, outcomesOf } from './outcomes.js';
 export { hasDomain } from './pins.js';
+export { holders } from './objects.js';

@@ -10,7 +10,8 @@ import { objKey, type File, type State } from './state.js';
 
 export function objectDestroy(s: State, f: File, c: IommuDestroy): Outcome {
   const o = s.objects[objKey(f.key, c.id)];
-  if (!o) return reject('ENOENT', 'DESTROY.ENOENT.id');
+  // a tombstone (a vDEVICE destroyed with its device) is an id no lookup finds
+  if (!o || o.kind === 'tombstone') return reject('ENOENT', 'DESTROY.ENOENT.id');
   if (holders(s, o).length > 0) return reject('EBUSY', `DESTROY.EBUSY.${o.kind}_in_use`);
   return commit(s, `DESTROY.ok.${o.kind}`, (d) => {
     destroyObject(d, o);

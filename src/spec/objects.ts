@@ -14,7 +14,10 @@ export function holders(s: Pick<State, 'objects' | 'attachments' | 'files'>, o: 
   const out: string[] = [];
   for (const x of Object.values(s.objects)) {
     if (x.kind === 'hwpt_paging' && x.ioas === key) out.push(`hwpt_paging ${x.id}`);
-    if ('parent' in x && x.parent === key) out.push(`${x.kind} ${x.id}`);
+    // a nested HWPT made on a vIOMMU holds the vIOMMU (which holds the parent), not the parent
+    if ('parent' in x && x.parent === key && !(x.kind === 'hwpt_nested' && x.viommu !== null)) out.push(`${x.kind} ${x.id}`);
+    // nested HWPTs, vDEVICEs and vEVENTQs hold their vIOMMU (refcount_inc(&viommu->obj.users))
+    if ((x.kind === 'hwpt_nested' || x.kind === 'vdevice' || x.kind === 'veventq') && x.viommu === key) out.push(`${x.kind} ${x.id}`);
     // a HWPT holds the FAULT its page requests go to (hw_pagetable.c: refcount_inc(&fault->obj.users))
     if ((x.kind === 'hwpt_paging' || x.kind === 'hwpt_nested') && x.fault === key) out.push(`${x.kind} ${x.id}`);
     // an access holds its IOAS (iommufd_access_change_ioas: refcount_inc(&new_ioas->obj.users)), pins or not
@@ -24,10 +27,14 @@ export function holders(s: Pick<State, 'objects' | 'attachments' | 'files'>, o: 
   if (o.kind === 'access') out.push('its driver (the access fd)');
   // an open FAULT fd holds its object (iommufd_fault_alloc: refcount_inc(&fault->obj.users) for the file)
   if (o.kind === 'fault') for (const f of Object.values(s.files)) if (f.kind === 'fault' && f.fault === key) out.push(`its fd (file ${f.key})`);
+  // and so does an open vEVENTQ fd (iommufd_eventq_init: refcount_inc(&eventq->obj.users) for the file)
+  if (o.kind === 'veventq') for (const f of Object.values(s.files)) if (f.kind === 'veventq' && f.veventq === key) out.push(`its fd (file ${f.key})`);
   for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
   // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6), its
   // sva_mm until UNBIND_SVA
   if (o.kind === 'device') out.push(`${o.dev} bound`);
+  // a vDEVICE keeps the users reference of its device's lookup (iommufd_vdevice_alloc_ioctl), until unbind revokes it
+  if (o.kind === 'device') for (const x of Object.values(s.objects)) if (x.kind === 'vdevice' && x.dev === o.dev) out.push(`vdevice ${x.id}`);
   if (o.kind === 'sva_bind' || o.kind === 'sva_mm') out.push(`${o.dev} device FD`);
   return out;
 }
@@ -83,6 +90,12 @@ export const OBJECT_OPS: { readonly [K in ObjKind]: ObjectOps<K> } = {
   fault: { destroy: remove },
   // iommufd_access_destroy_object: its pins went with the driver's unmap-all, its IOAS hold with it
   access: { destroy: remove },
+  viommu: { destroy: remove },
+  // iommufd_vdevice_destroy: its virtual id leaves the vIOMMU's table
+  vdevice: { destroy: remove },
+  // iommufd_veventq_abort: the events left are freed
+  veventq: { destroy: remove },
+  tombstone: { destroy: remove },
 };
 
 export function destroyObject(d: Draft<State>, o: Obj) {

@@ -18,7 +18,8 @@ const PARTS: { readonly [P in ObsPart]: (s: State) => Parts[P] } = {
     const fdsOf = fdsByFile(s.fds);
     return Object.values(s.files).map((f) => ({ file: f.key, kind: f.kind, fds: fdsOf.get(f.key) ?? [] })).sort((a, b) => a.file - b.file);
   },
-  objects: (s) => Object.values(s.objects).map((o) => ({ file: o.file, id: o.id, kind: o.kind })).sort((a, b) => a.file - b.file || a.id - b.id),
+  // a tombstone is no object: only the id it keeps taken shows (in the ids allocated after it)
+  objects: (s) => Object.values(s.objects).filter((o) => o.kind !== 'tombstone').map((o) => ({ file: o.file, id: o.id, kind: o.kind })).sort((a, b) => a.file - b.file || a.id - b.id),
   attachments: (s) =>
     s.attachments
       .map((a) => {
@@ -93,7 +94,7 @@ class StateObservation implements Observation {
   translate: Observation['translate'] = (dev, pasid, iova, access) => translate(this.s, dev, pasid, iova, access);
   detail: Observation['detail'] = (file, id) => {
     const o = this.s.objects[objKey(file, id)];
-    return o === undefined ? null : { users: usersOf(this.s, o), ...('areas' in o ? { areas: o.areas.map((a) => ({ start: a.start, last: a.last })) } : {}) };
+    return o === undefined || o.kind === 'tombstone' ? null : { users: usersOf(this.s, o), ...('areas' in o ? { areas: o.areas.map((a) => ({ start: a.start, last: a.last })) } : {}) };
   };
 }
 

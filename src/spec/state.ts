@@ -33,7 +33,9 @@ export type File =
   /** The selftest's access fd ([iommufd_test_staccess]): its driver; holds its ACCESS and the iommufd file while open. */
   | { readonly kind: 'access'; readonly key: FileKey; readonly access: ObjKey }
   /** A memfd of `length` bytes (MEMFD_CREATE): held by its fds and by the pages IOAS_MAP_FILE made of it. */
-  | { readonly kind: 'memfd'; readonly key: FileKey; readonly length: bigint };
+  | { readonly kind: 'memfd'; readonly key: FileKey; readonly length: bigint }
+  /** A vEVENTQ's fd (IOMMU_VEVENTQ_ALLOC): holds its object and the iommufd file while open, as a FAULT fd does. */
+  | { readonly kind: 'veventq'; readonly key: FileKey; readonly veventq: ObjKey };
 
 export type FileKind = File['kind'];
 
@@ -84,6 +86,15 @@ export interface Pages {
 /** Stage-1 translation a nested context consumes: one guest page table, or a guest-owned PASID table. */
 export type S1 = { readonly kind: 'pgtable'; readonly root: Gpa } | { readonly kind: 'pasid-table'; readonly root: Gpa };
 
+/**
+ * One entry of a vEVENTQ (viommu.ts): the sequence number its header got, and the vDEVICE's virtual id it reports, or
+ * null for the lost-events header (at most one is queued; it holds no slot of the depth).
+ */
+export interface VEvent {
+  readonly sequence: number;
+  readonly virtId: bigint | null;
+}
+
 interface ObjBase {
   readonly file: FileKey;
   readonly id: number;
@@ -107,8 +118,25 @@ export type Obj =
     readonly kind: 'hwpt_paging'; readonly ioas: ObjKey; readonly auto: boolean; readonly nestParent: boolean; readonly pasid: boolean; readonly dirty: DirtyBits | null;
     /** the FAULT object its page requests go to (FAULT_ID_VALID), or null */ readonly fault: ObjKey | null;
   })
-  /** iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT; `pasid`: allocated with ALLOC_PASID. */
-  | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean; readonly fault: ObjKey | null })
+  /**
+   * iommufd HWPT_NESTED: a user stage-1 over a NEST_PARENT paging HWPT `parent`; `pasid`: allocated with ALLOC_PASID;
+   * `viommu`: allocated on that vIOMMU (which holds `parent`; the HWPT then holds the vIOMMU, not the parent), else null.
+   */
+  | (ObjBase & { readonly kind: 'hwpt_nested'; readonly parent: ObjKey; readonly s1: S1; readonly pasid: boolean; readonly fault: ObjKey | null; readonly viommu: ObjKey | null })
+  /** iommufd VIOMMU (viommu.ts): a slice of the physical IOMMU over the nest-parent HWPT `parent`, of driver type `type`. */
+  | (ObjBase & { readonly kind: 'viommu'; readonly parent: ObjKey; readonly type: number })
+  /** iommufd VDEVICE: `dev` as the guest sees it behind `viommu`, by `virtId` (unique per vIOMMU; one per device). */
+  | (ObjBase & { readonly kind: 'vdevice'; readonly viommu: ObjKey; readonly dev: DevName; readonly virtId: bigint })
+  /**
+   * iommufd VEVENTQ: the events of type `type` its vIOMMU reports, oldest first; `depth` of them at most (a lost-events
+   * header besides); `sequence`: the number the next header gets (0 after INT_MAX).
+   */
+  | (ObjBase & { readonly kind: 'veventq'; readonly viommu: ObjKey; readonly type: number; readonly depth: number; readonly events: readonly VEvent[]; readonly sequence: number })
+  /**
+   * The id of a vDEVICE destroyed with its device (unbind): reserved, unusable and unremovable until the iommufd closes
+   * (iommufd_device_remove_vdev: the xarray entry becomes XA_ZERO_ENTRY). Nothing looks it up; IOMMU_DESTROY is ENOENT.
+   */
+  | (ObjBase & { readonly kind: 'tombstone' })
   /** iommufd FAULT: a queue of page requests (fault.ts); the queue is derived from `State.prq`. */
   | (ObjBase & { readonly kind: 'fault' })
   /**

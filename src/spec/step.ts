@@ -26,6 +26,7 @@ import { gcPages } from './objects.js';
 import { mockAddReserved } from './selftest.js';
 import { reject, type Outcome, type RuleId } from './rule.js';
 import { fileOfFd, type File, type FileKind, type State } from './state.js';
+import { iommuEvent, vdeviceAlloc, veventqAlloc, veventqRead, viommuAlloc } from './viommu.js';
 import { deviceBindPasidTable, deviceBindPgtable, deviceInvalidateCache, deviceUnbindPgtable } from './sva.js';
 
 type Handler<N extends IoctlName> = (s: State, f: never, c: Extract<Ioctl, { ioctl: N }>) => Outcome;
@@ -55,6 +56,9 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOMMU_FAULT_QUEUE_ALLOC: { on: ['iommufd'], handler: faultQueueAlloc },
   IOMMU_IOAS_MAP_FILE: { on: ['iommufd'], handler: ioasMapFile },
   IOMMU_IOAS_CHANGE_PROCESS: { on: ['iommufd'], handler: ioasChangeProcess },
+  IOMMU_VIOMMU_ALLOC: { on: ['iommufd'], handler: viommuAlloc },
+  IOMMU_VDEVICE_ALLOC: { on: ['iommufd'], handler: vdeviceAlloc },
+  IOMMU_VEVENTQ_ALLOC: { on: ['iommufd'], handler: veventqAlloc },
   VFIO_DEVICE_BIND_IOMMUFD: { on: ['device'], handler: bindIommufd },
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { on: ['device'], handler: attachPt },
   VFIO_DEVICE_DETACH_IOMMUFD_PT: { on: ['device'], handler: detachPt },
@@ -124,6 +128,8 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'MOCK_ACCESS_RW' }, (x) => accessRw(s, x))
     .with({ env: 'MOCK_ACCESS_REPLACE' }, (x) => accessReplace(s, x))
     .with({ env: 'MEMFD_CREATE' }, (x) => memfdCreate(s, x))
+    .with({ env: 'IOMMU_EVENT' }, (x) => iommuEvent(s, x))
+    .with({ env: 'VEVENTQ_READ' }, (x) => veventqRead(s, x))
     .exhaustive();
 
 /**

@@ -131,6 +131,10 @@ function walk(s: State, ctx: Obj, index: number, addr: bigint, access: Access): 
     case 'device':
     case 'fault':
     case 'access':
+    case 'viommu':
+    case 'vdevice':
+    case 'veventq':
+    case 'tombstone':
       return [fault('blocked')];
   }
 }

@@ -48,6 +48,13 @@ export const iommu = {
     ioctl: 'IOMMU_IOAS_MAP_FILE', fd, flags: flags | (iova === null ? 0 : 1), ioas_id: ioas as IoasId, file_fd, start, length, iova: iova ?? 0n,
   }),
   changeProcess: (fd: Fd, __reserved = 0): Only<'IOMMU_IOAS_CHANGE_PROCESS'> => ({ ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', fd, __reserved }),
+  /** IOMMU_VIOMMU_ALLOC of `type` (default ARM_SMMUV3) for device `dev` over the nest-parent HWPT `hwpt` */
+  viommuAlloc: (fd: Fd, dev: number, hwpt: number, type = 1, flags = 0): Only<'IOMMU_VIOMMU_ALLOC'> => ({ ioctl: 'IOMMU_VIOMMU_ALLOC', fd, flags, type, dev_id: dev as DevId, hwpt_id: hwpt as HwptId }),
+  vdeviceAlloc: (fd: Fd, viommu: number, dev: number, virt_id: bigint): Only<'IOMMU_VDEVICE_ALLOC'> => ({ ioctl: 'IOMMU_VDEVICE_ALLOC', fd, viommu_id: viommu as ObjId, dev_id: dev as DevId, virt_id }),
+  /** IOMMU_VEVENTQ_ALLOC of `type` (default ARM_SMMUV3) on vIOMMU `viommu`, `depth` events deep */
+  veventqAlloc: (fd: Fd, viommu: number, depth: number, type = 1, flags = 0, __reserved = 0): Only<'IOMMU_VEVENTQ_ALLOC'> => ({
+    ioctl: 'IOMMU_VEVENTQ_ALLOC', fd, flags, viommu_id: viommu as ObjId, type, veventq_depth: depth, __reserved,
+  }),
   /** IOMMU_HWPT_SET_DIRTY_TRACKING: start (`enable`) or stop tracking on a paging HWPT. */
   setDirtyTracking: (fd: Fd, hwpt: number, enable = true, flags: number | null = null, __reserved = 0): Only<'IOMMU_HWPT_SET_DIRTY_TRACKING'> => ({
     ioctl: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd, flags: flags ?? (enable ? 1 : 0), hwpt_id: hwpt as HwptId, __reserved,
@@ -110,6 +117,10 @@ export const env = {
   pageRequest: (dev: DevName, pasid: Pasid | null, addr: bigint, perm = 1): Extract<EnvAction, { env: 'PAGE_REQUEST' }> => ({ env: 'PAGE_REQUEST', dev, pasid, addr, perm }),
   /** read(2) of a FAULT fd, room for `records` records */
   faultRead: (fd: Fd, records = 4): Extract<EnvAction, { env: 'FAULT_READ' }> => ({ env: 'FAULT_READ', fd, count: records * 48 }),
+  /** the IOMMU records an event for `dev` (forwarded to a vEVENTQ where the device is a vIOMMU's) */
+  iommuEvent: (dev: DevName): Extract<EnvAction, { env: 'IOMMU_EVENT' }> => ({ env: 'IOMMU_EVENT', dev }),
+  /** read(2) of a vEVENTQ fd, `count` bytes (an SMMUv3 event takes 40 with its header) */
+  veventqRead: (fd: Fd, count = 400): Extract<EnvAction, { env: 'VEVENTQ_READ' }> => ({ env: 'VEVENTQ_READ', fd, count }),
   /** write(2) of page responses to a FAULT fd */
   faultWrite: (fd: Fd, responses: { cookie: number; code: number }[]): Extract<EnvAction, { env: 'FAULT_WRITE' }> => ({ env: 'FAULT_WRITE', fd, responses }),
 };

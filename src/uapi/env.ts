@@ -77,9 +77,26 @@ export interface EnvMockAccessRw { readonly env: 'MOCK_ACCESS_RW'; readonly fd: 
 /** IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move the access to another IOAS of its own iommufd. */
 export interface EnvMockAccessReplace { readonly env: 'MOCK_ACCESS_REPLACE'; readonly fd: Fd; readonly access_fd: Fd; readonly ioas_id: IoasId }
 
+/**
+ * The IOMMU records an event for `dev` (SMMUv3: an event-queue record such as F_TRANSLATION or C_BAD_CD of a stage-1
+ * it walks for the device): a message of the hardware's own, as PAGE_REQUEST is. Where the device is attached to a
+ * nested HWPT of a vIOMMU that has a vDEVICE for it, the kernel forwards it to the vIOMMU's vEVENTQ (the guest's event
+ * queue); otherwise it only logs it.
+ */
+export interface EnvIommuEvent { readonly env: 'IOMMU_EVENT'; readonly dev: DevName }
+/** read(2) of a vEVENTQ fd: `count` bytes of whole events (an 8-byte header, then the event's data). */
+export interface EnvVeventqRead { readonly env: 'VEVENTQ_READ'; readonly fd: Fd; readonly count: number }
+/**
+ * One event as a vEVENTQ read returns it: struct iommufd_vevent_header (flags, sequence), then, unless it is the
+ * lost-events header (flags IOMMU_VEVENTQ_FLAG_LOST_EVENTS, no data), the event's data, of which the model keeps the
+ * virtual id of the vDEVICE it names (SMMUv3: the vSID the kernel writes over the physical SID).
+ */
+export interface VEventRecord { readonly flags: number; readonly sequence: number; readonly virt_id: bigint | null }
+
 export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved
   | EnvPageRequest | EnvFaultRead | EnvFaultWrite
-  | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace | EnvMemfdCreate;
+  | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace | EnvMemfdCreate
+  | EnvIommuEvent | EnvVeventqRead;
 
 /** struct iommu_hwpt_pgfault as a FAULT fd's read returns it (length is always 0, __reserved 0: not shown). */
 export interface PgFault {
@@ -135,4 +152,8 @@ export interface EnvOut {
   MOCK_ACCESS_RW: Record<string, never>;
   MOCK_ACCESS_REPLACE: Record<string, never>;
   MEMFD_CREATE: { readonly fd: Fd };
+  /** where the event went: to a vEVENTQ (`veventq`: its id), or only to the host's log (null) */
+  IOMMU_EVENT: { readonly veventq: number | null };
+  /** the events read, oldest first (whole events only: the bytes read are 8 per header plus each event's data) */
+  VEVENTQ_READ: { readonly events: readonly VEventRecord[] };
 }

@@ -15,8 +15,6 @@ export interface HeaderIoctl {
   readonly notModelled: string | null;
 }
 
-const VIOMMU = 'no vIOMMU object: on guest-pasid-table hardware the vIOMMU is folded into the nested HWPT';
-
 export const IOMMUFD_HEADER: readonly HeaderIoctl[] = [
   { ioctl: 'IOMMU_DESTROY', nr: 0x80, in612: true, notModelled: null },
   { ioctl: 'IOMMU_IOAS_ALLOC', nr: 0x81, in612: true, notModelled: null },
@@ -34,11 +32,11 @@ export const IOMMUFD_HEADER: readonly HeaderIoctl[] = [
   { ioctl: 'IOMMU_HWPT_INVALIDATE', nr: 0x8d, in612: true, notModelled: null },
   { ioctl: 'IOMMU_FAULT_QUEUE_ALLOC', nr: 0x8e, in612: true, notModelled: null },
   { ioctl: 'IOMMU_IOAS_MAP_FILE', nr: 0x8f, in612: false, notModelled: null },
-  { ioctl: 'IOMMU_VIOMMU_ALLOC', nr: 0x90, in612: false, notModelled: VIOMMU },
-  { ioctl: 'IOMMU_VDEVICE_ALLOC', nr: 0x91, in612: false, notModelled: VIOMMU },
+  { ioctl: 'IOMMU_VIOMMU_ALLOC', nr: 0x90, in612: false, notModelled: null },
+  { ioctl: 'IOMMU_VDEVICE_ALLOC', nr: 0x91, in612: false, notModelled: null },
   { ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', nr: 0x92, in612: false, notModelled: null },
-  { ioctl: 'IOMMU_VEVENTQ_ALLOC', nr: 0x93, in612: false, notModelled: VIOMMU },
-  { ioctl: 'IOMMU_HW_QUEUE_ALLOC', nr: 0x94, in612: false, notModelled: 'no machine profile has a HW-accelerated vIOMMU queue (Tegra241 CMDQV), and no vIOMMU is modelled' },
+  { ioctl: 'IOMMU_VEVENTQ_ALLOC', nr: 0x93, in612: false, notModelled: null },
+  { ioctl: 'IOMMU_HW_QUEUE_ALLOC', nr: 0x94, in612: false, notModelled: 'no machine profile has a HW-accelerated vIOMMU queue (Tegra241 CMDQV): no driver modelled takes IOMMU_HW_QUEUE_ALLOC' },
 ];
 
 /** The header's modelled ioctls, as the uAPI's own names. */

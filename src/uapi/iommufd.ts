@@ -177,6 +177,43 @@ export interface IommuFaultQueueAlloc {
   readonly ioctl: 'IOMMU_FAULT_QUEUE_ALLOC'; readonly fd: Fd;
   /** must be 0 */ readonly flags: number;
 }
+/**
+ * enum iommu_viommu_type: DEFAULT (0) is reserved, ARM_SMMUV3 is the SMMUv3 driver's, TEGRA241_CMDQV its CMDQV
+ * extension's; the selftest's mock driver takes IOMMU_VIOMMU_TYPE_SELFTEST (iommufd_test.h).
+ */
+export const IOMMU_VIOMMU_TYPE_DEFAULT = 0;
+export const IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
+export const IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2;
+export const IOMMU_VIOMMU_TYPE_SELFTEST = 0xdeadbeef;
+/** enum iommu_veventq_type: DEFAULT (0) is reserved; the selftest's is IOMMU_VEVENTQ_TYPE_SELFTEST (iommufd_test.h). */
+export const IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
+export const IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1;
+export const IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2;
+export const IOMMU_VEVENTQ_TYPE_SELFTEST = 0xbeefbeef;
+/** struct iommufd_vevent_header flags: the queue overflowed and events were lost after the one before this header. */
+export const IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1;
+
+export interface IommuViommuAlloc {
+  readonly ioctl: 'IOMMU_VIOMMU_ALLOC'; readonly fd: Fd;
+  /** must be 0 */ readonly flags: number;
+  /** enum iommu_viommu_type */ readonly type: number;
+  /** a device behind the physical IOMMU the vIOMMU is a slice of */ readonly dev_id: DevId;
+  /** the NEST_PARENT paging HWPT (the stage-2 the vIOMMU's nested HWPTs go through) */ readonly hwpt_id: HwptId;
+}
+export interface IommuVdeviceAlloc {
+  readonly ioctl: 'IOMMU_VDEVICE_ALLOC'; readonly fd: Fd;
+  readonly viommu_id: ObjId;
+  readonly dev_id: DevId;
+  /** the device's id in the guest's view of the vIOMMU (SMMUv3: its virtual Stream ID) */ readonly virt_id: bigint;
+}
+export interface IommuVeventqAlloc {
+  readonly ioctl: 'IOMMU_VEVENTQ_ALLOC'; readonly fd: Fd;
+  /** must be 0 */ readonly flags: number;
+  readonly viommu_id: ObjId;
+  /** enum iommu_veventq_type */ readonly type: number;
+  /** the most events the queue holds before it loses them */ readonly veventq_depth: number;
+  /** must be 0 */ readonly __reserved: number;
+}
 export interface VfioDeviceBindIommufd {
   readonly ioctl: 'VFIO_DEVICE_BIND_IOMMUFD';
   /** the VFIO cdev fd */ readonly fd: Fd;
@@ -201,6 +238,7 @@ export type IommufdCmd =
   | IommuDestroy | IommuIoasAlloc | IommuIoasAllowIovas | IommuIoasCopy | IommuIoasIovaRanges | IommuIoasMap
   | IommuIoasUnmap | IommuOption | IommuGetHwInfo | IommuHwptAlloc | IommuHwptInvalidate
   | IommuHwptSetDirtyTracking | IommuHwptGetDirtyBitmap | IommuFaultQueueAlloc | IommuIoasMapFile | IommuIoasChangeProcess
+  | IommuViommuAlloc | IommuVdeviceAlloc | IommuVeventqAlloc
   | VfioDeviceBindIommufd | VfioDeviceAttachIommufdPt | VfioDeviceDetachIommufdPt;
 
 export interface IommufdOut {
@@ -228,6 +266,10 @@ export interface IommufdOut {
   IOMMU_IOAS_CHANGE_PROCESS: Record<string, never>;
   /** the FAULT object and the fd its queue is read and answered through */
   IOMMU_FAULT_QUEUE_ALLOC: { readonly out_fault_id: ObjId; readonly out_fault_fd: Fd };
+  IOMMU_VIOMMU_ALLOC: { readonly out_viommu_id: ObjId };
+  IOMMU_VDEVICE_ALLOC: { readonly out_vdevice_id: ObjId };
+  /** the vEVENTQ object and the fd its events are read through */
+  IOMMU_VEVENTQ_ALLOC: { readonly out_veventq_id: ObjId; readonly out_veventq_fd: Fd };
   VFIO_DEVICE_BIND_IOMMUFD: { readonly out_devid: DevId };
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: { readonly pt_id: HwptId };
   VFIO_DEVICE_DETACH_IOMMUFD_PT: Record<string, never>;

@@ -27,11 +27,16 @@ export interface UapiLevel {
   readonly vfioPasid: boolean;
   /** IOMMU_IOAS_MAP_FILE (6.13) and IOMMU_IOAS_CHANGE_PROCESS (6.14) exist; before, their numbers are unknown: ENOTTY. */
   readonly fileMaps: boolean;
+  /**
+   * IOMMU_VIOMMU_ALLOC and IOMMU_VDEVICE_ALLOC (6.13) and IOMMU_VEVENTQ_ALLOC (6.15) exist, and HWPT_ALLOC takes a vIOMMU
+   * as pt_id; before, the ioctls are unknown (ENOTTY).
+   */
+  readonly viommu: boolean;
 }
 
 export const UAPI_AT: { readonly [V in KernelVersion]: UapiLevel } = {
-  upstream: { invalidatePaging: 'EINVAL', hwptAllocPasid: true, pagingFault: true, vfioPasid: true, fileMaps: true },
-  '6.12': { invalidatePaging: 'ENOENT', hwptAllocPasid: false, pagingFault: false, vfioPasid: false, fileMaps: false },
+  upstream: { invalidatePaging: 'EINVAL', hwptAllocPasid: true, pagingFault: true, vfioPasid: true, fileMaps: true, viommu: true },
+  '6.12': { invalidatePaging: 'ENOENT', hwptAllocPasid: false, pagingFault: false, vfioPasid: false, fileMaps: false, viommu: false },
 };
 
 /** The kernel version Linux `release` (`uname -r`, e.g. 6.12.118) runs, where the table knows it. */

@@ -95,3 +95,15 @@ export interface MachineProfile {
 
 /** The smallest page size of a bitmap (1 << __ffs(pgsize_bitmap)). */
 export const minPageSize = (bitmap: bigint): bigint => bitmap & -bitmap;
+
+/**
+ * The vIOMMU type the IOMMU's driver allocates (its get_viommu_size answers non-zero for it), or null where it has no
+ * vIOMMU: SMMUv3 (the stage-1 format ARM_SMMUV3) takes IOMMU_VIOMMU_TYPE_ARM_SMMUV3 (1, arm_smmu_get_viommu_size), the
+ * selftest's mock driver IOMMU_VIOMMU_TYPE_SELFTEST (0xdeadbeef, mock_get_viommu_size); VT-d and AMD in the kernels read
+ * have none. Derived, so a machine file has no field for it.
+ */
+export function viommuTypeOf(iommu: Pick<IommuProfile, 'stage1Format' | 'hwInfoType'>): number | null {
+  if (iommu.stage1Format === 'IOMMU_HWPT_DATA_ARM_SMMUV3') return 1;
+  if (iommu.hwInfoType === 'IOMMU_HW_INFO_TYPE_SELFTEST') return 0xdeadbeef;
+  return null;
+}

@@ -10,6 +10,7 @@ import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap
 import { IommufdFile } from '../iommufd-file.js';
 import { option } from '../option.js';
 import type { FrontEnd, Handler, IoctlRow } from '../kernel.js';
+import { vdeviceAlloc, veventqAlloc, viommuAlloc } from '../viommu.js';
 
 const on = (kind: 'iommufd' | 'device', handler: unknown): IoctlRow => ({ on: [kind], handler: handler as Handler });
 
@@ -33,6 +34,9 @@ export const IOMMUFD_IOCTLS = {
   IOMMU_FAULT_QUEUE_ALLOC: on('iommufd', faultQueueAlloc),
   IOMMU_IOAS_MAP_FILE: on('iommufd', ioasMapFile),
   IOMMU_IOAS_CHANGE_PROCESS: on('iommufd', ioasChangeProcess),
+  IOMMU_VIOMMU_ALLOC: on('iommufd', viommuAlloc),
+  IOMMU_VDEVICE_ALLOC: on('iommufd', vdeviceAlloc),
+  IOMMU_VEVENTQ_ALLOC: on('iommufd', veventqAlloc),
   VFIO_DEVICE_BIND_IOMMUFD: on('device', bindIommufd),
   VFIO_DEVICE_ATTACH_IOMMUFD_PT: on('device', attachPt),
   VFIO_DEVICE_DETACH_IOMMUFD_PT: on('device', detachPt),
