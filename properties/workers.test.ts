@@ -63,7 +63,7 @@ describe('the results do not depend on --workers (stdout compared byte for byte,
 /** A chunk's made-up outcome: `runs` runs, `steps` steps, one rule reached `runs` times, failing when `fails`. */
 const made = (runs: number, steps: number, fails?: string): CheckOutcome => ({
   ok: fails === undefined,
-  stats: { runs, steps, generated: steps, executed: steps, injected: 1, ms: 5, coverage: new Map([['IOAS_ALLOC.ok', runs]]), reach: { dma: 1, dmaStage1: 0, unmaps: 2, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0, fileMaps: 0, heldReleases: 0 } },
+  stats: { runs, steps, generated: steps, executed: steps, injected: 1, ms: 5, coverage: new Map([['IOAS_ALLOC.ok', runs]]), reach: { dma: 1, dmaStage1: 0, unmaps: 2, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0, fileMaps: 0, heldReleases: 0, vevents: 0, veventsLost: 0 } },
   ...(fails === undefined ? {} : { violation: { property: fails, step: 1, message: fails } }),
 });
 const CELL: PlainCheckOptions = { design: 'iommufd', hardware: 'host-pasid-table', runs: 250, seed: 7, maxCommands: 30, timeLimitMs: 60_000 };

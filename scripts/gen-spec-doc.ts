@@ -99,6 +99,7 @@ export function specDoc(): string {
       ['`fault.ts`', 'FAULT queues: page requests, the FAULT fd\'s read and write, who answers a request', 'kernel `fault.c`, `device.c` `iommufd_auto_response_faults` callers, `io-pgfault.c`; selftest `alloc_hwpt_nested`'],
       ['`access.ts`', 'access objects (the selftest port): pins without a domain, read/write, replace, the unmap callback', 'kernel `device.c` `iommufd_access_*`, `selftest.c`; selftests `access_pin`, `access_pin_unmap`, `access_rw`, `user_copy`'],
       ['`file-map.ts`', 'file maps: memfds, IOAS_MAP_FILE, IOAS_CHANGE_PROCESS', 'kernel `ioas.c` `iommufd_ioas_map_file`, `iommufd_ioas_change_process`; `io_pagetable.c` `iopt_map_file_pages`; `pages.c` `iopt_alloc_file_pages`'],
+      ['`viommu.ts`', 'vIOMMU, vDEVICE, vEVENTQ: nested HWPTs and invalidation through a vIOMMU, the hardware\'s events and their queue', 'kernel `viommu.c`, `eventq.c`, `driver.c` `iommufd_viommu_report_event`, `hw_pagetable.c` `iommufd_viommu_alloc_hwpt_nested`; `arm-smmu-v3-iommufd.c`; selftest `FIXTURE(iommufd_viommu)`'],
       ['`dirty.ts`', 'dirty tracking: SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, the bits a device write sets', 'kernel `hw_pagetable.c`, `io_pagetable.c` `iopt_read_and_clear_dirty_data`, `iova_bitmap.c`; selftest `iommufd_dirty_tracking`'],
     ]),
     '',

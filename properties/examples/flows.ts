@@ -472,12 +472,12 @@ const fd56: Example = {
 };
 
 /**
- * 5.7 on iommufd, guest-pasid-table hardware: the nested HWPT's ARM_SMMUV3 data points at the guest CD (PASID)
- * table; invalidation uses the SMMUv3 vIOMMU data type, issued on the nested HWPT (the model folds the vIOMMU
- * object into it, see the iommufd design's choices).
+ * 5.7 on iommufd, guest-pasid-table hardware (SMMUv3): a vIOMMU over the nest parent, the device as its vDEVICE, and
+ * a nested HWPT of the vIOMMU whose ARM_SMMUV3 data (the vSTE) points at the guest CD (PASID) table; invalidation is
+ * the vIOMMU's (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 on the vIOMMU's id), as QEMU's accelerated vSMMU issues it.
  */
 const fd57: Example = {
-  name: 'iommufd flow 5.7 (guest PASID table): a nested HWPT with ARM_SMMUV3 data resolves PASID DMA through the guest CD table; its changes reach the device after IOMMU_HWPT_INVALIDATE',
+  name: 'iommufd flow 5.7 (guest PASID table): a nested HWPT of a vIOMMU with ARM_SMMUV3 data resolves PASID DMA through the guest CD table; its changes reach the device after IOMMU_HWPT_INVALIDATE of the vIOMMU',
   design: 'iommufd',
   hw: 'guest-pasid-table',
   steps: [
@@ -490,8 +490,10 @@ const fd57: Example = {
     st(iommu.hwptAlloc(fd(3), 2, 1, NEST_PARENT), { out: { out_hwpt_id: 3 } }),
     st(env.writePasidEntry(PASID_TBL, GPASID, PT1)),
     st(env.writePte(PT1, GVA, GPA_X)),
-    st(iommu.hwptAlloc(fd(3), 2, 3, 0, { type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', pgtbl_addr: PASID_TBL }), { out: { out_hwpt_id: 4 } }),
-    st(vfio.attach(fd(4), 4), { out: { pt_id: 4 } }),
+    st(iommu.viommuAlloc(fd(3), 2, 3), { out: { out_viommu_id: 4 } }),
+    st(iommu.vdeviceAlloc(fd(3), 4, 2, 0x10n), { out: { out_vdevice_id: 5 } }),
+    st(iommu.hwptAlloc(fd(3), 2, 4, 0, { type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', pgtbl_addr: PASID_TBL }), { out: { out_hwpt_id: 6 } }),
+    st(vfio.attach(fd(4), 6), { out: { pt_id: 6 } }),
     st(env.dma('dev1', GPASID, GVA + OFF), { hit: hva(GPA_X) + OFF }),
     st(env.dma('dev1', EMPTY_PASID, GVA + OFF), { fault: 'no-pasid-entry' }),
     st(env.writePte(PT2, GVA, GPA_Y)),

@@ -1114,9 +1114,12 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       st(env.mmap(0x100_0000n, 0x10_0000n)),
       st(iommu.hwptAlloc(fd(3), 2, 1, NEST_PARENT), { out: { out_hwpt_id: 3 } }),
       st(iommu.map(fd(3), 1, 0x10_0000n, 0x10_0000n, 0x100_0000n), 'ok'),
-      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 4, out_fault_fd: 5 } }),
-      st(iommu.hwptAlloc(fd(3), 2, 3, FAULT_ID_VALID, { type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', pgtbl_addr: 0x10_0000n }, 4), { out: { out_hwpt_id: 5 } }, 'HWPT_ALLOC.ok.nested'),
-      st(vfio.attach(fd(4), 5), { out: { pt_id: 5 } }),
+      // SMMUv3 nests through its vIOMMU, the device as a vDEVICE of it
+      st(iommu.viommuAlloc(fd(3), 2, 3), { out: { out_viommu_id: 4 } }),
+      st(iommu.vdeviceAlloc(fd(3), 4, 2, 0x10n), { out: { out_vdevice_id: 5 } }),
+      st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 6, out_fault_fd: 5 } }),
+      st(iommu.hwptAlloc(fd(3), 2, 4, FAULT_ID_VALID, { type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', pgtbl_addr: 0x10_0000n }, 6), { out: { out_hwpt_id: 7 } }, 'HWPT_ALLOC.ok.viommu_nested'),
+      st(vfio.attach(fd(4), 7), { out: { pt_id: 7 } }),
       // io-pgfault.c find_fault_handler: no handle at PASID 7, the RID's domain is nested and the IOMMU has user_pasid_table
       st(env.pageRequest('dev1', 7, 0x4000n, 2), 'ok', 'PAGE_REQUEST.ok.queued'),
       st(env.faultRead(fd(5)), { out: { faults: [{ flags: 3, dev_id: 2, pasid: 7, grpid: 1, perm: 2, addr: 0x4000n, cookie: 1 }] } }),
@@ -1834,6 +1837,9 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       st(iommu.hwptAlloc(fd(3), 2, 4, 0, { type: VTD_S1, pgtbl_addr: CD_TABLE }), 'EINVAL', 'HWPT_ALLOC.EINVAL.viommu_data'),
       st({ ...iommu.hwptAlloc(fd(3), 2, 4, 0, { type: SMMUV3_DATA, pgtbl_addr: CD_TABLE }), data: null, data_len: 16 }, 'EFAULT', 'HWPT_ALLOC.EFAULT.data_uptr'),
       st(iommu.hwptAlloc(fd(3), 2, 4, 0, { type: SMMUV3_DATA, pgtbl_addr: CD_TABLE }), { out: { out_hwpt_id: 5 } }, 'HWPT_ALLOC.ok.viommu_nested'),
+      // iommufd_hwpt_nested_alloc on the bare parent: SMMUv3's ops have no domain_alloc_nested ("... ||
+      // !ops->domain_alloc_nested) return ERR_PTR(-EOPNOTSUPP)"): its nested domains are its vIOMMU's
+      st(iommu.hwptAlloc(fd(3), 2, 3, 0, { type: SMMUV3_DATA, pgtbl_addr: CD_TABLE }), 'EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_needs_viommu'),
       // arm_smmu_attach_prepare_vmaster -> iommufd_viommu_get_vdev_id: no vDEVICE of dev1 on the vIOMMU (selftest
       // viommu_alloc_nested_iopf: the replace without one ENOENT)
       st(vfio.attach(fd(4), 5), 'ENOENT', 'ATTACH_PT.ENOENT.no_vdevice'),

@@ -6,7 +6,7 @@
 import {
   defaultWorld, DEVICE_PATHS, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, IOMMU_VEVENTQ_TYPE_SELFTEST, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommuTypeOf, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_FAULT_ID_VALID, hasTestPort, uapiOf, IOMMU_HWPT_ALLOC_PASID, type HwKind, type IoctlName, type World,
 } from '../uapi/index.js';
-import type { Design } from '../spec/index.js';
+import { nestsThroughViommu, type Design } from '../spec/index.js';
 import { GUEST_IOVA, PASID_TABLE, S1_ROOT } from './gen-values.js';
 import type { SymCmd } from './trace.js';
 
@@ -121,12 +121,11 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
     // viommu: the stage-2 as a nest parent under a vIOMMU, dev1 and dev2 as its vDEVICEs on a nested HWPT, a vEVENTQ
     if (fixture === 'viommu') {
       const smmuv3 = viommuTypeOf(world.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
-      const nestedHwpt = { ioctl: 'IOMMU_HWPT_ALLOC', fd: '$fd1', flags: 0, dev_id: '$dev1', pt_id: '$viommu1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_ARM_SMMUV3', data: { pgtbl_addr: PASID_TABLE }, fault_id: 0 };
       return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
         { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: viommuTypeOf(world.iommu), dev_id: '$dev1', hwpt_id: '$hwpt1' },
         { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
         { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
-        ...(smmuv3 ? [nestedHwpt, attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null)] : []),
+        ...(smmuv3 ? [hwpt(0, '$dev1', '$viommu1', { pgtbl_addr: PASID_TABLE }), attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null)] : []),
         { ioctl: 'IOMMU_VEVENTQ_ALLOC', fd: '$fd1', flags: 0, viommu_id: '$viommu1', type: smmuv3 ? IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 : IOMMU_VEVENTQ_TYPE_SELFTEST, veventq_depth: 1, __reserved: 0 },
         ...(smmuv3 ? guestTables : [])];
     }
@@ -150,7 +149,16 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
     // domain ($hwpt3), as a VMM that hands out PASIDs allocates one
     if (!nested) return [...common, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null), ...(dev1Pasid ? [hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev1', '$ioas1', null)] : [])];
     // nested: the VM's stage-2 only as a NEST_PARENT ($hwpt1), a PASID-capable guest stage-1 on it ($hwpt2) that
-    // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA)
+    // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA);
+    // on SMMUv3 the stage-1 (the guest's CD table) is a nested HWPT of a vIOMMU ($viommu1) on which both devices have
+    // their vDEVICE, the only way it nests
+    if (nestsThroughViommu(world)) {
+      return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
+        { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev_id: '$dev1', hwpt_id: '$hwpt1' },
+        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
+        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
+        hwpt(0, '$dev1', '$viommu1', { pgtbl_addr: PASID_TABLE }), attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...guestTables];
+    }
     return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
       hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev2', '$hwpt1', { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }),
       attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...(host ? [attach('$fd3', '$hwpt2', 1)] : []), ...guestTables];

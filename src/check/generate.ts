@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   DEVICE_NAMES, DEVICE_PATHS, hasTestPort, uapiOf, viommuTypeOf, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VEVENTQ_TYPE_DEFAULT, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
-import { envNamesOf, holders, type Design, type Obj } from '../spec/index.js';
+import { envNamesOf, holders, nestsThroughViommu, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
 import { HIGH_RAM, USER_MEM } from './fixture.js';
@@ -351,8 +351,9 @@ export const RECIPES: RecipeArbs = {
     const data = x.raw === 'null' ? null : given;
     // a paging HWPT on an IOAS without a domain yet (half the draws): its first domain checks every area
     // a quarter of nested allocations take any paging HWPT as parent: the refusal of a non-NEST_PARENT one
-    // where the file has a vIOMMU, half the nested allocations go on it (SMMUv3's only way to nest)
-    const onViommu = onHwpt && x.free % 2 === 1 && Object.values(m.state.objects).some((o) => o.kind === 'viommu' && o.file === file);
+    // where the file has a vIOMMU, half the nested allocations go on it, and on SMMUv3 (which nests only there) three in four
+    const viaViommu = nestsThroughViommu(m.state.world) ? x.free % 4 !== 3 : x.free % 2 === 1;
+    const onViommu = onHwpt && viaViommu && Object.values(m.state.objects).some((o) => o.kind === 'viommu' && o.file === file);
     const pt_id = onViommu ? m.obj('viommu', file, x.p) : onHwpt ? m.obj('hwpt_paging', file, x.p, x.p.pick % 4 === 3 ? undefined : isParent) : m.obj('ioas', file, x.p, x.free % 2 === 0 ? (o) => !m.hasDomain(o) && 'areas' in o && o.areas.length > 0 : undefined);
     // FAULT_ID_VALID names a FAULT of the file where there is one (else an id nothing has: ENOENT)
     const fault_id = (flags & IOMMU_HWPT_FAULT_ID_VALID) !== 0 ? m.obj('fault', file, x.p) : 0;

@@ -3,8 +3,9 @@
  * generator reaches). Each figure is a share or a count over the steps of a check: DMA translated through a
  * guest stage-1, unmaps that hit a split, nested HWPTs made, replaces that failed, the group sibling attached,
  * RLIMIT_MEMLOCK refusals, IOVAs near the top of the u64 space, copies that start inside an area, DMA through a
- * native SVA binding, munmaps of mapped memory, file maps made, and files released by a call other than their close
- * (the last holder going: a memfd with its last file map, an iommufd with the last device bound to it).
+ * native SVA binding, munmaps of mapped memory, file maps made, files released by a call other than their close
+ * (the last holder going: a memfd with its last file map, an iommufd with the last device bound to it), and events
+ * forwarded to a vEVENTQ, with those a full queue lost.
  */
 import { routeCtx, type State } from '../spec/index.js';
 import { U64_MAX, type Cmd, type DevName, type Result } from '../uapi/index.js';
@@ -35,6 +36,9 @@ export interface ReachFigures {
   /** IOAS_MAP_FILEs that mapped, and files a call other than CLOSE released (their last holder went) */
   readonly fileMaps: number;
   readonly heldReleases: number;
+  /** IOMMU events a vEVENTQ took, and those it lost (full: its lost-events header queued instead) */
+  readonly vevents: number;
+  readonly veventsLost: number;
 }
 
 const SPLIT = /\.(ENOENT|EINVAL)\.split(_after_removing)?$/;
@@ -44,13 +48,15 @@ const STAGE1 = (s: State, dev: DevName, pasid: number | null): boolean => {
 };
 
 export class Reach {
-  private f = { dma: 0, dmaStage1: 0, unmaps: 0, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0, fileMaps: 0, heldReleases: 0 };
+  private f = { dma: 0, dmaStage1: 0, unmaps: 0, unmapSplits: 0, nested: 0, replaces: 0, replaceFails: 0, siblingAttaches: 0, enomem: 0, highIova: 0, copyInside: 0, dmaNative: 0, munmaps: 0, fileMaps: 0, heldReleases: 0, vevents: 0, veventsLost: 0 };
 
   /** One step: the command, its spec result and rule, the spec state before and after it. */
   step(c: Cmd, result: Result<unknown>, rule: string, before: State, after: State) {
     const f = this.f;
     if (rule.endsWith('.ENOMEM.memlock')) f.enomem++;
     if (rule.startsWith('IOAS_MAP_FILE.ok')) f.fileMaps++;
+    if (rule === 'IOMMU_EVENT.ok.veventq' || rule === 'IOMMU_EVENT.ok.lost') f.vevents++;
+    if (rule === 'IOMMU_EVENT.ok.lost') f.veventsLost++;
     if (after.files !== before.files && !('env' in c && c.env === 'CLOSE')) {
       for (const k of Object.keys(before.files)) if (after.files[Number(k)] === undefined) f.heldReleases++;
     }
@@ -127,5 +133,5 @@ export function formatReach(r: ReachFigures): string {
   return `DMA through a guest stage-1 ${pct(r.dmaStage1, r.dma)} (${r.dmaStage1}/${r.dma}), unmaps that split ${pct(r.unmapSplits, r.unmaps)} (${r.unmapSplits}/${r.unmaps}), ` +
     `nested ${r.nested}, replaces ${r.replaces} (${r.replaceFails} failed), group-sibling attaches ${r.siblingAttaches}, ENOMEM ${r.enomem}, ` +
     `IOVAs near U64_MAX ${r.highIova}, copies from inside an area ${r.copyInside}, DMA through native SVA ${r.dmaNative}, munmaps ${r.munmaps}, ` +
-    `file maps ${r.fileMaps}, files released by their last holder ${r.heldReleases}`;
+    `file maps ${r.fileMaps}, files released by their last holder ${r.heldReleases}, vEVENTQ events ${r.vevents} (${r.veventsLost} lost)`;
 }

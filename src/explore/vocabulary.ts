@@ -8,7 +8,7 @@
  * call may run at any point, any number of times.
  */
 import type { Design, Policy } from '../spec/index.js';
-import type { HwKind, IoctlName } from '../uapi/index.js';
+import { IOMMU_VIOMMU_TYPE_ARM_SMMUV3, type HwKind, type IoctlName } from '../uapi/index.js';
 import type { Sym, SymCmd, TraceStep } from '../check/trace.js';
 import { WORLD } from './world.js';
 
@@ -78,8 +78,13 @@ export const CALLS = {
   IOMMU_HWPT_SET_DIRTY_TRACKING: { leftOut: 'dirty tracking serves live migration: no requirement of the ownership debate depends on it (the check\'s P-DIRTY covers it)' },
   IOMMU_IOAS_MAP_FILE: { leftOut: 'a map of a file\'s pages is a map as IOMMU_IOAS_MAP is: no requirement tells the two apart' },
   IOMMU_IOAS_CHANGE_PROCESS: { leftOut: 'one process: no requirement moves the pin accounting between processes' },
-  IOMMU_VIOMMU_ALLOC: { leftOut: 'the requirements\' witnesses nest a guest stage-1 through a nested HWPT on its nest parent; a vIOMMU adds no address space a requirement asks about' },
-  IOMMU_VDEVICE_ALLOC: { leftOut: 'a guest-visible device id: no requirement of the ownership debate depends on it' },
+  // guest-pasid-table hardware (SMMUv3) nests only through a vIOMMU, each device attached to it by its vDEVICE
+  IOMMU_VIOMMU_ALLOC: {
+    calls: (c) => (c.host ? [] : [stepOf({ ioctl: 'IOMMU_VIOMMU_ALLOC', fd: FD.a, flags: 0, type: IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev_id: '$dev1', hwpt_id: '$hwpt1' }, { out_viommu_id: '$viommu1' })]),
+  },
+  IOMMU_VDEVICE_ALLOC: {
+    calls: (c) => (c.host ? [] : (['$dev1', '$dev2'] as const).map((dev, i) => stepOf({ ioctl: 'IOMMU_VDEVICE_ALLOC', fd: FD.a, viommu_id: '$viommu1', dev_id: dev, virt_id: BigInt(0x10 * (i + 1)) }))),
+  },
   IOMMU_VEVENTQ_ALLOC: { leftOut: 'events forwarded to the guest: no requirement of the ownership debate depends on them' },
   IOMMU_FAULT_QUEUE_ALLOC: { leftOut: 'page faults are the check\'s (P-FAULT): no requirement of the ownership debate depends on who answers a page request' },
   IOMMU_HWPT_GET_DIRTY_BITMAP: { leftOut: 'dirty tracking serves live migration: no requirement of the ownership debate depends on it (the check\'s P-DIRTY covers it)' },
@@ -91,15 +96,16 @@ export const CALLS = {
   IOMMU_HWPT_ALLOC: {
     calls: (c) => [
       stepOf({ ioctl: 'IOMMU_HWPT_ALLOC', fd: FD.a, flags: 9, dev_id: '$dev1', pt_id: '$ioas1', __reserved: 0, data_type: 'IOMMU_HWPT_DATA_NONE', data: null, fault_id: 0 }, { out_hwpt_id: '$hwpt1' }),
+      // VT-d nests on the parent (a PASID-capable stage-1), SMMUv3 on its vIOMMU (the vSTE: the guest's CD table)
       stepOf({
-        ioctl: 'IOMMU_HWPT_ALLOC', fd: FD.a, flags: 8, dev_id: '$dev1', pt_id: '$hwpt1', __reserved: 0,
+        ioctl: 'IOMMU_HWPT_ALLOC', fd: FD.a, flags: c.host ? 8 : 0, dev_id: '$dev1', pt_id: c.host ? '$hwpt1' : '$viommu1', __reserved: 0,
         data_type: c.host ? 'IOMMU_HWPT_DATA_VTD_S1' : 'IOMMU_HWPT_DATA_ARM_SMMUV3', data: { pgtbl_addr: c.host ? PGT : PASID_TBL }, fault_id: 0,
       }, { out_hwpt_id: '$hwpt2' }),
     ],
   },
   IOMMU_HWPT_INVALIDATE: {
     calls: (c) => [stepOf({
-      ioctl: 'IOMMU_HWPT_INVALIDATE', fd: FD.a, hwpt_id: '$hwpt2', __reserved: 0, entries: [{ scope: 'all' }],
+      ioctl: 'IOMMU_HWPT_INVALIDATE', fd: FD.a, hwpt_id: c.host ? '$hwpt2' : '$viommu1', __reserved: 0, entries: [{ scope: 'all' }],
       data_type: c.host ? 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1' : 'IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3',
     })],
   },

@@ -122,8 +122,8 @@ function attachChecks(k: Kernel, vdev: VfioDevice, pasid: number | null, t: { hw
   if (pasid !== null) {
     if (!t.pasidCompat) return 'EINVAL';
     const rid = ridTarget(k, vdev);
+    // iommufd_hwpt_pasid_compat: a vIOMMU's nested domain (SMMUv3's, the guest's CD table) is never PASID-compatible
     if (rid && !pasidCompat(rid)) return 'EINVAL';
-    if (k.world.hw === 'guest-pasid-table' && rid instanceof HwptNested && rid.s1.kind === 'pasid-table') return 'EINVAL';
   } else if (vdev.routes.some((r) => r.pasid !== null) && !t.pasidCompat) {
     return 'EINVAL';
   }

@@ -4,7 +4,7 @@
  */
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
-  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
+  IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, HWPT_DATA_LEN, viommuTypeOf, INVALIDATE_ENTRY_LEN, U64_MAX, fail, hwptDataLen, ok, uapiOf,
   type Errno, type IommuHwptAlloc, type IommuHwptInvalidate, type Result,
 } from '../uapi/index.js';
 import { FaultObj } from './fault.js';
@@ -30,6 +30,9 @@ export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { aut
 
 /** The stage-1 format the IOMMU driver's domain_alloc_user takes for a nested domain (null: none). */
 const nativeDataType = (k: Kernel) => k.world.iommu.stage1Format;
+
+/** Whether the driver has ops->domain_alloc_nested: not SMMUv3 once it has vIOMMUs (its nested domains are the vIOMMU's). */
+const domainAllocNested = (k: Kernel): boolean => !(uapiOf(k.world).viommu && viommuTypeOf(k.world.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3);
 
 /**
  * The end of iommufd_hwpt_alloc for a HWPT just built: with FAULT_ID_VALID it takes a user of the FAULT `fault_id`
@@ -75,7 +78,8 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     return takeFault(f, c, hwpt);
   }
   if (pt instanceof HwptPaging) {
-    if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || len === 0) return fail('EOPNOTSUPP');
+    // "if ((flags & ~(...)) || !user_data->len || !ops->domain_alloc_nested)": SMMUv3 nests only through its vIOMMU
+    if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || len === 0 || !domainAllocNested(k)) return fail('EOPNOTSUPP');
     if (pt.auto || !pt.nestParent) return fail('EINVAL');
     if (c.data_type !== nativeDataType(k)) return fail('EOPNOTSUPP');
     // iommu_copy_struct_from_user: the length must be the struct's, and the user pointer readable

@@ -21,7 +21,7 @@ import { commit, peek, reject, guardAfter, type Outcome, type Rejection } from '
 import {
   allocId, deviceObj, fileOfFd, keyOf, objKey, physDevice, type Attachment, type File, type Obj, type ObjKey, type ObjOf, type State,
 } from './state.js';
-import { guestPasidTable, routeCtx } from './translate.js';
+import { routeCtx } from './translate.js';
 import { removeVdevice, vmasterCheck } from './viommu.js';
 
 type DeviceFile = Extract<File, { kind: 'device' }>;
@@ -76,9 +76,10 @@ function attachChecks(s: State, dev: DevName, pasid: Pasid | null, hwpt: Obj, re
   if (pasid !== null) {
     if (!pasidCompat(hwpt)) return reject('EINVAL', 'ATTACH_PT.EINVAL.pasid_incompatible_hwpt');
     const rid = routeCtx(s, dev, null);
+    // on guest-pasid-table hardware the RID's nested HWPT (the guest's CD table, the table a PASID entry would go into)
+    // is a vIOMMU's, which SMMUv3 never makes PASID-compatible (arm_vsmmu_alloc_domain_nested: FAULT_ID_VALID only):
+    // a PASID attach beside it stops here
     if (rid && !pasidCompat(rid)) return reject('EINVAL', 'ATTACH_PT.EINVAL.rid_not_pasid_compat');
-    // design point: guest-pasid-table hardware — the guest owns the table the PASID entry would go into
-    if (s.world.hw === 'guest-pasid-table' && guestPasidTable(rid)) return reject('EINVAL', 'ATTACH_PT.EINVAL.guest_owns_pasid_table');
   } else if (s.attachments.some((a) => a.dev === dev && a.pasid !== null) && !pasidCompat(hwpt)) {
     return reject('EINVAL', 'ATTACH_PT.EINVAL.pasids_attached');
   }

@@ -4,16 +4,16 @@
  * Owner: the iommufd FD; devices hold it while attached, nested children hold their parent. Invalidation of a
  * nested HWPT reaches every device attached to it at once (per-ioasid, seed M2).
  * A HWPT allocated with DIRTY_TRACKING (where the profile's IOMMU tracks dirty pages) has dirty bits: dirty.ts.
- * FAULT_ID_VALID names the FAULT its page requests go to (fault.ts). Abstracted: vIOMMU: on guest-pasid-table hardware the nested HWPT's data carries
- * the guest CD table and is invalidated through the HWPT itself — the kernel routes SMMUv3 invalidations through
- * a vIOMMU object (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3), which this model folds into the nested HWPT.
+ * FAULT_ID_VALID names the FAULT its page requests go to (fault.ts). On guest-pasid-table hardware (SMMUv3) a nested
+ * HWPT is made on a vIOMMU (viommu.ts) and invalidated through it; VT-d nests on the parent directly. A 6.12 world has
+ * no vIOMMU, and there the nested HWPT on its parent carries the guest CD table as the model's stand-in.
  * @see drivers/iommu/iommufd/hw_pagetable.c
  */
 import { castDraft, type Draft } from 'immer';
 import {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING as DIRTY, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID as FAULT_ID_VALID, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, hwptDataLen, uapiOf,
-  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
+  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommuTypeOf, type World, type IommuHwptAlloc, type IommuHwptInvalidate, type HwptDataType, type InvalidateEntry,
 } from '../uapi/index.js';
 import { NO_BITS, tracksAlways } from './dirty.js';
 import { areaKeeps, iommuPage, outsideAperture } from './iova.js';
@@ -25,6 +25,14 @@ import { hasDomain } from './pins.js';
 
 /** The stage-1 data format this IOMMU's nested domains take (profile `stage1Format`); null: it nests nothing. */
 export const nativeDataType = (s: State): HwptDataType | null => s.world.iommu.stage1Format;
+
+/**
+ * Whether the IOMMU's driver builds nested domains only on a vIOMMU (its viommu ops' alloc_domain_nested) and none on a
+ * bare nest parent (no domain_alloc_nested op): SMMUv3, whose vSTE carries the guest's CD table, once the kernel has
+ * vIOMMUs. A 6.12 world keeps the nested HWPT on its parent as the stand-in it has no vIOMMU for (Linux 6.12's SMMUv3
+ * nests nothing at all).
+ */
+export const nestsThroughViommu = (w: World): boolean => uapiOf(w).viommu && viommuTypeOf(w.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
 
 /**
  * iopt_table_add_domain's checks for a new domain on `ioas`: the domain's aperture must hold every allowed range
@@ -105,6 +113,9 @@ export function hwptAlloc(s: State, f: File, c: IommuHwptAlloc): Outcome {
   }
   if (pt.kind === 'hwpt_paging') {
     if ((c.flags & ~(FAULT_ID_VALID | pasidFlag)) !== 0 || dataLen === 0) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_flags');
+    // the same check's third term, !ops->domain_alloc_nested: an IOMMU that nests only through a vIOMMU (SMMUv3) builds
+    // no nested domain on a bare parent
+    if (nestsThroughViommu(s.world)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.nested_needs_viommu');
     if (pt.auto || !pt.nestParent) return reject('EINVAL', 'HWPT_ALLOC.EINVAL.not_nest_parent');
     if (c.data_type !== nativeDataType(s)) return reject('EOPNOTSUPP', 'HWPT_ALLOC.EOPNOTSUPP.data_type');
     // the driver's iommu_copy_struct_from_user: data_len must be the struct's size (min_len = its size in 6.12),

@@ -11,3 +11,4 @@ export type { RuleId } from './rule.js';
 export { ENV_NAMES, envNamesOf, errnoOfRule, errnoPairsOf, outcomesOf } from './outcomes.js';
 export { hasDomain } from './pins.js';
 export { holders } from './objects.js';
+export { nestsThroughViommu } from './hwpt.js';

@@ -167,6 +167,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
   ],
   IOMMU_EVENT: [
     'IOMMU_EVENT.ok.host_log',
+    'IOMMU_EVENT.ok.lost',
     'IOMMU_EVENT.ok.veventq',
   ],
   IOMMU_FAULT_QUEUE_ALLOC: [
@@ -200,6 +201,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'HWPT_ALLOC.EOPNOTSUPP.nest_parent',
     'HWPT_ALLOC.EOPNOTSUPP.nest_parent_fault',
     'HWPT_ALLOC.EOPNOTSUPP.nested_flags',
+    'HWPT_ALLOC.EOPNOTSUPP.nested_needs_viommu',
     'HWPT_ALLOC.EOPNOTSUPP.no_pasid',
     'HWPT_ALLOC.EOPNOTSUPP.paging_data',
     'HWPT_ALLOC.EOPNOTSUPP.reserved',
@@ -544,7 +546,6 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'ATTACH_PT.EINVAL.file_range',
     'ATTACH_PT.EINVAL.flags',
     'ATTACH_PT.EINVAL.group',
-    'ATTACH_PT.EINVAL.guest_owns_pasid_table',
     'ATTACH_PT.EINVAL.no_pasid',
     'ATTACH_PT.EINVAL.pasid_incompatible_hwpt',
     'ATTACH_PT.EINVAL.pasids_attached',

@@ -148,7 +148,8 @@ export function iommuEvent(s: State, c: EnvIommuEvent): Outcome {
   const q = to === undefined ? undefined : veventqOf(s, to.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
   if (to === undefined || q === undefined) return commit(s, 'IOMMU_EVENT.ok.host_log', () => ({ veventq: null }));
   const key = keyOf(q);
-  return commit(s, 'IOMMU_EVENT.ok.veventq', (d) => {
+  const full = q.events.filter((e) => e.virtId !== null).length === q.depth;
+  return commit(s, full ? 'IOMMU_EVENT.ok.lost' : 'IOMMU_EVENT.ok.veventq', (d) => {
     report(d.objects[key] as Draft<ObjOf<'veventq'>>, to.vdevice.virtId);
     return { veventq: q.id };
   });
@@ -164,10 +165,10 @@ export function veventqRead(s: State, c: EnvVeventqRead): Outcome {
   if (f.kind !== 'veventq') return reject('EINVAL', 'VEVENTQ_READ.EINVAL.not_veventq_fd');
   const q = s.objects[f.veventq] as ObjOf<'veventq'>; // an open vEVENTQ fd holds its object
   if (c.count < VEVENT_HEADER_SIZE) return reject('EINVAL', 'VEVENTQ_READ.EINVAL.count');
+  if (q.events.length === 0) return commit(s, 'VEVENTQ_READ.ok.empty', () => ({ events: [] }));
   let room = c.count;
   let n = 0;
   while (n < q.events.length && eventSize(q.events[n]!) <= room) room -= eventSize(q.events[n++]!); // n < length
-  if (q.events.length === 0) return commit(s, 'VEVENTQ_READ.ok.empty', () => ({ events: [] }));
   if (n === 0) return reject('EINVAL', 'VEVENTQ_READ.EINVAL.no_room');
   const taken = q.events.slice(0, n);
   return commit(s, 'VEVENTQ_READ.ok', (d) => {
