@@ -15,4 +15,5 @@ export default {
   find: '    if (align > HPAGE_SIZE) align = HPAGE_SIZE;\n',
   replace: '    // alignment follows the length and the user VA, however large\n',
   designs: ['iommufd'],
+  miss: 'needs an automatic map of more than 2 MiB from a user VA aligned above 2 MiB, then a map whose placement differs: caught at seeds 1-4 after 196, 313, 83 and 102 runs (npm run zoo -- --only alloc-iova-align-uncapped --runs 600 --seed N), not within 100 runs of seed 1',
 } satisfies Mutant;
