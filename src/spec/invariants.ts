@@ -6,7 +6,7 @@
 import { hasDomain, lockedByPool, POOLS } from './pins.js';
 import { iommuPage, reservedOf, rootSpace } from './iova.js';
 import { coveredBy, hex, overlaps } from './ranges.js';
-import { keyOf, type Area, type State } from './state.js';
+import { keyOf, type Area, type ObjOf, type State } from './state.js';
 
 export type Violation = string | null;
 export type Invariant = (s: State) => Violation;
@@ -27,7 +27,10 @@ function* wellFormedChecks(s: State): Generator<string | null> {
     if ('parent' in o && !s.objects[o.parent]) yield `${o.kind} ${keyOf(o)} has parent ${o.parent}, which does not exist`;
     if (o.kind === 'hwpt_paging' && o.auto && !s.attachments.some((a) => a.ctx === keyOf(o))) yield `auto hwpt_paging ${keyOf(o)} outlived its last device`;
     if ('areas' in o) yield areasWellFormed(s, keyOf(o), o.areas);
+    if ((o.kind === 'hwpt_nested' || o.kind === 'vdevice' || o.kind === 'veventq') && o.viommu !== null && s.objects[o.viommu]?.kind !== 'viommu') yield `${o.kind} ${keyOf(o)} is of vIOMMU ${o.viommu}, which is not one`;
+    if (o.kind === 'veventq') yield veventqWellFormed(keyOf(o), o);
   }
+  yield vdevicesUnique(s);
   for (const a of s.attachments) if (!s.objects[a.ctx]) yield `${a.dev} is attached to ${a.ctx}, which does not exist`;
   for (const e of s.stale) if (!s.objects[e.ctx]) yield `a cached entry names context ${e.ctx}, which does not exist`;
 }
@@ -43,7 +46,33 @@ function areasWellFormed(s: State, where: string, areas: readonly Area[]): Viola
   return null;
 }
 
-/** Every reference points at something that exists; areas are sorted and disjoint; auto domains have a device. */
+/** A vEVENTQ holds at most `depth` events, and a lost-events header only last. */
+function veventqWellFormed(where: string, q: ObjOf<'veventq'>): Violation {
+  if (q.events.filter((e) => e.virtId !== null).length > q.depth) return `vEVENTQ ${where} holds more than its depth ${q.depth}`;
+  const lost = q.events.findIndex((e) => e.virtId === null);
+  if (lost !== -1 && lost !== q.events.length - 1) return `vEVENTQ ${where} has its lost-events header at ${lost}, not last`;
+  return null;
+}
+
+/** One vDEVICE per device, and one per virtual id of a vIOMMU (idev->vdev, viommu->vdevs). */
+function vdevicesUnique(s: State): Violation {
+  const devs = new Set<string>();
+  const ids = new Set<string>();
+  for (const o of Object.values(s.objects)) {
+    if (o.kind !== 'vdevice') continue;
+    if (devs.has(o.dev)) return `${o.dev} has two vDEVICEs`;
+    if (ids.has(`${o.viommu}#${o.virtId}`)) return `vIOMMU ${o.viommu} has two vDEVICEs of virtual id ${hex(o.virtId)}`;
+    devs.add(o.dev);
+    ids.add(`${o.viommu}#${o.virtId}`);
+  }
+  return null;
+}
+
+/**
+ * Every reference points at something that exists; areas are sorted and disjoint; auto domains have a device; a
+ * vIOMMU's objects name a vIOMMU, its vEVENTQs keep their depth and their lost-events header last, its vDEVICEs are one
+ * per device and per virtual id.
+ */
 export const wellFormed: Invariant = (s) => first(wellFormedChecks(s));
 
 /**
