@@ -78,7 +78,7 @@ describe(`Linux ${b.release} as the third side`, () => {
     if (version === 'upstream') return; // a kernel the version table does not know: nothing listed to tell apart
     const j = judgeOnLinux('traces/linux/uapi-6.12.json', g.driver, 'upstream', version, false);
     expect(j.status).toBe('version');
-    expect(j.summary).toMatch(/differs as listed for 6\.12 \(invalidatePaging, hwptAllocPasid, pagingFault, vfioPasid, fileMaps; docs\/kernel\.md\)/);
+    expect(j.summary).toMatch(/differs as listed for 6\.12 \(invalidatePaging, hwptAllocPasid, pagingFault, vfioPasid, fileMaps, viommu; docs\/kernel\.md\)/);
   });
 
   it('traces/kernel/fail-nth-*: every fault-injection point Linux has in every step fails atomically (the selftests\' own sweep)', () => {

@@ -176,7 +176,10 @@ export const RECIPES: RecipeArbs = {
   }),
   // mostly a device attached to a nested HWPT of a vIOMMU (whose events go to the guest), else any device
   IOMMU_EVENT: () => recipe('IOMMU_EVENT', fc.record({ aim: fc.nat({ max: 3 }), dev: fc.constantFrom(...DEVICE_NAMES) }), (x, m) => {
-    const viaViommu = m.state.attachments.filter((a) => a.pasid === null && m.state.objects[a.ctx]?.kind === 'hwpt_nested' && (m.state.objects[a.ctx] as Obj & { viommu: unknown }).viommu !== null);
+    const viaViommu = m.state.attachments.filter((a) => {
+      const ctx = m.state.objects[a.ctx];
+      return a.pasid === null && ctx?.kind === 'hwpt_nested' && ctx.viommu !== null;
+    });
     const a = x.aim > 0 && viaViommu.length > 0 ? viaViommu[x.aim % viaViommu.length]! : null; // length > 0
     return { env: 'IOMMU_EVENT', dev: a?.dev ?? x.dev };
   }),
