@@ -118,14 +118,17 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
         { env: 'MEMFD_CREATE', length: USER_MEM.length }, { ioctl: 'IOMMU_IOAS_MAP_FILE', fd: '$fd1', flags: 7, ioas_id: '$ioas1', file_fd: '$fd8', start: half, length: half, iova: ram[1]!.iova },
         { ioctl: 'IOMMU_IOAS_ALLOC', fd: '$fd1', flags: 0 }, attach('$fd2', '$ioas1', null), attach('$fd4', '$ioas1', null)];
     }
-    // viommu: the stage-2 as a nest parent under a vIOMMU, dev1 and dev2 as its vDEVICEs on a nested HWPT, a vEVENTQ
+    // the stage-2 as a nest parent ($hwpt1) under a vIOMMU ($viommu1) with dev1 and dev2 as its vDEVICEs (virtual ids
+    // 0x10, 0x20), and on SMMUv3 both attached to a nested HWPT of it ($hwpt2, the guest's CD table)
+    const smmuv3 = viommuTypeOf(world.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+    const viommuNesting = (): SymCmd[] => [hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
+      { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: viommuTypeOf(world.iommu), dev_id: '$dev1', hwpt_id: '$hwpt1' },
+      { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
+      { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
+      ...(smmuv3 ? [hwpt(0, '$dev1', '$viommu1', { pgtbl_addr: PASID_TABLE }), attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null)] : [])];
+    // viommu: that, and a vEVENTQ of depth 1
     if (fixture === 'viommu') {
-      const smmuv3 = viommuTypeOf(world.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
-      return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
-        { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: viommuTypeOf(world.iommu), dev_id: '$dev1', hwpt_id: '$hwpt1' },
-        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
-        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
-        ...(smmuv3 ? [hwpt(0, '$dev1', '$viommu1', { pgtbl_addr: PASID_TABLE }), attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null)] : []),
+      return [...common, ...viommuNesting(),
         { ioctl: 'IOMMU_VEVENTQ_ALLOC', fd: '$fd1', flags: 0, viommu_id: '$viommu1', type: smmuv3 ? IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 : IOMMU_VEVENTQ_TYPE_SELFTEST, veventq_depth: 1, __reserved: 0 },
         ...(smmuv3 ? guestTables : [])];
     }
@@ -152,13 +155,7 @@ export function prologue(design: Pick<Design, 'node' | 'ioctls' | 'policy'>, hw:
     // dev1 and dev2 translate through (as when the guest turns its vIOMMU on); on VT-d also a PASID of dev2 (guest SVA);
     // on SMMUv3 the stage-1 (the guest's CD table) is a nested HWPT of a vIOMMU ($viommu1) on which both devices have
     // their vDEVICE, the only way it nests
-    if (nestsThroughViommu(world)) {
-      return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
-        { ioctl: 'IOMMU_VIOMMU_ALLOC', fd: '$fd1', flags: 0, type: IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev_id: '$dev1', hwpt_id: '$hwpt1' },
-        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev1', virt_id: 0x10n },
-        { ioctl: 'IOMMU_VDEVICE_ALLOC', fd: '$fd1', viommu_id: '$viommu1', dev_id: '$dev2', virt_id: 0x20n },
-        hwpt(0, '$dev1', '$viommu1', { pgtbl_addr: PASID_TABLE }), attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...guestTables];
-    }
+    if (nestsThroughViommu(world)) return [...common, ...viommuNesting(), ...guestTables];
     return [...common, hwpt(IOMMU_HWPT_ALLOC_NEST_PARENT, '$dev1', '$ioas1', null),
       hwpt(IOMMU_HWPT_ALLOC_PASID, '$dev2', '$hwpt1', { pgtbl_addr: host ? S1_ROOT : PASID_TABLE }),
       attach('$fd2', '$hwpt2', null), attach('$fd3', '$hwpt2', null), ...(host ? [attach('$fd3', '$hwpt2', 1)] : []), ...guestTables];
