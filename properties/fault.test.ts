@@ -10,7 +10,8 @@ import { replay } from '../src/check/replay.js';
 import type { Trace, TraceStep } from '../src/check/trace.js';
 import { DESIGNS, initialState, INVARIANTS, step, type State } from '../src/spec/index.js';
 import { env, fd, iommu, machineOf, vfio, worldOf, type Cmd } from './support/vocab.js';
-import { BUGS, withFrontEnd, wrapped } from './support/bugs.js';
+import { BUGS, withFrontEnd, withNewFile } from './support/bugs.js';
+import { FaultFile } from '../src/impl/fault.js';
 
 const FAULT_ID_VALID = 4;
 
@@ -49,11 +50,8 @@ describe('P-FAULT catches a kernel that loses or doubles page responses', () => 
   });
 
   it('a write that answers without taking the cookie: the same cookie answers the request twice', () => {
-    const twice = withFrontEnd(wrapped('IOMMU_FAULT_QUEUE_ALLOC', (orig) => (k, f, c) => {
-      const r = orig(k, f, c);
-      const fault = r.ok ? [...k.fds.values()].map((x) => ('fault' in x ? (x as { fault: { response: Map<number, unknown> } }).fault : null)).find((x) => x !== null) : null;
-      if (fault) fault.response.delete = () => true; // iommufd_fault_fops_write without the xa_erase
-      return r;
+    const twice = withFrontEnd(withNewFile('IOMMU_FAULT_QUEUE_ALLOC', 'out_fault_fd', (file) => {
+      if (file instanceof FaultFile) file.fault.response.delete = () => true; // iommufd_fault_fops_write without the xa_erase
     }));
     const t = trace([...faulting, env.pageRequest('dev1', null, 0x1000n, 2), env.faultRead(fd(5)),
       env.faultWrite(fd(5), [{ cookie: 1, code: 0 }]), env.faultWrite(fd(5), [{ cookie: 1, code: 0 }])]);

@@ -24,6 +24,16 @@ export function wrapped(name: IoctlName, wrap: (orig: Handler) => Handler): Fron
   return { ...iommufdFrontEnd, ioctls: { ...iommufdFrontEnd.ioctls, [name]: { ...row, handler: wrap(row.handler) } } };
 }
 
+/** The iommufd front-end whose `name` hands each file it makes (the fd its output `field` returns) to `patch` first. */
+export function withNewFile(name: IoctlName, field: string, patch: (file: KFile) => void): FrontEnd {
+  return wrapped(name, (orig) => (k, f: KFile, c: Ioctl) => {
+    const r = orig(k, f, c);
+    const file = r.ok ? k.fds.get((r.out as Readonly<Record<string, number>>)[field]!) : undefined; // a success returns the fd
+    if (file) patch(file);
+    return r;
+  });
+}
+
 export const withFrontEnd = (fe: FrontEnd): KernelFactory => (_d: DesignName, w: World, a: Allocator) => new Kernel(fe, w, a);
 
 export interface InjectedBug {
@@ -160,18 +170,14 @@ export const BUGS: readonly InjectedBug[] = [
     // leaving them to be answered when their attachment goes: the device never gets a response
     name: 'closing the FAULT fd drops the page requests it still holds, unanswered',
     property: 'P-FAULT',
-    factory: withFrontEnd(wrapped('IOMMU_FAULT_QUEUE_ALLOC', (orig) => (k, f: KFile, c: Ioctl) => {
-      const r = orig(k, f, c);
-      const file = r.ok ? k.fds.get((r.out as { out_fault_fd: number }).out_fault_fd) : undefined;
-      if (file instanceof FaultFile) {
-        const release = file.release.bind(file);
-        file.release = () => {
-          file.fault.deliver.splice(0);
-          file.fault.response.clear();
-          release();
-        };
-      }
-      return r;
+    factory: withFrontEnd(withNewFile('IOMMU_FAULT_QUEUE_ALLOC', 'out_fault_fd', (file) => {
+      if (!(file instanceof FaultFile)) return;
+      const release = file.release.bind(file);
+      file.release = () => {
+        file.fault.deliver.splice(0);
+        file.fault.response.clear();
+        release();
+      };
     })),
   },
   {
@@ -194,17 +200,13 @@ export const BUGS: readonly InjectedBug[] = [
     name: 'a full vEVENTQ drops the next event without its lost-events header: the guest never learns of the loss',
     hardware: 'guest-pasid-table',
     setup: 'viommu',
-    factory: withFrontEnd(wrapped('IOMMU_VEVENTQ_ALLOC', (orig) => (k, f: KFile, c: Ioctl) => {
-      const r = orig(k, f, c);
-      const file = r.ok ? k.fds.get((r.out as { out_veventq_fd: number }).out_veventq_fd) : undefined;
-      if (file instanceof VeventqFile) {
-        const q = file.veventq;
-        const report = q.report.bind(q);
-        q.report = (virtId) => {
-          if (q.numEvents < q.depth) report(virtId);
-        };
-      }
-      return r;
+    factory: withFrontEnd(withNewFile('IOMMU_VEVENTQ_ALLOC', 'out_veventq_fd', (file) => {
+      if (!(file instanceof VeventqFile)) return;
+      const q = file.veventq;
+      const report = q.report.bind(q);
+      q.report = (virtId) => {
+        if (q.numEvents < q.depth) report(virtId);
+      };
     })),
   },
   {

@@ -250,8 +250,8 @@ export const RECIPES: RecipeArbs = {
     const fd = m.fd('ctx', x.f);
     const file = m.tableOf(fd, res);
     const free = (o: Obj) => (o.kind === 'fault' || o.kind === 'veventq') && holders(m.state, o).length === 0;
-    const freed = x.o.bad === null && x.o.pick % 2 === 0 && Object.values(m.state.objects).some((o) => o.file === file && free(o));
-    const id = freed ? m.obj(Object.values(m.state.objects).some((o) => o.file === file && o.kind === 'fault' && free(o)) ? 'fault' : 'veventq', file, x.o, free) : m.obj(x.k, file, x.o);
+    const freed = x.o.bad === null && x.o.pick % 2 === 0 ? Object.values(m.state.objects).filter((o) => o.file === file && free(o)) : [];
+    const id = freed.length > 0 ? m.obj(freed.some((o) => o.kind === 'fault') ? 'fault' : 'veventq', file, x.o, free) : m.obj(x.k, file, x.o);
     return { ioctl: 'IOMMU_DESTROY', fd, id };
   }),
   IOMMU_IOAS_ALLOC: (g) => recipe('IOMMU_IOAS_ALLOC', fc.record({ f: refA(g), flags: fc.constantFrom(0, 0, 0, 1) }), (x, m) => ({ ioctl: 'IOMMU_IOAS_ALLOC', fd: m.fd('ctx', x.f), flags: x.flags })),

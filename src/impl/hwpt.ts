@@ -21,10 +21,7 @@ export function newPagingHwpt(k: Kernel, f: IommufdFile, ioas: IoasObj, p: { aut
   const domain = k.newDomainOn(ioas.iopt, p.dirty);
   if (typeof domain === 'string') return domain;
   const hwpt = new HwptPaging(ioas, domain, p.auto, p.nestParent, p.pasidCompat, k.alloc);
-  if (f.table.insert(hwpt) === null) {
-    hwpt.destroy();
-    return 'ENOMEM';
-  }
+  if (!f.table.insertOrAbort(hwpt)) return 'ENOMEM';
   return hwpt;
 }
 
@@ -88,10 +85,7 @@ export function hwptAlloc(k: Kernel, f: IommufdFile, c: IommuHwptAlloc): Result<
     if ((c.flags & ALLOC_PASID) !== 0 && !devPasid) return fail('EOPNOTSUPP');
     const s1 = { kind: c.data_type === 'IOMMU_HWPT_DATA_VTD_S1' ? ('pgtable' as const) : ('pasid-table' as const), root: c.data.pgtbl_addr };
     const hwpt = new HwptNested(pt, k.newContextId(), s1, (c.flags & ALLOC_PASID) !== 0);
-    if (f.table.insert(hwpt) === null) {
-      hwpt.destroy();
-      return fail('ENOMEM');
-    }
+    if (!f.table.insertOrAbort(hwpt)) return fail('ENOMEM');
     return takeFault(f, c, hwpt);
   }
   if (pt instanceof ViommuObj) return viommuNested(k, f, c, pt, len);
@@ -108,10 +102,7 @@ function viommuNested(k: Kernel, f: IommufdFile, c: IommuHwptAlloc, viommu: Viom
   if (c.data_type !== 'IOMMU_HWPT_DATA_ARM_SMMUV3' || len < HWPT_DATA_LEN[c.data_type]) return fail('EINVAL');
   if (c.data === null) return fail('EFAULT');
   const hwpt = new HwptNested(viommu.hwpt, k.newContextId(), { kind: 'pasid-table', root: c.data.pgtbl_addr }, false, viommu);
-  if (f.table.insert(hwpt) === null) {
-    hwpt.destroy();
-    return fail('ENOMEM');
-  }
+  if (!f.table.insertOrAbort(hwpt)) return fail('ENOMEM');
   return takeFault(f, c, hwpt);
 }
 

@@ -84,10 +84,7 @@ export function dropRoute(k: Kernel, vdev: VfioDevice, r: Route) {
  * route holds it until its unbind or the release of the FD. ENOMEM (the table's allocation) leaves nothing behind.
  */
 export function addOwned(k: Kernel, f: DeviceFile, pasid: number | null, o: IommufdObject): Result<unknown> {
-  if (f.table.insert(o) === null) {
-    o.destroy();
-    return fail('ENOMEM');
-  }
+  if (!f.table.insertOrAbort(o)) return fail('ENOMEM');
   addRoute(k, f.vdev, pasid, o);
   return ok({});
 }

@@ -113,10 +113,7 @@ export class IoasidSingleFile extends KFile {
   static nest(k: Kernel, serial: number, parentFile: IoasidSingleFile, parent: IoasidRoot): IoasidSingleFile | 'ENOMEM' {
     const f = new IoasidSingleFile(serial, k, parentFile);
     const child = new IoasidChild(f, parent, k.newContextId(), k.iommu, k.alloc);
-    if (f.table.insert(child) === null) {
-      child.destroy();
-      return 'ENOMEM';
-    }
+    if (!f.table.insertOrAbort(child)) return 'ENOMEM';
     k.fget(parentFile); // released with this file
     return f;
   }

@@ -159,12 +159,8 @@ export function createNesting(k: Kernel, f: IoasidAsFile, c: IoasidCreateNesting
     return ok({ ioasid: 0, fd: k.installFd(cf) });
   }
   const child = new IoasidChild(f, parent, k.newContextId(), k.iommu, k.alloc);
-  const id = f.table.insert(child);
-  if (id === null) {
-    child.destroy();
-    return fail('ENOMEM');
-  }
-  return ok({ ioasid: id });
+  if (!f.table.insertOrAbort(child)) return fail('ENOMEM');
+  return ok({ ioasid: child.id });
 }
 
 /** The stage-1 format this hardware's walker reads. */

@@ -53,6 +53,16 @@ export class ObjectTable {
     return id;
   }
 
+  /**
+   * insert, or on its failure (ENOMEM) abort: the new object releases what its constructor took and is never seen
+   * (iommufd_object_abort). Whether it went in.
+   */
+  insertOrAbort(o: IommufdObject): boolean {
+    if (this.insert(o) !== null) return true;
+    o.destroy();
+    return false;
+  }
+
   get(id: number): IommufdObject | undefined {
     return this.xa.get(id);
   }

@@ -131,10 +131,7 @@ export function viommuAlloc(k: Kernel, f: IommufdFile, c: IommuViommuAlloc): Res
   if (!hwpt) return fail('ENOENT');
   if (!hwpt.nestParent) return fail('EINVAL');
   const viommu = new ViommuObj(hwpt, c.type);
-  if (f.table.insert(viommu) === null) {
-    viommu.destroy();
-    return fail('ENOMEM');
-  }
+  if (!f.table.insertOrAbort(viommu)) return fail('ENOMEM');
   return ok({ out_viommu_id: viommu.id });
 }
 
@@ -148,10 +145,7 @@ export function vdeviceAlloc(k: Kernel, f: IommufdFile, c: IommuVdeviceAlloc): R
   if (idev.vdev) return fail('EEXIST');
   if (viommu.vdevs.has(c.virt_id)) return fail('EEXIST'); // xa_cmpxchg found one
   const vdev = new VdeviceObj(viommu, idev, c.virt_id);
-  if (f.table.insert(vdev) === null) {
-    vdev.destroy();
-    return fail('ENOMEM');
-  }
+  if (!f.table.insertOrAbort(vdev)) return fail('ENOMEM');
   return ok({ out_vdevice_id: vdev.id });
 }
 
@@ -164,10 +158,7 @@ export function veventqAlloc(k: Kernel, f: IommufdFile, c: IommuVeventqAlloc): R
   if (!viommu) return fail('ENOENT');
   if (viommu.veventqs.some((q) => q.type === c.type)) return fail('EEXIST');
   const q = new VeventqObj(viommu, c.type, c.veventq_depth);
-  if (f.table.insert(q) === null) {
-    q.destroy();
-    return fail('ENOMEM');
-  }
+  if (!f.table.insertOrAbort(q)) return fail('ENOMEM');
   const fd = installEventq(k, f, q, (serial) => new VeventqFile(serial, q, f, k));
   return ok({ out_veventq_id: q.id, out_veventq_fd: fd });
 }

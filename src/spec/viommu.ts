@@ -133,12 +133,14 @@ function vmasterOf(s: State, dev: DevName): { readonly viommu: ObjKey; readonly 
   return { viommu: ctx.viommu, vdevice };
 }
 
-/** Queue one event (or, on a full queue, the lost-events header) at the tail of a vEVENTQ inside a draft. */
-function report(q: Draft<ObjOf<'veventq'>>, virtId: bigint) {
-  const held = q.events.filter((e) => e.virtId !== null).length;
+/** Whether a vEVENTQ holds `depth` events (its lost-events header aside): the next one is lost. */
+const isFull = (q: ObjOf<'veventq'>): boolean => q.events.filter((e) => e.virtId !== null).length === q.depth;
+
+/** Queue one event, or on a full queue (`lost`) the lost-events header, at the tail of a vEVENTQ inside a draft. */
+function report(q: Draft<ObjOf<'veventq'>>, virtId: bigint, lost: boolean) {
   // the lost-events header is only ever last: whatever comes next takes its place
   if (q.events.at(-1)?.virtId === null) q.events.pop();
-  q.events.push({ sequence: q.sequence, virtId: held === q.depth ? null : virtId });
+  q.events.push({ sequence: q.sequence, virtId: lost ? null : virtId });
   q.sequence = q.sequence === SEQUENCE_MAX ? 0 : q.sequence + 1;
 }
 
@@ -148,9 +150,9 @@ export function iommuEvent(s: State, c: EnvIommuEvent): Outcome {
   const q = to === undefined ? undefined : veventqOf(s, to.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
   if (to === undefined || q === undefined) return commit(s, 'IOMMU_EVENT.ok.host_log', () => ({ veventq: null }));
   const key = keyOf(q);
-  const full = q.events.filter((e) => e.virtId !== null).length === q.depth;
-  return commit(s, full ? 'IOMMU_EVENT.ok.lost' : 'IOMMU_EVENT.ok.veventq', (d) => {
-    report(d.objects[key] as Draft<ObjOf<'veventq'>>, to.vdevice.virtId);
+  const lost = isFull(q);
+  return commit(s, lost ? 'IOMMU_EVENT.ok.lost' : 'IOMMU_EVENT.ok.veventq', (d) => {
+    report(d.objects[key] as Draft<ObjOf<'veventq'>>, to.vdevice.virtId, lost);
     return { veventq: q.id };
   });
 }
