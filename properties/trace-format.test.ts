@@ -187,7 +187,7 @@ describe('trace format: the schema, the resolver and the doc agree', () => {
   it('one row per ioctl and per environment action', () => {
     expect(Object.keys(IOCTL_FIELDS).sort()).toEqual([...IOCTL_NAMES].sort());
     expect(ENV_NAMES).toEqual(['OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED',
-      'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE', 'MEMFD_CREATE',
+      'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_RING_READ', 'FAULT_WRITE', 'MEMFD_CREATE',
       'IOMMU_EVENT', 'VEVENTQ_READ']);
   });
 

@@ -13,6 +13,7 @@ const POLICY_DOC: Record<keyof Design['policy'], string> = {
   guestPasidTable: 'whether a guest-owned PASID table (AMD/ARM) can be bound',
   unmap: 'a range unmap that meets a partly covered mapping',
   nativeSva: 'how a process binds its own address space to a device PASID (native SVA)',
+  faultReport: 'where a device\'s page request goes for the user to answer',
 };
 
 const OWNERSHIP_ROWS: [string, (d: Design) => string][] = [
@@ -24,6 +25,9 @@ const OWNERSHIP_ROWS: [string, (d: Design) => string][] = [
   ['guest PASID table (AMD/ARM)', (d) => (d.policy.guestPasidTable === 'bindable' ? 'bindable' : 'no way to bind it')],
   ['failed range unmap', (d) => (d.policy.unmap === 'iommufd-partial' ? 'keeps areas already removed (ENOENT)' : 'changes nothing (EINVAL on split)')],
   ['native SVA (the process\'s own mm on a PASID)', (d) => (d.policy.nativeSva === 'per-device' ? 'VFIO_DEVICE_BIND_SVA on the device FD' : 'no uAPI')],
+  ['page faults (PRI) reach the user through', (d) => ({
+    'fault-queue': 'a FAULT fd per HWPT (device id, PASID, cookie)', 'ioasid-ring': 'the FD\'s ring of {ioasid, addr}; IOASID_PAGE_RESPONSE', none: 'nothing (the core answers)',
+  })[d.policy.faultReport]],
 ];
 
 export function specDoc(): string {
@@ -97,6 +101,7 @@ export function specDoc(): string {
       ['`native-sva.ts`', 'native SVA: the process\'s mm on a device PASID', 'seed M3 concern 3 (Yi), M4 (Jason); kernel `iommu-sva.c` `iommu_sva_bind_device`, mmu notifiers'],
       ['`translate.ts`, `env.ts`', 'DMA, guest tables, stale IOTLB entries', 'RFC v1 §1 nesting, facts §2.2 HWPT_NESTED'],
       ['`fault.ts`', 'FAULT queues: page requests, the FAULT fd\'s read and write, who answers a request', 'kernel `fault.c`, `device.c` `iommufd_auto_response_faults` callers, `io-pgfault.c`; selftest `alloc_hwpt_nested`'],
+      ['`fault-ring.ts`', 'RFC v1\'s page faults: the per-FD ring of {ioasid, addr}, IOASID_PAGE_RESPONSE, which ioasids report', 'RFC v1 flow 5.6 and §1 (facts §1.3: the ring, the completion ioctl, no device identity; `ioasid_data`\'s fault_data list)'],
       ['`access.ts`', 'access objects (the selftest port): pins without a domain, read/write, replace, the unmap callback', 'kernel `device.c` `iommufd_access_*`, `selftest.c`; selftests `access_pin`, `access_pin_unmap`, `access_rw`, `user_copy`'],
       ['`file-map.ts`', 'file maps: memfds, IOAS_MAP_FILE, IOAS_CHANGE_PROCESS', 'kernel `ioas.c` `iommufd_ioas_map_file`, `iommufd_ioas_change_process`; `io_pagetable.c` `iopt_map_file_pages`; `pages.c` `iopt_alloc_file_pages`'],
       ['`viommu.ts`', 'vIOMMU, vDEVICE, vEVENTQ: nested HWPTs and invalidation through a vIOMMU, the hardware\'s events and their queue', 'kernel `viommu.c`, `eventq.c`, `driver.c` `iommufd_viommu_report_event`, `hw_pagetable.c` `iommufd_viommu_alloc_hwpt_nested`; `arm-smmu-v3-iommufd.c`; selftest `FIXTURE(iommufd_viommu)`'],

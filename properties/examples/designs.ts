@@ -995,6 +995,196 @@ const iommufdContrast: Example[] = [
 ];
 
 /** Cases that once showed the spec contradicting its sources; `why` says what was wrong. Run as regressions. */
+// ---- page faults: RFC v1's ring (flow 5.6), and the designs that wrote down none ---------------------------------
+
+/** vmChild(), then the guest's stage-1 table bound on the child (ioasid 2): a user-managed ioasid, which reports faults. */
+const vmBoundChild = (): ExampleStep[] => [...vmChild(), st(ioasid.bindPgtable(CTX, 2, PGT))];
+/** Two guest virtual addresses the devices fault on. */
+const FA = GVA + 0x1000n;
+const FB = GVA + 0x2000n;
+
+/** A request of `dev` on PASID 5 for `addr`, posted to the ring by the bound child. */
+const toRing = (dev: 'dev1' | 'dev2', addr: bigint) => st(env.pageRequest(dev, 5, addr), 'ok', 'PAGE_REQUEST.ok.ring');
+/** FAULT_RING_READ of the VM's FD, room for `count` entries, taking these requests of ioasid 2, oldest first. */
+const ringHas = (addrs: readonly bigint[], count = 4) => st(env.faultRingRead(CTX, count), { out: { faults: addrs.map((addr) => ({ ioasid: 2, addr })) } });
+/** IOASID_PAGE_RESPONSE for ioasid 2, with `code`; and one that finds nothing taken off the ring to answer. */
+const answer = (code = 0) => st(ioasid.pageResponse(CTX, 2, code));
+const nothingToAnswer = () => st(ioasid.pageResponse(CTX, 2, 0), 'EINVAL', 'IOASID_PAGE_RESPONSE.EINVAL.no_request');
+
+const faultRing: Example[] = [
+  {
+    name: 'rfc-v1 (flow 5.6): a page request through a child with a bound page table reaches the FD\'s ring as {ioasid, addr}; IOASID_PAGE_RESPONSE answers it, once',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      toRing('dev1', FA),
+      st(env.faultRingRead(CTX), { out: { faults: [{ ioasid: 2, addr: FA }] } }, 'FAULT_RING_READ.ok'),
+      st(env.faultRingRead(CTX), { out: { faults: [] } }, 'FAULT_RING_READ.ok.empty'),
+      st(ioasid.pageResponse(CTX, 2, 0), 'ok', 'IOASID_PAGE_RESPONSE.ok'),
+      nothingToAnswer(),
+    ],
+  },
+  {
+    // RFC v1 §1: "the /dev/ioasid uAPI itself carries no device identity" — QEMU "randomly picks" an attached device
+    name: 'rfc-v1 (flow 5.6): the ring names no device: requests of dev1 and dev2 through the same child read back alike',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      toRing('dev1', FA),
+      toRing('dev2', FA),
+      ringHas([FA, FA]),
+      answer(),
+      answer(1),
+      nothingToAnswer(),
+    ],
+  },
+  {
+    name: 'rfc-v1 (flow 5.6): a completion answers only a request taken off the ring, the oldest first; one still on the ring waits for its read',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      st(env.pageRequest('dev1', 5, FA)),
+      st(env.pageRequest('dev1', 5, FB)),
+      ringHas([FA], 1),
+      answer(),
+      nothingToAnswer(),
+      st(env.faultRingRead(CTX, 0), { out: { faults: [] } }, 'FAULT_RING_READ.ok.empty'),
+      ringHas([FB], 1),
+      answer(2),
+    ],
+  },
+  {
+    // RFC v1 §1: fault handling belongs to the pgtable binding protocol; a kernel-managed page table has no user handler
+    name: 'rfc-v1: a page request through a kernel-managed ioasid (the root, or a child before its bind) is answered by the core at once: nothing reaches the ring',
+    design: 'rfc-v1',
+    steps: [
+      ...vmChild(),
+      st(env.pageRequest('dev1', null, 0x3000n), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.pageRequest('dev1', 5, FA), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.faultRingRead(CTX), { out: { faults: [] } }, 'FAULT_RING_READ.ok.empty'),
+      nothingToAnswer(),
+      st(ioasid.pageResponse(CTX, 1, 0), 'EINVAL', 'IOASID_PAGE_RESPONSE.EINVAL.no_request'),
+    ],
+  },
+  {
+    name: 'rfc-v1: detaching a route answers its requests (INVALID, by the kernel) and takes them off the ring; another device\'s request stays',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      st(env.pageRequest('dev2', 5, FA)),
+      st(env.pageRequest('dev1', 5, FB)),
+      st(vfio.detachIoasid(D2, 2, 5)),
+      ringHas([FB]),
+      answer(),
+      nothingToAnswer(),
+    ],
+  },
+  {
+    name: 'rfc-v1: closing the device FD answers the requests it had taken off the ring; the completion then has nothing to answer',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      st(env.pageRequest('dev1', 5, FA)),
+      ringHas([FA]),
+      st(env.close(D1)),
+      nothingToAnswer(),
+    ],
+  },
+  {
+    name: 'rfc-v1: unbinding the page table leaves a taken request waiting, and the completion still answers it',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      st(env.pageRequest('dev1', 5, FA)),
+      ringHas([FA]),
+      st(ioasid.unbindPgtable(CTX, 2)),
+      st(env.pageRequest('dev1', 5, FB), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(ioasid.pageResponse(CTX, 2, 0), 'ok', 'IOASID_PAGE_RESPONSE.ok'),
+    ],
+  },
+  {
+    name: 'rfc-v1: IOASID_PAGE_RESPONSE takes SUCCESS, INVALID or FAILURE (another code is EINVAL, before the ioasid is looked up), an ioasid of this FD (ENOENT), and is an ioctl of the /dev/ioasid FD (ENOTTY on a device FD)',
+    design: 'rfc-v1',
+    steps: [
+      ...vmBoundChild(),
+      st(env.pageRequest('dev1', 5, FA)),
+      st(env.faultRingRead(CTX)),
+      st(ioasid.pageResponse(CTX, 2, 3), 'EINVAL', 'IOASID_PAGE_RESPONSE.EINVAL.code'),
+      st(ioasid.pageResponse(CTX, 9, 3), 'EINVAL', 'IOASID_PAGE_RESPONSE.EINVAL.code'),
+      st(ioasid.pageResponse(CTX, 9, 0), 'ENOENT', 'IOASID_PAGE_RESPONSE.ENOENT.ioasid'),
+      st(ioasid.pageResponse(D1, 2, 0), 'ENOTTY', 'IOASID_PAGE_RESPONSE.ENOTTY.wrong_file'),
+      st(ioasid.pageResponse(fd(9), 2, 0), 'EBADF', 'IOASID_PAGE_RESPONSE.EBADF.fd'),
+      st(ioasid.pageResponse(CTX, 2, 2), 'ok'),
+    ],
+  },
+  {
+    name: 'rfc-v1: FAULT_RING_READ of an fd with no ring (a device FD) is EINVAL, of a closed fd EBADF',
+    design: 'rfc-v1',
+    steps: [
+      ...vm(),
+      st(env.faultRingRead(D1), 'EINVAL', 'FAULT_RING_READ.EINVAL.no_ring'),
+      st(env.faultRingRead(fd(9)), 'EBADF', 'FAULT_RING_READ.EBADF.fd'),
+      st(env.faultRingRead(CTX), { out: { faults: [] } }, 'FAULT_RING_READ.ok.empty'),
+    ],
+  },
+  {
+    // the gap of the RFC's {ioasid, addr} on AMD/ARM: the ioasid is the guest's whole PASID table
+    name: 'rfc-v1 on guest-pasid-table hardware (§5.7): requests of two PASIDs through the RID\'s bound PASID table reach the ring as the same {ioasid, addr}',
+    design: 'rfc-v1',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...vmGpa(),
+      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
+      st(vfio.attachIoasid(D1, 2)),
+      st(ioasid.bindPasidTable(CTX, 2, PASID_TBL)),
+      toRing('dev1', FA),
+      st(env.pageRequest('dev1', 6, FA), 'ok', 'PAGE_REQUEST.ok.ring'),
+      ringHas([FA, FA]),
+      answer(),
+      answer(),
+    ],
+  },
+  {
+    name: 'setup-only-association keeps RFC v1\'s ring: a request through a bound child reaches it',
+    design: 'setup-only-association',
+    steps: [
+      // every association first: the first map or bind ends the set-up phase
+      ...vm(),
+      st(vfio.attachIoasid(D1, 1)),
+      st(vfio.attachIoasid(D2, 1)),
+      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
+      st(vfio.attachIoasid(D2, 2, 5)),
+      st(ioasid.map(CTX, 1, 0n, RAM, UVA)),
+      st(ioasid.bindPgtable(CTX, 2, PGT)),
+      toRing('dev2', FA),
+      ringHas([FA]),
+      st(ioasid.pageResponse(CTX, 2, 0), 'ok'),
+    ],
+  },
+  {
+    name: 'per-device-sva wrote down no fault reporting: IOASID_PAGE_RESPONSE is ENOTTY, the FD has no ring (EINVAL), and the core answers a request through a device-FD bind at once',
+    design: 'per-device-sva',
+    steps: [
+      ...vmGpa(),
+      st(env.writePte(PGT, GVA, OLD)),
+      st(vfio.bindPgtable(D1, 1, PGT, 5)),
+      st(env.pageRequest('dev1', 5, FA), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.faultRingRead(CTX), 'EINVAL', 'FAULT_RING_READ.EINVAL.no_ring'),
+      st(ioasid.pageResponse(CTX, 1, 0), 'ENOTTY', 'IOASID_PAGE_RESPONSE.ENOTTY.not_in_design'),
+    ],
+  },
+  {
+    name: 'fd-per-ioasid wrote down no fault reporting: IOASID_PAGE_RESPONSE is ENOTTY, and the ioasid FD has no ring (EINVAL)',
+    design: 'fd-per-ioasid',
+    steps: [
+      ...single(),
+      st(env.pageRequest('dev1', null, 0x3000n), 'ok', 'PAGE_REQUEST.ok.no_handler'),
+      st(env.faultRingRead(CTX), 'EINVAL', 'FAULT_RING_READ.EINVAL.no_ring'),
+      st(ioasid.pageResponse(CTX, 0, 0), 'ENOTTY', 'IOASID_PAGE_RESPONSE.ENOTTY.not_in_design'),
+    ],
+  },
+];
+
 export const DESIGNS_REGRESSIONS: { example: Example; why: string }[] = [
   {
     example: {
@@ -1116,6 +1306,7 @@ export const DESIGN_EXAMPLES: Example[] = [
   ...rfcV1,
   ...setupOnly,
   ...fdPerIoasid,
+  ...faultRing,
   ...crossFdExamples,
   ...iommufdContrast,
 ];

@@ -9,7 +9,7 @@
  * which the model identifies with the user VA, so "reaches GPA x" reads `{ hit: hva(x) }`.
  */
 import {
-  env, fd, ioasid, iommu, vfio, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID,
+  env, fd, ioasid, iommu, vfio, IOMMU_HWPT_ALLOC_NEST_PARENT as NEST_PARENT, IOMMU_HWPT_ALLOC_PASID as ALLOC_PASID, IOMMU_HWPT_FAULT_ID_VALID,
 } from '../support/vocab.js';
 import { st, type Example } from '../support/example.js';
 
@@ -237,16 +237,20 @@ const rfc55: Example = {
 };
 
 const rfc56: Example = {
-  name: 'RFC v1 flow 5.6 (I/O page fault), modelled part only: a PASID DMA to a GVA the bound stage-1 does not map faults with stage1-not-present, and hits once the guest maps it and invalidates (no fault ring, eventfd or completion ioctl in the model)',
+  name: 'RFC v1 flow 5.6 (I/O page fault): the device\'s page request reaches the FD\'s ring as {ioasid, addr}; the guest maps the page and invalidates, the completion ioctl answers the request, and the retried DMA hits',
   design: 'rfc-v1',
   hw: 'host-pasid-table',
   steps: [
     ...rfc55Steps,
-    // the fault the host would post as {ioasid=gva, addr}
     st(env.dma('dev1', GPASID1, GVA + 0x1000n + OFF), { fault: 'stage1-not-present' }),
-    // the guest handles it: maps the page and invalidates that range, then the device retries
+    // host gets {rid, pasid, addr}: the IOASID fault handler stores it and posts {ioasid=gva, addr} to the ring
+    st(env.pageRequest('dev1', GPASID1, GVA + 0x1000n), 'ok', 'PAGE_REQUEST.ok.ring'),
+    st(env.faultRingRead(fd(4)), { out: { faults: [{ ioasid: 2, addr: GVA + 0x1000n }] } }),
+    // the guest handles the injected fault: maps the page and invalidates that range
     st(env.writePte(PT1, GVA + 0x1000n, GPA_Y)),
     st(ioasid.invalidate(fd(4), 2, { kind: 'range', iova: GVA + 0x1000n, size: 0x1000n })),
+    // QEMU converts the guest's response to (ioasid, code); the kernel completes with the stored {rid, pasid}
+    st(ioasid.pageResponse(fd(4), 2, 0), 'ok', 'IOASID_PAGE_RESPONSE.ok'),
     st(env.dma('dev1', GPASID1, GVA + 0x1000n + OFF), { hit: hva(GPA_Y) + OFF }),
     st(env.dma('dev1', GPASID1, GVA + OFF), { hit: hva(GPA_X) + OFF }),
   ],
@@ -458,14 +462,20 @@ const fd55: Example = {
 };
 
 const fd56: Example = {
-  name: 'iommufd flow 5.6 (I/O page fault), modelled part only: DMA to an address the nested HWPT\'s stage-1 does not map faults with stage1-not-present, and hits once the guest maps it and invalidates that range (no FAULT queue in the model)',
+  name: 'iommufd flow 5.6 (I/O page fault): a nested HWPT allocated with a FAULT queue takes the device\'s page request; read(2) of the FAULT fd gives it with the device id and a cookie, the guest maps and invalidates, write(2) of the response answers it, and the retried DMA hits',
   design: 'iommufd',
   hw: 'host-pasid-table',
   steps: [
     ...fd54Steps,
+    st(iommu.faultQueueAlloc(fd(3)), { out: { out_fault_id: 7, out_fault_fd: 6 } }),
+    st(iommu.hwptAlloc(fd(3), 3, 5, IOMMU_HWPT_FAULT_ID_VALID, { type: 'IOMMU_HWPT_DATA_VTD_S1', pgtbl_addr: PT1 }, 7), { out: { out_hwpt_id: 8 } }, 'HWPT_ALLOC.ok.nested'),
+    st(vfio.attach(fd(5), 8), { out: { pt_id: 8 } }),
     st(env.dma('dev2', null, GIOVA + 0x1000n + OFF), { fault: 'stage1-not-present' }),
+    st(env.pageRequest('dev2', null, GIOVA + 0x1000n), 'ok', 'PAGE_REQUEST.ok.queued'),
+    st(env.faultRead(fd(6)), { out: { faults: [{ flags: 2, dev_id: 3, pasid: 0, grpid: 1, perm: 1, addr: GIOVA + 0x1000n, cookie: 1 }] } }),
     st(env.writePte(PT1, GIOVA + 0x1000n, GPA_Y)),
-    st(iommu.invalidate(fd(3), 6, [{ scope: 'range', addr: GIOVA + 0x1000n, npages: 1n }], 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1'), { out: { entry_num: 1 } }),
+    st(iommu.invalidate(fd(3), 8, [{ scope: 'range', addr: GIOVA + 0x1000n, npages: 1n }], 'IOMMU_HWPT_INVALIDATE_DATA_VTD_S1'), { out: { entry_num: 1 } }),
+    st(env.faultWrite(fd(6), [{ cookie: 1, code: 0 }]), { out: { written: 8 } }),
     st(env.dma('dev2', null, GIOVA + 0x1000n + OFF), { hit: hva(GPA_Y) + OFF }),
     st(env.dma('dev2', null, GIOVA + OFF), { hit: hva(GPA_X) + OFF }),
   ],

@@ -8,6 +8,9 @@ import { iommufdFrontEnd } from '../../src/impl/designs/iommufd.js';
 import type { FrontEnd, Handler, KFile } from '../../src/impl/kernel.js';
 import { DeviceObj, IoasObj } from '../../src/impl/objects.js';
 import { FaultFile } from '../../src/impl/fault.js';
+import { rfcV1FrontEnd } from '../../src/impl/designs/rfc-v1.js';
+import { IoasidCtxFile } from '../../src/impl/ioasid-file.js';
+import { IoasidChild } from '../../src/impl/ioasid-objects.js';
 import { VeventqFile } from '../../src/impl/viommu.js';
 import { pagesOf } from '../../src/impl/iopt.js';
 import { putUsers } from '../../src/impl/object.js';
@@ -179,6 +182,29 @@ export const BUGS: readonly InjectedBug[] = [
         release();
       };
     })),
+  },
+  {
+    // RFC v1 (flow 5.6): the device FD's release frees the requests its routes stored on their ioasids (and their ring
+    // entries) instead of answering them: the device waits for a page response that never comes
+    name: 'RFC v1: closing a device FD drops the page requests its routes stored, unanswered',
+    design: 'rfc-v1',
+    setup: 'nested',
+    property: 'P-FAULT',
+    factory: withFrontEnd({
+      ...rfcV1FrontEnd,
+      unbind: (k, vdev) => {
+        for (const r of vdev.routes) {
+          if (!(r.target instanceof IoasidChild)) continue;
+          const child = r.target;
+          const ring = child.owner instanceof IoasidCtxFile ? child.owner.ring : null;
+          for (const x of child.faultData.filter((y) => y.route === r)) {
+            child.faultData.splice(child.faultData.indexOf(x), 1);
+            if (ring && !x.taken) ring.splice(ring.findIndex((e) => e.fault === x), 1);
+          }
+        }
+        rfcV1FrontEnd.unbind(k, vdev);
+      },
+    }),
   },
   {
     // iopt_alloc_file_pages takes its get_file twice (or iopt_release_pages misses the fput): the memfd outlives the

@@ -4,7 +4,8 @@
  * budget that keeps the suite quick; then rule coverage on that same budget.
  * - iommufd: every rule the spec can return is reached, or listed in src/check/unreached.ts with its reason (and a
  *   rule listed there is really never reached);
- * - the 2021 designs: at least as many rules as recorded below (their unreached rules: `check --coverage`);
+ * - the 2021 designs: at least as many rules as recorded below (their unreached rules: `check --coverage`), and where
+ *   the design has RFC v1's fault ring, every rule of it;
  * - every design: no rule is reached that the catalogue (src/spec/rules.ts) does not list.
  * Every built-in machine profile (vtd, amd-v1, smmuv3, selftest-mock) runs each design it fits on a smaller budget,
  * and its rules count towards the design's coverage: the selftest mock's test port and a nest parent refused by
@@ -18,6 +19,7 @@ import { formatReach } from '../../src/check/reach.js';
 import { encode } from '../../src/check/trace.js';
 import { profileHardware, profileProblem } from '../../src/check/machine.js';
 import { UNREACHED } from '../../src/check/unreached.js';
+import { RULES } from '../../src/spec/rules.js';
 import { DESIGNS } from '../../src/spec/index.js';
 import { HW_KINDS, PROFILE_NAMES, type DesignName, type HwKind, type ProfileName } from '../../src/uapi/index.js';
 
@@ -83,6 +85,13 @@ function checkDesign(design: DesignName, reached: Map<DesignName, Map<string, nu
       expect(listed.filter((r) => (all.get(r) ?? 0) > 0), 'rules listed as unreachable that a run reached').toEqual([]);
     } else {
       expect(c.reached, `${design}: rules reached (floor ${FLOOR[design]})`).toBeGreaterThanOrEqual(FLOOR[design] ?? 0);
+    }
+    // RFC v1's fault ring: every one of its rules, not only a share under the floor
+    if (DESIGNS[design].policy.faultReport === 'ioasid-ring') {
+      const all = mergeCoverage(maps);
+      const ring = [...(RULES.FAULT_RING_READ ?? []), ...(RULES.IOASID_PAGE_RESPONSE ?? []), 'PAGE_REQUEST.ok.ring'];
+      expect(ring.length).toBeGreaterThan(5);
+      expect(ring.filter((r) => (all.get(r) ?? 0) === 0), `${design}: fault-ring rules unreached`).toEqual([]);
     }
   });
 }

@@ -153,15 +153,16 @@ function wraps(c: Cmd): boolean {
 }
 
 /**
- * The property a result disagreement breaks: a FAULT fd's reads and writes are P-FAULT's, a dirty bitmap P-DIRTY's (when
+ * The property a result disagreement breaks: a FAULT fd's reads and writes (RFC v1: its ring's, and its completion) are P-FAULT's, a dirty bitmap P-DIRTY's (when
  * both sides answered), destroy/free answers are P-DESTROY's; P-IOVA-ALLOC only when both
  * sides accepted a map/copy without FIXED_IOVA and chose different IOVAs; anything else is a plain differential
  * failure (its message names the rule the spec applied, so a missing permission check reads as one).
  */
 export function resultProperty(c: Cmd, spec: Result<unknown>, impl: Result<unknown>): string {
-  // what a FAULT fd delivers and which responses it takes is how a page request is answered once
-  if ('env' in c && (c.env === 'FAULT_READ' || c.env === 'FAULT_WRITE')) return 'P-FAULT';
+  // what a FAULT fd (RFC v1: the ring) delivers and which responses it takes is how a page request is answered once
+  if ('env' in c && (c.env === 'FAULT_READ' || c.env === 'FAULT_WRITE' || c.env === 'FAULT_RING_READ')) return 'P-FAULT';
   if (!('ioctl' in c)) return 'differential';
+  if (c.ioctl === 'IOASID_PAGE_RESPONSE') return 'P-FAULT';
   if (c.ioctl === 'IOMMU_DESTROY' || c.ioctl === 'IOASID_FREE') return 'P-DESTROY';
   if (c.ioctl === 'IOMMU_HWPT_GET_DIRTY_BITMAP' && spec.ok && impl.ok) return 'P-DIRTY';
   const autoIova = (c.ioctl === 'IOMMU_IOAS_MAP' || c.ioctl === 'IOMMU_IOAS_COPY') && (c.flags & 1) === 0;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   DEVICE_NAMES, DEVICE_PATHS, hasTestPort, uapiOf, viommuTypeOf, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VEVENTQ_TYPE_DEFAULT, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
-import { envNamesOf, holders, nestsThroughViommu, type Design, type Obj } from '../spec/index.js';
+import { envNamesOf, holders, nestsThroughViommu, objKey, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
 import { HIGH_RAM, USER_MEM } from './fixture.js';
@@ -199,6 +199,11 @@ export const RECIPES: RecipeArbs = {
     const bad = x.k % 2 === 0 ? { cookie: pick(0), code: 2 } : { cookie: 0x7fff, code: 0 };
     if (x.bad !== 0) return { env: 'FAULT_WRITE', fd, responses: x.twice ? [bad, ...responses] : [...responses, bad] };
     return { env: 'FAULT_WRITE', fd, responses };
+  }),
+  // RFC v1's ring: mostly of an FD with requests posted, taking one, several or none
+  FAULT_RING_READ: (g) => recipe('FAULT_RING_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0) }), (x, m) => {
+    const files = new Set([...m.ringRequests().posted].map((k) => m.state.objects[k]!.file)); // posted keys are live
+    return { env: 'FAULT_RING_READ', fd: m.fd('ctx', x.f, (n) => files.has(m.state.fds[n]!)), count: x.n }; // preferred fds are open
   }),
   // a memfd of a few pages, or 2 MiB; in the edge share an empty one or one past the model's 64 GiB
   MEMFD_CREATE: (g) => recipe('MEMFD_CREATE', fc.record({ n: fc.constantFrom(0x4000n, 0x10000n, 0x20_0000n), edge: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: Math.max(1, Math.round(g.edgeShare * 10)), arbitrary: fc.constantFrom(0n, (1n << 36n) + 1n) }) }), (x) => ({ env: 'MEMFD_CREATE', length: x.edge ?? x.n })),
@@ -535,6 +540,15 @@ export const RECIPES: RecipeArbs = {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
     return { ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id, granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: GUEST_IOVA + BigInt(x.v) * PAGE, size: x.size === 0 ? PAGE : BigInt(x.size) } };
   }),
+  // RFC v1's completion: mostly for an ioasid with a request taken off the ring, SUCCESS, INVALID or FAILURE; in the edge
+  // share a code past FAILURE
+  IOASID_PAGE_RESPONSE: (g) => recipe('IOASID_PAGE_RESPONSE', fc.record({ f: refA(g), o: refA(g), aim: fc.nat({ max: 3 }), code: fc.constantFrom(0, 0, 1, 2), bad: resvA(g, 3) }), (x, m, res) => {
+    const taken = m.ringRequests().taken;
+    const files = new Set([...taken].map((k) => m.state.objects[k]!.file)); // taken keys are live
+    const fd = m.fd('ctx', x.f, x.aim > 0 ? (n) => files.has(m.state.fds[n]!) : undefined); // preferred fds are open
+    const id = m.obj('ioasid_child', m.tableOf(fd, res), x.o, x.aim > 0 ? (o) => taken.has(objKey(o.file, o.id)) : undefined);
+    return { ioctl: 'IOASID_PAGE_RESPONSE', fd, ioasid: id, code: x.bad !== 0 ? x.bad : x.code };
+  }),
   VFIO_BIND_IOASID_FD: (g) => recipe('VFIO_BIND_IOASID_FD', fc.record({ d: refA(g), f: refA(g) }), (x, m) => ({ ioctl: 'VFIO_BIND_IOASID_FD', fd: m.unboundDeviceFd(x.d) ?? m.fd('device', x.d), ioasid_fd: m.fd('ctx', x.f) })),
   VFIO_UNBIND_IOASID_FD: (g) => recipe('VFIO_UNBIND_IOASID_FD', refA(g), (d, m) => ({ ioctl: 'VFIO_UNBIND_IOASID_FD', fd: m.fd('device', d) })),
   VFIO_ATTACH_IOASID: (g) => recipe('VFIO_ATTACH_IOASID', fc.record({ unknown: resvA(g, 2), d: refA(g), o: refA(g), child: fc.boolean(), pasid: pasidA }), (x, m, res) => {
@@ -582,7 +596,7 @@ const WEIGHT: Partial<Record<IoctlName | EnvName, number>> = {
   DMA: 8, IOMMU_IOAS_MAP: 5, IOASID_MAP_DMA: 5, VFIO_DEVICE_ATTACH_IOMMUFD_PT: 4, VFIO_ATTACH_IOASID: 4, GUEST_WRITE_PGTABLE: 4,
   IOMMU_IOAS_UNMAP: 3, IOASID_UNMAP_DMA: 3, IOMMU_HWPT_ALLOC: 4, IOASID_CREATE_NESTING: 2, IOASID_BIND_PGTABLE: 2,
   VFIO_DEVICE_BIND_PGTABLE: 2, VFIO_DEVICE_BIND_SVA: 2, IOMMU_HWPT_INVALIDATE: 4, GUEST_WRITE_PASID_TABLE: 2, IOASID_INVALIDATE_CACHE: 3, VFIO_DEVICE_INVALIDATE_CACHE: 3,
-  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2, IOMMU_IOAS_MAP_FILE: 2, IOMMU_EVENT: 3, VEVENTQ_READ: 2,
+  IOMMU_HWPT_SET_DIRTY_TRACKING: 2, IOMMU_HWPT_GET_DIRTY_BITMAP: 3, PAGE_REQUEST: 2, FAULT_READ: 2, FAULT_WRITE: 2, FAULT_RING_READ: 2, IOASID_PAGE_RESPONSE: 2, MOCK_ACCESS_PIN: 2, MOCK_ACCESS_RW: 2, IOMMU_IOAS_MAP_FILE: 2, IOMMU_EVENT: 3, VEVENTQ_READ: 2,
   IOMMU_IOAS_ALLOC: 2, IOASID_ALLOC: 2, IOMMU_IOAS_COPY: 3, IOMMU_DESTROY: 2, VFIO_DEVICE_BIND_IOMMUFD: 2, IOMMU_IOAS_IOVA_RANGES: 2, IOMMU_IOAS_ALLOW_IOVAS: 2,
 };
 
@@ -600,8 +614,8 @@ export const ENV_RECIPES: readonly EnvName[] = ['OPEN', 'CLOSE', 'MMAP', 'DMA', 
 export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
   ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED', 'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE'] as const) : []),
-  ...envNamesOf(design).filter((e) => e === 'MUNMAP'),
-  ...(design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC') ? (['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'] as const) : []),
+  // MUNMAP where the design has native SVA; the page-fault actions of the design's fault reporting
+  ...envNamesOf(design).filter((e) => e === 'MUNMAP' || e === 'PAGE_REQUEST' || e === 'FAULT_READ' || e === 'FAULT_WRITE' || e === 'FAULT_RING_READ'),
   ...(design.ioctls.includes('IOMMU_IOAS_MAP_FILE') ? (['MEMFD_CREATE'] as const) : []),
   ...(design.ioctls.includes('IOMMU_VEVENTQ_ALLOC') && uapiOf(w).viommu && viommuTypeOf(w.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3 ? (['IOMMU_EVENT', 'VEVENTQ_READ'] as const) : []),
 ];

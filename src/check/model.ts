@@ -222,12 +222,18 @@ export class GenModel {
     });
   }
 
-  /** Routes whose page requests reach a FAULT (attached to a HWPT with one). */
+  /** Routes whose page requests reach a FAULT (attached to a HWPT with one) or RFC v1's ring (a child with a guest table). */
   faultRoutes(): { dev: DevName; pasid: number | null }[] {
     return this.state.attachments.filter((a) => {
       const o = this.state.objects[a.ctx];
-      return (o?.kind === 'hwpt_paging' || o?.kind === 'hwpt_nested') && o.fault !== null;
+      return ((o?.kind === 'hwpt_paging' || o?.kind === 'hwpt_nested') && o.fault !== null) || (o?.kind === 'ioasid_child' && o.s1 !== null);
     }).map((a) => ({ dev: a.dev, pasid: a.pasid }));
+  }
+
+  /** RFC v1: the ioasids (object keys) with requests on their FD's ring, and those with requests taken off it and not answered. */
+  ringRequests(): { readonly posted: ReadonlySet<ObjKey>; readonly taken: ReadonlySet<ObjKey> } {
+    const waiting = this.state.prq.filter((r) => r.answers.length === 0 && r.fault !== null && this.state.objects[r.fault]?.kind === 'ioasid_child');
+    return { posted: new Set(waiting.filter((r) => r.cookie === null).map((r) => r.fault!)), taken: new Set(waiting.filter((r) => r.cookie !== null).map((r) => r.fault!)) }; // fault filtered
   }
 
   /** The cookies of the read-but-unanswered page requests of the FAULT behind `fd` (what a response names). */

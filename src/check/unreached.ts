@@ -15,6 +15,10 @@ export interface Unreached {
 
 export const UNREACHED: readonly Unreached[] = [
   {
+    design: 'iommufd', kind: 'unreachable', rule: 'PAGE_REQUEST.ok.ring',
+    reason: 'RFC v1\'s fault ring (flow 5.6): iommufd reports page requests through FAULT objects, never to a ring (the spec\'s faultReport policy point)',
+  },
+  {
     design: 'iommufd', kind: 'unreachable', rule: 'DESTROY.ok.device',
     reason: 'a DEVICE object is held by its binding driver until the device FD is unbound (iommufd_device_bind), so IOMMU_DESTROY of it is always EBUSY; the rule exists because DESTROY names its outcome per object kind',
   },

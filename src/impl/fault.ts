@@ -5,9 +5,11 @@
  * of an attachment that goes (iommufd_auto_response_faults) and for whatever is left when the object is destroyed.
  * @see drivers/iommu/iommufd/fault.c, drivers/iommu/io-pgfault.c
  */
-import { fail, ok, type EnvFaultRead, type EnvFaultWrite, type EnvPageRequest, type IommuFaultQueueAlloc, type PgFault, type Result } from '../uapi/index.js';
+import { fail, ok, type HwKind, type EnvFaultRead, type EnvFaultWrite, type EnvPageRequest, type IommuFaultQueueAlloc, type PgFault, type Result } from '../uapi/index.js';
 import { IommufdFile } from './iommufd-file.js';
-import type { Kernel, Route } from './kernel.js';
+import { postToRing } from './fault-ring.js';
+import { IoasidChild } from './ioasid-objects.js';
+import type { Kernel, Route, VfioDevice } from './kernel.js';
 import { EventqFile, installEventq } from './eventq.js';
 import { IommufdObject } from './object.js';
 import { HwptNested, HwptPaging } from './objects.js';
@@ -83,10 +85,10 @@ export function pageRequest(k: Kernel, c: EnvPageRequest): Result<unknown> {
   const vdev = k.devices.get(c.dev);
   if (!vdev) return fail('ENODEV'); // a device the machine does not have (the schema names only the world's)
   const serial = k.prq.send(c.dev);
-  const rid = vdev.routes.find((r) => r.pasid === null);
-  const viaRid = c.pasid !== null && k.world.hw === 'guest-pasid-table' && rid?.target instanceof HwptNested && rid.target.s1.kind === 'pasid-table';
-  const route = viaRid ? rid : vdev.routes.find((r) => r.pasid === c.pasid);
+  const route = requestRoute(vdev, c.pasid, k.world.hw);
   const t = route?.target;
+  // RFC v1: a child ioasid's fault handler posts to its file's ring (fault-ring.ts)
+  if (route && t instanceof IoasidChild && postToRing(t, route, serial, c.addr)) return ok({});
   const fault = t instanceof HwptPaging || t instanceof HwptNested ? t.fault : null;
   if (!route || !fault) {
     k.prq.respond(serial, RESP_INVALID);
@@ -95,6 +97,21 @@ export function pageRequest(k: Kernel, c: EnvPageRequest): Result<unknown> {
   const record = { flags: (c.pasid === null ? 0 : 1) | 2, dev_id: vdev.idev?.id ?? 0, pasid: c.pasid ?? 0, grpid: serial & 0x1ff, perm: c.perm, addr: c.addr };
   fault.deliver.push({ serial, record, handle: route });
   return ok({});
+}
+
+/**
+ * The route a request of (vdev, pasid) comes through: the device's own (where a route sits on a root ioasid and a child
+ * of it, the child), but on guest-pasid-table hardware a PASID's request goes through the RID's domain when that walks
+ * a guest PASID table (the core's user_pasid_table fallback).
+ */
+function requestRoute(vdev: VfioDevice, pasid: number | null, hw: HwKind): Route | undefined {
+  const leaf = (p: number | null) => {
+    const own = vdev.routes.filter((r) => r.pasid === p);
+    return own.find((r) => r.target instanceof IoasidChild) ?? own[0];
+  };
+  const rid = leaf(null);
+  const s1 = rid?.target instanceof HwptNested || rid?.target instanceof IoasidChild ? rid.target.s1 : null;
+  return pasid !== null && hw === 'guest-pasid-table' && s1?.kind === 'pasid-table' ? rid : leaf(pasid);
 }
 
 /** The FAULT file behind an fd, or the errno reading or writing it gives. */

@@ -7,6 +7,7 @@
  * Reserved regions of a device sit on every root its routes end in. Closing the device FD detaches everything.
  * Simplified: one FD per device is not enforced under fd-per-ioasid (as in the spec, nothing there claims it).
  */
+import { respondRingFaults } from './fault-ring.js';
 import {
   IOASID_ATTACH_USER_PASID as USER_PASID, PASID_MAX, fail, ok,
   type Errno, type Result, type VfioAttachIoasid, type VfioBindIoasidFd, type VfioDetachIoasid, type VfioUnbindIoasidFd,
@@ -71,6 +72,7 @@ export function addRoute(k: Kernel, vdev: VfioDevice, pasid: number | null, targ
 /** Drop a route: reprogram, then let go of the target and its file (which may release both). */
 export function dropRoute(k: Kernel, vdev: VfioDevice, r: Route) {
   vdev.removeRoute(r);
+  respondRingFaults(k, r); // RFC v1: the requests the route carried can no longer be completed
   const root = rootOf(r.target);
   if (root) syncReservation(vdev, root);
   reprogram(k, vdev, r.pasid === null ? [] : [r.pasid]);

@@ -8,6 +8,7 @@
  * are pinned by the maps that use them.
  */
 import { PAGE_SIZE, type IovaRange } from '../uapi/index.js';
+import type { RingEntry } from './fault-ring.js';
 import { IoPagetable } from './iopt.js';
 import { userAccounting } from './ioas.js';
 import { IoasidChild, IoasidRoot, type IoasidSpace } from './ioasid-objects.js';
@@ -31,8 +32,12 @@ export class IoasidCtxFile extends KFile {
   /** pins of this file's maps leave registered pages uncharged: the registration charged them */
   readonly acct: Accounting;
 
-  constructor(serial: number, private readonly k: Kernel, readonly setupOnly: boolean) {
+  /** RFC v1's fault ring (fault-ring.ts): the requests posted and not taken yet, oldest first; null where the design has none */
+  readonly ring: RingEntry[] | null;
+
+  constructor(serial: number, private readonly k: Kernel, readonly setupOnly: boolean, faultRing: boolean) {
     super(serial);
+    this.ring = faultRing ? [] : null;
     this.table = new ObjectTable(serial, k.alloc);
     this.acct = { mm: k.mm, pool: 'user', registered: () => this.registrations.map((r) => ({ first: r.start >> 12n, last: r.last >> 12n })) };
   }

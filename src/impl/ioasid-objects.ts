@@ -13,7 +13,9 @@ import { PAGE_SIZE, type DevName, type Gpa, type Prot } from '../uapi/index.js';
 import type { Allocator, Context, DomainId, IommuApi, PagingDomain } from './hw/contract.js';
 import type { IoPagetable } from './iopt.js';
 import { freeDomain, type KFile } from './kernel.js';
+import type { StoredFault } from './fault-ring.js';
 import { IommufdObject, putUsers } from './object.js';
+import { WARN_ON } from './warn.js';
 
 /** A guest stage-1: one page table, or (guest-pasid-table hardware) the guest's PASID table. */
 export interface S1 {
@@ -86,6 +88,8 @@ export class IoasidChild extends IommufdObject {
   readonly kind = 'ioasid_child';
   readonly areas: ChildArea[] = [];
   s1: S1 | null = null;
+  /** RFC v1's fault_data list: the page requests stored for this ioasid and not answered yet, oldest first (fault-ring.ts) */
+  readonly faultData: StoredFault[] = [];
   /** the shadow of the software-nested maps, made by the first attach (the child's "domain") */
   shadow: PagingDomain | null = null;
 
@@ -199,6 +203,8 @@ export class IoasidChild extends IommufdObject {
   }
 
   destroy() {
+    // a request waits on an attachment, and an attached ioasid cannot go
+    WARN_ON(this.faultData.length > 0, 'ioasid_child_destroy', () => `ioasid ${this.id} freed with ${this.faultData.length} page requests unanswered`);
     this.areas.length = 0;
     if (this.shadow) {
       freeDomain(this.alloc, this.shadow);

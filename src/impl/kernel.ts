@@ -22,6 +22,7 @@ import { faultRead, faultWrite, pageRequest } from './fault.js';
 import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from './access.js';
 import { memfdCreate } from './file-map.js';
 import { PageRequestLog } from './hw/prq.js';
+import { faultRingRead } from './fault-ring.js';
 import { tick } from './hw/stamp.js';
 import { KFile, type FileKind } from './kfile.js';
 import { WARN_ON } from './warn.js';
@@ -229,6 +230,8 @@ export class Kernel {
         return faultRead(this, c);
       case 'FAULT_WRITE':
         return faultWrite(this, c);
+      case 'FAULT_RING_READ':
+        return faultRingRead(this, c);
       case 'MOCK_ACCESS_CREATE':
         return accessCreate(this, c);
       case 'MOCK_ACCESS_PIN':

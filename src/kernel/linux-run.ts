@@ -139,6 +139,9 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
     case 'VEVENTQ_READ':
       // an SMMUv3 event needs a vIOMMU (6.13+), which Linux 6.12 has no ioctl for: every event goes to the host's log
       return null;
+    case 'FAULT_RING_READ':
+      // RFC v1's ring: no /dev/ioasid on Linux (a trace of a proposed design never runs here)
+      return null;
     case 'PAGE_REQUEST':
     case 'FAULT_READ':
     case 'FAULT_WRITE':

@@ -32,6 +32,15 @@ export interface Policy {
    * of the PASID's page table) was never written down as a per-ioasid uAPI in the thread, so no design stands for it.
    */
   readonly nativeSva: 'per-device' | 'none';
+  /**
+   * Where a device's page request (PRI) goes for the user to answer. `fault-queue`: iommufd's FAULT objects (fault.ts), a
+   * queue per HWPT allocated with FAULT_ID_VALID, whose requests carry the device and a cookie. `ioasid-ring`: RFC v1's
+   * flow 5.6 (fault-ring.ts), a ring per /dev/ioasid FD of {ioasid, addr} and a completion ioctl naming only the ioasid.
+   * `none`: the design wrote down no fault reporting — the seed's skeleton (fd-per-ioasid) and Yi's objection
+   * (per-device-sva: M1 moves the SVA operations to the device FD but proposes no per-device fault path), so every page
+   * request is answered at once by the IOMMU core, as a domain with no fault handler's is (iopf_error_response).
+   */
+  readonly faultReport: 'fault-queue' | 'ioasid-ring' | 'none';
 }
 
 export interface Design {

@@ -66,16 +66,24 @@ function handleOf(s: State, dev: EnvPageRequest['dev'], pasid: number | null): A
   return s.attachments.find((a) => a.dev === dev && a.pasid === pasid);
 }
 
+/**
+ * A new page request of `c` (serial, PRG index): waiting on `to` (its FAULT, or RFC v1's ioasid, and the attachment it
+ * came through), or, with none, answered INVALID by the IOMMU core at once.
+ */
+export function newRequest(s: State, c: EnvPageRequest, devId: number, to: { fault: ObjKey; handle: Attachment } | null): PageRequest {
+  const serial = s.prq.length + 1;
+  return {
+    serial, dev: c.dev, devId, pasid: c.pasid, grpid: serial & 0x1ff, perm: c.perm, addr: c.addr,
+    fault: to?.fault ?? null, handle: to?.handle ?? null, cookie: null, answers: to === null ? [RESP_INVALID] : [],
+  };
+}
+
 /** PAGE_REQUEST: queued on the FAULT of the HWPT it comes through, or answered INVALID by the core at once. */
 export function pageRequest(s: State, c: EnvPageRequest): Outcome {
   const handle = handleOf(s, c.dev, c.pasid);
   const ctx = handle === undefined ? undefined : s.objects[handle.ctx];
   const fault = ctx?.kind === 'hwpt_paging' || ctx?.kind === 'hwpt_nested' ? ctx.fault : null;
-  const serial = s.prq.length + 1;
-  const req: PageRequest = {
-    serial, dev: c.dev, devId: deviceObj(s, c.dev)?.id ?? 0, pasid: c.pasid, grpid: serial & 0x1ff, perm: c.perm, addr: c.addr,
-    fault, handle: fault === null ? null : handle ?? null, cookie: null, answers: fault === null ? [RESP_INVALID] : [],
-  };
+  const req = newRequest(s, c, deviceObj(s, c.dev)?.id ?? 0, fault === null ? null : { fault, handle: handle! }); // a FAULT comes from the handle's HWPT
   return commit(s, fault === null ? 'PAGE_REQUEST.ok.no_handler' : 'PAGE_REQUEST.ok.queued', (d) => {
     d.prq.push(req as Draft<PageRequest>);
     return {};

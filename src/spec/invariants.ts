@@ -7,6 +7,7 @@ import { hasDomain, lockedByPool, POOLS } from './pins.js';
 import { iommuPage, reservedOf, rootSpace } from './iova.js';
 import { coveredBy, hex, overlaps } from './ranges.js';
 import { keyOf, type Area, type ObjOf, type State } from './state.js';
+import { TAKEN } from './fault-ring.js';
 
 export type Violation = string | null;
 export type Invariant = (s: State) => Violation;
@@ -138,18 +139,19 @@ export const dirtyOnMappedPages: Invariant = (s) => {
 };
 
 /**
- * P-FAULT (state part): every page request has at most one answer; one still unanswered sits on a FAULT that exists,
- * came through an attachment that exists, and its cookie, once read, is its FAULT's alone.
+ * P-FAULT (state part): every page request has at most one answer; one still unanswered sits on a FAULT (RFC v1: an
+ * ioasid) that exists, came through an attachment that exists, and its cookie, once read, is its FAULT's alone (RFC
+ * v1's ring gives none: TAKEN only marks it read).
  */
 export const faultsAnswered: Invariant = (s) => {
   const cookies = new Set<string>();
   for (const r of s.prq) {
     if (r.answers.length > 1) return `page request ${r.serial} of ${r.dev} was answered ${r.answers.length} times`;
     if (r.answers.length === 1) continue;
-    if (r.fault === null || !s.objects[r.fault]) return `page request ${r.serial} of ${r.dev} waits on FAULT ${r.fault}, which does not exist`;
+    if (r.fault === null || !s.objects[r.fault]) return `page request ${r.serial} of ${r.dev} waits on ${r.fault}, which does not exist`;
     const h = r.handle;
     if (h === null || !s.attachments.some((a) => a.dev === h.dev && a.pasid === h.pasid && a.ctx === h.ctx)) return `page request ${r.serial} of ${r.dev} waits, but the attachment it came through is gone`;
-    if (r.cookie !== null) {
+    if (r.cookie !== null && r.cookie !== TAKEN) {
       const k = `${r.fault}#${r.cookie}`;
       if (cookies.has(k)) return `cookie ${r.cookie} of FAULT ${r.fault} names two unanswered page requests`;
       cookies.add(k);

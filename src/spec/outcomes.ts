@@ -10,21 +10,26 @@ import { BIND_IOCTLS } from './step.js';
 
 export const ENV_NAMES: readonly EnvName[] = [
   'OPEN', 'CLOSE', 'MMAP', 'MUNMAP', 'DMA', 'GUEST_WRITE_PGTABLE', 'GUEST_WRITE_PASID_TABLE', 'MOCK_ADD_RESERVED', 'PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE',
-  'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE', 'MEMFD_CREATE',
+  'FAULT_RING_READ', 'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE', 'MEMFD_CREATE',
   'IOMMU_EVENT', 'VEVENTQ_READ',
 ];
 
-/** The page-request actions: they matter (and are drawn) where the design has FAULT queues. */
-const FAULT_ENVS: readonly EnvName[] = ['PAGE_REQUEST', 'FAULT_READ', 'FAULT_WRITE'];
+/** Where each page-fault action matters (and is drawn): the design's fault reporting. */
+const FAULT_ENVS: Partial<Record<EnvName, readonly Design['policy']['faultReport'][]>> = {
+  PAGE_REQUEST: ['fault-queue', 'ioasid-ring'], FAULT_READ: ['fault-queue'], FAULT_WRITE: ['fault-queue'], FAULT_RING_READ: ['ioasid-ring'],
+};
 
 /**
  * The environment actions whose outcomes count for a design: every one, but MUNMAP only where a device can walk the
- * CPU page table (native SVA), page requests and the FAULT fd's read and write only where there are FAULT queues, and IOMMU events and vEVENTQ reads only where there are vEVENTQs. Elsewhere munmap changes only what a later pin finds, the check does not draw it (the
- * Linux executor that runs iommufd traces has no munmap step), and its rules are no coverage point of the design.
+ * CPU page table (native SVA), page requests only where the design reports page faults to the user, the FAULT fd's read
+ * and write only where there are FAULT queues, RFC v1's ring read only where there is the ring, and IOMMU events and
+ * vEVENTQ reads only where there are vEVENTQs. Elsewhere munmap changes only what a later pin finds, the check does not
+ * draw it (the Linux executor that runs iommufd traces has no munmap step), and its rules are no coverage point of the
+ * design.
  */
 export const envNamesOf = (design: Design): readonly EnvName[] =>
-  // design point: nativeSva
-  ENV_NAMES.filter((e) => (e !== 'MUNMAP' || design.policy.nativeSva !== 'none') && (!FAULT_ENVS.includes(e) || design.ioctls.includes('IOMMU_FAULT_QUEUE_ALLOC'))
+  // design point: nativeSva, faultReport
+  ENV_NAMES.filter((e) => (e !== 'MUNMAP' || design.policy.nativeSva !== 'none') && (FAULT_ENVS[e]?.includes(design.policy.faultReport) ?? true)
     && (e !== 'MEMFD_CREATE' || design.ioctls.includes('IOMMU_IOAS_MAP_FILE'))
     && ((e !== 'IOMMU_EVENT' && e !== 'VEVENTQ_READ') || design.ioctls.includes('IOMMU_VEVENTQ_ALLOC')));
 

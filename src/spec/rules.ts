@@ -22,6 +22,12 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'FAULT_READ.ok',
     'FAULT_READ.ok.empty',
   ],
+  FAULT_RING_READ: [
+    'FAULT_RING_READ.EBADF.fd',
+    'FAULT_RING_READ.EINVAL.no_ring',
+    'FAULT_RING_READ.ok',
+    'FAULT_RING_READ.ok.empty',
+  ],
   FAULT_WRITE: [
     'FAULT_WRITE.EBADF.fd',
     'FAULT_WRITE.EINVAL.code',
@@ -103,6 +109,12 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOASID_MAP_DMA.EOVERFLOW.pin',
     'IOASID_MAP_DMA.ok',
     'IOASID_MAP_DMA.ok.software_nesting',
+  ],
+  IOASID_PAGE_RESPONSE: [
+    'IOASID_PAGE_RESPONSE.EINVAL.code',
+    'IOASID_PAGE_RESPONSE.EINVAL.no_request',
+    'IOASID_PAGE_RESPONSE.ENOENT.ioasid',
+    'IOASID_PAGE_RESPONSE.ok',
   ],
   IOASID_REGISTER_MEMORY: [
     'IOASID_REGISTER_MEMORY.EEXIST.overlap',
@@ -489,6 +501,7 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
   PAGE_REQUEST: [
     'PAGE_REQUEST.ok.no_handler',
     'PAGE_REQUEST.ok.queued',
+    'PAGE_REQUEST.ok.ring',
   ],
   VEVENTQ_READ: [
     'VEVENTQ_READ.EBADF.fd',

@@ -178,15 +178,16 @@ export interface StaleEntry {
 }
 
 /**
- * One PRI page request a device sent (fault.ts), and what became of it. `fault`: the FAULT object it was queued on
- * (null: no handler took it, the IOMMU core answered at once); `handle`: the attachment it came through (its going
- * answers it); `cookie`: given by the read that delivered it, null while still queued; `answers`: the response codes
+ * One PRI page request a device sent (fault.ts, fault-ring.ts), and what became of it. `fault`: the FAULT object it was
+ * queued on, or under RFC v1 the ioasid whose FD's ring it was posted to (null: no handler took it, the IOMMU core
+ * answered at once); `handle`: the attachment it came through (its going answers it); `cookie`: given by the read that
+ * delivered it, null while still queued (RFC v1's ring gives none: fault-ring.ts TAKEN); `answers`: the response codes
  * the device got.
  */
 export interface PageRequest {
   readonly serial: number;
   readonly dev: DevName;
-  /** the iommufd DEVICE id a read reports (the handle's device) */
+  /** the iommufd DEVICE id a read reports (the handle's device); 0 under RFC v1, whose ring names no device */
   readonly devId: number;
   readonly pasid: Pasid | null;
   readonly grpid: number;

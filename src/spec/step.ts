@@ -12,6 +12,7 @@ import { accessCreate, accessPin, accessReplace, accessRw, accessUnpin } from '.
 import { getDirtyBitmap, setDirtyTracking } from './dirty.js';
 import { ioasChangeProcess, ioasMapFile, memfdCreate } from './file-map.js';
 import { answerOrphans, faultQueueAlloc, faultRead, faultWrite, pageRequest } from './fault.js';
+import { faultRingRead, pageResponse, ringPageRequest } from './fault-ring.js';
 import { dma, guestWritePasidTable, guestWritePgtable, mmap, munmap } from './env.js';
 import { close, open, reap } from './fd.js';
 import { getHwInfo } from './hw-info.js';
@@ -74,6 +75,7 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOASID_BIND_PASID_TABLE: { on: CTX, handler: ioasid.bindPasidTable },
   IOASID_UNBIND_PASID_TABLE: { on: CTX, handler: ioasid.unbindPasidTable },
   IOASID_INVALIDATE_CACHE: { on: CTX, handler: ioasid.invalidateCache },
+  IOASID_PAGE_RESPONSE: { on: ['ioasid'], handler: pageResponse },
   VFIO_BIND_IOASID_FD: { on: ['device'], handler: bindIoasidFd },
   VFIO_UNBIND_IOASID_FD: { on: ['device'], handler: unbindIoasidFd },
   VFIO_ATTACH_IOASID: { on: ['device'], handler: attachIoasid },
@@ -119,9 +121,11 @@ const envOutcome = (s: State, c: EnvAction): Outcome =>
     .with({ env: 'GUEST_WRITE_PGTABLE' }, (x) => guestWritePgtable(s, x))
     .with({ env: 'GUEST_WRITE_PASID_TABLE' }, (x) => guestWritePasidTable(s, x))
     .with({ env: 'MOCK_ADD_RESERVED' }, (x) => mockAddReserved(s, x))
-    .with({ env: 'PAGE_REQUEST' }, (x) => pageRequest(s, x))
+    // design point: faultReport — RFC v1's ring, else iommufd's FAULT queues (a design with neither has no HWPT to find one on)
+    .with({ env: 'PAGE_REQUEST' }, (x) => (s.design.policy.faultReport === 'ioasid-ring' ? ringPageRequest(s, x) : pageRequest(s, x)))
     .with({ env: 'FAULT_READ' }, (x) => faultRead(s, x))
     .with({ env: 'FAULT_WRITE' }, (x) => faultWrite(s, x))
+    .with({ env: 'FAULT_RING_READ' }, (x) => faultRingRead(s, x))
     .with({ env: 'MOCK_ACCESS_CREATE' }, (x) => accessCreate(s, x))
     .with({ env: 'MOCK_ACCESS_PIN' }, (x) => accessPin(s, x))
     .with({ env: 'MOCK_ACCESS_UNPIN' }, (x) => accessUnpin(s, x))

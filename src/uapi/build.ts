@@ -96,6 +96,8 @@ export const ioasid = {
   bindPasidTable: (fd: Fd, id: number, pasid_table_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_SMMUV3'): Only<'IOASID_BIND_PASID_TABLE'> => ({ ioctl: 'IOASID_BIND_PASID_TABLE', fd, ioasid: id as Ioasid, format, pasid_table_addr }),
   unbindPasidTable: (fd: Fd, id: number): Only<'IOASID_UNBIND_PASID_TABLE'> => ({ ioctl: 'IOASID_UNBIND_PASID_TABLE', fd, ioasid: id as Ioasid }),
   invalidate: (fd: Fd, id: number, granularity: Granularity = { kind: 'all' }): Only<'IOASID_INVALIDATE_CACHE'> => ({ ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: id as Ioasid, granularity }),
+  /** RFC v1's completion: answer the oldest request of `id` taken off the ring (code SUCCESS 0, INVALID 1, FAILURE 2) */
+  pageResponse: (fd: Fd, id: number, code = 0): Only<'IOASID_PAGE_RESPONSE'> => ({ ioctl: 'IOASID_PAGE_RESPONSE', fd, ioasid: id as Ioasid, code }),
 };
 
 export const env = {
@@ -122,5 +124,7 @@ export const env = {
   /** read(2) of a vEVENTQ fd, `count` bytes (an SMMUv3 event takes 40 with its header) */
   veventqRead: (fd: Fd, count = 400): Extract<EnvAction, { env: 'VEVENTQ_READ' }> => ({ env: 'VEVENTQ_READ', fd, count }),
   /** write(2) of page responses to a FAULT fd */
+  /** take up to `count` entries off RFC v1's fault ring of the /dev/ioasid FD `fd` */
+  faultRingRead: (fd: Fd, count = 4): Extract<EnvAction, { env: 'FAULT_RING_READ' }> => ({ env: 'FAULT_RING_READ', fd, count }),
   faultWrite: (fd: Fd, responses: { cookie: number; code: number }[]): Extract<EnvAction, { env: 'FAULT_WRITE' }> => ({ env: 'FAULT_WRITE', fd, responses }),
 };

@@ -45,6 +45,15 @@ export interface PageResponse { readonly cookie: number; readonly code: number }
 export interface EnvFaultWrite { readonly env: 'FAULT_WRITE'; readonly fd: Fd; readonly responses: readonly PageResponse[] }
 
 /**
+ * RFC v1's fault ring (flow 5.6: the IOASID fault handler "posts {ioasid,addr} to a ring + eventfd"): take up to `count`
+ * entries off the ring of the /dev/ioasid FD `fd`, oldest first. The ring is shared memory in the proposal; the model
+ * reads it through the kernel, as a read(2) would, so an entry whose request the kernel has answered is gone from it.
+ */
+export interface EnvFaultRingRead { readonly env: 'FAULT_RING_READ'; readonly fd: Fd; readonly count: number }
+/** One entry of RFC v1's fault ring: the ioasid (of the FD the ring belongs to) and the faulting address, nothing more. */
+export interface RingFault { readonly ioasid: number; readonly addr: bigint }
+
+/**
  * The selftest mock's access objects (IOMMU_TEST_CMD on /dev/iommu, drivers/iommu/iommufd/selftest.c): an in-kernel user
  * of an IOAS, as an emulated device's driver is, driven through an fd of its own. CREATE_ACCESS makes one on an IOAS
  * (`flags` 1: MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) and returns its fd; the other ops name that fd (`access_fd`).
@@ -94,7 +103,7 @@ export interface EnvVeventqRead { readonly env: 'VEVENTQ_READ'; readonly fd: Fd;
 export interface VEventRecord { readonly flags: number; readonly sequence: number; readonly virt_id: bigint | null }
 
 export type EnvAction = EnvOpen | EnvClose | EnvMmap | EnvMunmap | EnvDma | EnvGuestWritePgtable | EnvGuestWritePasidTable | EnvMockAddReserved
-  | EnvPageRequest | EnvFaultRead | EnvFaultWrite
+  | EnvPageRequest | EnvFaultRead | EnvFaultWrite | EnvFaultRingRead
   | EnvMockAccessCreate | EnvMockAccessPin | EnvMockAccessUnpin | EnvMockAccessRw | EnvMockAccessReplace | EnvMemfdCreate
   | EnvIommuEvent | EnvVeventqRead;
 
@@ -145,6 +154,8 @@ export interface EnvOut {
   FAULT_READ: { readonly faults: readonly PgFault[] };
   /** the bytes taken: a write stops at the first bad record and returns what it did before it (an error only if nothing) */
   FAULT_WRITE: { readonly written: number };
+  /** the entries taken off the ring, oldest first */
+  FAULT_RING_READ: { readonly faults: readonly RingFault[] };
   MOCK_ACCESS_CREATE: { readonly access_fd: Fd };
   /** the pin's id: per access, from 0 */
   MOCK_ACCESS_PIN: { readonly access_pages_id: number };

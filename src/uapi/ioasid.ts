@@ -57,6 +57,16 @@ export interface IoasidInvalidateCache {
   readonly ioctl: 'IOASID_INVALIDATE_CACHE'; readonly fd: Fd; readonly ioasid: Ioasid;
   readonly granularity: Granularity;
 }
+/**
+ * RFC v1's page-fault completion (flow 5.6, "a /dev/ioasid completion ioctl"): the user's answer, `code`, to the oldest
+ * page request of `ioasid` it took off the FD's fault ring. It names no request and no device: RFC v1 §1 keeps device
+ * identity out of the uAPI, and the kernel completes with the {rid, pasid} it stored (src/spec/fault-ring.ts).
+ */
+export interface IoasidPageResponse { readonly ioctl: 'IOASID_PAGE_RESPONSE'; readonly fd: Fd; readonly ioasid: Ioasid; readonly code: number }
+/** The response codes of 2021's include/uapi/linux/iommu.h (enum iommu_page_response_code), which RFC v1 would have taken. */
+export const IOMMU_PAGE_RESP_SUCCESS = 0;
+export const IOMMU_PAGE_RESP_INVALID = 1;
+export const IOMMU_PAGE_RESP_FAILURE = 2;
 export interface VfioBindIoasidFd { readonly ioctl: 'VFIO_BIND_IOASID_FD'; /** device fd */ readonly fd: Fd; readonly ioasid_fd: Fd }
 export interface VfioUnbindIoasidFd { readonly ioctl: 'VFIO_UNBIND_IOASID_FD'; /** device fd */ readonly fd: Fd }
 export interface VfioAttachIoasid {
@@ -112,7 +122,7 @@ export interface VfioDeviceUnbindSva {
 export type IoasidCmd =
   | IoasidAlloc | IoasidFree | IoasidRegisterMemory | IoasidUnregisterMemory | IoasidMapDma | IoasidUnmapDma
   | IoasidCreateNesting | IoasidBindPgtable | IoasidUnbindPgtable | IoasidBindPasidTable | IoasidUnbindPasidTable
-  | IoasidInvalidateCache | VfioBindIoasidFd | VfioUnbindIoasidFd | VfioAttachIoasid | VfioDetachIoasid
+  | IoasidInvalidateCache | IoasidPageResponse | VfioBindIoasidFd | VfioUnbindIoasidFd | VfioAttachIoasid | VfioDetachIoasid
   | VfioDeviceBindPgtable | VfioDeviceUnbindPgtable | VfioDeviceBindPasidTable | VfioDeviceInvalidateCache
   | VfioDeviceBindSva | VfioDeviceUnbindSva;
 
@@ -131,6 +141,7 @@ export interface IoasidOut {
   IOASID_BIND_PASID_TABLE: None;
   IOASID_UNBIND_PASID_TABLE: None;
   IOASID_INVALIDATE_CACHE: None;
+  IOASID_PAGE_RESPONSE: None;
   VFIO_BIND_IOASID_FD: None;
   VFIO_UNBIND_IOASID_FD: None;
   VFIO_ATTACH_IOASID: None;

@@ -6,6 +6,7 @@
  * Native SVA is a device-FD call too: the process's own mm on one device PASID (src/impl/native-sva.ts).
  */
 import type { IoctlName } from '../../uapi/index.js';
+import { IoasidCtxFile } from '../ioasid-file.js';
 import type { FrontEnd, IoctlRow } from '../kernel.js';
 import { deviceBindSva, deviceUnbindSva } from '../native-sva.js';
 import { deviceBindPasidTable, deviceBindPgtable, deviceInvalidateCache, deviceUnbindPgtable } from '../sva.js';
@@ -27,4 +28,6 @@ export const perDeviceSvaFrontEnd: FrontEnd = {
   ...rfcV1FrontEnd,
   name: 'per-device-sva',
   ioctls: PER_DEVICE_SVA_IOCTLS,
+  // design point: faultReport — no fault ring: every page request is answered by the core
+  openNode: (k, serial) => new IoasidCtxFile(serial, k, false, false),
 };

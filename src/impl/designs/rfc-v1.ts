@@ -6,6 +6,7 @@
  * fd-per-ioasid), so the rows are built here once, in groups named after what they stand for.
  */
 import type { Ioctl, IoctlName, Result } from '../../uapi/index.js';
+import { pageResponse } from '../fault-ring.js';
 import * as ioasid from '../ioasid.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, inBoundFile, releaseIoasidDevice, unbindIoasidFd, type Resolve } from '../ioasid-device.js';
 import { IoasidCtxFile } from '../ioasid-file.js';
@@ -59,6 +60,7 @@ export const RFC_V1_IOCTLS = {
   ...nestingRows,
   IOASID_BIND_PASID_TABLE: row(CTX, ioasid.bindPasidTable),
   IOASID_UNBIND_PASID_TABLE: row(CTX, ioasid.unbindPasidTable),
+  IOASID_PAGE_RESPONSE: row(PER_VM, pageResponse),
 } satisfies Partial<Record<IoctlName, IoctlRow>>;
 
 export const rfcV1FrontEnd: FrontEnd = {
@@ -66,6 +68,7 @@ export const rfcV1FrontEnd: FrontEnd = {
   node: '/dev/ioasid',
   bindIoctl: 'VFIO_BIND_IOASID_FD',
   ioctls: RFC_V1_IOCTLS,
-  openNode: (k, serial) => new IoasidCtxFile(serial, k, false),
+  // design point: faultReport — the file keeps RFC v1's fault ring (flow 5.6)
+  openNode: (k, serial) => new IoasidCtxFile(serial, k, false, true),
   unbind: releaseIoasidDevice,
 };

@@ -12,5 +12,5 @@ export const setupOnlyFrontEnd: FrontEnd = {
   ...rfcV1FrontEnd,
   name: 'setup-only-association',
   // design point: association — the file seals (VFIO_ATTACH_IOASID: EBUSY) after its first map or bind
-  openNode: (k, serial) => new IoasidCtxFile(serial, k, true),
+  openNode: (k, serial) => new IoasidCtxFile(serial, k, true, true),
 };

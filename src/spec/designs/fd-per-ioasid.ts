@@ -12,7 +12,7 @@ export const fdPerIoasid: Design = {
     'are bound, unbound and invalidated on that FD; de-association undoes it. Nothing multiplexes address spaces, ' +
     'so there is no per-VM place for memory registration, and only single guest page tables can be bound.',
   cites: ['seed (M3 skeleton steps 1-5)', 'seed M4'],
-  policy: { ...rfcV1.policy, fdModel: 'per-ioasid', guestPasidTable: 'refused' },
+  policy: { ...rfcV1.policy, fdModel: 'per-ioasid', guestPasidTable: 'refused', faultReport: 'none' },
   ioctls: [
     'IOASID_MAP_DMA', 'IOASID_UNMAP_DMA', 'IOASID_CREATE_NESTING', 'IOASID_BIND_PGTABLE', 'IOASID_UNBIND_PGTABLE',
     'IOASID_INVALIDATE_CACHE', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
@@ -27,6 +27,7 @@ export const fdPerIoasid: Design = {
     'the FD is the ioasid: its `ioasid` argument must be 0 (EINVAL); CREATE_NESTING returns a new FD for the child',
     'VFIO_ATTACH_IOASID carries the ioasid FD number in `ioasid`; no bind step; the association holds the FD open',
     'no PASID-table bind exists (ENOTTY): on guest-pasid-table hardware nothing can nest a guest stage-1 (seed concern 2)',
-    ...RFC_CHOICES.filter((c) => !c.startsWith('unbind')),
+    'no fault reporting: the skeleton (M3 steps 1-5) has none, so the IOMMU core answers every page request at once',
+    ...RFC_CHOICES.filter((c) => !c.startsWith('unbind') && !c.startsWith('page faults')),
   ],
 };

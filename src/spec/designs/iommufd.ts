@@ -15,7 +15,7 @@ export const iommufd: Design = {
   node: '/dev/iommu',
   policy: {
     ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
-    unmap: 'iommufd-partial', nativeSva: 'none',
+    unmap: 'iommufd-partial', nativeSva: 'none', faultReport: 'fault-queue',
   },
   ioctls: [
     'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_IOAS_COPY', 'IOMMU_IOAS_IOVA_RANGES',

@@ -13,7 +13,7 @@ export const perDeviceSva: Design = {
     'a device-FD call here: VFIO_DEVICE_BIND_SVA binds the calling process\'s own address space to one PASID of the ' +
     'device. Jason answered that page-table operations are per-ioasid (M2) and that native SVA is the one in error (M4).',
   cites: ['seed M1 (Yi: SVA ops per-device)', 'seed M3 concern 3', 'seed M4 (Jason\'s answer)'],
-  policy: { ...rfcV1.policy, ownership: 'per-device', nativeSva: 'per-device' },
+  policy: { ...rfcV1.policy, ownership: 'per-device', nativeSva: 'per-device', faultReport: 'none' },
   ioctls: [
     'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
     'IOASID_UNMAP_DMA', 'VFIO_BIND_IOASID_FD', 'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
@@ -32,6 +32,7 @@ export const perDeviceSva: Design = {
     'native SVA (VFIO_DEVICE_BIND_SVA) names its PASID (Linux picks mm->pasid itself) and needs a device FD bound to the /dev/ioasid FD and a PASID nothing else holds (EBUSY); a natively bound PASID takes no attachment or guest table (EBUSY)',
     'native SVA on guest-pasid-table hardware is a host-owned CD/GCR3 entry: EBUSY while a guest PASID table owns the device\'s PASIDs; a guest table bound later takes them over, as it does attached PASIDs',
     'a native binding reaches a user page while it is mmapped and faults once it is munmapped, with no stale answer (the mmu notifier flushes the IOTLB); pages pinned by maps stay pinned after MUNMAP',
-    ...RFC_CHOICES.filter((c) => !c.includes('nesting') && !c.includes('BIND_PGTABLE')),
+    'no fault reporting: M1 moves bind and invalidation to the device FD but proposes no fault path there, and the per-ioasid ring of RFC v1 has no ioasid to name a device-FD bind by, so the IOMMU core answers every page request at once',
+    ...RFC_CHOICES.filter((c) => !c.includes('nesting') && !c.includes('BIND_PGTABLE') && !c.startsWith('page faults')),
   ],
 };

@@ -3,8 +3,8 @@ import type { Design } from '../design.js';
 export const RFC_IOCTLS = [
   'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
   'IOASID_UNMAP_DMA', 'IOASID_CREATE_NESTING', 'IOASID_BIND_PGTABLE', 'IOASID_UNBIND_PGTABLE',
-  'IOASID_BIND_PASID_TABLE', 'IOASID_UNBIND_PASID_TABLE', 'IOASID_INVALIDATE_CACHE', 'VFIO_BIND_IOASID_FD',
-  'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
+  'IOASID_BIND_PASID_TABLE', 'IOASID_UNBIND_PASID_TABLE', 'IOASID_INVALIDATE_CACHE', 'IOASID_PAGE_RESPONSE',
+  'VFIO_BIND_IOASID_FD', 'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
 ] as const;
 
 export const RFC_CHOICES = [
@@ -15,6 +15,7 @@ export const RFC_CHOICES = [
   'a route (RID or RID+PASID) holds one ioasid, plus a child of it; the child needs the device\'s RID on its parent (EINVAL)',
   'on guest-pasid-table hardware BIND_PGTABLE is only tracked, and only accepted under a bound guest PASID table (RFC v1 §5.7)',
   'unbind while attached is EBUSY; closing the device FD detaches and unbinds',
+  'page faults (flow 5.6): a request through an ioasid with a bound guest table goes to the FD\'s ring as {ioasid, addr}; IOASID_PAGE_RESPONSE answers the oldest one taken off the ring; the kernel answers INVALID what its detach leaves, and at once what a kernel-managed ioasid gets',
 ];
 
 /** Kevin Tian's [RFC] /dev/ioasid uAPI proposal (v1, 27 May 2021). */
@@ -32,7 +33,7 @@ export const rfcV1: Design = {
   node: '/dev/ioasid',
   policy: {
     ownership: 'per-ioasid', fdModel: 'per-vm', association: 'runtime', guestPasidTable: 'bindable',
-    unmap: 'type1-atomic', nativeSva: 'none',
+    unmap: 'type1-atomic', nativeSva: 'none', faultReport: 'ioasid-ring',
   },
   ioctls: RFC_IOCTLS,
   hardware: ['host-pasid-table', 'guest-pasid-table'],
@@ -40,6 +41,7 @@ export const rfcV1: Design = {
     '/dev/ioasid FD -> ioasid (root: kernel-managed page table) -> child ioasid (CREATE_NESTING)',
     'child ioasid -> guest page table | guest PASID table (BIND_*), or its own GPA maps (software nesting)',
     'VFIO device FD -> /dev/ioasid FD (VFIO_BIND_IOASID_FD: one FD per device)',
+    'child ioasid -> its page requests (fault_data, answered by IOASID_PAGE_RESPONSE); /dev/ioasid FD -> fault ring of {ioasid, addr}',
     'device (RID | RID+user PASID) -> ioasid (VFIO_ATTACH_IOASID; a child needs the RID on its parent)',
     '/dev/ioasid FD -> registered memory (REGISTER_MEMORY, charged once)',
   ],
