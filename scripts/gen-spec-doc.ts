@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DESIGN_NAMES, DESIGNS, type Design } from '../src/spec/index.js';
+import { COUNTERPARTS } from '../src/spec/designs/counterparts.js';
 
 const POLICY_DOC: Record<keyof Design['policy'], string> = {
   ownership: 'who issues page-table bind/unbind and cache invalidation',
@@ -85,6 +86,15 @@ export function specDoc(): string {
     );
   }
   parts.push(
+    '## iommufd\'s later uAPI and the 2021 proposals',
+    '',
+    'What RFC v1 wrote down for each part of iommufd beyond its core (its variants keep these calls where their design',
+    'values above list them), or why nothing (src/spec/designs/counterparts.ts):',
+    '',
+    table(['feature', 'iommufd', 'RFC v1', 'why'], COUNTERPARTS.map((c) => [
+      c.feature, c.iommufd.map((x) => `\`${x}\``).join(', '), c.rfcV1 === null ? 'not offered' : c.rfcV1.map((x) => `\`${x}\``).join(', '), c.why,
+    ])),
+    '',
     '## Where the rules come from',
     '',
     table(['spec file', 'object', 'source'], [
@@ -101,6 +111,7 @@ export function specDoc(): string {
       ['`native-sva.ts`', 'native SVA: the process\'s mm on a device PASID', 'seed M3 concern 3 (Yi), M4 (Jason); kernel `iommu-sva.c` `iommu_sva_bind_device`, mmu notifiers'],
       ['`translate.ts`, `env.ts`', 'DMA, guest tables, stale IOTLB entries', 'RFC v1 §1 nesting, facts §2.2 HWPT_NESTED'],
       ['`fault.ts`', 'FAULT queues: page requests, the FAULT fd\'s read and write, who answers a request', 'kernel `fault.c`, `device.c` `iommufd_auto_response_faults` callers, `io-pgfault.c`; selftest `alloc_hwpt_nested`'],
+      ['`ioasid-info.ts`', 'RFC v1\'s queries: IOASID_CHECK_EXTENSION (FD-level extensions) and IOASID_GET_INFO (what an ioasid takes now, its IOVA, page sizes, formats, children)', 'RFC v1 §2 (facts §1.3: IOASID_CHECK_EXTENSION, IOASID_GET_INFO "only available after ≥1 device attached"); RFC v2 for IOVA reported as permitted ranges'],
       ['`fault-ring.ts`', 'RFC v1\'s page faults: the per-FD ring of {ioasid, addr}, IOASID_PAGE_RESPONSE, which ioasids report', 'RFC v1 flow 5.6 and §1 (facts §1.3: the ring, the completion ioctl, no device identity; `ioasid_data`\'s fault_data list)'],
       ['`access.ts`', 'access objects (the selftest port): pins without a domain, read/write, replace, the unmap callback', 'kernel `device.c` `iommufd_access_*`, `selftest.c`; selftests `access_pin`, `access_pin_unmap`, `access_rw`, `user_copy`'],
       ['`file-map.ts`', 'file maps: memfds, IOAS_MAP_FILE, IOAS_CHANGE_PROCESS', 'kernel `ioas.c` `iommufd_ioas_map_file`, `iommufd_ioas_change_process`; `io_pagetable.c` `iopt_map_file_pages`; `pages.c` `iopt_alloc_file_pages`'],

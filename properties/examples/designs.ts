@@ -8,7 +8,10 @@
  * ends at GPA g reports hpa UVA + g. The guest keeps a stage-1 table at GPA 0x10000 and a PASID table at 0x20000,
  * both inside its RAM, so a stage-1 walk can read them through the parent. fds are handed out lowest-free from 3.
  */
-import { env, fd, ioasid, iommu, vfio, IOASID_PATH, IOMMUFD_PATH } from '../support/vocab.js';
+import {
+  env, fd, ioasid, iommu, vfio, IOASID_PATH, IOMMUFD_PATH, IOASID_EXT_NESTING, IOASID_EXT_PAGE_FAULT, IOASID_EXT_REGISTER_MEMORY,
+  IOASID_INFO_BIND_PASID_TABLE, IOASID_INFO_BIND_PGTABLE, IOASID_INFO_HW_NESTING, IOASID_INFO_MAP_DMA, IOASID_INFO_NESTING,
+} from '../support/vocab.js';
 import { st, type Example, type ExampleStep } from '../support/example.js';
 
 const UVA = 0x4000_0000n;
@@ -368,6 +371,9 @@ const nativeSva: Example[] = [
 
 // ---- rfc-v1: per-VM FD, per-ioasid ops (M5) ----------------------------------------------------------------------
 
+/** vmGpa(), then a child of the GPA ioasid (ioasid 2) with dev1's RID on it (RFC v1 §5.7's PASID-table child). */
+const vmRidChild = (): ExampleStep[] => [...vmGpa(), st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }), st(vfio.attachIoasid(D1, 2))];
+
 /** vmGpa(), then a child of the GPA ioasid (ioasid 2) with dev1 and dev2 on it by PASID 5 (RFC v1 §5.5). */
 const vmChild = (): ExampleStep[] => [
   ...vmGpa(),
@@ -474,9 +480,7 @@ const rfcV1: Example[] = [
     name: 'rfc-v1 on host-pasid-table hardware: IOASID_BIND_PASID_TABLE is EOPNOTSUPP',
     design: 'rfc-v1',
     steps: [
-      ...vmGpa(),
-      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
-      st(vfio.attachIoasid(D1, 2)),
+      ...vmRidChild(),
       st(ioasid.bindPasidTable(CTX, 2, PASID_TBL, 'IOASID_FORMAT_VTD'), 'EOPNOTSUPP'),
       st(env.dma('dev1', null, 0x1234n), { fault: 'no-translation' }),
     ],
@@ -507,9 +511,7 @@ const rfcV1: Example[] = [
     name: 'rfc-v1: a software-nested child (MAP_DMA of GPAs) cannot also bind a page table (EBUSY)',
     design: 'rfc-v1',
     steps: [
-      ...vmGpa(),
-      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
-      st(vfio.attachIoasid(D1, 2)),
+      ...vmRidChild(),
       // RFC v1 §5.3: the child maps GIOVA -> GPA, the kernel merges it with the parent's GPA -> HVA
       st(ioasid.map(CTX, 2, GVA, 0x1000n, OLD)),
       st(env.dma('dev1', null, GVA + 0x10n), { hit: hpa(OLD + 0x10n) }),
@@ -645,9 +647,7 @@ const rfcV1: Example[] = [
     design: 'rfc-v1',
     hw: 'guest-pasid-table',
     steps: [
-      ...vmGpa(),
-      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
-      st(vfio.attachIoasid(D1, 2)),
+      ...vmRidChild(),
       st(ioasid.bindPasidTable(CTX, 2, PASID_TBL)),
       // the guest alone gives PASID 7 an address space; no VFIO_ATTACH_IOASID names PASID 7
       st(env.writePasidEntry(PASID_TBL, 7, PGT)),
@@ -1133,9 +1133,7 @@ const faultRing: Example[] = [
     design: 'rfc-v1',
     hw: 'guest-pasid-table',
     steps: [
-      ...vmGpa(),
-      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
-      st(vfio.attachIoasid(D1, 2)),
+      ...vmRidChild(),
       st(ioasid.bindPasidTable(CTX, 2, PASID_TBL)),
       toRing('dev1', FA),
       st(env.pageRequest('dev1', 6, FA), 'ok', 'PAGE_REQUEST.ok.ring'),
@@ -1181,6 +1179,104 @@ const faultRing: Example[] = [
       st(env.pageRequest('dev1', null, 0x3000n), 'ok', 'PAGE_REQUEST.ok.no_handler'),
       st(env.faultRingRead(CTX), 'EINVAL', 'FAULT_RING_READ.EINVAL.no_ring'),
       st(ioasid.pageResponse(CTX, 0, 0), 'ENOTTY', 'IOASID_PAGE_RESPONSE.ENOTTY.not_in_design'),
+    ],
+  },
+];
+
+// ---- RFC v1's queries (§2): IOASID_CHECK_EXTENSION and IOASID_GET_INFO --------------------------------------------
+
+/** The default world's IOVA a map may use with dev1 or dev2 attached: the 48-bit aperture less the MSI window. */
+const USABLE = [{ start: 0n, last: 0xfedf_ffffn }, { start: 0xfef0_0000n, last: (1n << 48n) - 1n }];
+/** GET_INFO of `id` on the VM's FD, expecting these flags, children and (by default) the default world's attributes. */
+const info = (id: number, flags: number, children = 0, formats: readonly string[] = ['IOASID_FORMAT_VTD']) =>
+  st(ioasid.getInfo(CTX, id), { out: { flags, children, formats, iova_ranges: USABLE, pgsize_bitmap: 0x1000n } }, 'IOASID_GET_INFO.ok');
+
+const queries: Example[] = [
+  {
+    // RFC v1 §2: IOASID_GET_INFO is "only available after ≥1 device attached"; before that the ioasid "is just a number"
+    name: 'rfc-v1: IOASID_GET_INFO of an ioasid no device was attached to is ENODEV; once one is, a root takes MAP_DMA and CREATE_NESTING, and the IOMMU nests in hardware',
+    design: 'rfc-v1',
+    steps: [
+      ...vm(),
+      st(ioasid.getInfo(CTX, 1), 'ENODEV', 'IOASID_GET_INFO.ENODEV.no_device_attached'),
+      st(ioasid.getInfo(CTX, 7), 'ENOENT', 'IOASID_GET_INFO.ENOENT.ioasid'),
+      st(vfio.attachIoasid(D1, 1)),
+      info(1, IOASID_INFO_MAP_DMA | IOASID_INFO_NESTING | IOASID_INFO_HW_NESTING),
+      st(ioasid.nest(CTX, 1), { out: { ioasid: 2 } }),
+      info(1, IOASID_INFO_MAP_DMA | IOASID_INFO_NESTING | IOASID_INFO_HW_NESTING, 1),
+    ],
+  },
+  {
+    // RFC v1 §2 GET_INFO caps: "type1 map/unmap, pgtable/pasid-table bind, hw vs sw nesting"; a child is one or the other
+    name: 'rfc-v1: IOASID_GET_INFO of a child says what it takes now: a map or a bind while empty, neither once its table is bound, only maps once software-nested',
+    design: 'rfc-v1',
+    steps: [
+      ...vmChild(),
+      info(2, IOASID_INFO_MAP_DMA | IOASID_INFO_BIND_PGTABLE | IOASID_INFO_HW_NESTING),
+      st(ioasid.bindPgtable(CTX, 2, PGT)),
+      info(2, IOASID_INFO_HW_NESTING),
+      st(ioasid.unbindPgtable(CTX, 2)),
+      st(ioasid.map(CTX, 2, GVA, 0x1000n, OLD)),
+      info(2, IOASID_INFO_MAP_DMA | IOASID_INFO_HW_NESTING),
+      st(ioasid.bindPgtable(CTX, 2, PGT), 'EBUSY'),
+    ],
+  },
+  {
+    // RFC v1 §5.7: on AMD/ARM a child bound by its RID takes the guest PASID table; a single page table only under one
+    name: 'rfc-v1 on guest-pasid-table hardware: IOASID_GET_INFO of a child with a RID attached offers the PASID-table bind (SMMUv3 format), not a page-table bind',
+    design: 'rfc-v1',
+    hw: 'guest-pasid-table',
+    steps: [
+      ...vmRidChild(),
+      info(2, IOASID_INFO_MAP_DMA | IOASID_INFO_BIND_PASID_TABLE | IOASID_INFO_HW_NESTING, 0, ['IOASID_FORMAT_SMMUV3']),
+      st(ioasid.bindPgtable(CTX, 2, PGT, 'IOASID_FORMAT_SMMUV3'), 'EOPNOTSUPP'),
+      st(ioasid.bindPasidTable(CTX, 2, PASID_TBL)),
+      info(2, IOASID_INFO_HW_NESTING, 0, ['IOASID_FORMAT_SMMUV3']),
+    ],
+  },
+  {
+    // RFC v1 §3 partial_devices: dev3 and dev4 share iommu group 3
+    name: 'rfc-v1: IOASID_GET_INFO of an ioasid a partly attached iommu group sits on is EBUSY, as every command on it',
+    design: 'rfc-v1',
+    steps: [
+      st(env.open(IOASID_PATH), { out: { fd: 3 } }),
+      st(env.open(DEV3), { out: { fd: 4 } }),
+      st(vfio.bindIoasidFd(fd(4), CTX)),
+      st(ioasid.alloc(CTX), { out: { ioasid: 1 } }),
+      st(vfio.attachIoasid(fd(4), 1)),
+      st(ioasid.getInfo(CTX, 1), 'EBUSY', 'IOASID_GET_INFO.EBUSY.partial_group'),
+    ],
+  },
+  {
+    // RFC v1 §2: CHECK_EXTENSION gives FD-level capabilities, "e.g. pre-registration"
+    name: 'rfc-v1: IOASID_CHECK_EXTENSION answers 1 for pre-registration, nesting and page faults, and 0 for an extension it does not know',
+    design: 'rfc-v1',
+    steps: [
+      st(env.open(IOASID_PATH), { out: { fd: 3 } }),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_REGISTER_MEMORY), { out: { supported: 1 } }, 'IOASID_CHECK_EXTENSION.ok'),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_NESTING), { out: { supported: 1 } }),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_PAGE_FAULT), { out: { supported: 1 } }),
+      st(ioasid.checkExtension(CTX, 0x7f), { out: { supported: 0 } }, 'IOASID_CHECK_EXTENSION.ok.unsupported'),
+    ],
+  },
+  {
+    name: 'per-device-sva: IOASID_CHECK_EXTENSION has pre-registration but neither nesting nor page faults on the FD; GET_INFO of its root offers maps only',
+    design: 'per-device-sva',
+    steps: [
+      ...vmGpa(),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_REGISTER_MEMORY), { out: { supported: 1 } }),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_NESTING), { out: { supported: 0 } }),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_PAGE_FAULT), { out: { supported: 0 } }),
+      info(1, IOASID_INFO_MAP_DMA | IOASID_INFO_HW_NESTING),
+    ],
+  },
+  {
+    name: 'fd-per-ioasid: the skeleton has no queries (IOASID_CHECK_EXTENSION and IOASID_GET_INFO are ENOTTY)',
+    design: 'fd-per-ioasid',
+    steps: [
+      ...single(),
+      st(ioasid.checkExtension(CTX, IOASID_EXT_REGISTER_MEMORY), 'ENOTTY', 'IOASID_CHECK_EXTENSION.ENOTTY.not_in_design'),
+      st(ioasid.getInfo(CTX, 0), 'ENOTTY', 'IOASID_GET_INFO.ENOTTY.not_in_design'),
     ],
   },
 ];
@@ -1307,6 +1403,7 @@ export const DESIGN_EXAMPLES: Example[] = [
   ...setupOnly,
   ...fdPerIoasid,
   ...faultRing,
+  ...queries,
   ...crossFdExamples,
   ...iommufdContrast,
 ];

@@ -16,7 +16,7 @@ import { pagesOf } from '../../src/impl/iopt.js';
 import { putUsers } from '../../src/impl/object.js';
 import type { IommufdFile } from '../../src/impl/iommufd-file.js';
 import type { DeviceFile } from '../../src/impl/kernel.js';
-import { U64_MAX, type DesignName, type HwKind, type Ioctl, type IoctlName, type ProfileName, type World } from '../../src/uapi/index.js';
+import { IOASID_INFO_MAP_DMA, U64_MAX, type IoasidInfo, type DesignName, type HwKind, type Ioctl, type IoctlName, type ProfileName, type World } from '../../src/uapi/index.js';
 import type { KernelFactory } from '../../src/check/differential.js';
 import type { Fixture } from '../../src/check/fixture.js';
 
@@ -203,6 +203,26 @@ export const BUGS: readonly InjectedBug[] = [
           }
         }
         rfcV1FrontEnd.unbind(k, vdev);
+      },
+    }),
+  },
+  {
+    // RFC v1 §2 GET_INFO: the capability word is computed once per kind of ioasid instead of from its state, so a child
+    // whose guest table is bound still advertises type1 maps, which MAP_DMA then refuses (EBUSY)
+    name: 'RFC v1: IOASID_GET_INFO of a child with a bound table still reports MAP_DMA',
+    design: 'rfc-v1',
+    setup: 'nested',
+    factory: withFrontEnd({
+      ...rfcV1FrontEnd,
+      ioctls: {
+        ...rfcV1FrontEnd.ioctls,
+        IOASID_GET_INFO: {
+          ...rfcV1FrontEnd.ioctls.IOASID_GET_INFO!,
+          handler: (k, f: KFile, c: Ioctl) => {
+            const r = rfcV1FrontEnd.ioctls.IOASID_GET_INFO!.handler(k, f, c);
+            return r.ok ? { ...r, out: { ...(r.out as IoasidInfo), flags: (r.out as IoasidInfo).flags | IOASID_INFO_MAP_DMA } } : r;
+          },
+        },
       },
     }),
   },

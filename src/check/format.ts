@@ -171,6 +171,8 @@ const IOCTL_FORMATS: IoctlFormats = {
   IOASID_BIND_PASID_TABLE: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`, formatArg(c.format), `pasid_table_addr=${hex(c.pasid_table_addr)}`),
   IOASID_UNBIND_PASID_TABLE: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`),
   IOASID_INVALIDATE_CACHE: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`, granularity(c.granularity)),
+  IOASID_CHECK_EXTENSION: (c) => line(c.ioctl, on(c.fd), `extension=${num(c.extension)}`),
+  IOASID_GET_INFO: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`),
   IOASID_PAGE_RESPONSE: (c) => line(c.ioctl, on(c.fd), `ioasid=${ref(c.ioasid)}`, `code=${num(c.code)}`),
   VFIO_BIND_IOASID_FD: (c) => line(c.ioctl, on(c.fd), `ioasid_fd=${ref(c.ioasid_fd)}`),
   VFIO_UNBIND_IOASID_FD: (c) => line(c.ioctl, on(c.fd)),

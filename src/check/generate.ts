@@ -540,6 +540,14 @@ export const RECIPES: RecipeArbs = {
     const { fd, id } = fdObj(m, res, 'ctx', x.f, 'ioasid_child', x.o);
     return { ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: m.state.design.policy.fdModel === 'per-ioasid' ? x.nz : id, granularity: x.all ? { kind: 'all' } : { kind: 'range', iova: GUEST_IOVA + BigInt(x.v) * PAGE, size: x.size === 0 ? PAGE : BigInt(x.size) } };
   }),
+  // RFC v1's queries: an extension it knows (or, in the edge share, one it does not); the info of a root or a child
+  IOASID_CHECK_EXTENSION: (g) => recipe('IOASID_CHECK_EXTENSION', fc.record({ f: refA(g), ext: fc.constantFrom(1, 2, 3), bad: resvA(g, 0x7f) }), (x, m) => ({
+    ioctl: 'IOASID_CHECK_EXTENSION', fd: m.fd('ctx', x.f), extension: x.bad !== 0 ? x.bad : x.ext,
+  })),
+  IOASID_GET_INFO: (g) => recipe('IOASID_GET_INFO', fc.record({ f: refA(g), o: refA(g), child: fc.boolean() }), (x, m, res) => {
+    const { fd, id } = fdObj(m, res, 'ctx', x.f, x.child ? 'ioasid_child' : 'ioas', x.o);
+    return { ioctl: 'IOASID_GET_INFO', fd, ioasid: id };
+  }),
   // RFC v1's completion: mostly for an ioasid with a request taken off the ring, SUCCESS, INVALID or FAILURE; in the edge
   // share a code past FAILURE
   IOASID_PAGE_RESPONSE: (g) => recipe('IOASID_PAGE_RESPONSE', fc.record({ f: refA(g), o: refA(g), aim: fc.nat({ max: 3 }), code: fc.constantFrom(0, 0, 1, 2), bad: resvA(g, 3) }), (x, m, res) => {

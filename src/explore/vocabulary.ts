@@ -155,6 +155,8 @@ export const CALLS = {
   },
   IOASID_UNBIND_PASID_TABLE: { leftOut: 'undoes a bind; no requirement needs a bind undone' },
   IOASID_INVALIDATE_CACHE: { calls: (c) => [stepOf({ ioctl: 'IOASID_INVALIDATE_CACHE', ...childSpace(c), granularity: { kind: 'all' } })] },
+  IOASID_CHECK_EXTENSION: { leftOut: 'a query: it changes nothing' },
+  IOASID_GET_INFO: { leftOut: 'a query: it changes nothing' },
   IOASID_PAGE_RESPONSE: { leftOut: 'page faults are the check\'s (P-FAULT): no requirement of the ownership debate depends on who answers a page request' },
   VFIO_BIND_IOASID_FD: { calls: () => [FD.dev1, FD.dev2].map((fd) => stepOf({ ioctl: 'VFIO_BIND_IOASID_FD', fd, ioasid_fd: FD.a })) },
   VFIO_UNBIND_IOASID_FD: { leftOut: 'unbinding a device returns it to no VM; detach already takes a device off an address space' },

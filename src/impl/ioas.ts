@@ -87,7 +87,7 @@ export function ioasUnmap(_k: Kernel, f: IommufdFile, c: IommuIoasUnmap): Result
 }
 
 /** The holes of the reserved ranges in [0, ULONG_MAX]. */
-function holesOf(reserved: readonly IovaRange[]): IovaRange[] {
+export function holesOf(reserved: readonly IovaRange[]): IovaRange[] {
   const sorted = [...reserved].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const out: IovaRange[] = [];
   let next = 0n;

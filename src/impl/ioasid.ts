@@ -42,14 +42,18 @@ function partialGroup(k: Kernel, space: IoasidSpace): boolean {
 /** The readiness checks every map/nest/bind shares, in order: exists, has had a device, group complete. */
 function ready(k: Kernel, f: IoasidAsFile, ioasid: number): IoasidSpace | Errno {
   const o = findSpace(f, ioasid);
-  if (typeof o === 'string') return o;
+  return typeof o === 'string' ? o : readySpace(k, o);
+}
+
+/** The checks after the lookup: the ioasid has had a device, and no iommu group sits on it in part. */
+export function readySpace(k: Kernel, o: IoasidSpace): IoasidSpace | Errno {
   if (!hasDomain(o)) return 'ENODEV';
   if (partialGroup(k, o)) return 'EBUSY';
   return o;
 }
 
 /** A child's reserved IOVA: its devices' regions and what lies outside the aperture. */
-function childReserved(k: Kernel, c: IoasidChild): IovaRange[] {
+export function childReserved(k: Kernel, c: IoasidChild): IovaRange[] {
   const devs = [...k.devices.values()].filter((d) => d.routes.some((r) => r.target === c));
   return [...devs.flatMap((d) => d.phys.reserved), ...outsideAperture(k.iommu)];
 }
@@ -164,7 +168,7 @@ export function createNesting(k: Kernel, f: IoasidAsFile, c: IoasidCreateNesting
 }
 
 /** The stage-1 format this hardware's walker reads. */
-const nativeFormat = (k: Kernel): IoasidFormat => (k.world.hw === 'host-pasid-table' ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3');
+export const nativeFormat = (k: Kernel): IoasidFormat => (k.world.hw === 'host-pasid-table' ? 'IOASID_FORMAT_VTD' : 'IOASID_FORMAT_SMMUV3');
 
 /**
  * On guest-pasid-table hardware a single guest page table is only tracked (RFC v1 §5.7): accepted when every
@@ -175,17 +179,25 @@ function trackOnly(k: Kernel, child: IoasidChild): boolean {
   return on.length > 0 && on.every((x) => x.pasid !== null && k.iommu.context(x.d.name, null).kind === 'guest-pasid-table');
 }
 
+/** Why a bind of a `kind` table in `format` on `o` is refused now (the checks after the lookup), or null. */
+export function bindRefusal(k: Kernel, o: IoasidSpace, format: IoasidFormat, kind: S1['kind']): Errno | null {
+  if (!(o instanceof IoasidChild)) return 'EINVAL';
+  if (format !== nativeFormat(k)) return 'EINVAL';
+  if (k.world.iommu.stage1Format === null) return 'EOPNOTSUPP'; // the IOMMU nests nothing
+  if (o.s1 !== null || o.areas.length > 0) return 'EBUSY';
+  if (kind === 'pgtable' && k.world.hw === 'guest-pasid-table' && !trackOnly(k, o)) return 'EOPNOTSUPP';
+  return null;
+}
+
 function bindTable(k: Kernel, f: IoasidAsFile, ioasid: number, format: IoasidFormat, s1: S1): Result<unknown> {
   // design point: guestPasidTable — only guest-pasid-table hardware reads a PASID table in guest memory
   // (fd-per-ioasid, which refuses it, has no IOASID_BIND_PASID_TABLE at all)
   if (s1.kind === 'pasid-table' && k.world.hw === 'host-pasid-table') return fail('EOPNOTSUPP');
   const o = ready(k, f, ioasid);
   if (typeof o === 'string') return fail(o);
-  if (!(o instanceof IoasidChild)) return fail('EINVAL');
-  if (format !== nativeFormat(k)) return fail('EINVAL');
-  if (k.world.iommu.stage1Format === null) return fail('EOPNOTSUPP'); // the IOMMU nests nothing
-  if (o.s1 !== null || o.areas.length > 0) return fail('EBUSY');
-  if (s1.kind === 'pgtable' && k.world.hw === 'guest-pasid-table' && !trackOnly(k, o)) return fail('EOPNOTSUPP');
+  const refused = bindRefusal(k, o, format, s1.kind);
+  if (refused) return fail(refused);
+  if (!(o instanceof IoasidChild)) return fail('EINVAL'); // bindRefusal refused a root
   o.s1 = s1;
   reprogramUsers(k, o);
   if (f instanceof IoasidCtxFile) f.seal();

@@ -57,7 +57,11 @@ export function partialGroup(s: State, space: Obj): boolean {
 /** The ordered readiness guards every ioasid command shares: exists, has had a device, group complete. */
 function ready(s: State, f: CtxFile, ioasid: number, prefix: string): Space | Rejection {
   const o = findIoasid(s, f, ioasid, prefix);
-  if (isRejection(o)) return o;
+  return isRejection(o) ? o : readySpace(s, o, prefix);
+}
+
+/** The guards after the lookup: the ioasid has had a device ("just a number" before), and no group sits on it in part. */
+export function readySpace(s: State, o: Space, prefix: string): Space | Rejection {
   if (!o.domain) return reject('ENODEV', `${prefix}.ENODEV.no_device_attached`);
   if (partialGroup(s, o)) return reject('EBUSY', `${prefix}.EBUSY.partial_group`);
   return o;
@@ -70,7 +74,7 @@ const seal = (d: Draft<State>, f: CtxFile) => {
 };
 
 /** Reserved IOVA of a space: a root's from its devices and domain; a child's from the devices attached to it. */
-function reservedFor(s: State, o: Space): IovaRange[] {
+export function reservedFor(s: State, o: Space): IovaRange[] {
   if (o.kind === 'ioas') return reservedOf(s, o);
   return [...attachedDevs(s, o).flatMap((d) => physDevice(s, d).reserved), ...outsideAperture(s)];
 }
@@ -209,18 +213,29 @@ function trackOnly(s: State, child: Obj): boolean {
   return on.length > 0 && on.every((a) => a.pasid !== null && guestPasidTable(routeCtx(s, a.dev, null)) !== null);
 }
 
-function bindTable(s: State, f: CtxFile, ioasid: number, format: IoasidFormat, s1: S1, P: string): Outcome {
-  // design point: guestPasidTable — a PASID table in guest memory exists only on guest-pasid-table hardware
-  if (s1.kind === 'pasid-table' && (hw(s) === 'host-pasid-table' || s.design.policy.guestPasidTable === 'refused')) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.hardware`);
-  const o = ready(s, f, ioasid, P);
-  if (isRejection(o)) return o;
+/** A PASID table in guest memory exists only on guest-pasid-table hardware, and only a design that binds one takes it. */
+export const pasidTableBindable = (s: State): boolean =>
+  // design point: guestPasidTable
+  hw(s) === 'guest-pasid-table' && s.design.policy.guestPasidTable === 'bindable';
+
+/** Why binding a `kind` table in `format` on `o` is refused now (the checks after the lookup, in order), or null. */
+export function bindRefusal(s: State, o: Space, format: IoasidFormat, kind: S1['kind'], P: string): Rejection | null {
   if (o.kind !== 'ioasid_child') return reject('EINVAL', `${P}.EINVAL.not_child`);
   if (format !== nativeFormat(s)) return reject('EINVAL', `${P}.EINVAL.format`);
   // rule chosen for the 2021 designs (never shipped): binding a guest table is hardware nesting, which an IOMMU
   // that nests nothing (profile stage1Format null: AMD v1 in 6.12) cannot do, as iommufd's NEST_PARENT refusal says
   if (s.world.iommu.stage1Format === null) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.no_nesting`);
   if (o.s1 !== null || o.areas.length > 0) return reject('EBUSY', `${P}.EBUSY.in_use`);
-  if (s1.kind === 'pgtable' && hw(s) === 'guest-pasid-table' && !trackOnly(s, o)) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.hardware`);
+  if (kind === 'pgtable' && hw(s) === 'guest-pasid-table' && !trackOnly(s, o)) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.hardware`);
+  return null;
+}
+
+function bindTable(s: State, f: CtxFile, ioasid: number, format: IoasidFormat, s1: S1, P: string): Outcome {
+  if (s1.kind === 'pasid-table' && !pasidTableBindable(s)) return reject('EOPNOTSUPP', `${P}.EOPNOTSUPP.hardware`);
+  const o = ready(s, f, ioasid, P);
+  if (isRejection(o)) return o;
+  const refused = bindRefusal(s, o, format, s1.kind, P);
+  if (refused) return refused;
   return commit(s, `${P}.ok`, (d) => {
     (d.objects[keyOf(o)] as Draft<ObjOf<'ioasid_child'>>).s1 = s1;
     seal(d, f);

@@ -70,6 +70,10 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOASID_BIND_PGTABLE.EOPNOTSUPP.no_nesting',
     'IOASID_BIND_PGTABLE.ok',
   ],
+  IOASID_CHECK_EXTENSION: [
+    'IOASID_CHECK_EXTENSION.ok',
+    'IOASID_CHECK_EXTENSION.ok.unsupported',
+  ],
   IOASID_CREATE_NESTING: [
     'IOASID_CREATE_NESTING.EBUSY.partial_group',
     'IOASID_CREATE_NESTING.EINVAL.ioasid_not_zero',
@@ -83,6 +87,12 @@ export const RULES: Readonly<Record<string, readonly string[]>> = {
     'IOASID_FREE.EINVAL.ioasid_not_zero',
     'IOASID_FREE.ENOENT.ioasid',
     'IOASID_FREE.ok',
+  ],
+  IOASID_GET_INFO: [
+    'IOASID_GET_INFO.EBUSY.partial_group',
+    'IOASID_GET_INFO.ENODEV.no_device_attached',
+    'IOASID_GET_INFO.ENOENT.ioasid',
+    'IOASID_GET_INFO.ok',
   ],
   IOASID_INVALIDATE_CACHE: [
     'IOASID_INVALIDATE_CACHE.EINVAL.ioasid_not_zero',

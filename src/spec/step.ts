@@ -19,6 +19,7 @@ import { getHwInfo } from './hw-info.js';
 import { hwptAlloc, hwptInvalidate } from './hwpt.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
 import * as ioasid from './ioasid.js';
+import { checkExtension, getInfo } from './ioasid-info.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, unbindIoasidFd } from './ioasid-device.js';
 import { deviceBindSva, deviceUnbindSva } from './native-sva.js';
 import { objectDestroy } from './objects-ioctl.js';
@@ -75,6 +76,8 @@ export const IOCTLS: { readonly [N in IoctlName]: IoctlRow<N> } = {
   IOASID_BIND_PASID_TABLE: { on: CTX, handler: ioasid.bindPasidTable },
   IOASID_UNBIND_PASID_TABLE: { on: CTX, handler: ioasid.unbindPasidTable },
   IOASID_INVALIDATE_CACHE: { on: CTX, handler: ioasid.invalidateCache },
+  IOASID_CHECK_EXTENSION: { on: ['ioasid'], handler: checkExtension },
+  IOASID_GET_INFO: { on: ['ioasid'], handler: getInfo },
   IOASID_PAGE_RESPONSE: { on: ['ioasid'], handler: pageResponse },
   VFIO_BIND_IOASID_FD: { on: ['device'], handler: bindIoasidFd },
   VFIO_UNBIND_IOASID_FD: { on: ['device'], handler: unbindIoasidFd },

@@ -96,6 +96,8 @@ export const ioasid = {
   bindPasidTable: (fd: Fd, id: number, pasid_table_addr: Gpa, format: IoasidFormat = 'IOASID_FORMAT_SMMUV3'): Only<'IOASID_BIND_PASID_TABLE'> => ({ ioctl: 'IOASID_BIND_PASID_TABLE', fd, ioasid: id as Ioasid, format, pasid_table_addr }),
   unbindPasidTable: (fd: Fd, id: number): Only<'IOASID_UNBIND_PASID_TABLE'> => ({ ioctl: 'IOASID_UNBIND_PASID_TABLE', fd, ioasid: id as Ioasid }),
   invalidate: (fd: Fd, id: number, granularity: Granularity = { kind: 'all' }): Only<'IOASID_INVALIDATE_CACHE'> => ({ ioctl: 'IOASID_INVALIDATE_CACHE', fd, ioasid: id as Ioasid, granularity }),
+  checkExtension: (fd: Fd, extension: number): Only<'IOASID_CHECK_EXTENSION'> => ({ ioctl: 'IOASID_CHECK_EXTENSION', fd, extension }),
+  getInfo: (fd: Fd, id: number): Only<'IOASID_GET_INFO'> => ({ ioctl: 'IOASID_GET_INFO', fd, ioasid: id as Ioasid }),
   /** RFC v1's completion: answer the oldest request of `id` taken off the ring (code SUCCESS 0, INVALID 1, FAILURE 2) */
   pageResponse: (fd: Fd, id: number, code = 0): Only<'IOASID_PAGE_RESPONSE'> => ({ ioctl: 'IOASID_PAGE_RESPONSE', fd, ioasid: id as Ioasid, code }),
 };

@@ -1,4 +1,4 @@
-import type { Fd, Gpa, Ioasid, Iova, Pasid, Uva } from './types.js';
+import type { Fd, Gpa, Ioasid, Iova, IovaRange, Pasid, Uva } from './types.js';
 
 /**
  * The 2021 /dev/ioasid proposals (facts §1.2-§1.3): RFC v1 ioctls on the per-VM /dev/ioasid FD and the VFIO
@@ -57,6 +57,45 @@ export interface IoasidInvalidateCache {
   readonly ioctl: 'IOASID_INVALIDATE_CACHE'; readonly fd: Fd; readonly ioasid: Ioasid;
   readonly granularity: Granularity;
 }
+/**
+ * RFC v1 §2's FD-level capability query (IOASID_BASE + 0): 1 if the FD has `extension`, else 0. RFC v1 names
+ * pre-registration as its example and numbers none; the model's numbers are IOASID_EXT_*. An extension the FD does not
+ * know is 0, as VFIO_CHECK_EXTENSION answers.
+ */
+export interface IoasidCheckExtension { readonly ioctl: 'IOASID_CHECK_EXTENSION'; readonly fd: Fd; readonly extension: number }
+/** IOASID_REGISTER_MEMORY and its unregister (RFC v1 §2's own example of an FD-level capability). */
+export const IOASID_EXT_REGISTER_MEMORY = 1;
+/** IOASID_CREATE_NESTING on the FD (whether a nesting is hardware or software is GET_INFO's, per ioasid). */
+export const IOASID_EXT_NESTING = 2;
+/** I/O page faults reported to the FD's ring, answered by IOASID_PAGE_RESPONSE (flow 5.6). */
+export const IOASID_EXT_PAGE_FAULT = 3;
+
+/**
+ * RFC v1 §2's per-ioasid query (IOASID_BASE + 5): its capabilities and attributes, "only available after ≥1 device
+ * attached" (before that the ioasid "is just a number"). RFC v1 left its layout TBD; the model's fields are below.
+ */
+export interface IoasidGetInfo { readonly ioctl: 'IOASID_GET_INFO'; readonly fd: Fd; readonly ioasid: Ioasid }
+/** GET_INFO flags: what the ioasid takes now. MAP_DMA: type1 maps (a root, or a child with no table bound). */
+export const IOASID_INFO_MAP_DMA = 1;
+/** CREATE_NESTING takes it as a parent (a root). */
+export const IOASID_INFO_NESTING = 2;
+/** BIND_PGTABLE / BIND_PASID_TABLE of the native format would be accepted now. */
+export const IOASID_INFO_BIND_PGTABLE = 4;
+export const IOASID_INFO_BIND_PASID_TABLE = 8;
+/** The IOMMU walks a guest stage-1 (hardware nesting: bind a child); without it a child nests by software (MAP_DMA of GPAs). */
+export const IOASID_INFO_HW_NESTING = 16;
+export interface IoasidInfo {
+  readonly flags: number;
+  /** the IOVA a map may use: the complement of the reserved ranges (the devices' regions, outside the aperture) */
+  readonly iova_ranges: readonly IovaRange[];
+  /** the page sizes the I/O page table maps */
+  readonly pgsize_bitmap: bigint;
+  /** the stage-1 formats a bind takes (the IOMMU's native one, where it nests) */
+  readonly formats: readonly IoasidFormat[];
+  /** the children nested on it */
+  readonly children: number;
+}
+
 /**
  * RFC v1's page-fault completion (flow 5.6, "a /dev/ioasid completion ioctl"): the user's answer, `code`, to the oldest
  * page request of `ioasid` it took off the FD's fault ring. It names no request and no device: RFC v1 §1 keeps device
@@ -122,7 +161,7 @@ export interface VfioDeviceUnbindSva {
 export type IoasidCmd =
   | IoasidAlloc | IoasidFree | IoasidRegisterMemory | IoasidUnregisterMemory | IoasidMapDma | IoasidUnmapDma
   | IoasidCreateNesting | IoasidBindPgtable | IoasidUnbindPgtable | IoasidBindPasidTable | IoasidUnbindPasidTable
-  | IoasidInvalidateCache | IoasidPageResponse | VfioBindIoasidFd | VfioUnbindIoasidFd | VfioAttachIoasid | VfioDetachIoasid
+  | IoasidInvalidateCache | IoasidCheckExtension | IoasidGetInfo | IoasidPageResponse | VfioBindIoasidFd | VfioUnbindIoasidFd | VfioAttachIoasid | VfioDetachIoasid
   | VfioDeviceBindPgtable | VfioDeviceUnbindPgtable | VfioDeviceBindPasidTable | VfioDeviceInvalidateCache
   | VfioDeviceBindSva | VfioDeviceUnbindSva;
 
@@ -141,6 +180,8 @@ export interface IoasidOut {
   IOASID_BIND_PASID_TABLE: None;
   IOASID_UNBIND_PASID_TABLE: None;
   IOASID_INVALIDATE_CACHE: None;
+  IOASID_CHECK_EXTENSION: { readonly supported: number };
+  IOASID_GET_INFO: IoasidInfo;
   IOASID_PAGE_RESPONSE: None;
   VFIO_BIND_IOASID_FD: None;
   VFIO_UNBIND_IOASID_FD: None;

@@ -9,5 +9,6 @@ export default {
   file: 'src/impl/ioasid-device.ts',
   find: '  if (vdev.routes.some((x) => (x.target instanceof IoasidChild || x.target instanceof SvaBind) && x.target.parent === o)) return fail(\'EBUSY\');\n',
   replace: '',
+  miss: 'needs a device on a child of a root ioasid, then a detach of its root route while the child route stays; since the 2021 designs draw their page-fault calls and queries too, caught at seeds 1-4 after 182, 162, 19 and 11 runs (npm run zoo -- --only detach-root-under-child --runs 600 --seed N), not within 100 runs of seed 1',
   designs: ['rfc-v1', 'setup-only-association', 'fd-per-ioasid', 'per-device-sva'],
 } satisfies Mutant;

@@ -8,6 +8,7 @@
 import type { Ioctl, IoctlName, Result } from '../../uapi/index.js';
 import { pageResponse } from '../fault-ring.js';
 import * as ioasid from '../ioasid.js';
+import { checkExtension, getInfo } from '../ioasid-info.js';
 import { attachIoasid, bindIoasidFd, detachIoasid, inBoundFile, releaseIoasidDevice, unbindIoasidFd, type Resolve } from '../ioasid-device.js';
 import { IoasidCtxFile } from '../ioasid-file.js';
 import type { DeviceFile, FileKind, FrontEnd, Handler, IoctlRow, KFile, Kernel } from '../kernel.js';
@@ -43,8 +44,10 @@ export const nestingRows = {
   IOASID_INVALIDATE_CACHE: row(CTX, ioasid.invalidateCache),
 };
 
-/** The per-VM FD: many ioasids, memory registration, and the device bind. */
+/** The per-VM FD: its queries, many ioasids, memory registration, and the device bind. */
 export const perVmRows = {
+  IOASID_CHECK_EXTENSION: row(PER_VM, checkExtension),
+  IOASID_GET_INFO: row(PER_VM, getInfo),
   IOASID_ALLOC: row(PER_VM, ioasid.ioasidAlloc),
   IOASID_FREE: row(PER_VM, ioasid.ioasidFree),
   IOASID_REGISTER_MEMORY: row(PER_VM, ioasid.registerMemory),

@@ -28,6 +28,7 @@ export const fdPerIoasid: Design = {
     'VFIO_ATTACH_IOASID carries the ioasid FD number in `ioasid`; no bind step; the association holds the FD open',
     'no PASID-table bind exists (ENOTTY): on guest-pasid-table hardware nothing can nest a guest stage-1 (seed concern 2)',
     'no fault reporting: the skeleton (M3 steps 1-5) has none, so the IOMMU core answers every page request at once',
-    ...RFC_CHOICES.filter((c) => !c.startsWith('unbind') && !c.startsWith('page faults')),
+    'no queries (CHECK_EXTENSION, GET_INFO): the skeleton has none; what an ioasid FD takes is learnt from the answers of the calls',
+    ...RFC_CHOICES.filter((c) => !c.startsWith('unbind') && !c.startsWith('page faults') && !c.startsWith('CHECK_EXTENSION')),
   ],
 };

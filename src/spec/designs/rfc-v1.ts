@@ -1,7 +1,7 @@
 import type { Design } from '../design.js';
 
 export const RFC_IOCTLS = [
-  'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
+  'IOASID_CHECK_EXTENSION', 'IOASID_GET_INFO', 'IOASID_ALLOC', 'IOASID_FREE', 'IOASID_REGISTER_MEMORY', 'IOASID_UNREGISTER_MEMORY', 'IOASID_MAP_DMA',
   'IOASID_UNMAP_DMA', 'IOASID_CREATE_NESTING', 'IOASID_BIND_PGTABLE', 'IOASID_UNBIND_PGTABLE',
   'IOASID_BIND_PASID_TABLE', 'IOASID_UNBIND_PASID_TABLE', 'IOASID_INVALIDATE_CACHE', 'IOASID_PAGE_RESPONSE',
   'VFIO_BIND_IOASID_FD', 'VFIO_UNBIND_IOASID_FD', 'VFIO_ATTACH_IOASID', 'VFIO_DETACH_IOASID',
@@ -15,6 +15,7 @@ export const RFC_CHOICES = [
   'a route (RID or RID+PASID) holds one ioasid, plus a child of it; the child needs the device\'s RID on its parent (EINVAL)',
   'on guest-pasid-table hardware BIND_PGTABLE is only tracked, and only accepted under a bound guest PASID table (RFC v1 §5.7)',
   'unbind while attached is EBUSY; closing the device FD detaches and unbinds',
+  'CHECK_EXTENSION answers FD-level extensions (REGISTER_MEMORY, NESTING, PAGE_FAULT) 1 or 0; GET_INFO needs a device attached (ENODEV) and reports what the ioasid takes now (MAP_DMA, NESTING, each bind, HW_NESTING), its usable IOVA, page sizes, formats and children',
   'page faults (flow 5.6): a request through an ioasid with a bound guest table goes to the FD\'s ring as {ioasid, addr}; IOASID_PAGE_RESPONSE answers the oldest one taken off the ring; the kernel answers INVALID what its detach leaves, and at once what a kernel-managed ioasid gets',
 ];
 
