@@ -5,7 +5,8 @@
  * merged, f the first chunk that failed (or the last): a chunk after f is not counted, whether it ran or not, and
  * the counterexample is f's. So a cell's outcome is the same whichever chunk finished first and however many
  * threads ran them (only `ms`, wall time, differs); the time limit, as before, is the one thing that can cut a
- * cell short at a point no seed fixes.
+ * cell short at a point no seed fixes. Under `check --shard i/n` a cell holds only the shard's chunks (CellOptions
+ * `chunks`), merged the same way; the shards of a run between them run exactly its chunks (docs/ci.md).
  */
 import { mergeCoverage } from './coverage.js';
 import { check, type CheckOptions, type CheckOutcome, type CheckStats } from './engine.js';
@@ -25,10 +26,25 @@ export const CHUNK_RUNS = 100;
  */
 export const chunkSeed = (seed: number, i: number): number => (i === 0 ? seed : (seed ^ Math.imul(i, 0x9e37_79b1)) >>> 0);
 
-/** One cell's chunks: which still to start, what came back, and their merged outcome. */
+/**
+ * A cell as the CLI hands it over: its options, and under `check --shard` the chunks of it this shard runs (ascending;
+ * absent: all of them).
+ */
+export type CellOptions = PlainCheckOptions & { readonly chunks?: readonly number[] };
+
+/** How many chunks `runs` runs make (at least one). */
+export const chunksOf = (runs: number): number => Math.max(1, Math.ceil(runs / CHUNK_RUNS));
+
+/**
+ * One cell's chunks: which still to start, what came back, and their merged outcome. Under a shard the cell is the
+ * shard's chunks of it, merged the same way: up to the first of them that failed.
+ */
 export class CellRun {
   /** how many chunks the cell's runs make (at least one) */
   readonly chunks: number;
+  /** the chunks this run holds, ascending: all of them, or a shard's */
+  readonly indices: readonly number[];
+  private readonly opts: PlainCheckOptions;
   private readonly outcomes: (CheckOutcome | undefined)[] = [];
   private readonly finishedAt: number[] = [];
   /** the first chunk known to have failed; none: Infinity */
@@ -38,13 +54,19 @@ export class CellRun {
   /** when chunk 0 started: the cell's time limit counts from there, as it did for one check() */
   private startedAt: number | null = null;
 
-  constructor(readonly opts: PlainCheckOptions) {
-    this.chunks = Math.max(1, Math.ceil(opts.runs / CHUNK_RUNS));
+  constructor(cell: CellOptions) {
+    const { chunks, ...opts } = cell;
+    this.opts = opts;
+    this.chunks = chunksOf(opts.runs);
+    this.indices = chunks ?? Array.from({ length: this.chunks }, (_, i) => i);
   }
 
-  /** The unit of chunk i started at `now`, or null when it is not wanted: an earlier chunk failed, or time is up. */
+  /**
+   * The unit of chunk i started at `now`, or null when it is not wanted: not this run's, an earlier chunk failed, or
+   * time is up.
+   */
   start(i: number, now: number): CheckUnit | null {
-    if (i > this.failed) return null;
+    if (i > this.failed || !this.indices.includes(i)) return null;
     this.startedAt ??= now;
     const left = this.startedAt + this.opts.timeLimitMs - now;
     if (i > 0 && left <= 0) {
@@ -67,10 +89,14 @@ export class CellRun {
     return Math.min(this.failed, this.stopped - 1, this.chunks - 1);
   }
 
+  /** this run's chunks that count: up to `last` */
+  private get counted(): readonly number[] {
+    return this.indices.filter((i) => i <= this.last);
+  }
+
   /** Whether every counted chunk is in (then outcome() is final). */
   get done(): boolean {
-    for (let i = 0; i <= this.last; i++) if (this.outcomes[i] === undefined) return false;
-    return true;
+    return this.counted.every((i) => this.outcomes[i] !== undefined);
   }
 
   /** Runs finished so far, counted or not (for a progress bar). */
@@ -80,9 +106,9 @@ export class CellRun {
 
   /** Chunks 0..last merged: counts summed, coverage and reach merged, the failure (if any) the last one's. */
   outcome(): CheckOutcome {
-    const os = this.outcomes.slice(0, this.last + 1).filter((o): o is CheckOutcome => o !== undefined);
+    const os = this.counted.map((i) => this.outcomes[i]).filter((o): o is CheckOutcome => o !== undefined);
     const sum = (f: (o: CheckOutcome) => number) => os.reduce((n, o) => n + f(o), 0);
-    const end = Math.max(this.startedAt ?? 0, ...this.finishedAt.slice(0, this.last + 1).filter((t) => t !== undefined));
+    const end = Math.max(this.startedAt ?? 0, ...this.counted.map((i) => this.finishedAt[i]).filter((t): t is number => t !== undefined));
     const stats: CheckStats = {
       runs: sum((o) => o.stats.runs), steps: sum((o) => o.stats.steps), generated: sum((o) => o.stats.generated),
       executed: sum((o) => o.stats.executed), injected: sum((o) => o.stats.injected), ms: end - (this.startedAt ?? end),
@@ -97,9 +123,9 @@ export class CellRun {
 export type LocalCheckOptions = Pick<CheckOptions, 'factory' | 'onRun'>;
 
 /** One cell in this thread, chunk after chunk, stopping at the first that fails (what a pool counts, no more). */
-export function checkHere(opts: PlainCheckOptions, local: LocalCheckOptions = {}): CheckOutcome {
+export function checkHere(opts: CellOptions, local: LocalCheckOptions = {}): CheckOutcome {
   const cell = new CellRun(opts);
-  for (let i = 0; i < cell.chunks; i++) {
+  for (const i of cell.indices) {
     const u = cell.start(i, Date.now());
     if (u === null) break;
     const onRun = local.onRun;
@@ -118,9 +144,9 @@ export interface PoolProgress {
  * Every cell on the pool: chunks handed out cell by cell, in order. Answers one outcome per cell, in the cells'
  * order; `progress.cell` hears of each cell as it completes (completion order).
  */
-export async function checkOnPool(pool: WorkPool, cells: readonly PlainCheckOptions[], progress: PoolProgress): Promise<CheckOutcome[]> {
+export async function checkOnPool(pool: WorkPool, cells: readonly CellOptions[], progress: PoolProgress): Promise<CheckOutcome[]> {
   const runs = cells.map((c) => new CellRun(c));
-  const items = runs.flatMap((r, cell) => Array.from({ length: r.chunks }, (_, chunk) => ({ cell, chunk })));
+  const items = runs.flatMap((r, cell) => r.indices.map((chunk) => ({ cell, chunk })));
   const told = new Set<number>();
   const settle = (cell: number) => {
     const r = runs[cell]!; // cell indexes runs

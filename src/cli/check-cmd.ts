@@ -7,7 +7,9 @@
  */
 import { setupsOf, type CheckOutcome } from '../check/engine.js';
 import { FIXTURES, type Fixture } from '../check/fixture.js';
-import { CellRun, checkHere, checkOnPool } from '../check/chunks.js';
+import { CellRun, CHUNK_RUNS, checkHere, checkOnPool, chunksOf, type CellOptions } from '../check/chunks.js';
+import { isJunitReport, junitXml } from '../check/junit.js';
+import { writeAtomic } from '../check/files.js';
 import { withPool } from '../check/pool.js';
 import type { PlainCheckOptions } from '../check/work.js';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { isKernelVersion, KERNEL_VERSIONS, type DesignName, type HwKind, type Ke
 import { profileName, type Profile } from '../check/machine.js';
 import { shown, share, text, UsageError, wholeNumber, workersFlag, type Flags } from './args.js';
 import { onProfile } from './profile-flag.js';
-import { prepareOutDir } from './output.js';
+import { prepareOutDir, prepareOutFile } from './output.js';
 import { progress, type Progress } from './progress.js';
 
 export interface CheckArgs {
@@ -55,6 +57,10 @@ export interface CheckArgs {
   readonly workers: number;
   /** the kernel under test (not a flag: tests pass a broken one; a function cannot cross to a thread, so it runs here) */
   readonly factory?: KernelFactory;
+  /** --shard i/n: this run is the i-th of n (1-based) shares of the (cell, chunk) units */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** --junit FILE: also write the run as JUnit XML there */
+  readonly junit?: string;
 }
 
 /** Where `check` writes what it finds: beside the tracked regression set, never into it (`adopt` moves a trace in). */
@@ -88,7 +94,24 @@ export function checkArgs(flags: Flags): CheckArgs {
     failNth: flags.has('fail-nth'),
     ...setupFlag(flags, on.designs.filter((d) => !never.includes(d)), on.hardware, on.profile, kernel),
     workers: workersFlag(flags),
+    ...shardFlag(flags),
+    ...(text(flags, 'junit') === undefined ? {} : { junit: text(flags, 'junit')! }), // just checked
   };
+}
+
+/**
+ * --shard i/n: the i-th of n shares of the run. The units shared out are the (cell, chunk) pairs in cell order (a
+ * chunk is CHUNK_RUNS runs with a seed of its own, src/check/chunks.ts), unit k going to shard k mod n + 1; so the
+ * shards of one command line run, between them, exactly the chunks one run of it runs, whatever n is.
+ */
+function shardFlag(flags: Flags): { shard?: { index: number; count: number } } {
+  const v = text(flags, 'shard');
+  if (v === undefined) return {};
+  const m = /^([1-9][0-9]{0,5})\/([1-9][0-9]{0,5})$/.exec(v);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || index > count) throw new UsageError(`--shard ${shown(v)}: expected i/n with 1 <= i <= n (e.g. 1/4)`);
+  return { shard: { index, count } };
 }
 
 /**
@@ -120,14 +143,37 @@ export function kernelVersionFlag(flags: Flags): KernelVersion {
 interface Cell {
   readonly design: DesignName;
   readonly hardware: HwKind;
+  /** under --shard: the chunks of the cell this shard ran */
+  readonly chunks?: readonly number[];
   readonly outcome: CheckOutcome;
   readonly files?: { readonly json: string; readonly md: string };
 }
 
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
 
-/** The cells, design by design then hardware kind, as plain options (what a worker thread can take). */
-function cellsOf(a: CheckArgs): PlainCheckOptions[] {
+/**
+ * The cells, design by design then hardware kind, as plain options (what a worker thread can take); under --shard
+ * each with the chunks of it this shard runs, and only the cells it has a chunk of.
+ */
+function cellsOf(a: CheckArgs): CellOptions[] {
+  const all = allCells(a);
+  if (a.shard === undefined) return all;
+  const { index, count } = a.shard;
+  const out: CellOptions[] = [];
+  let unit = 0;
+  for (const c of all) {
+    const chunks: number[] = [];
+    for (let i = 0; i < chunksOf(c.runs); i++, unit++) if (unit % count === index - 1) chunks.push(i);
+    if (chunks.length > 0) out.push({ ...c, chunks });
+  }
+  return out;
+}
+
+/** How many runs a cell makes: all of --runs, or its shard's chunks' share. */
+const runsOfCell = (c: CellOptions): number =>
+  (c.chunks ?? [...Array(chunksOf(c.runs)).keys()]).reduce((n, i) => n + Math.min(c.runs, (i + 1) * CHUNK_RUNS) - i * CHUNK_RUNS, 0);
+
+function allCells(a: CheckArgs): PlainCheckOptions[] {
   return a.designs.flatMap((design) => a.hardware.map((hardware) => ({
     design, hardware, ...(a.profile === 'default' ? {} : { profile: a.profile }), ...(a.kernel === 'upstream' ? {} : { kernel: a.kernel }), runs: a.runs, seed: a.seed, maxCommands: a.maxCommands, timeLimitMs: a.timeLimitS * 1000, gen: a.gen, swarm: a.swarm, failNth: a.failNth,
     ...(a.memlockPages === undefined ? {} : { memlockPages: a.memlockPages }), ...(a.setup === undefined ? {} : { setup: a.setup }),
@@ -145,6 +191,7 @@ function cellLine(a: CheckArgs, c: PlainCheckOptions, outcome: CheckOutcome): st
 /** Before any work: the output directory usable (a run of minutes never ends in "cannot write"), the skipped said. */
 function begin(a: CheckArgs): { readonly p: Progress; readonly t0: number } {
   prepareOutDir(a.out, 'out');
+  if (a.junit !== undefined) prepareOutFile(a.junit, 'junit', isJunitReport, 'an ioasid-lab JUnit report', false);
   const p = progress();
   for (const s of a.skipped) p.line(`${s.design}: skipped: ${s.why}`);
   return { p, t0: Date.now() };
@@ -154,7 +201,7 @@ function begin(a: CheckArgs): { readonly p: Progress; readonly t0: number } {
 export function runCheck(a: CheckArgs, out: (s: string) => void): number {
   const run = begin(a);
   const outcomes = cellsOf(a).map((c) => {
-    const o = checkHere(c, { ...(a.factory ? { factory: a.factory } : {}), onRun: (n) => run.p.update(labelOf(a, c), n, a.runs) });
+    const o = checkHere(c, { ...(a.factory ? { factory: a.factory } : {}), onRun: (n) => run.p.update(labelOf(a, c), n, runsOfCell(c)) });
     run.p.line(cellLine(a, c, o));
     return o;
   });
@@ -168,11 +215,11 @@ export function runCheck(a: CheckArgs, out: (s: string) => void): number {
  */
 export async function runCheckOnWorkers(a: CheckArgs, out: (s: string) => void): Promise<number> {
   const cells = cellsOf(a);
-  const width = Math.min(a.workers, cells.reduce((n, c) => n + new CellRun(c).chunks, 0));
+  const width = Math.min(a.workers, cells.reduce((n, c) => n + new CellRun(c).indices.length, 0));
   if (width <= 1 || a.factory) return runCheck(a, out);
   const run = begin(a);
   const outcomes = await withPool(width, (pool) => checkOnPool(pool, cells, {
-    chunk: (i, n) => run.p.update(labelOf(a, cells[i]!), n, a.runs), // i indexes cells
+    chunk: (i, n) => run.p.update(labelOf(a, cells[i]!), n, runsOfCell(cells[i]!)), // i indexes cells
     cell: (i, o) => run.p.line(cellLine(a, cells[i]!, o)), // i indexes cells
   }));
   return report(a, outcomes, run.t0, out);
@@ -182,19 +229,23 @@ export async function runCheckOnWorkers(a: CheckArgs, out: (s: string) => void):
 function report(a: CheckArgs, outcomes: readonly CheckOutcome[], t0: number, out: (s: string) => void): number {
   const cells: Cell[] = cellsOf(a).map((c, i) => {
     const outcome = outcomes[i]!; // one outcome per cell
-    const base = { design: c.design, hardware: c.hardware, outcome };
+    const base = { design: c.design, hardware: c.hardware, ...(c.chunks ? { chunks: c.chunks } : {}), outcome };
     return outcome.trace ? { ...base, files: writeCounterexample(a.out, outcome.trace, replay(outcome.trace, a.factory)) } : base;
   });
   const failed = cells.filter((c) => !c.outcome.ok);
+  if (a.junit !== undefined) {
+    const profile = a.profile === 'default' ? {} : { profile: profileName(a.profile) };
+    writeAtomic(a.junit, junitXml(cells.map((c) => ({ design: c.design, hardware: c.hardware, ...profile, outcome: c.outcome, ...(c.files ? { counterexample: c.files.json } : {}) })), { seed: a.seed }));
+  }
   // coverage per design, over the hardware kinds it ran on
   const coverage: CoverageReport[] = a.designs.map((d) => coverageOf(DESIGNS[d], mergeCoverage(cells.filter((c) => c.design === d).map((c) => c.outcome.stats.coverage))));
   const cover = (c: Cell) => coverageOf(DESIGNS[c.design], c.outcome.stats.coverage);
   if (a.json) {
     out(JSON.stringify({
-      seed: a.seed, runs: a.runs, ms: Date.now() - t0, profile: profileName(a.profile),
+      seed: a.seed, runs: a.runs, ms: Date.now() - t0, profile: profileName(a.profile), shard: a.shard ?? null,
       skipped: a.skipped,
       cells: cells.map((c) => ({
-        design: c.design, hardware: c.hardware, ok: c.outcome.ok, runs: c.outcome.stats.runs, steps: c.outcome.stats.steps,
+        design: c.design, hardware: c.hardware, chunks: c.chunks ?? null, ok: c.outcome.ok, runs: c.outcome.stats.runs, steps: c.outcome.stats.steps,
         generated: c.outcome.stats.generated, executed: c.outcome.stats.executed, injected: c.outcome.stats.injected, ms: c.outcome.stats.ms,
         rules: { reached: cover(c).reached, exist: cover(c).rules }, reach: c.outcome.stats.reach,
         violation: c.outcome.violation ?? null, counterexample: c.files?.json ?? null, minimality: c.outcome.trace?.origin.minimality ?? null,
@@ -204,6 +255,7 @@ function report(a: CheckArgs, outcomes: readonly CheckOutcome[], t0: number, out
   } else {
     out('');
     if (a.profile !== 'default') out(`machine: ${profileName(a.profile)}${typeof a.profile === 'string' ? '' : ` (${a.profile.iommu.summary})`}`);
+    if (a.shard) out(`shard ${a.shard.index}/${a.shard.count}: ${cells.reduce((n, c) => n + (c.chunks?.length ?? 0), 0)} of ${allCells(a).reduce((n, c) => n + chunksOf(c.runs), 0)} chunks of ${CHUNK_RUNS} runs`);
     out(`${pad('design', 24)}${pad('hardware', 20)}${pad('runs', 7)}${pad('steps', 8)}${pad('run', 6)}${pad('rules', 9)}result`);
     for (const c of cells) {
       const s = c.outcome.stats;

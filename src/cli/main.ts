@@ -47,6 +47,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'fail-nth', value: false, help: 'replay: also fail every allocation of every step in turn; check: half the steps try to fail one of their allocations. Each such call must fail atomically; nothing may leak' },
   { name: 'into', value: true, help: 'the regression set to adopt into (default counterexamples/)' },
   { name: 'workers', value: true, help: `worker threads, 1 to ${MAX_WORKERS} (default: the number of cores); 1 runs all in this thread. Results do not depend on it` },
+  { name: 'shard', value: true, help: 'check: run the i-th of n shares of the work, as i/n (chunks of 100 runs of each design and hardware kind, dealt round-robin); the n shards together run exactly what one run does (docs/ci.md)' },
+  { name: 'junit', value: true, help: 'check: also write the result as JUnit XML to FILE (one case per design, hardware kind and property; replaces only an earlier such report)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
@@ -55,7 +57,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', files: null,
     help: 'random traces on the spec and the simulated kernel, every property checked; counterexamples\nshrunk to 1-minimal and written to counterexamples/new/ (the default command)',
-    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'setup', 'no-swarm', 'coverage', 'fail-nth', 'workers', 'json'],
+    flags: ['design', 'hardware', 'profile', 'runs', 'seed', 'max-commands', 'time-limit', 'out', 'bad-share', 'edge-share', 'memlock', 'kernel-version', 'setup', 'no-swarm', 'coverage', 'fail-nth', 'workers', 'shard', 'junit', 'json'],
   },
   {
     name: 'replay', files: 'FILE…',
