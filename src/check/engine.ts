@@ -55,6 +55,8 @@ export interface CheckOptions {
   readonly now?: () => number;
   /** every step as it runs (coverage tools, debugging) */
   readonly onStep?: (st: TraceStep, spec: State) => void;
+  /** every run that broke no property, as a trace (what `export` turns into tests; the check keeps only failures) */
+  readonly onTrace?: (t: Trace) => void;
   /** environment actions the sides cannot take, left out of every run (the Linux executor's, kernel-cmd.ts) */
   readonly leaveOut?: readonly EnvName[];
   /** every run starts from this set-up variant (default: each run draws one of setupsOf) */
@@ -225,7 +227,8 @@ export function check(opts: CheckOptions): CheckOutcome {
   const prop = fc.property(runs, ({ cfg, cmds }) => {
     counters.runs++;
     opts.onRun?.(counters.runs);
-    runCommands(opts, counters, cfg, cmds);
+    const run = runCommands(opts, counters, cfg, cmds);
+    opts.onTrace?.({ schema: TRACE_SCHEMA, ...headerOf(opts, cfg.memlockPages), origin: { kind: 'check', seed: opts.seed }, steps: run.steps });
   });
   // each hardware kind draws its own traces from one seed (the same traces on both would double no coverage)
   const seed = (opts.seed + HW_KINDS.indexOf(opts.hardware) * 7919) | 0;

@@ -12,6 +12,7 @@ import { printable } from '../check/printable.js';
 import { flagLines, MAX_WORKERS, oneOrAll, parseArgs, text, UsageError, type CommandSpec, type FlagSpec, type Parsed } from './args.js';
 import { catalogue, formatCatalogue } from './catalogue.js';
 import { checkArgs, runCheck, runCheckOnWorkers } from './check-cmd.js';
+import { runExport } from './export-cmd.js';
 import { formatReplay, replayOne, replayStatus } from './replay-cmd.js';
 import { EXPLORE_DEFAULTS, exploreArgs, joinCompare, runExplore, runExploreOnWorkers } from './explore-cmd.js';
 import { adopt } from './adopt-cmd.js';
@@ -26,7 +27,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'seed', value: true, help: 'fast-check seed, 0 to 4294967295 (default 1)' },
   { name: 'max-commands', value: true, help: 'commands per trace after the set-up (default 30)' },
   { name: 'time-limit', value: true, help: 'seconds per design and hardware kind, also inside a run (default 60)' },
-  { name: 'out', value: true, help: 'where new counterexamples go (default counterexamples/new/, not tracked)' },
+  { name: 'out', value: true, help: 'check: where new counterexamples go (default counterexamples/new/, not tracked); export: the directory for the test files' },
   { name: 'bad-share', value: true, help: 'share of deliberately bad ids, 0 to 1 (default 0.1)' },
   { name: 'edge-share', value: true, help: 'share of edge values (0, U64_MAX, misaligned, wrapping), 0 to 1 (default 0.1)' },
   { name: 'memlock', value: true, help: 'RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
@@ -49,6 +50,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'workers', value: true, help: `worker threads, 1 to ${MAX_WORKERS} (default: the number of cores); 1 runs all in this thread. Results do not depend on it` },
   { name: 'shard', value: true, help: 'check: run the i-th of n shares of the work, as i/n (chunks of 100 runs of each design and hardware kind, dealt round-robin); the n shards together run exactly what one run does (docs/ci.md)' },
   { name: 'junit', value: true, help: 'check: also write the result as JUnit XML to FILE (one case per design, hardware kind and property; replaces only an earlier such report)' },
+  { name: 'format', value: true, help: 'export: the format of the test files (vitest)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
@@ -73,6 +75,11 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'explore', files: null,
     help: 'every design x hardware kind x requirement: shortest witnesses and counterexamples\n(breadth-first search), the matrix, --json, --html FILE for the report with sequence diagrams',
     flags: ['design', 'hardware', 'profile', 'requirement', 'depth', 'max-states', 'budget', 'no-symmetry', 'design-file', 'requirement-file', 'compare', 'html', 'force', 'workers', 'json'],
+  },
+  {
+    name: 'export', files: 'FILE…',
+    help: 'trace files as test files: --format vitest writes a vitest file per trace that replays it through the\nlibrary API and asserts every step (one FILE: stdout; --out DIR: DIR/<name>.test.ts)',
+    flags: ['format', 'out'],
   },
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];
@@ -122,6 +129,8 @@ function run({ command, flags, rest }: Parsed, out: (s: string) => void, err: (s
       for (const r of rs) if (r.status === 'bad-input') err(`ioasid-lab: ${printable(r.message)}`); // with --json too
       return replayStatus(rs);
     }
+    case 'export':
+      return runExport(flags, rest, out);
     case 'adopt': {
       const into = text(flags, 'into') ?? 'counterexamples';
       prepareOutDir(into, 'into');
