@@ -26,8 +26,8 @@ function cli(...argv: string[]): { code: number; out: string; err: string } {
 interface JsonCell { readonly design: string; readonly hardware: string; readonly chunks: number[] | null; readonly runs: number; readonly steps: number }
 interface JsonRun { readonly cells: JsonCell[]; readonly coverage: { readonly design: string; readonly rules: number; readonly unreached: { rule: string }[] }[] }
 
-/** The rules a run reached, per design. */
-const reached = (r: JsonRun) => new Map(r.coverage.map((c) => [c.design, c.unreached.length]));
+/** How many rules a run left unreached, per design. */
+const unreachedCount = (r: JsonRun) => new Map(r.coverage.map((c) => [c.design, c.unreached.length]));
 
 describe('check --shard i/n', () => {
   const base = ['check', '--design', 'rfc-v1', '--runs', '250', '--seed', '4', '--workers', '1', '--json'];
@@ -53,7 +53,7 @@ describe('check --shard i/n', () => {
     const unreached = (r: JsonRun) => new Set(r.coverage[0]!.unreached.map((u) => u.rule));
     const byNone = [...unreached(shards[0]!)].filter((rule) => shards.every((s) => unreached(s).has(rule)));
     expect(byNone.sort()).toEqual([...unreached(whole)].sort());
-    expect(reached(whole).get('rfc-v1')).toBe(byNone.length);
+    expect(unreachedCount(whole).get('rfc-v1')).toBe(byNone.length);
   });
 
   it('a shard with nothing to run (more shards than chunks) runs no cell and says so', () => {

@@ -129,7 +129,9 @@ export function checkHere(opts: CellOptions, local: LocalCheckOptions = {}): Che
     const u = cell.start(i, Date.now());
     if (u === null) break;
     const onRun = local.onRun;
-    cell.finish(i, check({ ...u.opts, ...(local.factory ? { factory: local.factory } : {}), ...(onRun ? { onRun: (n: number) => onRun(u.runs.from + n) } : {}) }), Date.now());
+    // runs done by this call so far: the chunks before (all of a cell's, or a shard's) and this one's
+    const before = cell.runsDone;
+    cell.finish(i, check({ ...u.opts, ...(local.factory ? { factory: local.factory } : {}), ...(onRun ? { onRun: (n: number) => onRun(before + n) } : {}) }), Date.now());
   }
   return cell.outcome();
 }
