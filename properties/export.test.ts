@@ -38,7 +38,7 @@ describe('the counterexamples as vitest files', () => {
 });
 
 describe('random iommufd traces, exported and run by vitest', () => {
-  it('20 exports pass; one whose trace expects a wrong answer fails at that step only', () => {
+  it('20 exports pass, and 3 with fail_nth steps; one whose trace expects a wrong answer fails at that step only', () => {
     const traces: Trace[] = [];
     const o = check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 20, seed: 11, maxCommands: 30, timeLimitMs: 60_000, onTrace: (t) => traces.push(t) });
     expect(o.ok).toBe(true);
@@ -49,6 +49,11 @@ describe('random iommufd traces, exported and run by vitest', () => {
     mkdirSync(dir, { recursive: true });
     try {
       traces.forEach((t, i) => writeFileSync(join(dir, `random-${i + 1}.test.ts`), vitestOf(t, `random trace ${i + 1}`)));
+      // traces with fail_nth steps: replay holds such a step to failing atomically
+      const injected: Trace[] = [];
+      check({ design: 'iommufd', hardware: 'host-pasid-table', runs: 3, seed: 11, maxCommands: 30, timeLimitMs: 60_000, failNth: true, onTrace: (t) => injected.push(t) });
+      expect(injected.some((t) => t.steps.some((st) => st.failNth !== undefined))).toBe(true);
+      injected.forEach((t, i) => writeFileSync(join(dir, `failnth-${i + 1}.test.ts`), vitestOf(t, `random trace with fail_nth ${i + 1}`)));
       // the first trace again, its 4th step held to EINVAL: the spec and the kernel both answer otherwise
       const wrong: Trace = { ...traces[0]!, steps: traces[0]!.steps.map((st, i) => (i === 3 ? { ...st, expect: 'EINVAL' as const } : st)) };
       expect(traces[0]!.steps[3]).toBeDefined();
@@ -71,6 +76,9 @@ describe('random iommufd traces, exported and run by vitest', () => {
       const passed = results.testResults.filter((f) => f.name.includes('random-')).flatMap((f) => f.assertionResults);
       expect(passed.length).toBe(traces.reduce((n, t) => n + t.steps.length + 1, 0));
       expect(passed.every((a) => a.status === 'passed')).toBe(true);
+      const withFailNth = results.testResults.filter((f) => f.name.includes('failnth-')).flatMap((f) => f.assertionResults);
+      expect(withFailNth.length).toBe(injected.reduce((n, t) => n + t.steps.length + 1, 0));
+      expect(withFailNth.every((a) => a.status === 'passed')).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,8 +2,8 @@
  * `ioasid-lab export --format vitest`: a trace as a vitest file that replays it through the library API
  * (`loadTrace`, `replay` from 'ioasid-lab', docs/api.md) and asserts each step, one `it` per step named by the step
  * as `replay` prints it. Each step is held to an expectation: its own `expect` where the trace has one, else the answer
- * (ok or the errno) the spec gives it now, written into the file at export; the spec and the simulated kernel must
- * both give it. The last `it` holds the end of the trace: no property broken, or, for a trace whose verdict is
+ * (ok or the errno) the spec gives it now, written into the file at export; the spec and the simulated kernel must both
+ * give it. A fail_nth step is held by replay to failing atomically, whatever errno its failed allocation gives. The last `it` holds the end of the trace: no property broken, or, for a trace whose verdict is
  * "open", the recorded property still broken. The trace sits in the file as its JSON, so the file stands alone.
  */
 import { formatCmd } from './format.js';
@@ -23,7 +23,8 @@ function withExpectations(t: Trace): Trace {
     ...t,
     steps: t.steps.map((st, i) => {
       const rec = o.records[i];
-      if (st.expect !== undefined || !rec) return st;
+      // a fail_nth step may fail with whatever errno the failed allocation gives: replay holds it to failing atomically
+      if (st.expect !== undefined || st.failNth !== undefined || !rec) return st;
       const expect: StepExpect = rec.spec.result.ok ? 'ok' : rec.spec.result.errno;
       return { ...st, expect };
     }),
