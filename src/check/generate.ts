@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   DEVICE_NAMES, DEVICE_PATHS, hasTestPort, uapiOf, viommuTypeOf, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VEVENTQ_TYPE_DEFAULT, HWPT_DATA_LEN, INVALIDATE_ENTRY_LEN, U64_MAX, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID, type EnvName, type HwptDataType, type IoctlName, type World,
 } from '../uapi/index.js';
-import { envNamesOf, holders, nestsThroughViommu, objKey, type Design, type Obj } from '../spec/index.js';
+import { envNamesOf, holders, isPageFaultEnv, nestsThroughViommu, objectOfFile, objKey, type Design, type Obj } from '../spec/index.js';
 import { GenModel, type FdRole, type Kind, type Ref } from './model.js';
 import type { Sym, SymCmd } from './trace.js';
 import { HIGH_RAM, USER_MEM } from './fixture.js';
@@ -94,7 +94,7 @@ export const RECIPES: RecipeArbs = {
     const own = (['fault', 'veventq'] as const).filter((r) => m.fdsOf(r).length > 0);
     const onlyFdHolds = (fd: number) => {
       const file = m.state.files[m.state.fds[fd]!]; // listed fds are open
-      const o = file?.kind === 'fault' ? m.state.objects[file.fault] : file?.kind === 'veventq' ? m.state.objects[file.veventq] : undefined;
+      const o = file?.kind === 'fault' || file?.kind === 'veventq' ? m.state.objects[objectOfFile(file)] : undefined;
       return o !== undefined && holders(m.state, o).length === 1;
     };
     return f.pick % 2 === 0 && own.length > 0
@@ -623,7 +623,7 @@ export const envRecipesOf = (w: World, design: Design): readonly EnvName[] => [
   ...ENV_RECIPES.filter((e) => w.iommu.stage1Format !== null || (e !== 'GUEST_WRITE_PGTABLE' && e !== 'GUEST_WRITE_PASID_TABLE')),
   ...(hasTestPort(w) ? (['MOCK_ADD_RESERVED', 'MOCK_ACCESS_CREATE', 'MOCK_ACCESS_PIN', 'MOCK_ACCESS_UNPIN', 'MOCK_ACCESS_RW', 'MOCK_ACCESS_REPLACE'] as const) : []),
   // MUNMAP where the design has native SVA; the page-fault actions of the design's fault reporting
-  ...envNamesOf(design).filter((e) => e === 'MUNMAP' || e === 'PAGE_REQUEST' || e === 'FAULT_READ' || e === 'FAULT_WRITE' || e === 'FAULT_RING_READ'),
+  ...envNamesOf(design).filter((e) => e === 'MUNMAP' || isPageFaultEnv(e)),
   ...(design.ioctls.includes('IOMMU_IOAS_MAP_FILE') ? (['MEMFD_CREATE'] as const) : []),
   ...(design.ioctls.includes('IOMMU_VEVENTQ_ALLOC') && uapiOf(w).viommu && viommuTypeOf(w.iommu) === IOMMU_VIOMMU_TYPE_ARM_SMMUV3 ? (['IOMMU_EVENT', 'VEVENTQ_READ'] as const) : []),
 ];

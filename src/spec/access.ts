@@ -31,7 +31,7 @@ import { areaKeeps } from './iova.js';
 import { fileOfPages, pinCheck } from './pins.js';
 import { contiguousParts, inUnion, lastOf, overlaps } from './ranges.js';
 import { commit, isRejection, reject, type Outcome, type Rejection } from './rule.js';
-import { allocFd, allocId, fileOfFd, keyOf, lookup, objKey, type AccessPin, type Area, type File, type ObjKey, type ObjOf, type State } from './state.js';
+import { openFile, allocId, fileOfFd, keyOf, lookup, objKey, type AccessPin, type Area, type File, type ObjKey, type ObjOf, type State } from './state.js';
 
 
 type AccessObj = ObjOf<'access'>;
@@ -74,14 +74,10 @@ export function accessCreate(s: State, c: EnvMockAccessCreate): Outcome {
   // iopt_add_access raises the alignment to PAGE_SIZE: every area must keep it (iopt_check_iova_alignment)
   if (needsPin && !ioas.areas.every((a) => areaKeeps(s, a, PAGE_SIZE))) return reject('EADDRINUSE', `${P}.EADDRINUSE.alignment`);
   return commit(s, `${P}.ok`, (d) => {
-    const fd = allocFd(s);
     const id = allocId(s, port.key);
     const access = objKey(port.key, id);
     d.objects[access] = { kind: 'access', file: port.key, id, ioas: keyOf(ioas), needsPin, pins: [], nextPin: 0 };
-    const key = (d.opens += 1);
-    d.fds[fd] = key;
-    d.files[key] = { kind: 'access', key, access };
-    return { access_fd: fd };
+    return { access_fd: openFile(d, s, (key) => ({ kind: 'access', key, access })).fd };
   });
 }
 

@@ -38,28 +38,16 @@ import {
   IOMMU_PAGE_RESP_FAILURE, IOMMU_PAGE_RESP_INVALID, IOMMU_PAGE_RESP_SUCCESS,
   type EnvFaultRingRead, type EnvPageRequest, type IoasidPageResponse, type RingFault,
 } from '../uapi/index.js';
-import { newRequest } from './fault.js';
+import { handleOf, newRequest, pending } from './fault.js';
 import { commit, reject, type Outcome } from './rule.js';
-import { fileOfFd, hw, keyOf, lookup, type Attachment, type File, type PageRequest, type State } from './state.js';
-import { guestPasidTable } from './translate.js';
+import { fileOfFd, keyOf, lookup, type File, type PageRequest, type State } from './state.js';
 
 /** The `cookie` of a request taken off the ring: RFC v1 gives none, so this only marks it read. */
 export const TAKEN = 0;
 
-/** The attachment a request of (dev, pasid) comes through, if any (see the rules above). */
-function ringHandle(s: State, dev: EnvPageRequest['dev'], pasid: number | null): Attachment | undefined {
-  const leaf = (p: number | null) => {
-    const own = s.attachments.filter((a) => a.dev === dev && a.pasid === p);
-    return own.find((a) => s.objects[a.ctx]?.kind === 'ioasid_child') ?? own[0];
-  };
-  const rid = leaf(null);
-  if (pasid !== null && hw(s) === 'guest-pasid-table' && rid && guestPasidTable(s.objects[rid.ctx])) return rid;
-  return leaf(pasid);
-}
-
 /** PAGE_REQUEST under RFC v1: posted to the ring of the FD of the user-managed ioasid it comes through, or answered at once. */
 export function ringPageRequest(s: State, c: EnvPageRequest): Outcome {
-  const handle = ringHandle(s, c.dev, c.pasid);
+  const handle = handleOf(s, c.dev, c.pasid);
   const ctx = handle === undefined ? undefined : s.objects[handle.ctx];
   const userManaged = ctx?.kind === 'ioasid_child' && ctx.s1 !== null;
   // the ring has no device id to report (RFC v1 §1), so the request keeps none
@@ -69,8 +57,6 @@ export function ringPageRequest(s: State, c: EnvPageRequest): Outcome {
     return {};
   });
 }
-
-const pending = (r: PageRequest) => r.answers.length === 0;
 
 /** FAULT_RING_READ: up to `count` entries of the FD's ring, oldest first, each request marked taken. */
 export function faultRingRead(s: State, c: EnvFaultRingRead): Outcome {

@@ -31,7 +31,7 @@
 import { produce, type Draft } from 'immer';
 import type { EnvFaultRead, EnvFaultWrite, EnvPageRequest, IommuFaultQueueAlloc, PgFault } from '../uapi/index.js';
 import { commit, reject, type Outcome } from './rule.js';
-import { allocFd, allocId, deviceObj, fileOfFd, hw, objKey, type Attachment, type File, type ObjKey, type PageRequest, type State } from './state.js';
+import { openFile, allocId, deviceObj, fileOfFd, hw, objKey, type Attachment, type File, type ObjKey, type PageRequest, type State } from './state.js';
 import { guestPasidTable } from './translate.js';
 
 /** IOMMUFD_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_INVALID. */
@@ -51,19 +51,23 @@ export function faultQueueAlloc(s: State, f: File, c: IommuFaultQueueAlloc): Out
     const id = allocId(s, f.key);
     const fault = objKey(f.key, id);
     d.objects[fault] = { kind: 'fault', file: f.key, id };
-    const fd = allocFd(s);
-    const key = (d.opens += 1);
-    d.fds[fd] = key;
-    d.files[key] = { kind: 'fault', key, fault };
-    return { out_fault_id: id, out_fault_fd: fd };
+    return { out_fault_id: id, out_fault_fd: openFile(d, s, (key) => ({ kind: 'fault', key, fault })).fd };
   });
 }
 
-/** The attachment a page request of (dev, pasid) comes through, if any. */
-function handleOf(s: State, dev: EnvPageRequest['dev'], pasid: number | null): Attachment | undefined {
-  const rid = s.attachments.find((a) => a.dev === dev && a.pasid === null);
+/**
+ * The attachment a page request of (dev, pasid) comes through, if any: the device's own attachment of the route (RFC
+ * v1: where the route sits on a root and a child of it, the child, which the DMA goes through), but on
+ * guest-pasid-table hardware a PASID's request goes through the RID's context when that walks a guest PASID table.
+ */
+export function handleOf(s: State, dev: EnvPageRequest['dev'], pasid: number | null): Attachment | undefined {
+  const leaf = (p: number | null) => {
+    const own = s.attachments.filter((a) => a.dev === dev && a.pasid === p);
+    return own.find((a) => s.objects[a.ctx]?.kind === 'ioasid_child') ?? own[0];
+  };
+  const rid = leaf(null);
   if (pasid !== null && hw(s) === 'guest-pasid-table' && rid && guestPasidTable(s.objects[rid.ctx])) return rid;
-  return s.attachments.find((a) => a.dev === dev && a.pasid === pasid);
+  return leaf(pasid);
 }
 
 /**
@@ -90,7 +94,8 @@ export function pageRequest(s: State, c: EnvPageRequest): Outcome {
   });
 }
 
-const pending = (r: PageRequest) => r.answers.length === 0;
+/** Whether a page request still waits for its answer. */
+export const pending = (r: PageRequest) => r.answers.length === 0;
 
 /** The FAULT fd `fd` names, or the errno of reading or writing it. */
 function faultFile(s: State, fd: number, P: string): Extract<File, { kind: 'fault' }> | Outcome {

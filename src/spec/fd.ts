@@ -12,7 +12,7 @@ import { unbindDevice } from './device.js';
 import { answerOrphans } from './fault.js';
 import { destroyObject, gcPages } from './objects.js';
 import { commit, reject, type Outcome } from './rule.js';
-import { allocFd, objKey, type File, type FileKey, type ObjKey, type State } from './state.js';
+import { objectOfFile, openFile, objKey, type File, type FileKey, type ObjKey, type State } from './state.js';
 
 /** OPEN: /dev/iommu or /dev/ioasid (whichever node the design has), or a VFIO cdev node. */
 export function open(s: State, c: EnvOpen): Outcome {
@@ -20,16 +20,12 @@ export function open(s: State, c: EnvOpen): Outcome {
   const node = s.design.node;
   if (!dev && c.path !== node) return reject('ENOENT', 'OPEN.ENOENT.path');
   return commit(s, dev ? 'OPEN.ok.device' : 'OPEN.ok.ioasid_fd', (d) => {
-    const fd = allocFd(s);
-    const key = (d.opens += 1);
-    d.fds[fd] = key;
-    if (dev) d.files[key] = { kind: 'device', key, dev: dev.name, bound: null };
-    else if (node === IOMMUFD_PATH) d.files[key] = { kind: 'iommufd', key, accountMm: false };
     // design point: fdModel — per-ioasid: opening /dev/ioasid allocates the one ioasid the FD stands for (seed step 1)
-    else if (s.design.policy.fdModel === 'per-ioasid') {
-      d.files[key] = { kind: 'ioasid-single', key };
-      d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false, hugePages: true, testReserved: [] };
-    } else d.files[key] = { kind: 'ioasid', key, registrations: [], sealed: false };
+    const single = !dev && node !== IOMMUFD_PATH && s.design.policy.fdModel === 'per-ioasid';
+    const { fd, key } = openFile(d, s, (k): File => (dev ? { kind: 'device', key: k, dev: dev.name, bound: null }
+      : node === IOMMUFD_PATH ? { kind: 'iommufd', key: k, accountMm: false }
+        : single ? { kind: 'ioasid-single', key: k } : { kind: 'ioasid', key: k, registrations: [], sealed: false }));
+    if (single) d.objects[objKey(key, 1)] = { kind: 'ioas', file: key, id: 1, areas: [], allowed: [], domain: false, hugePages: true, testReserved: [] };
     return { fd };
   });
 }
@@ -99,8 +95,6 @@ function heldFiles(s: State): { readonly byFd: ReadonlySet<FileKey>; readonly by
 
 const isHeld = (h: ReturnType<typeof heldFiles>, f: File): boolean => h.byFd.has(f.key) || ((f.kind === 'iommufd' || f.kind === 'ioasid' || f.kind === 'ioasid-single' || f.kind === 'memfd') && h.byUse.has(f.key));
 
-/** The object an object's own fd (a FAULT's, an access's, a vEVENTQ's) stands for. */
-const objectOfFile = (f: Extract<File, { kind: 'fault' | 'access' | 'veventq' }>): ObjKey => (f.kind === 'fault' ? f.fault : f.kind === 'access' ? f.access : f.veventq);
 
 /** Release file `f` (nothing holds it); `base` is the state the release starts from (`d` its draft). */
 function release(d: Draft<State>, f: File, base: State) {

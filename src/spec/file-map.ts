@@ -22,17 +22,13 @@ import {
 } from '../uapi/index.js';
 import { MAP_FLAGS, mapNewPages } from './ioas.js';
 import { commit, reject, type Outcome } from './rule.js';
-import { allocFd, fileOfFd, lookup, objectsOf, type File, type State } from './state.js';
+import { openFile, fileOfFd, lookup, objectsOf, type File, type State } from './state.js';
 
 /** MEMFD_CREATE: a file of `length` bytes. */
 export function memfdCreate(s: State, c: EnvMemfdCreate): Outcome {
   if (c.length > MEMFD_MAX) return reject('EINVAL', 'MEMFD_CREATE.EINVAL.length');
   return commit(s, 'MEMFD_CREATE.ok', (d) => {
-    const fd = allocFd(s);
-    const key = (d.opens += 1);
-    d.fds[fd] = key;
-    d.files[key] = { kind: 'memfd', key, length: c.length };
-    return { fd };
+    return { fd: openFile(d, s, (key) => ({ kind: 'memfd', key, length: c.length })).fd };
   });
 }
 

@@ -25,7 +25,7 @@ import { destroyObject, holders } from './objects.js';
 import { pinCheck } from './pins.js';
 import { coveredBy, lastOf, overlaps } from './ranges.js';
 import { commit, peek, guardAfter, isRejection, reject, type Outcome, type Rejection } from './rule.js';
-import { allocFd, allocId, hw, keyOf, lookup, objKey, physDevice, type File, type Obj, type ObjOf, type S1, type State } from './state.js';
+import { openFile, allocId, hw, keyOf, lookup, objKey, physDevice, type File, type Obj, type ObjOf, type S1, type State } from './state.js';
 import { guestPasidTable, routeCtx } from './translate.js';
 
 type Space = ObjOf<'ioas'> | ObjOf<'ioasid_child'>;
@@ -186,10 +186,7 @@ export function createNesting(s: State, f: CtxFile, c: IoasidCreateNesting): Out
   return commit(s, `${P}.ok`, (d) => {
     // design point: fdModel — per-ioasid: the child is a new FD (its number is the child's handle)
     if (f.kind === 'ioasid-single') {
-      const key = (d.opens += 1);
-      const fd = allocFd(s);
-      d.fds[fd] = key;
-      d.files[key] = { kind: 'ioasid-single', key };
+      const { fd, key } = openFile(d, s, (k) => ({ kind: 'ioasid-single', key: k }));
       d.objects[objKey(key, 1)] = { kind: 'ioasid_child', file: key, id: 1, parent: keyOf(parent), areas: [], s1: null, domain: false };
       return { ioasid: 0, fd };
     }

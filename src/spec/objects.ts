@@ -5,7 +5,7 @@
  */
 import { produce, type Draft } from 'immer';
 import type { Pasid } from '../uapi/index.js';
-import { allocId, keyOf, objKey, type File, type FileKey, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
+import { allocId, keyOf, objectOfFile, objKey, type File, type FileKey, type Obj, type ObjKey, type ObjKind, type ObjOf, type State } from './state.js';
 import { commit, peek, type Outcome, type RuleId } from './rule.js';
 
 /** Why `o` cannot be destroyed now: one line per holder, for error traces ("hwpt_paging 2", "dev1 attached"). */
@@ -25,10 +25,8 @@ export function holders(s: Pick<State, 'objects' | 'attachments' | 'files'>, o: 
   }
   // the driver holds its access until it destroys it (iommufd_access_create: refcount_inc(&access->obj.users))
   if (o.kind === 'access') out.push('its driver (the access fd)');
-  // an open FAULT fd holds its object (iommufd_fault_alloc: refcount_inc(&fault->obj.users) for the file)
-  if (o.kind === 'fault') for (const f of Object.values(s.files)) if (f.kind === 'fault' && f.fault === key) out.push(`its fd (file ${f.key})`);
-  // and so does an open vEVENTQ fd (iommufd_eventq_init: refcount_inc(&eventq->obj.users) for the file)
-  if (o.kind === 'veventq') for (const f of Object.values(s.files)) if (f.kind === 'veventq' && f.veventq === key) out.push(`its fd (file ${f.key})`);
+  // an open FAULT or vEVENTQ fd holds its object (iommufd_eventq_init: refcount_inc(&eventq->obj.users) for the file)
+  for (const f of Object.values(s.files)) if ((f.kind === 'fault' || f.kind === 'veventq') && objectOfFile(f) === key) out.push(`its fd (file ${f.key})`);
   for (const a of s.attachments) if (a.ctx === key) out.push(`${a.dev}${a.pasid === null ? '' : ` pasid ${a.pasid}`} attached`);
   // the binding driver holds a DEVICE until unbind; the device FD holds its sva_bind until UNBIND_PGTABLE (K6), its
   // sva_mm until UNBIND_SVA

@@ -19,6 +19,9 @@ const FAULT_ENVS: Partial<Record<EnvName, readonly Design['policy']['faultReport
   PAGE_REQUEST: ['fault-queue', 'ioasid-ring'], FAULT_READ: ['fault-queue'], FAULT_WRITE: ['fault-queue'], FAULT_RING_READ: ['ioasid-ring'],
 };
 
+/** Whether an action is one of the page-fault actions (which of them a design has is envNamesOf's). */
+export const isPageFaultEnv = (e: EnvName): boolean => Object.hasOwn(FAULT_ENVS, e);
+
 /**
  * The environment actions whose outcomes count for a design: every one, but MUNMAP only where a device can walk the
  * CPU page table (native SVA), page requests only where the design reports page faults to the user, the FAULT fd's read

@@ -6,7 +6,7 @@
  * Abstracted away: locks and concurrency (a call is one atomic step), byte-level argument structs, the IOMMU
  * driver's page-table layout (the spec maps ranges; src/impl walks real tables).
  */
-import { isDraft } from 'immer';
+import { isDraft, type Draft } from 'immer';
 import type { DevName, Fd, Gpa, HwKind, IovaRange, Pasid, Prot, World } from '../uapi/index.js';
 import type { Design } from './design.js';
 
@@ -278,6 +278,21 @@ export function allocFd(s: State): Fd {
   while (s.fds[n] !== undefined) n++;
   return n as Fd;
 }
+
+/**
+ * A new open file, inside the draft of a step that began from `s`: the next file key, `make`'s file under it, named by
+ * the lowest free fd.
+ */
+export function openFile(d: Draft<State>, s: State, make: (key: FileKey) => File): { readonly fd: Fd; readonly key: FileKey } {
+  const fd = allocFd(s);
+  const key = (d.opens += 1);
+  d.fds[fd] = key;
+  d.files[key] = make(key) as Draft<File>;
+  return { fd, key };
+}
+
+/** The object an object's own fd (a FAULT's, an access's, a vEVENTQ's) stands for. */
+export const objectOfFile = (f: Extract<File, { kind: 'fault' | 'access' | 'veventq' }>): ObjKey => (f.kind === 'fault' ? f.fault : f.kind === 'access' ? f.access : f.veventq);
 
 /** Each world's devices by name (worlds are immutable). */
 const devicesOf = new WeakMap<World, ReadonlyMap<DevName, World['devices'][number]>>();

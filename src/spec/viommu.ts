@@ -43,7 +43,7 @@ import {
   type DevName, type EnvIommuEvent, type EnvVeventqRead, type IommuVdeviceAlloc, type IommuVeventqAlloc, type IommuViommuAlloc, type VEventRecord,
 } from '../uapi/index.js';
 import { commit, reject, type Outcome, type Rejection } from './rule.js';
-import { allocFd, allocId, fileOfFd, keyOf, lookup, objKey, type File, type ObjKey, type ObjOf, type State, type VEvent } from './state.js';
+import { openFile, allocId, fileOfFd, keyOf, lookup, objKey, type File, type ObjKey, type ObjOf, type State, type VEvent } from './state.js';
 
 /** sizeof(struct iommufd_vevent_header) and of an SMMUv3 event (struct iommu_vevent_arm_smmuv3: evt[4]). */
 export const VEVENT_HEADER_SIZE = 8;
@@ -107,11 +107,7 @@ export function veventqAlloc(s: State, f: File, c: IommuVeventqAlloc): Outcome {
     const id = allocId(s, f.key);
     const veventq = objKey(f.key, id);
     d.objects[veventq] = { kind: 'veventq', file: f.key, id, viommu: keyOf(viommu), type: c.type, depth: c.veventq_depth, events: [], sequence: 0 };
-    const fd = allocFd(s);
-    const file = (d.opens += 1);
-    d.fds[fd] = file;
-    d.files[file] = { kind: 'veventq', key: file, veventq };
-    return { out_veventq_id: id, out_veventq_fd: fd };
+    return { out_veventq_id: id, out_veventq_fd: openFile(d, s, (key) => ({ kind: 'veventq', key, veventq })).fd };
   });
 }
 
