@@ -24,6 +24,10 @@
  *                                                                       R|E <rc|errno> <fired> <arg> <buf>...
  *                               (<fired>: 1 the injected failure fired, 0 it did not, - none was armed)
  *   P                           ping                                    R 0
+ * Outside a session (B starts one, and B, P and H are served there too):
+ *   G <path>                    run the program at path (a C export of a trace, `export --format c --selftest`)
+ *                               in a child of its own, its stdout and stderr collected
+ *                                                                       R <exit> <output> | X <how>
  * Build: gcc -static-pie -O2 -Wall -Werror: loaded high (ELF_ET_DYN_BASE), so low user addresses are the trace's.
  */
 #define _GNU_SOURCE
@@ -415,6 +419,67 @@ static void session(uint64_t memlock)
 	_exit(0);
 }
 
+/* ---- programs ---------------------------------------------------------------------------------------------- */
+
+/* G <path>: the program runs as a child (the executor's own fds closed to it), its output read to the end. */
+static void run_program(char *p)
+{
+	while (*p == ' ')
+		p++;
+	int pipefd[2];
+	if (pipe(pipefd)) {
+		status("E %x\n", errno);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		status("E %x\n", errno);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(FD_KMSG);
+		close(FD_CHAN);
+		char *argv[] = { p, NULL };
+		execv(p, argv);
+		dprintf(2, "exec %s: %s\n", p, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	size_t len = 0, cap = 4096;
+	unsigned char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			die("out of memory");
+		ssize_t r = read(pipefd[0], buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(pipefd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	drain_kmsg();
+	if (WIFEXITED(st)) {
+		emit("R %x", WEXITSTATUS(st));
+		emit_hex(buf, len);
+		emit("\n");
+	} else {
+		status("X signal-%d\n", WTERMSIG(st));
+	}
+	free(buf);
+}
+
 /* ---- /init ---------------------------------------------------------------------------------------------------- */
 
 static void write_file(const char *path, const char *val)
@@ -496,13 +561,15 @@ int main(void)
 				status("X exit-%d\n", WEXITSTATUS(st));
 		} else if (op && !strcmp(op, "P")) {
 			status("R 0\n");
+		} else if (op && !strcmp(op, "G")) {
+			run_program(p);
 		} else if (op && !strcmp(op, "H")) { /* halt: the host is done */
 			status("R 0\n");
 			flush_answer();
 			sync();
 			reboot(RB_AUTOBOOT); /* -no-reboot makes QEMU exit */
 		} else {
-			status("E %x\n", EINVAL); /* no session: only B, P and H are served here */
+			status("E %x\n", EINVAL); /* no session: only B, G, P and H are served here */
 		}
 		flush_answer();
 	}

@@ -33,7 +33,7 @@ describe('the counterexamples as vitest files', () => {
       const want = vitestOf(loadTrace(readFileSync(f, 'utf8'), f), f);
       expect(readFileSync(join(EXPORTED, exportName(f)), 'utf8'), `${f}: run npm run exports`).toBe(want);
     }
-    expect(readdirSync(EXPORTED).sort()).toEqual(files.map(exportName).sort());
+    expect(readdirSync(EXPORTED).sort()).toEqual(files.map((f) => exportName(f)).sort());
   });
 });
 
@@ -94,8 +94,9 @@ describe('ioasid-lab export', () => {
   });
 
   it.each([
-    [['export', one], /^ioasid-lab: export needs --format \(vitest\)$/],
-    [['export', '--format', 'c', one], /^ioasid-lab: --format 'c': not a format export writes \(vitest\)$/],
+    [['export', one], /^ioasid-lab: export needs --format \(vitest, c\)$/],
+    [['export', '--format', 'java', one], /^ioasid-lab: --format 'java': not a format export writes \(vitest, c\)$/],
+    [['export', '--format', 'vitest', '--selftest', one], /^ioasid-lab: --selftest is for --format c only$/],
     [['export', '--format', 'vitest'], /^ioasid-lab: export needs FILE…$/],
     [['export', '--format', 'vitest', one, one], /^ioasid-lab: 2 files: give --out DIR for their exports$/],
   ])('%j: one line, exit 2', (argv, msg) => {

@@ -936,7 +936,7 @@ export const IOMMUFD_ERRNO_EXAMPLES: Example[] = [
       st(env.pageRequest('dev1', null, 0x1000n, 2), 'ok', 'PAGE_REQUEST.ok.queued'),
       // "if (*ppos || count % fault_size) return -ESPIPE;"; a first group that does not fit is EINVAL
       st(env.faultRead(fd(5), 0), 'EINVAL', 'FAULT_READ.EINVAL.no_room'),
-      st({ env: 'FAULT_READ', fd: fd(5), count: 40 }, 'ESPIPE', 'FAULT_READ.ESPIPE.count'),
+      st({ env: 'FAULT_READ', fd: fd(5), count: 48 }, 'ESPIPE', 'FAULT_READ.ESPIPE.count'),
       // iommufd_compose_fault_message: LAST_PAGE, the DEVICE id, no PASID; cookie from xa_alloc (lowest free from 1)
       st(env.faultRead(fd(5)), { out: { faults: [{ flags: 2, dev_id: 2, pasid: 0, grpid: 1, perm: 2, addr: 0x1000n, cookie: 1 }] } }, 'FAULT_READ.ok'),
       // iommufd_fault_fops_write: IOMMUFD_PAGE_RESP_SUCCESS for cookie 1, 8 bytes taken

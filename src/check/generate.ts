@@ -185,8 +185,8 @@ export const RECIPES: RecipeArbs = {
   }),
   // room for one SMMUv3 event (40 bytes), two, a lost-events header only (8), nothing, or a byte short of one event
   VEVENTQ_READ: (g) => recipe('VEVENTQ_READ', fc.record({ f: refA(g), count: fc.constantFrom(40, 40, 80, 48, 8, 0, 39, 400) }), (x, m) => ({ env: 'VEVENTQ_READ', fd: m.fd('veventq', x.f), count: x.count })),
-  // room for one record, several, none (0 bytes), or (in the edge share) a count that is no multiple of 48
-  FAULT_READ: (g) => recipe('FAULT_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0), odd: resvA(g, 1) }), (x, m) => ({ env: 'FAULT_READ', fd: m.fd('fault', x.f), count: x.n * 48 + (x.odd !== 0 ? 8 : 0) })),
+  // room for one record, several, none (0 bytes), or (in the edge share) a count that is no multiple of 40
+  FAULT_READ: (g) => recipe('FAULT_READ', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 4, 0), odd: resvA(g, 1) }), (x, m) => ({ env: 'FAULT_READ', fd: m.fd('fault', x.f), count: x.n * 40 + (x.odd !== 0 ? 8 : 0) })),
   // answers to cookies a read gave (one, two, or the same twice), SUCCESS or INVALID, in the edge share a bad code or
   // a cookie nothing has
   FAULT_WRITE: (g) => recipe('FAULT_WRITE', fc.record({ f: refA(g), n: fc.constantFrom(1, 1, 2, 0), twice: fc.constantFrom(false, false, true), code: fc.constantFrom(0, 0, 1), bad: resvA(g, 1), k: fc.nat({ max: 3 }) }), (x, m, res) => {

@@ -27,7 +27,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'seed', value: true, help: 'fast-check seed, 0 to 4294967295 (default 1)' },
   { name: 'max-commands', value: true, help: 'commands per trace after the set-up (default 30)' },
   { name: 'time-limit', value: true, help: 'seconds per design and hardware kind, also inside a run (default 60)' },
-  { name: 'out', value: true, help: 'check: where new counterexamples go (default counterexamples/new/, not tracked); export: the directory for the test files' },
+  { name: 'out', value: true, help: 'check: where new counterexamples go (default counterexamples/new/, not tracked); export: the directory for the exported files' },
   { name: 'bad-share', value: true, help: 'share of deliberately bad ids, 0 to 1 (default 0.1)' },
   { name: 'edge-share', value: true, help: 'share of edge values (0, U64_MAX, misaligned, wrapping), 0 to 1 (default 0.1)' },
   { name: 'memlock', value: true, help: 'RLIMIT_MEMLOCK in pages for every run (default: 65536, small in a share of runs)' },
@@ -50,7 +50,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'workers', value: true, help: `worker threads, 1 to ${MAX_WORKERS} (default: the number of cores); 1 runs all in this thread. Results do not depend on it` },
   { name: 'shard', value: true, help: 'check: run the i-th of n shares of the work, as i/n (chunks of 100 runs of each design and hardware kind, dealt round-robin); the n shards together run exactly what one run does (docs/ci.md)' },
   { name: 'junit', value: true, help: 'check: also write the result as JUnit XML to FILE (one case per design, hardware kind and property; replaces only an earlier such report)' },
-  { name: 'format', value: true, help: 'export: the format of the test files (vitest)' },
+  { name: 'format', value: true, help: 'export: what each trace becomes: vitest (a test file) or c (a C program; iommufd traces only)' },
+  { name: 'selftest', value: false, help: 'export --format c: devices, VFIO calls and DMA through the iommufd selftest\'s mock device (a kernel with CONFIG_IOMMUFD_TEST)' },
   { name: 'json', value: false, help: 'print the result as JSON' },
   { name: 'help', value: false, help: 'show this help' },
 ];
@@ -78,8 +79,8 @@ const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'export', files: 'FILE…',
-    help: 'trace files as test files: --format vitest writes a vitest file per trace that replays it through the\nlibrary API and asserts every step (one FILE: stdout; --out DIR: DIR/<name>.test.ts)',
-    flags: ['format', 'out'],
+    help: 'trace files as test files: --format vitest writes a vitest file per trace that replays it through the\nlibrary API and asserts every step; --format c a standalone C program that issues the calls on /dev/iommu\nand checks every answer against the spec\'s (one FILE: stdout; --out DIR: DIR/<name>.test.ts or DIR/<name>.c)',
+    flags: ['format', 'out', 'selftest'],
   },
   { name: 'catalogue', files: null, help: 'the design alternatives, their policy points, and the ioctls each offers', flags: ['design', 'json'] },
 ];

@@ -16,7 +16,7 @@ import { HwptNested, HwptPaging } from './objects.js';
 
 const RESP_SUCCESS = 0;
 const RESP_INVALID = 1;
-const PGFAULT_SIZE = 48;
+const PGFAULT_SIZE = 40; // sizeof(struct iommu_hwpt_pgfault)
 const RESPONSE_SIZE = 8;
 
 /** An iopf_group of one fault, as iommufd holds it: the request, its attach handle, and its cookie once read. */

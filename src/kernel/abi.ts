@@ -6,7 +6,7 @@
  * kernels too; `ioasid-lab kernel build` compiles a probe against the tree it builds and refuses a tree whose
  * header disagrees with a single offset here (layout-probe.ts).
  */
-import type { IommufdCmd, InvalidateEntry } from '../uapi/index.js';
+import type { EnvAction, IommufdCmd, InvalidateEntry } from '../uapi/index.js';
 import { HW_INFO, HW_INFO_TYPES, hwptDataLen, INVALIDATE_ENTRY_LEN, U64_MAX } from '../uapi/index.js';
 
 /** A field: byte offset and width. */
@@ -346,6 +346,35 @@ export const testCmd = (op: keyof typeof TEST_OPS, id: number, values: FieldValu
   arg: pack(LAYOUTS.iommu_test_cmd, { size: sizeOf('iommu_test_cmd'), op: TEST_OPS[op], id, ...values }),
   bufs,
 });
+
+/** The selftest port's own actions a trace takes (the mock's reserved ranges and access objects), each one IOMMU_TEST_CMD. */
+export type TestPortAction = Extract<EnvAction, { env: 'MOCK_ADD_RESERVED' | `MOCK_ACCESS_${string}` }>;
+export const isTestPortAction = (c: EnvAction): c is TestPortAction => c.env === 'MOCK_ADD_RESERVED' || c.env.startsWith('MOCK_ACCESS_');
+
+/** The largest buffer IOMMU_TEST_OP_ACCESS_RW is given (a longer access is refused before its buffer is read). */
+const ACCESS_RW_MAX = 1n << 24n;
+
+/** The IOMMU_TEST_CMD of a test-port action, on the iommufd the action names (`c.fd`). */
+export function encodeTestPort(c: TestPortAction): RawIoctl {
+  switch (c.env) {
+    case 'MOCK_ADD_RESERVED':
+      return testCmd('ADD_RESERVED', c.ioas_id, { 'add_reserved.start': c.start, 'add_reserved.length': c.length });
+    case 'MOCK_ACCESS_CREATE':
+      return testCmd('CREATE_ACCESS', c.ioas_id, { 'create_access.flags': c.flags });
+    case 'MOCK_ACCESS_PIN':
+      return testCmd('ACCESS_PAGES', c.access_fd, { 'access_pages.flags': c.flags, 'access_pages.iova': c.iova, 'access_pages.length': c.length });
+    case 'MOCK_ACCESS_UNPIN':
+      return testCmd('DESTROY_ACCESS_PAGES', c.access_fd, { 'destroy_access_pages.access_pages_id': c.pages_id });
+    case 'MOCK_ACCESS_RW': {
+      // the selftest copies through a buffer of the length asked (bounded: more than 16 MiB is refused before it is read)
+      const buf = Buffer.alloc(Number(c.length > ACCESS_RW_MAX ? 16n : c.length));
+      return testCmd('ACCESS_RW', c.access_fd, { 'access_rw.iova': c.iova, 'access_rw.length': c.length, 'access_rw.flags': c.flags },
+        buf.length === 0 ? [] : [{ at: ptrAt('iommu_test_cmd', 'access_rw.uptr')[0], data: buf }]);
+    }
+    case 'MOCK_ACCESS_REPLACE':
+      return testCmd('ACCESS_REPLACE_IOAS', c.access_fd, { 'access_replace_ioas.ioas_id': c.ioas_id });
+  }
+}
 
 /**
  * IOMMU_TEST_OP_DIRTY: the mock's stand-in for a device write, setting the dirty bit of the one mock page at `iova` of

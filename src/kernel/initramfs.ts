@@ -39,12 +39,17 @@ export function cpioNewc(entries: readonly CpioEntry[]): Buffer {
   return Buffer.concat([...parts, record(0, 'TRAILER!!!', 0, new Uint8Array())]);
 }
 
-/** The executor's initramfs: /init, /dev/console (5:1), and the mount points /init uses. */
-export const executorInitramfs = (executor: Uint8Array): Buffer =>
+/**
+ * The executor's initramfs: /init, /dev/console (5:1), and the mount points /init uses; `programs` go under /progs/
+ * for the executor to run (its `G` request: C exports run on Linux, src/kernel/programs.ts).
+ */
+export const executorInitramfs = (executor: Uint8Array, programs: readonly { readonly name: string; readonly data: Uint8Array }[] = []): Buffer =>
   cpioNewc([
     { kind: 'dir', name: 'dev' },
     { kind: 'chardev', name: 'dev/console', major: 5, minor: 1 },
     { kind: 'dir', name: 'proc' },
     { kind: 'dir', name: 'debug' },
     { kind: 'file', name: 'init', data: executor, mode: 0o755 },
+    ...(programs.length === 0 ? [] : [{ kind: 'dir' as const, name: 'progs' }]),
+    ...programs.map((p) => ({ kind: 'file' as const, name: `progs/${p.name}`, data: p.data, mode: 0o755 })),
   ]);

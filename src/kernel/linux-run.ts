@@ -8,7 +8,7 @@ import { IOMMUFD_PATH, type Cmd, type DevName, type EnvAction, type IommufdCmd, 
 import { FD_FIELDS, ID_FIELDS, type SymCmd } from '../check/trace.js';
 import type { State } from '../spec/index.js';
 import { holes, lastOf, unionWith } from '../spec/ranges.js';
-import { decodeOut, encodeIommufd, encodeVfio, field, LAYOUTS, testCmd, type RawIoctl } from './abi.js';
+import { decodeOut, encodeIommufd, encodeTestPort, encodeVfio, field, LAYOUTS, type RawIoctl } from './abi.js';
 import { linuxId, tableOf, type LinuxSides } from './linux-sides.js';
 import type { VfioCall } from './mock-vfio.js';
 
@@ -35,8 +35,6 @@ export function toLinux(sides: LinuxSides, st: { readonly cmd: SymCmd }, specCmd
 }
 
 const ok = (out: unknown): Result<unknown> => ({ ok: true, out });
-/** Where IOMMU_TEST_OP_ACCESS_RW's user pointer goes in the argument. */
-const RW_UPTR = 32; // LAYOUTS.iommu_test_cmd 'access_rw.uptr'
 
 /**
  * fds 0-2 are the session's stdio: taken, so a trace's first file is fd 3 as in the spec, but no file of the
@@ -101,39 +99,25 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
     case 'MEMFD_CREATE':
       // no memfd step either: IOMMU_IOAS_MAP_FILE is 6.13+, and the 6.12 kernel answers it ENOTTY whatever its fd
       throw new Error('MEMFD_CREATE: the Linux executor has no memfd_create step (kernel/executor.c)');
-    case 'MOCK_ADD_RESERVED': {
-      const a = sides.session.ioctl(c.fd, testCmd('ADD_RESERVED', c.ioas_id, { 'add_reserved.start': c.start, 'add_reserved.length': c.length }));
-      return a.ok ? ok({}) : { ok: false, errno: a.errno };
-    }
     case 'DMA':
     case 'GUEST_WRITE_PGTABLE':
     case 'GUEST_WRITE_PASID_TABLE':
       return null; // DMA is judged by the mock domain's page table (linux-observe.ts); the mock has no guest stage-1
-    case 'MOCK_ACCESS_CREATE': {
-      const a = sides.session.ioctl(c.fd, testCmd('CREATE_ACCESS', c.ioas_id, { 'create_access.flags': c.flags }));
-      if (!a.ok) return { ok: false, errno: a.errno };
-      const fd = Number(field(LAYOUTS.iommu_test_cmd, a.arg, 'create_access.out_access_fd'));
-      sides.files.set(fd, { kind: 'access', key: ++sides.opens });
-      return ok({ access_fd: fd });
-    }
-    case 'MOCK_ACCESS_PIN': {
-      const a = sides.session.ioctl(c.fd, testCmd('ACCESS_PAGES', c.access_fd, { 'access_pages.flags': c.flags, 'access_pages.iova': c.iova, 'access_pages.length': c.length }));
-      return a.ok ? ok({ access_pages_id: Number(field(LAYOUTS.iommu_test_cmd, a.arg, 'access_pages.out_access_pages_id')) }) : { ok: false, errno: a.errno };
-    }
-    case 'MOCK_ACCESS_UNPIN': {
-      const a = sides.session.ioctl(c.fd, testCmd('DESTROY_ACCESS_PAGES', c.access_fd, { 'destroy_access_pages.access_pages_id': c.pages_id }));
-      return a.ok ? ok({}) : { ok: false, errno: a.errno };
-    }
-    case 'MOCK_ACCESS_RW': {
-      // the selftest copies through a buffer of the length asked (bounded: more than 16 MiB is refused before it is read)
-      const buf = Buffer.alloc(Number(c.length > 1n << 24n ? 16n : c.length));
-      const a = sides.session.ioctl(c.fd, testCmd('ACCESS_RW', c.access_fd, { 'access_rw.iova': c.iova, 'access_rw.length': c.length, 'access_rw.flags': c.flags },
-        buf.length === 0 ? [] : [{ at: RW_UPTR, data: buf }]));
-      return a.ok ? ok({}) : { ok: false, errno: a.errno };
-    }
+    case 'MOCK_ADD_RESERVED':
+    case 'MOCK_ACCESS_CREATE':
+    case 'MOCK_ACCESS_PIN':
+    case 'MOCK_ACCESS_UNPIN':
+    case 'MOCK_ACCESS_RW':
     case 'MOCK_ACCESS_REPLACE': {
-      const a = sides.session.ioctl(c.fd, testCmd('ACCESS_REPLACE_IOAS', c.access_fd, { 'access_replace_ioas.ioas_id': c.ioas_id }));
-      return a.ok ? ok({}) : { ok: false, errno: a.errno };
+      const a = sides.session.ioctl(c.fd, encodeTestPort(c));
+      if (!a.ok) return { ok: false, errno: a.errno };
+      const L = LAYOUTS.iommu_test_cmd;
+      if (c.env === 'MOCK_ACCESS_CREATE') {
+        const fd = Number(field(L, a.arg, 'create_access.out_access_fd'));
+        sides.files.set(fd, { kind: 'access', key: ++sides.opens });
+        return ok({ access_fd: fd });
+      }
+      return ok(c.env === 'MOCK_ACCESS_PIN' ? { access_pages_id: Number(field(L, a.arg, 'access_pages.out_access_pages_id')) } : {});
     }
     case 'IOMMU_EVENT':
     case 'VEVENTQ_READ':

@@ -16,7 +16,7 @@
  *    serial modulo 512.
  *  - Cookies are the lowest free from 1 among the FAULT's read-but-unanswered requests (xa_alloc, XA_FLAGS_ALLOC1), so
  *    a cookie is reused once answered: a late duplicate response answers the newer request, as the kernel does.
- *  - read: a count that is no multiple of 48 is ESPIPE; an empty queue reads 0 bytes (it never blocks); a first group
+ *  - read: a count that is no multiple of 40 is ESPIPE; an empty queue reads 0 bytes (it never blocks); a first group
  *    that does not fit is EINVAL (6.12.y; 6.12.0 returned 0); only whole groups are read. A copy fault is not modelled
  *    (the buffer is the trace's own).
  *  - write: a code other than SUCCESS (0) or INVALID (1), or a cookie no unanswered request has, stops the write: EINVAL
@@ -37,8 +37,12 @@ import { guestPasidTable } from './translate.js';
 /** IOMMUFD_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_INVALID. */
 export const RESP_SUCCESS = 0;
 export const RESP_INVALID = 1;
-/** sizeof(struct iommu_hwpt_pgfault), sizeof(struct iommu_hwpt_page_response). */
-export const PGFAULT_SIZE = 48;
+/**
+ * sizeof(struct iommu_hwpt_pgfault): 40 bytes, flags to cookie (include/uapi/linux/iommufd.h, 6.11 on; `addr` an
+ * __aligned_u64 at byte 24 after a __u32 __reserved). A C export run on Linux 6.12 showed it: a read of 48 bytes is
+ * ESPIPE there.
+ */
+export const PGFAULT_SIZE = 40;
 export const RESPONSE_SIZE = 8;
 /** IOMMU_PGFAULT_FLAGS_PASID_VALID, IOMMU_PGFAULT_FLAGS_LAST_PAGE. */
 const PASID_VALID = 1;

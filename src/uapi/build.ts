@@ -120,7 +120,7 @@ export const env = {
   /** a PRI page request of `dev` for `addr` (perm READ 1 | WRITE 2) */
   pageRequest: (dev: DevName, pasid: Pasid | null, addr: bigint, perm = 1): Extract<EnvAction, { env: 'PAGE_REQUEST' }> => ({ env: 'PAGE_REQUEST', dev, pasid, addr, perm }),
   /** read(2) of a FAULT fd, room for `records` records */
-  faultRead: (fd: Fd, records = 4): Extract<EnvAction, { env: 'FAULT_READ' }> => ({ env: 'FAULT_READ', fd, count: records * 48 }),
+  faultRead: (fd: Fd, records = 4): Extract<EnvAction, { env: 'FAULT_READ' }> => ({ env: 'FAULT_READ', fd, count: records * 40 }),
   /** the IOMMU records an event for `dev` (forwarded to a vEVENTQ where the device is a vIOMMU's) */
   iommuEvent: (dev: DevName): Extract<EnvAction, { env: 'IOMMU_EVENT' }> => ({ env: 'IOMMU_EVENT', dev }),
   /** read(2) of a vEVENTQ fd, `count` bytes (an SMMUv3 event takes 40 with its header) */

@@ -37,7 +37,7 @@ export interface EnvMockAddReserved { readonly env: 'MOCK_ADD_RESERVED'; readonl
  * mock it is IOMMU_TEST_OP_TRIGGER_IOPF.
  */
 export interface EnvPageRequest { readonly env: 'PAGE_REQUEST'; readonly dev: DevName; readonly pasid: Pasid | null; readonly addr: Iova; readonly perm: number }
-/** read(2) of a FAULT fd: `count` bytes, whole struct iommu_hwpt_pgfault records (48 bytes each). */
+/** read(2) of a FAULT fd: `count` bytes, whole struct iommu_hwpt_pgfault records (40 bytes each). */
 export interface EnvFaultRead { readonly env: 'FAULT_READ'; readonly fd: Fd; readonly count: number }
 /** One struct iommu_hwpt_page_response: the cookie a read returned and IOMMUFD_PAGE_RESP_SUCCESS (0) or _INVALID (1). */
 export interface PageResponse { readonly cookie: number; readonly code: number }
@@ -150,7 +150,7 @@ export interface EnvOut {
   GUEST_WRITE_PASID_TABLE: Record<string, never>;
   MOCK_ADD_RESERVED: Record<string, never>;
   PAGE_REQUEST: Record<string, never>;
-  /** the records read (whole groups, in queue order): the bytes read are 48 per record */
+  /** the records read (whole groups, in queue order): the bytes read are 40 per record */
   FAULT_READ: { readonly faults: readonly PgFault[] };
   /** the bytes taken: a write stops at the first bad record and returns what it did before it (an error only if nothing) */
   FAULT_WRITE: { readonly written: number };
