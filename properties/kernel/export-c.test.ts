@@ -4,12 +4,14 @@
  * run in the booted guest (the executor's `G` request). Every program must get the spec's answer at every step. A
  * program whose expectation is deliberately wrong stops at that step; a fail_nth program never disagrees (it either
  * follows the model's path or says it cannot, exit 3). What only a program shows — the bytes of a FAULT read, which
- * the executor serves no read for — is seen there (traces/linux/fault-read-record-size.json).
+ * the executor serves no read for — is seen there (traces/linux/fault-read-record-size.json). And the build's own
+ * installed uAPI headers answer to the table the programs' carried definitions are held to, and serve as the system
+ * header a program compiles against.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/check/engine.js';
@@ -20,6 +22,8 @@ import type { Trace } from '../../src/check/trace.js';
 import { LINUX_DESIGN, LINUX_LEAVE_OUT, LINUX_PROFILE } from '../../src/kernel/linux-driver.js';
 import { GUEST_CFLAGS, runPrograms, type ProgramRun } from '../../src/kernel/programs.js';
 import { theBuild } from './support.js';
+import { disagreements, LINUX_612, probeSource, runProbe } from '../support/c-uapi-table.js';
+import { TEST_PORT_UAPI } from '../../src/check/c-uapi.js';
 
 const run = promisify(execFile);
 const b = theBuild();
@@ -90,4 +94,31 @@ describe(`C exports on Linux ${b.release} (--selftest)`, () => {
     expect(r!.output).toMatch(/^step 3: FAULT_READ \$fd2 count=40 -> ok$/m);
     expect(r!.output).toMatch(/^step 4: FAULT_READ \$fd2 count=48 -> ESPIPE$/m);
   }, 120_000);
+});
+
+/** The build's tree: its installed uAPI headers, and iommufd_test.h where its source is kept. */
+const kernelDir = dirname(dirname(dirname(dirname(dirname(b.bzImage))))); // <dir>/build/arch/x86/boot/bzImage
+const include = join(kernelDir, 'build', 'usr', 'include');
+const testHeader = join(kernelDir, 'src', 'drivers', 'iommu', 'iommufd', 'iommufd_test.h');
+
+describe.skipIf(version !== '6.12')(`Linux ${b.release}'s own uAPI headers${version === '6.12' ? '' : ' (skipped: the table is of 6.12)'}`, () => {
+  it('give the table\'s 6.12 values (properties/support/c-uapi-table.ts): every size, offset, request number and constant', () => {
+    const testPort = existsSync(testHeader) ? `#include "${testHeader}"` : TEST_PORT_UAPI;
+    const prelude = ['#include <linux/types.h>', '#include <linux/iommufd.h>', '#include <linux/vfio.h>', testPort].join('\n');
+    expect(disagreements(LINUX_612, runProbe(probeSource(prelude, LINUX_612), ['-isystem', include]))).toEqual([]);
+  });
+
+  it('as the system\'s header: a trace of 6.12\'s calls compiles against it; one with a 6.14 call is the one-line #error', async () => {
+    const build = (t: Trace, name: string) => {
+      const src = join(dir, `${name}.c`);
+      writeFileSync(src, cOf(t, name));
+      return run('gcc', ['-Wall', '-Werror', '-std=gnu11', '-isystem', include, '-c', '-o', join(dir, `${name}.o`), src]).then(() => '', (e: { stderr?: string }) => e.stderr ?? String(e));
+    };
+    const f = 'counterexamples/P-INVAL/42971db1a7.json';
+    expect(await build(loadTrace(readFileSync(f, 'utf8'), f), 'system-612')).toBe('');
+    const g = 'traces/kernel/iommufd_ioas-alloc_hwpt_nested-fault_queue-mock.json';
+    const t = loadTrace(readFileSync(g, 'utf8'), g);
+    const newer: Trace = { ...t, steps: [...t.steps, { cmd: { ioctl: 'IOMMU_IOAS_CHANGE_PROCESS', fd: 3, __reserved: 0 } }] };
+    expect(await build(newer, 'system-614')).toMatch(/#error "the system's <linux\/iommufd\.h> or <linux\/vfio\.h> predates Linux 6\.14, which this trace's calls need: build with -DIOASID_LAB_OWN_UAPI"/);
+  });
 });
