@@ -49,6 +49,7 @@ struct mock_dev {
 	int fd;			/* the trace's fd: a /dev/null placeholder */
 	int ctx;		/* a dup of the iommufd it is bound to (VFIO keeps that file), -1 when not bound */
 	__u32 stdev, idev, hwpt;
+	__u32 scratch;		/* the scratch IOAS of that iommufd, which it sits on when not attached */
 	int attached;
 };
 static struct mock_dev mock_devs[64];
@@ -161,7 +162,7 @@ helper int mock_vfio_ioctl(int fd, unsigned long req, void *arg, int nth)
 		if (mock_of_path(d->path))
 			return fail(EINVAL); /* the cdev path opens a device once */
 		t.op = IOMMU_TEST_OP_MOCK_DOMAIN;
-		t.id = scratch_of(b->iommufd);
+		t.id = d->scratch = scratch_of(b->iommufd);
 		if (nth)
 			fail_nth_arm(nth);
 		if (ioctl(b->iommufd, IOMMU_TEST_CMD, &t))
@@ -198,7 +199,7 @@ helper int mock_vfio_ioctl(int fd, unsigned long req, void *arg, int nth)
 		if (d->attached) {
 			t.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
 			t.id = d->stdev;
-			t.mock_domain_replace.pt_id = scratch_of(d->ctx);
+			t.mock_domain_replace.pt_id = d->scratch;
 			if (ioctl(d->ctx, IOMMU_TEST_CMD, &t))
 				return -1;
 			d->attached = 0;
@@ -207,6 +208,20 @@ helper int mock_vfio_ioctl(int fd, unsigned long req, void *arg, int nth)
 		return 0;
 	}
 	return fail(ENOTTY);
+}
+
+/*
+ * read(2) and write(2) on a device file: VFIO's (vfio_device_fops_read/write) refuse EINVAL without access granted or a
+ * read/write op of the driver; the spec's devices have neither region to read (the placeholder would read /dev/null)
+ */
+helper long mock_read(int fd, void *buf, size_t len)
+{
+	return mock_of_fd(fd) ? fail(EINVAL) : read(fd, buf, len);
+}
+
+helper long mock_write(int fd, const void *buf, size_t len)
+{
+	return mock_of_fd(fd) ? fail(EINVAL) : write(fd, buf, len);
 }
 
 /* close(2): a bound device file destroys its mock device and drops the iommufd it held; an iommufd fd forgets its scratch IOAS */

@@ -343,7 +343,6 @@ function isDeviceFile(s: State, fd: unknown): boolean {
  * emulation, which arms fail_nth on the call that does the work.
  */
 function ioctlCall(n: number, w: Walked, fd: string, req: string, selftest: boolean): string[] {
-  if (isStdio(fd)) return [stdioCall(fd)];
   if (selftest && isDeviceFile(w.before, (w.cmd as { fd?: unknown }).fd)) return [`\trc = mock_vfio_ioctl(${fd}, ${req}, &arg${n}, ${w.st.failNth ?? 0});`];
   return [...arm(w), `\trc = ioctl(${fd}, ${req}, &arg${n});`];
 }
@@ -364,8 +363,8 @@ function answerLines(n: number, w: Walked, name: string, raw: RawIoctl | null, a
 }
 
 const arm = (w: Walked) => (w.st.failNth === undefined ? [] : [`\tfail_nth_arm(${w.st.failNth});`]);
-/** Whether the step's call is armed with its fail_nth: an ioctl on a file (not stdio). */
-const armed = (w: Walked, fd: string) => w.st.failNth !== undefined && !isStdio(fd);
+/** Whether the step's call is armed with its fail_nth: an ioctl's (stdio never gets as far). */
+const armed = (w: Walked) => w.st.failNth !== undefined;
 
 /** The bytes of an ioctl (in the spec's numbers): what src/kernel/abi.ts sends Linux, and what the program's struct holds. */
 export const rawOf = (c: IommufdCmd): RawIoctl =>
@@ -394,12 +393,13 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
   const selftest = opts.selftest === true;
   const refs = refExprs(w, types, selftest);
   const fd = refs.get('fd') ?? '-1';
+  if ('fd' in c && isStdio(fd)) return { lines: [head, stdioCall(fd), ...answerLines(n, w, name, null)] };
   if ('ioctl' in c) {
     const ic = c as IommufdCmd;
     const raw = rawOf(ic);
     const struct = STRUCT_OF[ic.ioctl];
     return {
-      lines: [head, ...declareArg(n, struct, raw, w.st, refs, name), ...ioctlCall(n, w, fd, ic.ioctl, selftest), ...answerLines(n, w, name, raw, armed(w, fd)), ...(selftest ? noteReturned(n, w) : [])],
+      lines: [head, ...declareArg(n, struct, raw, w.st, refs, name), ...ioctlCall(n, w, fd, ic.ioctl, selftest), ...answerLines(n, w, name, raw, armed(w)), ...(selftest ? noteReturned(n, w) : [])],
       since: SINCE[ic.ioctl],
     };
   }
@@ -407,7 +407,7 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
   if (isTestPortAction(e)) {
     const raw = encodeTestPort(e);
     return {
-      lines: [head, ...declareArg(n, 'iommu_test_cmd', raw, w.st, refs, name), isStdio(fd) ? stdioCall(fd) : `\trc = ioctl(${fd}, IOMMU_TEST_CMD, &arg${n});`, ...answerLines(n, w, name, raw)],
+      lines: [head, ...declareArg(n, 'iommu_test_cmd', raw, w.st, refs, name), `\trc = ioctl(${fd}, IOMMU_TEST_CMD, &arg${n});`, ...answerLines(n, w, name, raw)],
       testPort: true,
     };
   }
@@ -420,7 +420,7 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
       return call(selftest && device ? `rc = mock_open(${cstr(e.path)});` : `rc = open(${cstr(e.path)}, O_RDWR);`);
     }
     case 'CLOSE':
-      return isStdio(fd) ? { lines: [head, stdioCall(fd), ...answerLines(n, w, name, null)] } : call(selftest ? `rc = mock_close(${fd});` : `rc = close(${fd});`);
+      return call(selftest ? `rc = mock_close(${fd});` : `rc = close(${fd});`);
     case 'MMAP':
       return call(`rc = map_anon(${lit(e.uva)}, ${lit(e.length)});`);
     case 'MUNMAP':
@@ -429,12 +429,12 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
       return call(`rc = memfd_sized(${lit(e.length)});`);
     case 'FAULT_READ':
     case 'VEVENTQ_READ':
-      return { lines: [head, `\tstatic __u8 arg${n}_read[${e.count}] __attribute__((aligned(8)));`, `\trc = read(${fd}, arg${n}_read, ${e.count});`, ...answerLines(n, w, name, null)] };
+      return { lines: [head, `\tstatic __u8 arg${n}_read[${e.count}] __attribute__((aligned(8)));`, `\trc = ${selftest ? 'mock_read' : 'read'}(${fd}, arg${n}_read, ${e.count});`, ...answerLines(n, w, name, null)] };
     case 'FAULT_WRITE': {
       const words = e.responses.map((r) => `{ .cookie = ${lit(r.cookie)}, .code = ${lit(r.code)} }`);
       return {
         lines: [head, `\tstruct { __u32 cookie, code; } arg${n}[${Math.max(words.length, 1)}] = { ${words.join(', ') || '{ 0 }'} }; /* struct iommu_hwpt_page_response */`,
-          `\trc = write(${fd}, arg${n}, ${e.responses.length * 8});`, ...answerLines(n, w, name, null)],
+          `\trc = ${selftest ? 'mock_write' : 'write'}(${fd}, arg${n}, ${e.responses.length * 8});`, ...answerLines(n, w, name, null)],
       };
     }
     case 'DMA':
