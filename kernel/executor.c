@@ -24,7 +24,7 @@
  *                                                                       R|E <rc|errno> <fired> <arg> <buf>...
  *                               (<fired>: 1 the injected failure fired, 0 it did not, - none was armed)
  *   P                           ping                                    R 0
- * Outside a session (B starts one, and B, P and H are served there too):
+ * Outside a session, where B, P and H are served too:
  *   G <path>                    run the program at path (a C export of a trace, `export --format c --selftest`)
  *                               in a child of its own, its stdout and stderr collected
  *                                                                       R <exit> <output> | X <how>
