@@ -9,9 +9,10 @@
  * ends the run with exit 99; at exit the stub prints how many of the calls were made. fail_nth: the stub stands for
  * /proc/thread-self/fail-nth too, and fires exactly where the model's injected failure fired.
  */
-import { HW_INFO, IOMMUFD_PATH, type Cmd, type IommufdCmd, type Result } from '../src/uapi/index.js';
-import { encodeTestPort, isTestPortAction, REQUESTS, type PointedBuffer } from '../src/kernel/abi.js';
+import { HW_INFO, isIommufdNode, type Cmd, type IommufdCmd, type Result } from '../src/uapi/index.js';
+import { encodeTestPort, isTestPortAction, LAYOUTS, pack, REQUESTS, runsBitmap, type PointedBuffer } from '../src/kernel/abi.js';
 import { layoutOf, outField, rawOf, structOf, walk } from '../src/check/export-c.js';
+import { isStdio } from '../src/kernel/linux-run.js';
 import { stepName, type Trace } from '../src/check/trace.js';
 import { PGFAULT_SIZE } from '../src/spec/fault.js';
 
@@ -57,18 +58,11 @@ function answerWrites(c: Cmd, struct: string | null, out: Record<string, unknown
     if (f !== undefined && (typeof v === 'number' || typeof v === 'bigint')) patches.push([f[0], f[1], BigInt(v)]);
     if (f !== undefined && typeof v === 'string' && v in HW_INFO) patches.push([f[0], f[1], BigInt(HW_INFO[v as keyof typeof HW_INFO].value)]);
     if (k === 'allowed_iovas' && Array.isArray(v) && bufs[0]?.data) {
-      const room = bufs[0].data.length / 16;
-      const b = Buffer.alloc(Math.min(v.length, room) * 16);
-      v.slice(0, room).forEach((r: { start: bigint; last: bigint }, i) => { b.writeBigUInt64LE(r.start, i * 16); b.writeBigUInt64LE(r.last, i * 16 + 8); });
-      fills.push([bufs[0].at, b]);
+      const room = bufs[0].data.length / LAYOUTS.iommu_iova_range.size;
+      fills.push([bufs[0].at, Buffer.concat(v.slice(0, room).map((r: { start: bigint; last: bigint }) => pack(LAYOUTS.iommu_iova_range, r)))]);
     }
     if (k === 'dirty' && 'ioctl' in c && c.ioctl === 'IOMMU_HWPT_GET_DIRTY_BITMAP' && bufs[0]?.data) {
-      const b = Buffer.alloc(bufs[0].data.length);
-      const bit = c.page_size === 0n ? 1n : c.page_size & -c.page_size;
-      for (const r of v as { start: bigint; last: bigint }[]) {
-        for (let a = r.start; a <= r.last; a += bit) { const i = Number((a - c.iova) / bit); if (i >= 0 && i < b.length * 8) b[i >> 3]! |= 1 << (i & 7); }
-      }
-      fills.push([bufs[0].at, b]);
+      fills.push([bufs[0].at, runsBitmap(v as { start: bigint; last: bigint }[], c.iova, c.page_size, bufs[0].data.length)]);
     }
   }
   return { patches, fills };
@@ -85,8 +79,8 @@ export function stubCalls(t: Trace): Call[] {
     const o = (result?.out ?? {}) as Record<string, unknown>;
     const base = { step, injected: w.injected, result, patches: [], fills: [], rc: 0n };
     // what the program answers itself, as `kernel check` does: a call on stdio (EBADF), a path the machine has no node for (ENOENT)
-    if ('fd' in c && typeof c.fd === 'number' && c.fd >= 0 && c.fd <= 2) return;
-    if ('env' in c && c.env === 'OPEN' && c.path !== IOMMUFD_PATH && !w.before.world.devices.some((d) => d.path === c.path)) return;
+    if ('fd' in c && isStdio(c.fd)) return;
+    if ('env' in c && c.env === 'OPEN' && !isIommufdNode(w.before.world, c.path)) return;
     if ('ioctl' in c || isTestPortAction(c as never)) {
       const raw = 'ioctl' in c ? rawOf(c as IommufdCmd) : encodeTestPort(c as never);
       const req = 'ioctl' in c ? REQUESTS[(c as IommufdCmd).ioctl] : REQUESTS.IOMMU_TEST_CMD;

@@ -21,6 +21,7 @@ import { loadTrace } from '../../src/check/schema.js';
 import type { Trace } from '../../src/check/trace.js';
 import { LINUX_DESIGN, LINUX_LEAVE_OUT, LINUX_PROFILE } from '../../src/kernel/linux-driver.js';
 import { GUEST_CFLAGS, runPrograms, type ProgramRun } from '../../src/kernel/programs.js';
+import { onLinux } from '../../src/kernel/judge.js';
 import { theBuild } from './support.js';
 import { disagreements, LINUX_612, probeSource, runProbe } from '../support/c-uapi-table.js';
 import { TEST_PORT_UAPI } from '../../src/check/c-uapi.js';
@@ -31,14 +32,12 @@ const version = b.kernel ?? 'upstream';
 const dir = mkdtempSync(join(tmpdir(), 'ioasid-lab-c-linux-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A trace as Linux runs it: on the selftest mock, with the spec at the build's version (as `kernel replay`). */
-const onLinux = (t: Trace): Trace => ({ ...t, profile: LINUX_PROFILE, hardware: 'host-pasid-table', kernel: version });
 
 /** Export (with `edit` applied to the C, if given), build static, and run them all in one guest. */
 async function runOnLinux(traces: readonly { name: string; trace: Trace; edit?: (c: string) => string }[]): Promise<ProgramRun[]> {
   const programs = [];
   for (const t of traces) {
-    const c = cOf(onLinux(t.trace), t.name, { selftest: true });
+    const c = cOf(onLinux(t.trace, version), t.name, { selftest: true });
     const src = join(dir, `${t.name}.c`);
     writeFileSync(src, t.edit ? t.edit(c) : c);
     await run('gcc', [...GUEST_CFLAGS, '-o', join(dir, t.name), src]);
@@ -70,7 +69,7 @@ describe(`C exports on Linux ${b.release} (--selftest)`, () => {
     const base = { name: 'wrong-expectation', trace: loadTrace(readFileSync(f, 'utf8'), f) };
     // step 3 is an IOAS_ALLOC Linux answers ok: the program is told to expect EINVAL there
     const wrong = { ...base, edit: (c: string) => c.replace(/answer\(3, ("[^"]*"), rc, 0\);/, 'answer(3, $1, rc, EINVAL);') };
-    expect(wrong.edit(cOf(onLinux(base.trace), base.name, { selftest: true }))).toMatch(/answer\(3, "[^"]*", rc, EINVAL\);/);
+    expect(wrong.edit(cOf(onLinux(base.trace, version), base.name, { selftest: true }))).toMatch(/answer\(3, "[^"]*", rc, EINVAL\);/);
     const withFailNth: { name: string; trace: Trace }[] = [];
     check({
       design: LINUX_DESIGN, hardware: 'host-pasid-table', profile: LINUX_PROFILE, kernel: version, leaveOut: LINUX_LEAVE_OUT,

@@ -13,12 +13,11 @@ import type { EnvAction, Result } from '../uapi/index.js';
 import { MOCK_IO_PAGE_SIZE } from '../kernel/abi.js';
 import { formatCmd } from './format.js';
 import type { TraceStep } from './trace.js';
+import { cstr, lit } from './c-source.js';
 
 /** The profile whose host addresses are user addresses (the selftest's mock maps user pages 1:1 in the spec's terms). */
 export const MOCK_PROFILE = 'selftest-mock';
 
-const hex = (x: bigint) => `0x${x.toString(16)}`;
-const cstr = (s: string) => JSON.stringify(s).replace(/\?/g, '\\?');
 
 /** The C of a DMA step with --selftest. */
 export function selftestDma(n: number, st: TraceStep, e: Extract<EnvAction, { env: 'DMA' }>, before: State, after: State, result: Result<unknown> | null, rule: string | null, onMock: boolean): string[] {
@@ -33,11 +32,11 @@ export function selftestDma(n: number, st: TraceStep, e: Extract<EnvAction, { en
   const then = observe(before).translate(e.dev, null, e.iova, 'read').xlate;
   const page = e.iova - (e.iova % MOCK_IO_PAGE_SIZE);
   if (now.kind === 'hit') {
-    const lines = [`\tmock_dma(${n}, ${what}, ${cstr(path)}, ${hex(page)}, ${hex(now.hpa - (now.hpa % MOCK_IO_PAGE_SIZE))}, 1);`];
-    if (rule === 'DMA.ok.dirty') lines.push(`\tmock_dirty(${n}, ${cstr(path)}, ${hex(page)});`);
+    const lines = [`\tmock_dma(${n}, ${what}, ${cstr(path)}, ${lit(page)}, ${lit(now.hpa - (now.hpa % MOCK_IO_PAGE_SIZE))}, 1);`];
+    if (rule === 'DMA.ok.dirty') lines.push(`\tmock_dirty(${n}, ${cstr(path)}, ${lit(page)});`);
     return lines;
   }
-  if (then.kind === 'hit') return [`\tmock_dma(${n}, ${what}, ${cstr(path)}, ${hex(page)}, ${hex(then.hpa - (then.hpa % MOCK_IO_PAGE_SIZE))}, 0);`];
+  if (then.kind === 'hit') return [`\tmock_dma(${n}, ${what}, ${cstr(path)}, ${lit(page)}, ${lit(then.hpa - (then.hpa % MOCK_IO_PAGE_SIZE))}, 0);`];
   return comment(`faults (${now.reason}) as before the step: nothing the mock can be asked`);
 }
 

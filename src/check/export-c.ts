@@ -19,14 +19,16 @@
  */
 import { DESIGNS, initialState, objKey, step, type ObjKey, type State } from '../spec/index.js';
 import { PGFAULT_SIZE } from '../spec/fault.js';
-import { HW_INFO, IOMMUFD_PATH, machineOf, worldOf, type Cmd, type EnvAction, type IommufdCmd, type Result } from '../uapi/index.js';
-import { encodeIommufd, encodeTestPort, encodeVfio, field, isTestPortAction, LAYOUTS, NEWER_LAYOUTS, TEST_OPS, type Layout, type RawIoctl } from '../kernel/abi.js';
+import { HW_INFO, IOMMUFD_PATH, isIommufdNode, machineOf, worldOf, type Cmd, type EnvAction, type IommufdCmd, type Result } from '../uapi/index.js';
+import { encodeIommufd, encodeTestPort, encodeVfio, field, isTestPortAction, LAYOUTS, NEWER_LAYOUTS, runsBitmap, TEST_OPS, type Layout, type RawIoctl } from '../kernel/abi.js';
 import { isIdOutput, outputTable, tableOf } from '../kernel/linux-sides.js';
+import { isStdio } from '../kernel/linux-run.js';
 import { isAssertCmd } from './assert.js';
 import { formatCmd } from './format.js';
 import { replay } from './replay.js';
 import { BINDERS, Bindings, FD_FIELDS, ID_FIELDS, isSym, stepName, type Sym, type Trace, type TraceStep } from './trace.js';
 import { IOMMUFD_UAPI, TEST_PORT_UAPI, VFIO_CDEV_UAPI } from './c-uapi.js';
+import { cstr, ctext, lit } from './c-source.js';
 import { MOCK_PROFILE, selftestDma, SELFTEST_PRELUDE } from './export-c-selftest.js';
 
 /** The first line of every exported program: what `export --out` may replace. */
@@ -97,12 +99,6 @@ const OUT_AT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 
 const LAYOUT_BY_NAME: Readonly<Record<string, Layout>> = { ...LAYOUTS, ...NEWER_LAYOUTS };
 
-/** A C string literal (trace text is ASCII: JSON's escapes are C's). */
-const cstr = (s: string) => JSON.stringify(s).replace(/\?/g, '\\?');
-/** A C comment's text (no comment end inside). */
-const ctext = (s: string) => s.replace(/\*\//g, '* /');
-/** A C integer literal. */
-const lit = (v: bigint | number) => { const x = BigInt(v); return x < 10n && x >= 0n ? String(x) : `0x${BigInt.asUintN(64, x).toString(16)}`; };
 /** A symbol's C variable. */
 const cvar = (s: Sym) => s.slice(1);
 
@@ -125,7 +121,9 @@ export interface Walked {
 }
 
 export function walk(t: Trace): Walked[] {
-  const injected = new Set(replay(t).records.flatMap((r, i) => (r.injected ? [i] : [])));
+  // where the simulated kernel's injected failures fired: only a trace with fail_nth steps needs it replayed
+  const hasFailNth = t.steps.some((st) => st.failNth !== undefined);
+  const injected = new Set(hasFailNth ? replay(t).records.flatMap((r, i) => (r.injected ? [i] : [])) : []);
   let state = initialState(worldOf(machineOf(t.profile, t.hardware), t.memlockPages, t.kernel), DESIGNS[t.design]);
   const syms = new Bindings();
   const objSyms = new Map<ObjKey, Sym>();
@@ -306,14 +304,8 @@ type Runs = readonly { readonly start: bigint; readonly last: bigint }[];
 function dirtyChecks(n: number, out: Record<string, unknown>, c: Extract<Cmd, { ioctl: 'IOMMU_HWPT_GET_DIRTY_BITMAP' }>, raw: RawIoctl): string[] {
   const buf = raw.bufs[0]?.data;
   if (!buf) return [];
-  const bit = c.page_size === 0n ? 1n : c.page_size & -c.page_size;
-  const want = Buffer.alloc(buf.length);
-  const care = Buffer.alloc(buf.length, 0xff);
-  const mark = (runs: Runs, into: (i: number) => void) => {
-    for (const r of runs) for (let a = r.start; a <= r.last; a += bit) { const i = (a - c.iova) / bit; if (i >= 0n && i < BigInt(buf.length * 8)) into(Number(i)); }
-  };
-  mark((out.dirty ?? []) as Runs, (i) => { want[i >> 3]! |= 1 << (i & 7); });
-  mark((out.maybe ?? []) as Runs, (i) => { care[i >> 3]! &= ~(1 << (i & 7)); });
+  const want = runsBitmap((out.dirty ?? []) as Runs, c.iova, c.page_size, buf.length);
+  const care = Buffer.from(runsBitmap((out.maybe ?? []) as Runs, c.iova, c.page_size, buf.length).map((b) => ~b & 0xff));
   const hexes = (b: Buffer) => chunks([...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`), 12).map((r) => `\t\t${r.join(', ')},`).join('\n');
   // only as far as the last byte that is not "all clear": past it every bit must be clear
   let end = buf.length;
@@ -327,9 +319,9 @@ function dirtyChecks(n: number, out: Record<string, unknown>, c: Extract<Cmd, { 
 
 /**
  * fds 0 to 2 are the program's stdio: taken, so the trace's first file is fd 3 as in the spec, but no file of the
- * trace's. A call on one is answered as the spec's world has it, EBADF, without asking the kernel (as `kernel check`).
+ * trace's. A call on one is answered as the spec's world has it, EBADF, without asking the kernel (as `kernel check`,
+ * whose isStdio this is).
  */
-const isStdio = (fd: string) => fd === '0' || fd === '1' || fd === '2';
 const stdioCall = (fd: string) => `\terrno = EBADF, rc = -1; /* fd ${fd} is the program's stdio, no file of the trace's */`;
 
 /** Whether the spec's fd `fd` is a VFIO device file before the step. */
@@ -393,7 +385,7 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
   const selftest = opts.selftest === true;
   const refs = refExprs(w, types, selftest);
   const fd = refs.get('fd') ?? '-1';
-  if ('fd' in c && isStdio(fd)) return { lines: [head, stdioCall(fd), ...answerLines(n, w, name, null)] };
+  if ('fd' in c && isStdio(c.fd)) return { lines: [head, stdioCall(fd), ...answerLines(n, w, name, null)] };
   if ('ioctl' in c) {
     const ic = c as IommufdCmd;
     const raw = rawOf(ic);
@@ -414,10 +406,9 @@ function emitStep(n: number, w: Walked, opts: COptions, types: ReadonlyMap<Sym, 
   const call = (stmt: string): Emitted => ({ lines: [head, `\t${stmt}`, ...answerLines(n, w, name, null)] });
   switch (e.env) {
     case 'OPEN': {
-      const device = w.before.world.devices.some((d) => d.path === e.path);
       // the machine's device nodes are the trace's world: /dev/iommu and its devices' cdevs; any other path is none (as `kernel check`)
-      if (!device && e.path !== IOMMUFD_PATH) return { lines: [head, `\terrno = ENOENT, rc = -1; /* no device node of the trace's machine */`, ...answerLines(n, w, name, null)] };
-      return call(selftest && device ? `rc = mock_open(${cstr(e.path)});` : `rc = open(${cstr(e.path)}, O_RDWR);`);
+      if (!isIommufdNode(w.before.world, e.path)) return { lines: [head, `\terrno = ENOENT, rc = -1; /* no device node of the trace's machine */`, ...answerLines(n, w, name, null)] };
+      return call(selftest && e.path !== IOMMUFD_PATH ? `rc = mock_open(${cstr(e.path)});` : `rc = open(${cstr(e.path)}, O_RDWR);`);
     }
     case 'CLOSE':
       return call(selftest ? `rc = mock_close(${fd});` : `rc = close(${fd});`);

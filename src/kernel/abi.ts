@@ -202,9 +202,12 @@ function invalidateEntries(entries: readonly InvalidateEntry[], entryLen: number
 /** The most bitmap bytes a call is given (a trace may ask for a range of 2^64 bytes at one bit per byte). */
 export const BITMAP_MAX_BYTES = 1 << 20;
 
+/** The IOVA one dirty-bitmap bit stands for: the lowest set bit of `pageSize` (1 for none). */
+const bitSpan = (pageSize: bigint) => (pageSize === 0n ? 1n : pageSize & -pageSize);
+
 /** The bytes of a dirty bitmap of `length` bytes of IOVA at one bit per lowest set bit of `pageSize`, capped. */
 function bitmapBytes(length: bigint, pageSize: bigint): number {
-  const bit = pageSize === 0n ? 1n : pageSize & -pageSize;
+  const bit = bitSpan(pageSize);
   const bits = length / bit + 1n;
   const bytes = (bits + 7n) / 8n;
   return Number(bytes > BigInt(BITMAP_MAX_BYTES) ? BigInt(BITMAP_MAX_BYTES) : bytes);
@@ -224,6 +227,23 @@ export function bitmapRuns(buf: Buffer, iova: bigint, pageSize: bigint): { start
       if (top !== undefined && top.last + 1n === start) top.last = start + bit - 1n;
       else out.push({ start, last: start + bit - 1n });
     }
+  }
+  return out;
+}
+
+/**
+ * The inverse of bitmapRuns: a bitmap of `bytes` bytes with the bit of every `pageSize` span from `iova` that one of
+ * `runs` touches set (bit i: iova + i * bit), the bits past its end left out.
+ */
+export function runsBitmap(runs: readonly { readonly start: bigint; readonly last: bigint }[], iova: bigint, pageSize: bigint, bytes: number): Buffer {
+  const bit = bitSpan(pageSize);
+  const out = Buffer.alloc(bytes);
+  const top = BigInt(bytes * 8) - 1n;
+  for (const r of runs) {
+    if (r.last < iova) continue;
+    const first = r.start > iova ? (r.start - iova) / bit : 0n;
+    const last = (r.last - iova) / bit;
+    for (let i = Number(first); i <= Number(last < top ? last : top); i++) out[i >> 3]! |= 1 << (i & 7);
   }
   return out;
 }

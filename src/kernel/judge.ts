@@ -20,7 +20,7 @@ export interface LinuxJudgement {
 }
 
 /** A trace as Linux can run it: on the selftest mock, with the spec at `kernel`; a trace of another machine keeps its calls, not its own expectations. */
-function onLinux(t: Trace, kernel: KernelVersion): Trace {
+export function onLinux(t: Trace, kernel: KernelVersion): Trace {
   const native = t.profile === LINUX_PROFILE;
   return {
     ...t, profile: LINUX_PROFILE, hardware: 'host-pasid-table', kernel,

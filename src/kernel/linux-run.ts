@@ -4,7 +4,7 @@
  * environment action as the process would do it. What comes back is the call's result in the spec's terms and
  * whether an armed fail_nth fired.
  */
-import { IOMMUFD_PATH, type Cmd, type DevName, type EnvAction, type IommufdCmd, type Result, type World } from '../uapi/index.js';
+import { isIommufdNode, type Cmd, type DevName, type EnvAction, type IommufdCmd, type Result, type World } from '../uapi/index.js';
 import { FD_FIELDS, ID_FIELDS, type SymCmd } from '../check/trace.js';
 import type { State } from '../spec/index.js';
 import { holes, lastOf, unionWith } from '../spec/ranges.js';
@@ -41,7 +41,7 @@ const ok = (out: unknown): Result<unknown> => ({ ok: true, out });
  * trace's world. The spec has nothing there (EBADF); Linux would answer for the console. Calls on them are answered
  * as the world has it, without asking Linux.
  */
-const isStdio = (fd: number) => fd >= 0 && fd <= 2;
+export const isStdio = (fd: number) => fd >= 0 && fd <= 2;
 
 /** Run `c` (already in Linux's numbers) with `nth` armed on the call that does its work. */
 export function runOnLinux(sides: LinuxSides, c: Cmd, nth: number, world: World): LinuxAnswer {
@@ -79,8 +79,8 @@ function env(sides: LinuxSides, c: EnvAction, world: World): Result<unknown> | n
   switch (c.env) {
     case 'OPEN': {
       // the machine's device nodes are the world's: /dev/iommu and its devices' cdevs; any other path is none
+      if (!isIommufdNode(world, c.path)) return { ok: false, errno: 'ENOENT' };
       const dev = world.devices.find((d) => d.path === c.path);
-      if (!dev && c.path !== IOMMUFD_PATH) return { ok: false, errno: 'ENOENT' };
       const r = dev ? sides.vfio.open() : sides.session.openPath(c.path);
       if (!r.ok) return r;
       const fd = 'value' in r ? r.value : r.out.fd;

@@ -75,3 +75,6 @@ export function worldOf(m: MachineProfile, memlockPages = 1 << 16, kernel: Kerne
 
 export const IOMMUFD_PATH = '/dev/iommu';
 export const IOASID_PATH = '/dev/ioasid';
+
+/** Whether `path` is a node of the machine as a kernel with the merged uAPI has it: /dev/iommu, or a device's VFIO cdev. */
+export const isIommufdNode = (w: World, path: string): boolean => path === IOMMUFD_PATH || w.devices.some((d) => d.path === path);
